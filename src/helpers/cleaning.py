@@ -1,0 +1,273 @@
+"""Reading the raw table and turning it into clean, typed, canonically named data.
+
+The raw file is the article's table as published: Italian headers, Italian
+number format (a dot groups thousands, a comma marks decimals) and tabs between
+fields. This module reads it without letting any library guess types, parses
+every number by the Italian rules, renames the columns to their canonical names
+and hands the result to :mod:`helpers.validation`. Any cell it cannot parse is
+reported with its file, line and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from helpers import paths
+from helpers.codebook import Codebook, Field, load_codebook
+from helpers.errors import DataError, Problem
+from helpers.validation import validate
+
+_SIGN = r"(?P<sign>[-+]?)"
+_GROUPED = r"\d{1,3}(?:\.\d{3})+"  # 1.000 / 10.000 / 1.234.567
+_PLAIN = r"\d+"
+_ITALIAN_NUMBER = re.compile(rf"^{_SIGN}(?P<int>{_GROUPED}|{_PLAIN})(?:,(?P<dec>\d+))?$")
+
+
+def parse_italian_number(text: str, *, integer: bool = False) -> int | float:
+    """Parse a number written the Italian way.
+
+    A dot groups thousands and must be followed by exactly three digits; a comma
+    separates decimals. ``"10.000"`` is ten thousand, ``"2,5"`` is two and a half.
+    A dot followed by other than three digits (``"1.5"``) is ambiguous and refused,
+    as is a decimal part where a whole number is expected.
+
+    Parameters
+    ----------
+    text:
+        The cell as written in the file; surrounding spaces are ignored.
+    integer:
+        If true, the value must be a whole number and an ``int`` is returned.
+
+    Raises
+    ------
+    ValueError
+        With a message that says what was expected.
+    """
+    stripped = text.strip()
+    match = _ITALIAN_NUMBER.match(stripped)
+    if match is None:
+        kind = "a whole number" if integer else "a number"
+        raise ValueError(
+            f"{kind} in Italian format (digits, a dot before each group of three "
+            "thousands digits, a comma before decimals), e.g. '700', '1.000', '10.000'"
+            + ("" if integer else " or '2,5'")
+        )
+    digits = match["int"].replace(".", "")
+    negative = match["sign"] == "-"
+    if integer:
+        if match["dec"] is not None and set(match["dec"]) != {"0"}:
+            raise ValueError("a whole number (no decimal part)")
+        value: int | float = int(digits)
+    else:
+        value = float(f"{digits}.{match['dec'] or '0'}")
+    return -value if negative else value
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """The raw file's cells as text, with the line each data row came from."""
+
+    path: str  # as shown in messages
+    header: list[str]
+    rows: list[list[str]]
+    lines: list[int]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The raw cells as a string DataFrame with the original headers."""
+        return pd.DataFrame(self.rows, columns=self.header, dtype=object)
+
+
+def read_raw_table(path: str | os.PathLike[str], codebook: Codebook | None = None) -> RawTable:
+    """Read the tab-separated raw file, keeping every cell as text.
+
+    Accepted as ordinary spreadsheet output: a UTF-8 byte-order mark, Windows
+    line endings, spaces around cells and blank lines. Everything else that does
+    not fit the codebook's header, or a row with more or fewer fields than the
+    header, raises :class:`DataError` naming the line.
+    """
+    codebook = codebook or load_codebook()
+    absolute = paths.resolve(path)
+    shown = paths.display_path(absolute)
+    try:
+        data = Path(absolute).read_bytes()
+    except FileNotFoundError:
+        raise DataError(shown, Problem(None, None, None, "an existing file")) from None
+    except IsADirectoryError:
+        raise DataError(shown, Problem(None, None, None, "a file, not a folder")) from None
+    except PermissionError:
+        raise DataError(shown, Problem(None, None, None, "a readable file")) from None
+    if b"\x00" in data:
+        raise DataError(shown, Problem(None, None, None, "a text file (found binary content)"))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(
+            shown, Problem(line, None, data[exc.start : exc.start + 4], "UTF-8 encoded text")
+        ) from None
+
+    records = [
+        (number, [cell.strip() for cell in fields])
+        for number, fields in enumerate(csv.reader(io.StringIO(text), delimiter="\t"), start=1)
+        if any(cell.strip() for cell in fields)  # blank lines are skipped
+    ]
+    if not records:
+        raise DataError(shown, Problem(None, None, None, "a header line and data rows (file is empty)"))
+
+    header_line, header = records[0]
+    expected = codebook.labels
+    missing = [label for label in expected if label not in header]
+    unknown = [label for label in header if label not in expected]
+    if missing or unknown:
+        problems = [Problem(header_line, label, None, "this column in the header") for label in missing]
+        problems += [
+            Problem(header_line, label, label, "only the columns " + ", ".join(map(repr, expected)))
+            for label in unknown
+        ]
+        raise DataError(shown, problems)
+    duplicated = sorted({label for label in header if header.count(label) > 1})
+    if duplicated:
+        raise DataError(
+            shown, [Problem(header_line, label, label, "each column once") for label in duplicated]
+        )
+    if len(records) == 1:
+        raise DataError(shown, Problem(None, None, None, "at least one data row after the header"))
+
+    problems = [
+        Problem(number, None, f"{len(fields)} fields", f"{len(header)} tab-separated fields")
+        for number, fields in records[1:]
+        if len(fields) != len(header)
+    ]
+    if problems:
+        raise DataError(shown, problems)
+    return RawTable(
+        path=shown,
+        header=header,
+        rows=[fields for _, fields in records[1:]],
+        lines=[number for number, _ in records[1:]],
+    )
+
+
+def _parse_column(raw: RawTable, field: Field, city_label: str, problems: list[Problem]) -> list:
+    position = raw.header.index(field.label)
+    city_position = raw.header.index(city_label)
+    values: list = []
+    for row, line in zip(raw.rows, raw.lines, strict=True):
+        cell = row[position]
+        if field.kind == "string":
+            values.append(cell)
+            continue
+        try:
+            values.append(parse_italian_number(cell, integer=field.is_count))
+        except ValueError as exc:
+            problems.append(Problem(line, field.label, cell, str(exc), city=row[city_position] or None))
+            values.append(None)
+    return values
+
+
+def clean_table(raw: RawTable, codebook: Codebook | None = None) -> pd.DataFrame:
+    """Parse every cell of ``raw`` and return a typed DataFrame with canonical names.
+
+    All unparseable cells are collected and reported together in one
+    :class:`DataError`; range and uniqueness rules are checked afterwards by
+    :func:`helpers.validation.validate`.
+    """
+    codebook = codebook or load_codebook()
+    problems: list[Problem] = []
+    city_label = codebook.id_field.label
+    columns = {
+        field.name: _parse_column(raw, field, city_label, problems) for field in codebook.fields
+    }
+    if problems:
+        raise DataError(raw.path, problems)
+    frame = pd.DataFrame(columns)
+    for field in codebook.fields:
+        if field.kind == "integer":
+            frame[field.name] = frame[field.name].astype("int64")
+        elif field.kind == "number":
+            frame[field.name] = frame[field.name].astype("float64")
+        else:
+            frame[field.name] = frame[field.name].astype(str)
+    return validate(frame, source=raw.path, lines=raw.lines, codebook=codebook)
+
+
+def load_clean_data(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Read, parse and validate the raw table in one call (default: the project's file)."""
+    codebook = load_codebook()
+    return clean_table(read_raw_table(path or paths.RAW_TABLE, codebook), codebook)
+
+
+def read_processed(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read the clean CSV written by notebook 01 and validate it again.
+
+    Later steps never trust a file on disk blindly: the same schema applies.
+    """
+    codebook = load_codebook()
+    absolute = paths.resolve(path)
+    shown = paths.display_path(absolute)
+    if not absolute.exists():
+        raise DataError(
+            shown,
+            Problem(None, None, None, "the clean table written by notebook 01 (run it first, or `make report`)"),
+        )
+    dtypes = {
+        f.name: {"integer": "int64", "number": "float64"}.get(f.kind, str) for f in codebook.fields
+    }
+    try:
+        frame = pd.read_csv(absolute, dtype=dtypes, keep_default_na=False)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise DataError(shown, Problem(None, None, None, f"a clean CSV table ({exc})")) from None
+    return validate(frame, source=shown, lines=list(range(2, len(frame) + 2)), codebook=codebook)
+
+
+def changes_from_raw(raw: RawTable, clean: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+    """List every cell whose clean value is written differently from the raw text.
+
+    This is what a reader needs to trust the cleaning step: for each changed cell,
+    the line of the file, the city, the column, the text as published and the
+    value used from then on.
+    """
+    codebook = codebook or load_codebook()
+    records = []
+    city_label = codebook.id_field.label
+    for i, (row, line) in enumerate(zip(raw.rows, raw.lines, strict=True)):
+        city = row[raw.header.index(city_label)]
+        for field in codebook.fields:
+            text = row[raw.header.index(field.label)]
+            value = clean.iloc[i][field.name]
+            written = f"{value:g}" if isinstance(value, float) else str(value)
+            if text != written:
+                records.append(
+                    {
+                        "line": line,
+                        "city": city,
+                        "column": field.name,
+                        "raw_text": text,
+                        "clean_value": value,
+                    }
+                )
+    return pd.DataFrame(records, columns=["line", "city", "column", "raw_text", "clean_value"])
+
+
+def write_csv_atomic(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write ``frame`` as CSV to ``path`` so that readers never see a half-written file.
+
+    The data go to a temporary file in the same folder, which then replaces the
+    target in one step. Floats keep full precision (``repr`` round-trip).
+    """
+    target = paths.resolve(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        frame.to_csv(tmp, index=False, float_format=None, lineterminator="\n")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

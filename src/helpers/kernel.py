@@ -1,0 +1,88 @@
+"""The project's Jupyter kernel: registered in the project's own environment.
+
+Notebooks name the kernel ``inclusion-report``. :func:`ensure_kernel` writes its
+spec into this environment (``sys.prefix``) pointing at this interpreter, and
+puts that location first on ``JUPYTER_PATH``, so papermill and JupyterLab run
+the notebooks here even if the user has another kernel of the same name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.utils import run_sync
+from traitlets import CaselessStrEnum, default
+
+from helpers import paths
+
+
+def kernel_dir() -> Path:
+    """Folder of the project's kernel spec inside the environment."""
+    return Path(sys.prefix) / "share" / "jupyter" / "kernels" / paths.KERNEL_NAME
+
+
+def ensure_kernel() -> Path:
+    """Install (or repair) the project's kernel spec and make it win the lookup.
+
+    Returns the folder that holds ``kernel.json``.
+    """
+    target = kernel_dir()
+    spec_file = target / "kernel.json"
+    wanted = [sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    current = None
+    if spec_file.exists():
+        try:
+            current = json.loads(spec_file.read_text())
+        except json.JSONDecodeError:
+            current = None
+    if current is None or current.get("argv") != wanted or current.get("display_name") != paths.KERNEL_DISPLAY_NAME:
+        target.mkdir(parents=True, exist_ok=True)
+        spec = {
+            "argv": wanted,
+            "display_name": paths.KERNEL_DISPLAY_NAME,
+            "language": "python",
+            "metadata": {"debugger": True},
+            "env": {"INCLUSION_REPORT_ROOT": str(paths.PROJECT_ROOT)},
+        }
+        tmp = spec_file.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(spec, indent=1) + "\n")
+        os.replace(tmp, spec_file)
+    data_dir = str(Path(sys.prefix) / "share" / "jupyter")
+    existing = [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    if data_dir not in existing:
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([data_dir, *existing])
+    return target
+
+
+
+class LocalKernelManager(AsyncKernelManager):
+    """Start kernels that talk over Unix-domain sockets instead of loopback TCP.
+
+    The sockets live in a private temporary folder, so no other user can reach
+    the kernel, and ipykernel has no reason to warn about unencrypted TCP.
+    """
+
+    transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    @default("ip")
+    def _default_ip(self) -> str:
+        folder = tempfile.mkdtemp(prefix="inclusion-report-kernel-")
+        os.chmod(folder, 0o700)
+        return os.path.join(folder, "kernel")
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart and self.transport == "ipc":
+            shutil.rmtree(os.path.dirname(self.ip), ignore_errors=True)
+
+    cleanup_resources = run_sync(_async_cleanup_resources)
+
+
+if __name__ == "__main__":  # python -m helpers.kernel
+    print(f"kernel {paths.KERNEL_NAME!r} installed in {ensure_kernel()}")

@@ -1,0 +1,187 @@
+"""Parameters of the pipeline: read from the notebooks, the config file and the command line.
+
+The notebooks are the source of truth: each declares its parameters, with
+literal defaults, in the cell tagged ``parameters``. This module reads those
+declarations (with papermill), derives each parameter's type from its default,
+and checks every value given in ``config/report.toml`` or with ``-p NAME VALUE``
+against it *before* any kernel starts. Precedence: notebook default < config
+file < command line.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import papermill
+
+from helpers import paths
+from helpers.errors import ParameterError
+
+#: Parameters the runner sets itself for every run; users choose them through
+#: runner options (``--reports-dir``), not with ``-p``.
+RUNNER_PARAMETERS = ("output_dir", "processed_data_path")
+
+_TYPES = {bool: "bool", int: "int", float: "float", str: "str", list: "list"}
+
+
+@dataclass
+class Parameter:
+    """One parameter: its name, type (from its default), default, and the notebooks using it."""
+
+    name: str
+    type: str
+    default: object
+    help: str = ""
+    notebooks: list[str] = field(default_factory=list)
+
+
+def notebook_parameters(notebook: str | os.PathLike[str]) -> dict[str, Parameter]:
+    """Read the ``parameters`` cell of ``notebook``: name → :class:`Parameter`."""
+    found = {}
+    for name, spec in papermill.inspect_notebook(str(notebook)).items():
+        try:
+            default = ast.literal_eval(spec["default"])
+        except (ValueError, SyntaxError):
+            raise ParameterError(
+                f"{paths.display_path(notebook)}: default of parameter {name!r} must be a literal "
+                f"(number, string, boolean or list), found {spec['default']!r}"
+            ) from None
+        kind = _TYPES.get(type(default))
+        if kind is None:
+            raise ParameterError(
+                f"{paths.display_path(notebook)}: parameter {name!r} has a default of unsupported "
+                f"type {type(default).__name__}; use one of: {', '.join(_TYPES.values())}"
+            )
+        found[name] = Parameter(name, kind, default, spec.get("help") or "", [Path(notebook).name])
+    return found
+
+
+def collect_parameters(notebooks: Iterable[str | os.PathLike[str]]) -> dict[str, Parameter]:
+    """Merge the parameters of several notebooks; a shared name must share its type."""
+    merged: dict[str, Parameter] = {}
+    for notebook in notebooks:
+        for name, parameter in notebook_parameters(notebook).items():
+            if name in merged:
+                if merged[name].type != parameter.type:
+                    raise ParameterError(
+                        f"parameter {name!r} is a {merged[name].type} in {merged[name].notebooks} "
+                        f"but a {parameter.type} in {parameter.notebooks}"
+                    )
+                merged[name].notebooks += parameter.notebooks
+            else:
+                merged[name] = parameter
+    return merged
+
+
+def _bad(name: str, expected: str, value: object, origin: str) -> ParameterError:
+    return ParameterError(f"parameter {name!r} ({origin}): expected {expected}, got {value!r}")
+
+
+def coerce(parameter: Parameter, value: object, origin: str) -> object:
+    """Return ``value`` as the parameter's type, or raise :class:`ParameterError`.
+
+    Text from the command line is converted (``"true"`` to a bool, ``"a,b"`` or
+    ``'["a", "b"]'`` to a list); typed values from the config file must already
+    have the right type.
+    """
+    kind = parameter.type
+    from_text = isinstance(value, str) and kind != "str"
+    if kind == "bool":
+        if from_text:
+            lowered = value.strip().lower()
+            if lowered in ("true", "yes", "1"):
+                return True
+            if lowered in ("false", "no", "0"):
+                return False
+        if isinstance(value, bool):
+            return value
+        raise _bad(parameter.name, "true or false", value, origin)
+    if kind in ("int", "float"):
+        if from_text:
+            try:
+                value = int(value) if kind == "int" else float(value)
+            except ValueError:
+                raise _bad(parameter.name, f"a number ({kind})", value, origin) from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _bad(parameter.name, f"a number ({kind})", value, origin)
+        if kind == "int" and not float(value).is_integer():
+            raise _bad(parameter.name, "a whole number", value, origin)
+        return int(value) if kind == "int" else float(value)
+    if kind == "str":
+        if not isinstance(value, str):
+            raise _bad(parameter.name, "text", value, origin)
+        return value
+    # list of strings
+    if from_text:
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                try:
+                    value = ast.literal_eval(text)
+                except (ValueError, SyntaxError):
+                    raise _bad(parameter.name, "a list such as a,b or [\"a\", \"b\"]", value, origin) from None
+        else:
+            value = [item.strip() for item in text.split(",") if item.strip()]
+    if isinstance(value, tuple):
+        value = list(value)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _bad(parameter.name, "a list of names", value, origin)
+    return value
+
+
+def read_config(path: str | os.PathLike[str] | None) -> dict[str, object]:
+    """Read the ``[parameters]`` table of a TOML config file (missing default file: empty)."""
+    if path is None:
+        if not paths.CONFIG_FILE.exists():
+            return {}
+        path = paths.CONFIG_FILE
+    resolved = paths.resolve(path)
+    try:
+        with open(resolved, "rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ParameterError(f"config file {paths.display_path(resolved)} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ParameterError(f"config file {paths.display_path(resolved)} is not valid TOML: {exc}") from None
+    unknown = sorted(set(document) - {"parameters"})
+    if unknown:
+        raise ParameterError(
+            f"config file {paths.display_path(resolved)}: unknown table(s) {unknown}; "
+            "only [parameters] is read"
+        )
+    return dict(document.get("parameters", {}))
+
+
+def resolve_parameters(
+    declared: Mapping[str, Parameter],
+    config: Mapping[str, object],
+    cli: Sequence[tuple[str, str]],
+) -> dict[str, object]:
+    """Combine defaults, config values and command-line values into checked values."""
+    values = {name: p.default for name, p in declared.items()}
+    sources = [(name, value, "config file") for name, value in config.items()]
+    sources += [(name, value, "command line") for name, value in cli]
+    for name, value, origin in sources:
+        if name in RUNNER_PARAMETERS:
+            raise ParameterError(
+                f"parameter {name!r} is set by the runner for each run ({origin}); "
+                "choose the reports folder with --reports-dir instead"
+            )
+        if name not in declared:
+            allowed = ", ".join(sorted(n for n in declared if n not in RUNNER_PARAMETERS))
+            raise ParameterError(f"unknown parameter {name!r} ({origin}); parameters are: {allowed}")
+        values[name] = coerce(declared[name], value, origin)
+    return values
+
+
+def for_notebook(values: Mapping[str, object], notebook_params: Mapping[str, Parameter]) -> dict:
+    """The subset of ``values`` that one notebook declares."""
+    return {name: values[name] for name in notebook_params if name in values}

@@ -1,0 +1,211 @@
+"""Tables for readers: number formatting and DataFrames that render in HTML and LaTeX.
+
+A :class:`Table` publishes two representations of the same DataFrame: a real HTML
+table for the browser and JupyterLab, and a booktabs ``longtable`` for the PDF
+(it breaks across pages and repeats its header). Every cell, header and caption
+that comes from data is escaped for its target, so a city called
+``R&D <b>x</b> 50%_{y}`` shows literally in both. Machine-readable CSVs are
+written elsewhere at full precision; this module only rounds for display.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import math
+from collections.abc import Callable, Mapping
+
+import re
+
+import pandas as pd
+
+__all__ = ["Table", "escape_html", "escape_latex", "format_number", "format_p"]
+
+# LaTeX's special characters and what prints each literally. nbconvert has the
+# same filter (nbconvert.filters.latex), but importing nbconvert costs a
+# notebook kernel seconds at start-up; this is the whole of it.
+_LATEX_SPECIALS = {
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "\\": r"\textbackslash{}",
+}
+_LATEX_PATTERN = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIALS))
+
+
+def escape_latex(text: object) -> str:
+    """Return ``text`` so that LaTeX prints it literally and executes nothing.
+
+    Every LaTeX special character becomes a command that prints it, so neither
+    ``\\input{...}`` nor ``\\write18{...}`` survives as a command.
+    """
+    return _LATEX_PATTERN.sub(lambda m: _LATEX_SPECIALS[m.group()], str(text))
+
+
+def escape_html(text: object) -> str:
+    """Return ``text`` escaped for HTML element content and attribute values."""
+    return html.escape(str(text), quote=True)
+
+
+def _breakable(latex: str) -> str:
+    """Let LaTeX break long identifiers after underscores and slashes."""
+    return latex.replace(r"\_", r"\_\allowbreak{}").replace("/", "/\\allowbreak{}")
+
+
+#: Geometry of the PDF (A4, 2.4 cm margins, \\small type) used to fit tables.
+LATEX_TEXT_WIDTH_PT = 455.0
+LATEX_TABCOLSEP_PT = 6.0
+LATEX_CHAR_PT = 5.0
+
+
+def format_p(p: float) -> str:
+    """Format a p-value for reading: three decimals, or ``"< 0.001"``."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "\u2013"
+    if p < 0.001:
+        return "< 0.001"
+    return f"{p:.3f}"
+
+
+def format_number(x: float, digits: int = 3) -> str:
+    """Format ``x`` with ``digits`` significant digits and a comma between thousands.
+
+    Whole numbers are shown whole (``10000`` → ``"10,000"``); others keep
+    ``digits`` significant digits (``0.0037698`` → ``"0.00377"``,
+    ``2886.39`` → ``"2,886"``).
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "\u2013"
+    if float(x).is_integer():
+        return f"{int(x):,}"
+    magnitude = math.floor(math.log10(abs(x))) if x != 0 else 0
+    decimals = max(digits - 1 - magnitude, 0)
+    return f"{x:,.{decimals}f}"
+
+
+class Table:
+    """A DataFrame with a caption, displayed as HTML in browsers and LaTeX in PDFs.
+
+    Parameters
+    ----------
+    frame:
+        The data, one row per table row; the index is not shown.
+    caption:
+        Plain text; it is escaped for each target.
+    label:
+        The numbered label that precedes the caption, e.g. ``"Table 2.1"``.
+    formats:
+        Optional formatter per column (a callable from value to text); other
+        numeric columns use :func:`format_number`.
+    align:
+        LaTeX column alignment; default left for text, right for numbers.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        caption: str,
+        *,
+        label: str = "",
+        formats: Mapping[str, Callable[[object], str]] | None = None,
+        notes: str = "",
+    ):
+        self.frame = frame.reset_index(drop=True)
+        self.caption = caption
+        self.label = label
+        self.notes = notes
+        self.formats = dict(formats or {})
+
+    def _text(self) -> pd.DataFrame:
+        """Every cell as display text (before escaping)."""
+        out = {}
+        for column in self.frame.columns:
+            formatter = self.formats.get(column)
+            series = self.frame[column]
+            if formatter is None:
+                if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+                    formatter = format_number
+                else:
+                    formatter = str
+            out[str(column)] = [formatter(v) for v in series]
+        return pd.DataFrame(out, columns=[str(c) for c in self.frame.columns], dtype=object)
+
+    def _numeric(self) -> list[bool]:
+        return [
+            pd.api.types.is_numeric_dtype(self.frame[c]) or c in self.formats
+            for c in self.frame.columns
+        ]
+
+    def _repr_html_(self) -> str:
+        text = self._text()
+        label = f"<b>{escape_html(self.label)}.</b> " if self.label else ""
+        styler = (
+            text.style.format(escape_html)
+            .format_index(escape_html, axis=1)
+            .hide(axis="index")
+            .set_caption(label + escape_html(self.caption))
+            .set_table_attributes('class="report-table"')
+            .set_uuid(hashlib.sha1(f"{self.label}{self.caption}".encode()).hexdigest()[:8])
+        )
+        for column, numeric in zip(text.columns, self._numeric(), strict=True):
+            if numeric:
+                styler = styler.set_properties(subset=[column], **{"text-align": "right"})
+        notes = f'<p class="table-notes">{escape_html(self.notes)}</p>' if self.notes else ""
+        return styler.to_html() + notes
+
+    def _latex_columns(self, text: pd.DataFrame) -> str:
+        """A column specification that keeps the table within the text width.
+
+        Columns keep their natural width when the whole table fits; otherwise
+        they become paragraph columns whose widths share the page, so long
+        headers (and identifiers, which may break after underscores) wrap.
+        """
+        numeric = self._numeric()
+        cells = [max((len(v) for v in text[c]), default=1) for c in text.columns]
+        headers = [len(str(c)) for c in text.columns]
+        tokens = [max(len(t) for t in re.split(r"[ _/]", str(c)) or [""]) for c in text.columns]
+        desired = [max(c, h) for c, h in zip(cells, headers, strict=True)]
+        minimal = [max(c, t, 3) for c, t in zip(cells, tokens, strict=True)]
+        available = LATEX_TEXT_WIDTH_PT - 2 * LATEX_TABCOLSEP_PT * len(desired)
+        if sum(desired) * LATEX_CHAR_PT <= available:
+            return "".join("r" if n else "l" for n in numeric)
+        spare = available / LATEX_CHAR_PT - sum(minimal)
+        if spare >= 0:
+            extra = [d - m for d, m in zip(desired, minimal, strict=True)]
+            share = min(1.0, spare / max(sum(extra), 1))
+            widths = [m + e * share for m, e in zip(minimal, extra, strict=True)]
+        else:
+            widths = [m * available / LATEX_CHAR_PT / sum(minimal) for m in minimal]
+        align = {True: r">{\raggedleft\arraybackslash}", False: r">{\raggedright\arraybackslash}"}
+        return "".join(
+            f"{align[n]}p{{{w * LATEX_CHAR_PT:.1f}pt}}" for n, w in zip(numeric, widths, strict=True)
+        )
+
+    def _repr_latex_(self) -> str:
+        text = self._text()
+        label = f"\\textbf{{{escape_latex(self.label)}.}} " if self.label else ""
+        def cell(value: object) -> str:
+            return _breakable(escape_latex(value))
+
+        styler = text.style.format(cell).format_index(cell, axis=1).hide(axis="index")
+        body = styler.to_latex(
+            environment="longtable",
+            hrules=True,
+            column_format=self._latex_columns(text),
+            caption=label + escape_latex(self.caption),
+        )
+        notes = (
+            f"\n\\begin{{center}}\\footnotesize {escape_latex(self.notes)}\\end{{center}}\n"
+            if self.notes
+            else ""
+        )
+        return "\n{\\small\n" + body + "}\n" + notes
+
+    def __repr__(self) -> str:
+        return f"{self.label}. {self.caption}\n{self._text().to_string(index=False)}"
