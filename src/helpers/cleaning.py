@@ -36,7 +36,8 @@ def parse_italian_number(text: str, *, integer: bool = False) -> int | float:
     A dot groups thousands and must be followed by exactly three digits; a comma
     separates decimals. ``"10.000"`` is ten thousand, ``"2,5"`` is two and a half.
     A dot followed by other than three digits (``"1.5"``) is ambiguous and refused,
-    as is a decimal part where a whole number is expected.
+    as is any decimal comma where a whole number is expected (``"1,000"`` is one
+    in Italian but one thousand in English: never guess).
 
     Parameters
     ----------
@@ -62,8 +63,10 @@ def parse_italian_number(text: str, *, integer: bool = False) -> int | float:
     digits = match["int"].replace(".", "")
     negative = match["sign"] == "-"
     if integer:
-        if match["dec"] is not None and set(match["dec"]) != {"0"}:
-            raise ValueError("a whole number (no decimal part)")
+        if match["dec"] is not None:
+            # Refused even as "12,0": "1,000" would otherwise read as one, where an
+            # English-format export means one thousand.
+            raise ValueError("a whole number without a decimal comma (write 1.000 for one thousand)")
         value: int | float = int(digits)
     else:
         value = float(f"{digits}.{match['dec'] or '0'}")

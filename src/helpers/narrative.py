@@ -29,33 +29,45 @@ def _unit(name: str, codebook: Codebook) -> str:
 
 
 def describe_fit(fit: pd.Series | object, codebook: Codebook | None = None) -> str:
-    """One plain-English sentence on one simple regression."""
+    """One plain-English sentence on one simple regression whose slope differs from zero."""
     codebook = codebook or load_codebook()
     y, x = _phrase(fit.outcome, codebook), _phrase(fit.predictor, codebook)
-    x_unit = codebook.field(fit.predictor).unit or "unit"
-    x_unit_singular = x_unit[:-1] if x_unit.endswith("s") else x_unit
     direction = "higher" if fit.slope > 0 else "lower"
-    numbers = (
-        f"slope {format_number(fit.slope)} {_unit(fit.outcome, codebook)} per {x_unit_singular}, "
-        f"95% CI {format_number(fit.ci_low)} to {format_number(fit.ci_high)}, "
-        f"p = {format_p(fit.p_value)}, R\u00b2 = {fit.r_squared:.2f}, n = {fit.n}"
-    )
-    if fit.p_value < ALPHA:
-        return (
-            f"Across the {fit.n} cities, those with more {x} tend to report a {direction} {y} "
-            f"({numbers})."
-        )
     return (
-        f"Across the {fit.n} cities, {x} shows no clear linear association with {y}; "
-        f"the data are compatible with no association ({numbers})."
+        f"Cities reporting more {x} also tend to report a {direction} {y} "
+        f"(slope {format_number(fit.slope)} {_unit(fit.outcome, codebook)} per unit, "
+        f"95% CI {format_number(fit.ci_low)} to {format_number(fit.ci_high)}, "
+        f"p = {format_p(fit.p_value)}, R\u00b2 = {fit.r_squared:.2f}, n = {fit.n})."
     )
 
 
 def summarise_fits(fits: pd.DataFrame, codebook: Codebook | None = None) -> list[str]:
-    """One sentence per fit, strongest evidence first."""
+    """Sentences on a family of simple regressions: each clear association, then the rest together.
+
+    "Clear" means a two-sided p-value below 0.05 for that fit alone, without
+    correction for the number of fits; the last sentence says so.
+    """
     codebook = codebook or load_codebook()
     ordered = fits.sort_values("p_value", kind="stable")
-    return [describe_fit(row, codebook) for row in ordered.itertuples(index=False)]
+    clear = ordered[ordered.p_value < ALPHA]
+    rest = ordered[ordered.p_value >= ALPHA]
+    sentences = [describe_fit(row, codebook) for row in clear.itertuples(index=False)]
+    if len(rest):
+        pairs = "; ".join(
+            f"{_phrase(r.outcome, codebook)} with {_phrase(r.predictor, codebook)} (p = {format_p(r.p_value)})"
+            for r in rest.itertuples(index=False)
+        )
+        sentences.append(
+            f"For the other {len(rest)} of {len(fits)} pairs the data are compatible with no linear "
+            f"association (n = {int(rest.n.min())} cities each): {pairs}."
+        )
+    if len(clear):
+        sentences.append(
+            f"These p-values are not adjusted for testing {len(fits)} pairs: at the 5% level, "
+            f"about {len(fits) * ALPHA:.1f} of {len(fits)} tests would fall below 0.05 by chance alone "
+            "if no association existed."
+        )
+    return sentences
 
 
 def _cities_at(frame: pd.DataFrame, column: str, value: float, city: str) -> str:

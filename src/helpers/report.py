@@ -7,7 +7,6 @@ numbers stay unique in the combined report and right when a section changes.
 
 from __future__ import annotations
 
-import html
 import warnings
 
 import matplotlib.pyplot as plt
@@ -15,7 +14,7 @@ import pandas as pd
 from IPython.display import display
 
 from helpers import plots
-from helpers.tables import Table, escape_latex
+from helpers.tables import Table, escape_html, escape_latex
 
 
 def setup_notebook() -> None:
@@ -46,7 +45,7 @@ class Caption:
         self.text = text
 
     def _repr_html_(self) -> str:
-        return f'<p class="caption"><b>{html.escape(self.label)}.</b> {html.escape(self.text)}</p>'
+        return f'<p class="caption"><b>{escape_html(self.label)}.</b> {escape_html(self.text)}</p>'
 
     def _repr_latex_(self) -> str:
         return (
@@ -72,9 +71,9 @@ class Text:
 
     def _repr_html_(self) -> str:
         if self.bullets:
-            items = "".join(f"<li>{html.escape(p)}</li>" for p in self.paragraphs)
+            items = "".join(f"<li>{escape_html(p)}</li>" for p in self.paragraphs)
             return f"<ul>{items}</ul>"
-        return "".join(f"<p>{html.escape(p)}</p>" for p in self.paragraphs)
+        return "".join(f"<p>{escape_html(p)}</p>" for p in self.paragraphs)
 
     def _repr_latex_(self) -> str:
         if self.bullets:
@@ -86,11 +85,12 @@ class Text:
         return "\n\n".join(self.paragraphs)
 
 
-def say(*paragraphs: str, bullets: bool = False) -> Text:
-    """Display generated paragraphs (or a bulleted list) in the report."""
-    text = Text(*paragraphs, bullets=bullets)
-    display(text)
-    return text
+def say(*paragraphs: str, bullets: bool = False) -> None:
+    """Display generated paragraphs (or a bulleted list) in the report.
+
+    Returns nothing, so that a call ending a cell is not shown a second time.
+    """
+    display(Text(*paragraphs, bullets=bullets))
 
 
 class Captioner:
@@ -116,16 +116,25 @@ class Captioner:
         self.figures += 1
         return f"Figure {self.step}.{self.figures}"
 
-    def table(self, frame: pd.DataFrame, caption: str, **options) -> Table:
-        """Display ``frame`` as the next numbered table and return it."""
-        table = Table(frame, caption, label=self.next_table_label(), **options)
-        display(table)
-        return table
+    def upcoming_table(self) -> str:
+        """The label the next table will get (to refer to it in the text before it)."""
+        return f"Table {self.step}.{self.tables + 1}"
 
-    def figure(self, fig: plt.Figure, caption: str) -> str:
-        """Display ``fig`` followed by its numbered caption; return the label."""
+    def upcoming_figure(self) -> str:
+        """The label the next figure will get."""
+        return f"Figure {self.step}.{self.figures + 1}"
+
+    def table(self, frame: pd.DataFrame, caption: str, **options) -> None:
+        """Display ``frame`` as the next numbered table.
+
+        Display functions return nothing, so that a call ending a cell is not
+        shown twice (once displayed, once as the cell's result).
+        """
+        display(Table(frame, caption, label=self.next_table_label(), **options))
+
+    def figure(self, fig: plt.Figure, caption: str) -> None:
+        """Display ``fig`` followed by its numbered caption, then close it."""
         label = self.next_figure_label()
         display(fig)
         plt.close(fig)
         display(Caption(label, caption))
-        return label

@@ -184,7 +184,8 @@ class Table:
             widths = [m * available / LATEX_CHAR_PT / sum(minimal) for m in minimal]
         align = {True: r">{\raggedleft\arraybackslash}", False: r">{\raggedright\arraybackslash}"}
         return "".join(
-            f"{align[n]}p{{{w * LATEX_CHAR_PT:.1f}pt}}" for n, w in zip(numeric, widths, strict=True)
+            f"{align[n]}p{{{math.floor(w * LATEX_CHAR_PT * 10) / 10:.1f}pt}}"
+            for n, w in zip(numeric, widths, strict=True)
         )
 
     def _repr_latex_(self) -> str:

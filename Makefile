@@ -1,0 +1,70 @@
+# Inclusion report — `make report` builds everything, `make test` checks it.
+# Both install what is missing first (on Debian as root: the TeX packages for the PDF
+# and uv; then the locked Python environment and the project's Jupyter kernel).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV       := .venv
+PY         := $(VENV)/bin/python
+TOOLS      := .tools
+UV         := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.9
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+# Debian packages for the LaTeX route of nbconvert (xelatex + the packages its template loads),
+# pandoc (Markdown to LaTeX) and poppler-utils (pdfinfo/pdftotext, used by the tests).
+APT_PACKAGES := texlive-xetex texlive-latex-extra texlive-fonts-recommended texlive-plain-generic \
+                lmodern pandoc poppler-utils
+TEX_FILES    := adjustbox.sty tcolorbox.sty titling.sty enumitem.sty upquote.sty booktabs.sty \
+                longtable.sty soul.sty eurosym.sty fontspec.sty
+SYSTEM_STAMP := $(VENV)/.system-ok
+ENV_STAMP    := $(VENV)/.env-ok
+
+.PHONY: help setup system-deps report test test-fast lint lab clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+system-deps: ## Install the Debian packages for the PDF route if any is missing (needs root)
+	@missing=0; \
+	for cmd in xelatex pandoc pdftotext pdfinfo kpsewhich; do command -v $$cmd >/dev/null || missing=1; done; \
+	if [ $$missing = 0 ]; then for f in $(TEX_FILES); do [ -n "$$(kpsewhich $$f)" ] || missing=1; done; fi; \
+	if [ $$missing = 1 ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages: $(APT_PACKAGES)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
+	  else \
+	    echo "missing system packages; as root run: apt-get install $(APT_PACKAGES)" >&2; exit 1; \
+	  fi; \
+	fi
+
+$(UV): # uv itself, pinned, in a small virtual environment of its own (no system changes)
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(ENV_STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --quiet
+	$(PY) -m helpers.kernel
+	@touch $@
+
+setup: system-deps $(ENV_STAMP) ## Install everything that is missing (idempotent)
+
+report: setup ## Run the pipeline: notebooks -> reports/latest/{report.pdf,report.html,tables/}
+	$(VENV)/bin/inclusion-report run
+
+test: setup ## Run all tests (unit and end-to-end)
+	$(PY) -m pytest
+
+test-fast: setup ## Run the fast unit tests only
+	$(PY) -m pytest -m "not slow"
+
+lint: setup ## Check style and docstrings with ruff
+	$(VENV)/bin/ruff check src tests
+
+lab: setup ## Open JupyterLab on the notebooks with the project's kernel
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+clean: ## Remove generated reports and clean data (keeps the environment)
+	rm -rf reports/runs reports/latest reports/scratch data/processed/*.csv

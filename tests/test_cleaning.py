@@ -1,0 +1,127 @@
+import pandas as pd
+import pytest
+
+from helpers.cleaning import (
+    changes_from_raw,
+    clean_table,
+    load_clean_data,
+    parse_italian_number,
+    read_processed,
+    read_raw_table,
+    write_csv_atomic,
+)
+from helpers.errors import DataError
+
+from .conftest import ARTICLE_TABLE, CANONICAL
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("10.000", 10000), ("1.000", 1000), ("700", 700), ("1.500", 1500), (" 2.500 ", 2500),
+     ("1.234.567", 1234567), ("0", 0), ("-5", -5)],
+)
+def test_parse_italian_integers(text, expected):
+    value = parse_italian_number(text, integer=True)
+    assert value == expected
+    assert isinstance(value, int)
+
+
+@pytest.mark.parametrize(("text", "expected"), [("25", 25.0), ("2,5", 2.5), ("1.000,25", 1000.25), ("99,9", 99.9)])
+def test_parse_italian_decimals(text, expected):
+    assert parse_italian_number(text) == pytest.approx(expected, abs=0)
+
+
+@pytest.mark.parametrize("text", ["1.5", "1.50", "10.0000", "1x0", "", "abc", "1.000.", ".500", "1 000", "1e3"])
+def test_parse_refuses_ambiguous_or_foreign_numbers(text):
+    with pytest.raises(ValueError, match="Italian format"):
+        parse_italian_number(text, integer=True)
+
+
+@pytest.mark.parametrize("text", ["1,5", "1,000", "12,0"])
+def test_decimal_comma_refused_for_counts(text):
+    with pytest.raises(ValueError, match="whole number without a decimal comma"):
+        parse_italian_number(text, integer=True)
+
+
+def test_clean_table_equals_article(raw_text):
+    clean = load_clean_data()
+    expected = pd.DataFrame(ARTICLE_TABLE, columns=CANONICAL)
+    assert list(clean.columns) == CANONICAL
+    for column in CANONICAL[1:]:
+        assert clean[column].tolist() == expected[column].tolist(), column
+    assert clean["city"].tolist() == expected["city"].tolist()
+    assert clean["training_participants"].dtype == "int64"
+    assert clean["employment_rate_increase_pct"].dtype == "float64"
+
+
+def test_raw_file_keeps_published_format(raw_text):
+    lines = raw_text.splitlines()
+    assert lines[0].split("\t")[0] == "Comune"
+    assert "Bologna\t70\t700\t20\t10.000\t85\t500" in lines
+    assert len(lines) == 11
+
+
+def test_changes_list_every_reformatted_cell():
+    raw = read_raw_table("data/raw/inclusione_attiva.tsv")
+    changes = changes_from_raw(raw, clean_table(raw))
+    # independent count: cells of the published table written with a thousands dot
+    dotted = sum("." in cell for row in raw.rows for cell in row[1:])
+    assert len(changes) == dotted == 10
+    bologna = changes[changes.city == "Bologna"].iloc[0]
+    assert (bologna.line, bologna.raw_text, bologna.clean_value) == (3, "10.000", 10000)
+
+
+def test_spreadsheet_quirks_are_accepted(raw_text, write_raw):
+    quirky = "\ufeff" + "\r\n".join(f" {line}  " for line in raw_text.splitlines()) + "\r\n\r\n\n"
+    path = write_raw(quirky)
+    pd.testing.assert_frame_equal(load_clean_data(path), load_clean_data())
+
+
+def test_letter_in_count_names_file_line_and_column(raw_text, write_raw):
+    path = write_raw(raw_text.replace("Genova\t35\t400", "Genova\t35\t4O0"))
+    with pytest.raises(DataError) as info:
+        load_clean_data(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert "line 8" in message
+    assert "'Partecipanti ai Corsi di Formazione'" in message
+    assert "'4O0'" in message and "Genova" in message
+    assert info.value.exit_code == 3
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragment"),
+    [
+        (lambda t: "", "file is empty"),
+        (lambda t: t.splitlines()[0] + "\n", "at least one data row"),
+        (lambda t: t.replace("\tNuove Imprese Create", ""), "Nuove Imprese Create"),
+        (lambda t: t.replace("Roma\t45\t900\t35", "Roma\t45\t900"), "line 7: found '6 fields', expected 7"),
+        (lambda t: t.replace("Bari\t60\t500\t25", "Bari\t60\t500\t25\t9"), "line 10: found '8 fields'"),
+        (lambda t: t.replace("Comune\t", "Comune\tExtra\t", 1), "'Extra'"),
+    ],
+)
+def test_structural_problems_are_refused(raw_text, write_raw, mutate, fragment):
+    with pytest.raises(DataError, match=None) as info:
+        load_clean_data(write_raw(mutate(raw_text)))
+    assert fragment in str(info.value)
+
+
+def test_missing_and_binary_files(tmp_path, write_raw):
+    with pytest.raises(DataError, match="an existing file"):
+        read_raw_table(tmp_path / "nope.tsv")
+    with pytest.raises(DataError, match="binary"):
+        read_raw_table(write_raw(b"\x89PNG\r\n\x1a\n\x00\x00", "x.tsv"))
+    with pytest.raises(DataError, match="UTF-8"):
+        read_raw_table(write_raw("Comune\tX\nForl\xec\t1\n".encode("latin-1"), "l1.tsv"))
+
+
+def test_processed_round_trip(tmp_path):
+    clean = load_clean_data()
+    target = write_csv_atomic(clean, tmp_path / "sub" / "clean.csv")
+    pd.testing.assert_frame_equal(read_processed(target), clean, check_dtype=False)
+    assert [p.name for p in target.parent.iterdir()] == ["clean.csv"]  # no temporary left over
+
+
+def test_read_processed_missing_file_says_what_to_do(tmp_path):
+    with pytest.raises(DataError, match="run it first"):
+        read_processed(tmp_path / "absent.csv")

@@ -1,0 +1,39 @@
+import json
+
+from helpers import paths
+from helpers.codebook import load_codebook
+from helpers.params import notebook_parameters
+
+from .conftest import CANONICAL
+
+
+def test_codebook_matches_raw_header(raw_text):
+    codebook = load_codebook()
+    assert codebook.labels == raw_text.splitlines()[0].split("\t")
+    assert codebook.names == CANONICAL
+
+
+def test_default_roles():
+    codebook = load_codebook()
+    assert codebook.variables("outcome") == ["employment_rate_increase_pct", "health_service_access_pct"]
+    assert codebook.variables("input") == [
+        "training_participants", "new_businesses", "community_event_participants", "psychological_support_people",
+    ]
+
+
+def test_datapackage_cites_source_and_describes_every_field():
+    package = json.loads(paths.DATAPACKAGE.read_text())
+    source = package["sources"][0]
+    assert source["author"] == "Enrico Campanelli"
+    assert source["issue"] == "n. 125" and source["date"] == "2024-05-29"
+    for field in package["resources"][0]["schema"]["fields"]:
+        assert {"name", "canonical_name", "unit", "role", "type", "title"} <= set(field)
+    assert "29 May 2024" in load_codebook().citation()
+
+
+def test_notebook_defaults_agree_with_codebook_roles():
+    codebook = load_codebook()
+    for notebook in ("02_descriptive_statistics.ipynb", "03_regression.ipynb"):
+        params = notebook_parameters(paths.NOTEBOOKS_DIR / notebook)
+        assert params["outcomes"].default == codebook.variables("outcome")
+        assert params["predictors"].default == codebook.variables("input")

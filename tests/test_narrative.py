@@ -1,0 +1,50 @@
+import re
+
+import pandas as pd
+import pytest
+
+from helpers import narrative, stats
+from helpers.cleaning import load_clean_data
+
+CAUSAL = re.compile(r"\b(effect|effects|cause|causes|caused|leads? to|impact|impacts|because|drives?)\b", re.I)
+
+
+@pytest.fixture(scope="module")
+def fits():
+    data = load_clean_data()
+    return stats.simple_regressions(
+        data,
+        ["employment_rate_increase_pct", "health_service_access_pct"],
+        ["training_participants", "new_businesses", "community_event_participants", "psychological_support_people"],
+    )
+
+
+def test_findings_use_no_causal_words_and_state_n(fits):
+    sentences = narrative.summarise_fits(fits)
+    assert sentences
+    for sentence in sentences:
+        assert not CAUSAL.search(sentence), sentence
+    inferential = [s for s in sentences if "p = " in s]
+    assert inferential and all("n = 10" in s for s in inferential)
+
+
+def test_clear_and_null_results_are_told_apart(fits):
+    sentences = narrative.summarise_fits(fits)
+    clear = (fits.p_value < 0.05).sum()
+    assert sum(s.startswith("Cities reporting more") for s in sentences) == clear
+    assert f"other {len(fits) - clear} of {len(fits)} pairs" in " ".join(sentences)
+
+
+def test_direction_follows_sign():
+    fit = pd.Series({"outcome": "health_service_access_pct", "predictor": "new_businesses", "slope": -1.0,
+                     "ci_low": -2.0, "ci_high": -0.5, "p_value": 0.01, "r_squared": 0.5, "n": 10})
+    assert "lower" in narrative.describe_fit(fit)
+
+
+def test_ranges_name_the_extreme_cities():
+    data = load_clean_data()
+    (sentence,) = narrative.describe_ranges(data, ["community_event_participants"])
+    assert "300 participants (Torino)" in sentence and "10,000 participants (Bologna)" in sentence
+    assert "33.3 times" in sentence  # 10000 / 300
+    (tied,) = narrative.describe_ranges(data, ["psychological_support_people"])
+    assert "(Firenze and Bari)" in tied and "(Milano and Bologna)" in tied

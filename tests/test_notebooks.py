@@ -1,0 +1,40 @@
+"""The committed notebooks: clean, one parameters cell each, the project's kernel."""
+
+import ast
+
+import nbformat
+import pytest
+
+from helpers import paths
+from helpers.pipeline import discover_steps
+
+NOTEBOOKS = [step.path for step in discover_steps()]
+
+
+def test_three_numbered_steps():
+    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, path.name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_one_parameters_cell_of_literals(path):
+    nb = nbformat.read(path, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    for node in ast.parse(tagged[0].source).body:
+        assert isinstance(node, ast.Assign)
+        ast.literal_eval(node.value)  # plain literal defaults, usable when opened by hand
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_names_the_project_kernel(path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata.kernelspec.name == paths.KERNEL_NAME
+    nbformat.validate(nb)

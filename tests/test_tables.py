@@ -1,0 +1,68 @@
+import re
+
+import pandas as pd
+import pytest
+
+from helpers.report import Caption, Captioner, Text
+from helpers.tables import LATEX_CHAR_PT, LATEX_TABCOLSEP_PT, LATEX_TEXT_WIDTH_PT, Table, escape_latex, format_number, format_p
+
+HOSTILE = r"R&D <b>x</b> 50%_{y} \input{/etc/hostname} \write18{ls} ~^#$"
+
+
+@pytest.mark.parametrize(("p", "text"), [(0.0074, "0.007"), (0.0004, "< 0.001"), (0.05, "0.050"), (1.0, "1.000"), (float("nan"), "\u2013")])
+def test_format_p(p, text):
+    assert format_p(p) == text
+
+
+@pytest.mark.parametrize(
+    ("x", "text"),
+    [(10000, "10,000"), (1000.0, "1,000"), (0.0037698, "0.00377"), (2886.385, "2,886"), (-0.70879, "-0.709"), (46.0, "46"), (13.9044, "13.9")],
+)
+def test_format_number(x, text):
+    assert format_number(x) == text
+
+
+def test_escape_latex_neutralises_commands():
+    escaped = escape_latex(HOSTILE)
+    assert "\\input" not in escaped and "\\write18" not in escaped
+    # every special character is now preceded by a backslash or spelled as a command
+    assert re.search(r"(?<!\\)[&%$#_{}]", escaped.replace("{}", "")) is None
+
+
+def test_table_escapes_for_both_targets():
+    table = Table(pd.DataFrame({"city": [HOSTILE], "value": [1.5]}), "Caption with & and <i>", label="Table 9.9")
+    html = table._repr_html_()
+    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+    assert "&lt;i&gt;" in html and "<b>Table 9.9.</b>" in html
+    latex = table._repr_latex_()
+    assert "\\input{" not in latex and "\\write18{" not in latex
+    assert "\\begin{longtable}" in latex and "\\toprule" in latex and "\\bottomrule" in latex
+    assert "\\endhead" in latex  # header repeated on every page
+
+
+def test_wide_tables_get_paragraph_columns_within_text_width():
+    frame = pd.DataFrame({f"a_rather_long_column_name_{i}": [123456.0] for i in range(8)})
+    spec = Table(frame, "wide")._latex_columns(Table(frame, "wide")._text())
+    widths = [float(w) for w in re.findall(r"p\{([\d.]+)pt\}", spec)]
+    assert len(widths) == 8
+    assert sum(widths) + 2 * LATEX_TABCOLSEP_PT * 8 <= LATEX_TEXT_WIDTH_PT + 1e-6
+    narrow = pd.DataFrame({"a": [1], "b": ["x"]})
+    assert Table(narrow, "n")._latex_columns(Table(narrow, "n")._text()) == "rl"
+    assert LATEX_CHAR_PT > 0
+
+
+def test_captioner_numbers_per_step():
+    cap = Captioner(3)
+    assert cap.upcoming_table() == "Table 3.1"
+    assert cap.next_table_label() == "Table 3.1"
+    assert cap.next_figure_label() == "Figure 3.1"
+    assert cap.next_table_label() == "Table 3.2"
+
+
+def test_caption_and_text_escape():
+    caption = Caption("Figure 1.1", HOSTILE)
+    assert "&lt;b&gt;" in caption._repr_html_()
+    assert "\\input{" not in caption._repr_latex_()
+    text = Text(HOSTILE, "second", bullets=True)
+    assert text._repr_html_().count("<li>") == 2
+    assert "\\item" in text._repr_latex_() and "\\input{" not in text._repr_latex_()
