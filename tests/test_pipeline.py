@@ -1,0 +1,138 @@
+"""End to end: the command line on the real data, into temporary folders.
+
+These tests start Jupyter kernels and LaTeX; they are marked ``slow``.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers import paths, stats
+
+from .test_stats import INPUTS, OUTCOMES, closed_form_ols, column
+
+pytestmark = pytest.mark.slow
+
+PYTHON_MARKERS = ["import ", "def ", "helpers.", "cap.table", "cap.figure", "load_ext", "In [", "Out[", "Traceback"]
+
+
+def run_cli(*args, env=None, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "helpers.cli", "run", *args],
+        capture_output=True, text=True, env=env, cwd=cwd, timeout=900,
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    base = tmp_path_factory.mktemp("e2e")
+    reports, processed = base / "reports", base / "processed"
+    # run from another working directory: paths must not depend on it
+    result = run_cli("--reports-dir", str(reports), "--processed-dir", str(processed), cwd=str(base))
+    return {"result": result, "reports": reports, "processed": processed, "latest": reports / "latest", "base": base}
+
+
+def test_run_succeeds_and_publishes(built):
+    assert built["result"].returncode == 0, built["result"].stderr
+    latest = built["latest"]
+    assert latest.is_symlink() and latest.resolve().parent == (built["reports"] / "runs").resolve()
+    manifest = json.loads((latest / "manifest.json").read_text())
+    assert manifest["status"] == "succeeded"
+    assert [s["step"] for s in manifest["steps"]] == ["01_data_cleaning", "02_descriptive_statistics", "03_regression"]
+    assert (built["processed"] / paths.PROCESSED_TABLE_NAME).exists()
+
+
+def test_tables_hold_the_contract_and_right_numbers(built):
+    tables = built["latest"] / "tables"
+    desc = pd.read_csv(tables / "descriptive_statistics.csv")
+    assert list(desc.columns) == ["variable", "n", "mean", "sd", "min", "q1", "median", "q3", "max"]
+    assert desc.variable.tolist() == OUTCOMES + INPUTS
+    fits = pd.read_csv(tables / "simple_regressions.csv")
+    assert list(fits.columns) == [
+        "outcome", "predictor", "n", "intercept", "slope", "slope_se", "t_value", "p_value", "ci_low", "ci_high", "r_squared"]
+    assert len(fits) == 8
+    for row in fits.itertuples(index=False):
+        expected = closed_form_ols(column(row.predictor), column(row.outcome))
+        for key, value in expected.items():
+            assert getattr(row, key) == pytest.approx(value, rel=1e-9, abs=1e-12)
+    # full precision in the CSV: not rounded for display
+    assert len(repr(fits.slope.iloc[0]).split(".")[1]) > 6
+
+
+def test_html_reports_exist_offline(built):
+    latest = built["latest"]
+    names = sorted(p.name for p in (latest / "html").iterdir())
+    assert names == ["01_data_cleaning.html", "02_descriptive_statistics.html", "03_regression.html"]
+    assert "load_clean" in (latest / "html" / "01_data_cleaning.html").read_text() or "clean_table" in (latest / "html" / "01_data_cleaning.html").read_text()
+    report = (latest / "report.html").read_text()
+    assert "<script src" not in report and "cdn" not in report.lower()
+    assert "cap.table" not in report and "import helpers" not in report
+
+
+def test_pdf_has_three_sections_and_no_code(built):
+    pdf = built["latest"] / "report.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "A4" in info
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    for section in ("Data and cleaning", "Descriptive statistics", "Regression"):
+        assert section in text
+    for marker in PYTHON_MARKERS:
+        assert marker not in text, marker
+    assert "Table 3.1" in text and "Figure 3.1" in text
+    assert "associations" in text.lower() or "association" in text.lower()
+
+
+def _snapshot(folder: Path):
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()} if folder.exists() else {}
+
+
+def test_bad_value_stops_before_anything_is_written(built, tmp_path):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text(paths.RAW_TABLE.read_text().replace("Genova\t35\t400", "Genova\t35\t4O0"))
+    latest_before = os.readlink(built["latest"])
+    runs_before = sorted(p.name for p in (built["reports"] / "runs").iterdir())
+    processed_before = _snapshot(built["processed"])
+    result = run_cli("--reports-dir", str(built["reports"]), "--processed-dir", str(built["processed"]),
+                     "-p", "raw_data_path", str(bad))
+    assert result.returncode == 3
+    assert str(bad) in result.stderr and "line 8" in result.stderr
+    assert "'Partecipanti ai Corsi di Formazione'" in result.stderr and "'4O0'" in result.stderr
+    assert os.readlink(built["latest"]) == latest_before
+    assert sorted(p.name for p in (built["reports"] / "runs").iterdir()) == runs_before
+    assert _snapshot(built["processed"]) == processed_before
+
+
+def test_bad_parameter_exits_2(tmp_path):
+    result = run_cli("--reports-dir", str(tmp_path), "-p", "outcomes", "no_such_column")
+    assert result.returncode == 2
+    assert "no_such_column" in result.stderr and "choose from" in result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_failing_notebook_exits_4_and_keeps_latest(tmp_path):
+    root = tmp_path / "project"
+    for part in ("data/raw", "config", "notebooks"):
+        shutil.copytree(paths.PROJECT_ROOT / part, root / part)
+    broken = root / "notebooks" / "01_data_cleaning.ipynb"
+    nb = json.loads(broken.read_text())
+    nb["cells"].insert(4, {"cell_type": "code", "id": "boom", "metadata": {}, "execution_count": None,
+                           "outputs": [], "source": "raise RuntimeError('planted failure')"})
+    broken.write_text(json.dumps(nb))
+    reports = root / "reports"
+    (reports / "runs" / "old").mkdir(parents=True)
+    os.symlink("runs/old", reports / "latest")
+    env = {**os.environ, "INCLUSION_REPORT_ROOT": str(root)}
+    result = run_cli(env=env)
+    assert result.returncode == 4, result.stderr
+    assert "01_data_cleaning.ipynb" in result.stderr and "RuntimeError: planted failure" in result.stderr
+    assert "cell" in result.stderr and "runs/" in result.stderr
+    assert os.readlink(reports / "latest") == "runs/old"
+    failed = [p for p in (reports / "runs").iterdir() if p.name != "old"]
+    assert len(failed) == 1
+    assert json.loads((failed[0] / "manifest.json").read_text())["status"] == "failed"
