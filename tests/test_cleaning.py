@@ -17,8 +17,16 @@ from .conftest import ARTICLE_TABLE, CANONICAL
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("10.000", 10000), ("1.000", 1000), ("700", 700), ("1.500", 1500), (" 2.500 ", 2500),
-     ("1.234.567", 1234567), ("0", 0), ("-5", -5)],
+    [
+        ("10.000", 10000),
+        ("1.000", 1000),
+        ("700", 700),
+        ("1.500", 1500),
+        (" 2.500 ", 2500),
+        ("1.234.567", 1234567),
+        ("0", 0),
+        ("-5", -5),
+    ],
 )
 def test_parse_italian_integers(text, expected):
     value = parse_italian_number(text, integer=True)
@@ -26,12 +34,16 @@ def test_parse_italian_integers(text, expected):
     assert isinstance(value, int)
 
 
-@pytest.mark.parametrize(("text", "expected"), [("25", 25.0), ("2,5", 2.5), ("1.000,25", 1000.25), ("99,9", 99.9)])
+@pytest.mark.parametrize(
+    ("text", "expected"), [("25", 25.0), ("2,5", 2.5), ("1.000,25", 1000.25), ("99,9", 99.9)]
+)
 def test_parse_italian_decimals(text, expected):
     assert parse_italian_number(text) == pytest.approx(expected, abs=0)
 
 
-@pytest.mark.parametrize("text", ["1.5", "1.50", "10.0000", "1x0", "", "abc", "1.000.", ".500", "1 000", "1e3"])
+@pytest.mark.parametrize(
+    "text", ["1.5", "1.50", "10.0000", "1x0", "", "abc", "1.000.", ".500", "1 000", "1e3"]
+)
 def test_parse_refuses_ambiguous_or_foreign_numbers(text):
     with pytest.raises(ValueError, match="Italian format"):
         parse_italian_number(text, integer=True)
@@ -95,8 +107,14 @@ def test_letter_in_count_names_file_line_and_column(raw_text, write_raw):
         (lambda t: "", "file is empty"),
         (lambda t: t.splitlines()[0] + "\n", "at least one data row"),
         (lambda t: t.replace("\tNuove Imprese Create", ""), "Nuove Imprese Create"),
-        (lambda t: t.replace("Roma\t45\t900\t35", "Roma\t45\t900"), "line 7: found '6 fields', expected 7"),
-        (lambda t: t.replace("Bari\t60\t500\t25", "Bari\t60\t500\t25\t9"), "line 10: found '8 fields'"),
+        (
+            lambda t: t.replace("Roma\t45\t900\t35", "Roma\t45\t900"),
+            "line 7: found '6 fields', expected 7",
+        ),
+        (
+            lambda t: t.replace("Bari\t60\t500\t25", "Bari\t60\t500\t25\t9"),
+            "line 10: found '8 fields'",
+        ),
         (lambda t: t.replace("Comune\t", "Comune\tExtra\t", 1), "'Extra'"),
     ],
 )

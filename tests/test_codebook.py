@@ -15,9 +15,15 @@ def test_codebook_matches_raw_header(raw_text):
 
 def test_default_roles():
     codebook = load_codebook()
-    assert codebook.variables("outcome") == ["employment_rate_increase_pct", "health_service_access_pct"]
+    assert codebook.variables("outcome") == [
+        "employment_rate_increase_pct",
+        "health_service_access_pct",
+    ]
     assert codebook.variables("input") == [
-        "training_participants", "new_businesses", "community_event_participants", "psychological_support_people",
+        "training_participants",
+        "new_businesses",
+        "community_event_participants",
+        "psychological_support_people",
     ]
 
 

@@ -17,25 +17,49 @@ HOSTILE = r"R&D <b>x</b> 50%_{y} \input{/etc/hostname} <script>alert(1)</script>
 
 
 def rich(obj):
-    return new_output("display_data", data={"text/html": obj._repr_html_(), "text/latex": obj._repr_latex_(), "text/plain": repr(obj)})
+    return new_output(
+        "display_data",
+        data={
+            "text/html": obj._repr_html_(),
+            "text/latex": obj._repr_latex_(),
+            "text/plain": repr(obj),
+        },
+    )
 
 
 @pytest.fixture
 def notebook(tmp_path):
-    table = Table(pd.DataFrame({"city": [HOSTILE, "Bologna"], "value": [1.0, 2000.0]}), "Cities & values", label="Table 1.1")
+    table = Table(
+        pd.DataFrame({"city": [HOSTILE, "Bologna"], "value": [1.0, 2000.0]}),
+        "Cities & values",
+        label="Table 1.1",
+    )
     cells = [
-        new_code_cell("raw_data_path = 'secret_parameter_value'", metadata={"tags": ["parameters"]}),
+        new_code_cell(
+            "raw_data_path = 'secret_parameter_value'", metadata={"tags": ["parameters"]}
+        ),
         new_markdown_cell("# 1. Section heading\n\nSome prose."),
         new_code_cell(
             "import helpers\nsecret_code_marker = 1",
-            outputs=[rich(table), new_output("stream", name="stderr", text="WarningMarker: noisy\n"),
-                     rich(Caption("Figure 1.1", HOSTILE))],
+            outputs=[
+                rich(table),
+                new_output("stream", name="stderr", text="WarningMarker: noisy\n"),
+                rich(Caption("Figure 1.1", HOSTILE)),
+            ],
             execution_count=3,
         ),
-        new_code_cell("print('researcher only')", metadata={"tags": ["researcher-only"]},
-                      outputs=[new_output("stream", name="stdout", text="researcher-only marker\n")]),
+        new_code_cell(
+            "print('researcher only')",
+            metadata={"tags": ["researcher-only"]},
+            outputs=[new_output("stream", name="stdout", text="researcher-only marker\n")],
+        ),
     ]
-    nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "inclusion-report", "display_name": "x", "language": "python"}})
+    nb = new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": {"name": "inclusion-report", "display_name": "x", "language": "python"}
+        },
+    )
     path = tmp_path / "01_test.ipynb"
     nbformat.write(nb, path)
     return path
@@ -53,8 +77,15 @@ def test_reviewer_html_hides_code_prompts_stderr_and_escapes(notebook, tmp_path)
     assert len({c.id for c in combined.cells}) == len(combined.cells)
     html = export.reviewer_html(combined, tmp_path / "report.html").read_text()
     html = re.sub(r"<style.*?</style>", "", html, flags=re.S)  # CSS mentions prompts in comments
-    for marker in ("secret_code_marker", "secret_parameter_value", "WarningMarker", "researcher-only marker",
-                   "In&nbsp;[", "Out[", "jp-InputPrompt\">["):
+    for marker in (
+        "secret_code_marker",
+        "secret_parameter_value",
+        "WarningMarker",
+        "researcher-only marker",
+        "In&nbsp;[",
+        "Out[",
+        'jp-InputPrompt">[',
+    ):
         assert marker not in html, marker
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -64,11 +95,17 @@ def test_reviewer_html_hides_code_prompts_stderr_and_escapes(notebook, tmp_path)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("xelatex") is None, reason="xelatex not installed (run make setup)")
+@pytest.mark.skipif(
+    shutil.which("xelatex") is None, reason="xelatex not installed (run make setup)"
+)
 def test_reviewer_pdf_prints_hostile_text_literally(notebook, tmp_path):
-    combined = export.combine([notebook], {"title": "Escaping test", "authors": [{"name": "A & B"}]})
+    combined = export.combine(
+        [notebook], {"title": "Escaping test", "authors": [{"name": "A & B"}]}
+    )
     pdf = export.reviewer_pdf(combined, tmp_path / "report.pdf")
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     flat = " ".join(text.split())
     assert "\\input{/etc/hostname}" in flat  # shown, not executed
     assert "R&D <b>x</b> 50%_{y}" in flat

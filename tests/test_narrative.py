@@ -6,7 +6,9 @@ import pytest
 from helpers import narrative, stats
 from helpers.cleaning import load_clean_data
 
-CAUSAL = re.compile(r"\b(effect|effects|cause|causes|caused|leads? to|impact|impacts|because|drives?)\b", re.I)
+CAUSAL = re.compile(
+    r"\b(effect|effects|cause|causes|caused|leads? to|impact|impacts|because|drives?)\b", re.I
+)
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +17,12 @@ def fits():
     return stats.simple_regressions(
         data,
         ["employment_rate_increase_pct", "health_service_access_pct"],
-        ["training_participants", "new_businesses", "community_event_participants", "psychological_support_people"],
+        [
+            "training_participants",
+            "new_businesses",
+            "community_event_participants",
+            "psychological_support_people",
+        ],
     )
 
 
@@ -36,8 +43,18 @@ def test_clear_and_null_results_are_told_apart(fits):
 
 
 def test_direction_follows_sign():
-    fit = pd.Series({"outcome": "health_service_access_pct", "predictor": "new_businesses", "slope": -1.0,
-                     "ci_low": -2.0, "ci_high": -0.5, "p_value": 0.01, "r_squared": 0.5, "n": 10})
+    fit = pd.Series(
+        {
+            "outcome": "health_service_access_pct",
+            "predictor": "new_businesses",
+            "slope": -1.0,
+            "ci_low": -2.0,
+            "ci_high": -0.5,
+            "p_value": 0.01,
+            "r_squared": 0.5,
+            "n": 10,
+        }
+    )
     assert "lower" in narrative.describe_fit(fit)
 
 

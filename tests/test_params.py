@@ -13,11 +13,19 @@ def p(kind, default):
 @pytest.mark.parametrize(
     ("kind", "default", "given", "expected"),
     [
-        ("bool", False, "true", True), ("bool", True, "no", False), ("bool", False, True, True),
-        ("int", 1, "42", 42), ("int", 1, 7, 7), ("float", 0.5, "2", 2.0), ("float", 0.5, 3, 3.0),
+        ("bool", False, "true", True),
+        ("bool", True, "no", False),
+        ("bool", False, True, True),
+        ("int", 1, "42", 42),
+        ("int", 1, 7, 7),
+        ("float", 0.5, "2", 2.0),
+        ("float", 0.5, 3, 3.0),
         ("str", "a", "data/x.tsv", "data/x.tsv"),
-        ("list", ["a"], "a,b", ["a", "b"]), ("list", ["a"], '["a", "b"]', ["a", "b"]),
-        ("list", ["a"], "['a']", ["a"]), ("list", ["a"], ("a", "b"), ["a", "b"]), ("list", ["a"], ["c"], ["c"]),
+        ("list", ["a"], "a,b", ["a", "b"]),
+        ("list", ["a"], '["a", "b"]', ["a", "b"]),
+        ("list", ["a"], "['a']", ["a"]),
+        ("list", ["a"], ("a", "b"), ["a", "b"]),
+        ("list", ["a"], ["c"], ["c"]),
     ],
 )
 def test_coerce_accepts(kind, default, given, expected):
@@ -27,8 +35,17 @@ def test_coerce_accepts(kind, default, given, expected):
 
 @pytest.mark.parametrize(
     ("kind", "default", "given"),
-    [("bool", False, "maybe"), ("bool", False, 1), ("int", 1, "1.5"), ("int", 1, True), ("int", 1, 2.5),
-     ("float", 1.0, "abc"), ("str", "a", 3), ("list", ["a"], [1, 2]), ("list", ["a"], "[unclosed")],
+    [
+        ("bool", False, "maybe"),
+        ("bool", False, 1),
+        ("int", 1, "1.5"),
+        ("int", 1, True),
+        ("int", 1, 2.5),
+        ("float", 1.0, "abc"),
+        ("str", "a", 3),
+        ("list", ["a"], [1, 2]),
+        ("list", ["a"], "[unclosed"),
+    ],
 )
 def test_coerce_refuses(kind, default, given):
     with pytest.raises(ParameterError, match="parameter 'x'"):
@@ -41,12 +58,17 @@ def test_notebook_parameters_are_collected():
     assert declared["outcomes"].type == "list"
     assert declared["multiple_regression"].type == "bool"
     assert set(declared["processed_data_path"].notebooks) == {
-        "01_data_cleaning.ipynb", "02_descriptive_statistics.ipynb", "03_regression.ipynb"}
+        "01_data_cleaning.ipynb",
+        "02_descriptive_statistics.ipynb",
+        "03_regression.ipynb",
+    }
 
 
 def test_precedence_default_config_cli():
     declared = collect_parameters(step.path for step in discover_steps())
-    values = resolve_parameters(declared, {"multiple_regression": True}, [("multiple_regression", "false")])
+    values = resolve_parameters(
+        declared, {"multiple_regression": True}, [("multiple_regression", "false")]
+    )
     assert values["multiple_regression"] is False
     values = resolve_parameters(declared, {"multiple_regression": True}, [])
     assert values["multiple_regression"] is True
@@ -70,7 +92,7 @@ def test_check_parameters_refuses_before_running(cli, message):
 
 def test_config_file(tmp_path):
     good = tmp_path / "ok.toml"
-    good.write_text('[parameters]\nmultiple_regression = true\n')
+    good.write_text("[parameters]\nmultiple_regression = true\n")
     assert read_config(good) == {"multiple_regression": True}
     bad = tmp_path / "bad.toml"
     bad.write_text("[parameters\n")

@@ -13,19 +13,33 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import paths, stats
+from helpers import paths
 
 from .test_stats import INPUTS, OUTCOMES, closed_form_ols, column
 
 pytestmark = pytest.mark.slow
 
-PYTHON_MARKERS = ["import ", "def ", "helpers.", "cap.table", "cap.figure", "load_ext", "In [", "Out[", "Traceback"]
+PYTHON_MARKERS = [
+    "import ",
+    "def ",
+    "helpers.",
+    "cap.table",
+    "cap.figure",
+    "load_ext",
+    "In [",
+    "Out[",
+    "Traceback",
+]
 
 
 def run_cli(*args, env=None, cwd=None):
     return subprocess.run(
         [sys.executable, "-m", "helpers.cli", "run", *args],
-        capture_output=True, text=True, env=env, cwd=cwd, timeout=900,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=900,
     )
 
 
@@ -34,8 +48,16 @@ def built(tmp_path_factory):
     base = tmp_path_factory.mktemp("e2e")
     reports, processed = base / "reports", base / "processed"
     # run from another working directory: paths must not depend on it
-    result = run_cli("--reports-dir", str(reports), "--processed-dir", str(processed), cwd=str(base))
-    return {"result": result, "reports": reports, "processed": processed, "latest": reports / "latest", "base": base}
+    result = run_cli(
+        "--reports-dir", str(reports), "--processed-dir", str(processed), cwd=str(base)
+    )
+    return {
+        "result": result,
+        "reports": reports,
+        "processed": processed,
+        "latest": reports / "latest",
+        "base": base,
+    }
 
 
 def test_run_succeeds_and_publishes(built):
@@ -44,7 +66,11 @@ def test_run_succeeds_and_publishes(built):
     assert latest.is_symlink() and latest.resolve().parent == (built["reports"] / "runs").resolve()
     manifest = json.loads((latest / "manifest.json").read_text())
     assert manifest["status"] == "succeeded"
-    assert [s["step"] for s in manifest["steps"]] == ["01_data_cleaning", "02_descriptive_statistics", "03_regression"]
+    assert [s["step"] for s in manifest["steps"]] == [
+        "01_data_cleaning",
+        "02_descriptive_statistics",
+        "03_regression",
+    ]
     assert (built["processed"] / paths.PROCESSED_TABLE_NAME).exists()
 
 
@@ -55,7 +81,18 @@ def test_tables_hold_the_contract_and_right_numbers(built):
     assert desc.variable.tolist() == OUTCOMES + INPUTS
     fits = pd.read_csv(tables / "simple_regressions.csv")
     assert list(fits.columns) == [
-        "outcome", "predictor", "n", "intercept", "slope", "slope_se", "t_value", "p_value", "ci_low", "ci_high", "r_squared"]
+        "outcome",
+        "predictor",
+        "n",
+        "intercept",
+        "slope",
+        "slope_se",
+        "t_value",
+        "p_value",
+        "ci_low",
+        "ci_high",
+        "r_squared",
+    ]
     assert len(fits) == 8
     for row in fits.itertuples(index=False):
         expected = closed_form_ols(column(row.predictor), column(row.outcome))
@@ -68,8 +105,15 @@ def test_tables_hold_the_contract_and_right_numbers(built):
 def test_html_reports_exist_offline(built):
     latest = built["latest"]
     names = sorted(p.name for p in (latest / "html").iterdir())
-    assert names == ["01_data_cleaning.html", "02_descriptive_statistics.html", "03_regression.html"]
-    assert "load_clean" in (latest / "html" / "01_data_cleaning.html").read_text() or "clean_table" in (latest / "html" / "01_data_cleaning.html").read_text()
+    assert names == [
+        "01_data_cleaning.html",
+        "02_descriptive_statistics.html",
+        "03_regression.html",
+    ]
+    assert (
+        "load_clean" in (latest / "html" / "01_data_cleaning.html").read_text()
+        or "clean_table" in (latest / "html" / "01_data_cleaning.html").read_text()
+    )
     report = (latest / "report.html").read_text()
     assert "<script src" not in report and "cdn" not in report.lower()
     assert "cap.table" not in report and "import helpers" not in report
@@ -79,7 +123,9 @@ def test_pdf_has_three_sections_and_no_code(built):
     pdf = built["latest"] / "report.pdf"
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "A4" in info
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     for section in ("Data and cleaning", "Descriptive statistics", "Regression"):
         assert section in text
     for marker in PYTHON_MARKERS:
@@ -89,7 +135,11 @@ def test_pdf_has_three_sections_and_no_code(built):
 
 
 def _snapshot(folder: Path):
-    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()} if folder.exists() else {}
+    return (
+        {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+        if folder.exists()
+        else {}
+    )
 
 
 def test_bad_value_stops_before_anything_is_written(built, tmp_path):
@@ -98,8 +148,15 @@ def test_bad_value_stops_before_anything_is_written(built, tmp_path):
     latest_before = os.readlink(built["latest"])
     runs_before = sorted(p.name for p in (built["reports"] / "runs").iterdir())
     processed_before = _snapshot(built["processed"])
-    result = run_cli("--reports-dir", str(built["reports"]), "--processed-dir", str(built["processed"]),
-                     "-p", "raw_data_path", str(bad))
+    result = run_cli(
+        "--reports-dir",
+        str(built["reports"]),
+        "--processed-dir",
+        str(built["processed"]),
+        "-p",
+        "raw_data_path",
+        str(bad),
+    )
     assert result.returncode == 3
     assert str(bad) in result.stderr and "line 8" in result.stderr
     assert "'Partecipanti ai Corsi di Formazione'" in result.stderr and "'4O0'" in result.stderr
@@ -121,8 +178,17 @@ def test_failing_notebook_exits_4_and_keeps_latest(tmp_path):
         shutil.copytree(paths.PROJECT_ROOT / part, root / part)
     broken = root / "notebooks" / "01_data_cleaning.ipynb"
     nb = json.loads(broken.read_text())
-    nb["cells"].insert(4, {"cell_type": "code", "id": "boom", "metadata": {}, "execution_count": None,
-                           "outputs": [], "source": "raise RuntimeError('planted failure')"})
+    nb["cells"].insert(
+        4,
+        {
+            "cell_type": "code",
+            "id": "boom",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": "raise RuntimeError('planted failure')",
+        },
+    )
     broken.write_text(json.dumps(nb))
     reports = root / "reports"
     (reports / "runs" / "old").mkdir(parents=True)
@@ -130,7 +196,10 @@ def test_failing_notebook_exits_4_and_keeps_latest(tmp_path):
     env = {**os.environ, "INCLUSION_REPORT_ROOT": str(root)}
     result = run_cli(env=env)
     assert result.returncode == 4, result.stderr
-    assert "01_data_cleaning.ipynb" in result.stderr and "RuntimeError: planted failure" in result.stderr
+    assert (
+        "01_data_cleaning.ipynb" in result.stderr
+        and "RuntimeError: planted failure" in result.stderr
+    )
     assert "cell" in result.stderr and "runs/" in result.stderr
     assert os.readlink(reports / "latest") == "runs/old"
     failed = [p for p in (reports / "runs").iterdir() if p.name != "old"]

@@ -18,7 +18,12 @@ from helpers.errors import ParameterError
 from .conftest import ARTICLE_TABLE, CANONICAL
 
 OUTCOMES = ["employment_rate_increase_pct", "health_service_access_pct"]
-INPUTS = ["training_participants", "new_businesses", "community_event_participants", "psychological_support_people"]
+INPUTS = [
+    "training_participants",
+    "new_businesses",
+    "community_event_participants",
+    "psychological_support_people",
+]
 
 
 def column(name):
@@ -37,7 +42,7 @@ def quantile7(values, q):
 def pearson(x, y):
     n = len(x)
     mx, my = sum(x) / n, sum(y) / n
-    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y))
+    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True))
     sxx = sum((a - mx) ** 2 for a in x)
     syy = sum((b - my) ** 2 for b in y)
     return sxy / math.sqrt(sxx * syy)
@@ -54,10 +59,10 @@ def closed_form_ols(x, y):
     n = len(x)
     mx, my = sum(x) / n, sum(y) / n
     sxx = sum((a - mx) ** 2 for a in x)
-    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y))
+    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True))
     slope = sxy / sxx
     intercept = my - slope * mx
-    residuals = [b - intercept - slope * a for a, b in zip(x, y)]
+    residuals = [b - intercept - slope * a for a, b in zip(x, y, strict=True)]
     sse = sum(r * r for r in residuals)
     sst = sum((b - my) ** 2 for b in y)
     se = math.sqrt(sse / (n - 2) / sxx)
@@ -65,8 +70,15 @@ def closed_form_ols(x, y):
     p = 2 * sps.t.sf(abs(t), n - 2)
     crit = sps.t.ppf(0.975, n - 2)
     return {
-        "n": n, "intercept": intercept, "slope": slope, "slope_se": se, "t_value": t, "p_value": p,
-        "ci_low": slope - crit * se, "ci_high": slope + crit * se, "r_squared": 1 - sse / sst,
+        "n": n,
+        "intercept": intercept,
+        "slope": slope,
+        "slope_se": se,
+        "t_value": t,
+        "p_value": p,
+        "ci_low": slope - crit * se,
+        "ci_high": slope + crit * se,
+        "r_squared": 1 - sse / sst,
     }
 
 
@@ -77,7 +89,17 @@ def data():
 
 def test_describe_matches_hand_computation(data):
     table = stats.describe(data, OUTCOMES + INPUTS)
-    assert list(table.columns) == ["variable", "n", "mean", "sd", "min", "q1", "median", "q3", "max"]
+    assert list(table.columns) == [
+        "variable",
+        "n",
+        "mean",
+        "sd",
+        "min",
+        "q1",
+        "median",
+        "q3",
+        "max",
+    ]
     assert table.variable.tolist() == OUTCOMES + INPUTS
     for row in table.itertuples(index=False):
         xs = column(row.variable)
@@ -110,7 +132,9 @@ def test_correlations_match_closed_forms(data):
             assert s.loc[a, b] == pytest.approx(ranks, abs=1e-12)
     long = stats.correlations_long(data, variables)
     assert len(long) == 15  # 6 choose 2
-    row = long[(long.variable_a == OUTCOMES[0]) & (long.variable_b == "community_event_participants")].iloc[0]
+    row = long[
+        (long.variable_a == OUTCOMES[0]) & (long.variable_b == "community_event_participants")
+    ].iloc[0]
     assert row.pearson_r == pytest.approx(p.loc[OUTCOMES[0], "community_event_participants"])
 
 
@@ -121,13 +145,19 @@ def test_simple_regressions_match_closed_form(data):
     for row in fits.itertuples(index=False):
         expected = closed_form_ols(column(row.predictor), column(row.outcome))
         for key, value in expected.items():
-            assert getattr(row, key) == pytest.approx(value, rel=1e-9, abs=1e-12), (row.outcome, row.predictor, key)
+            assert getattr(row, key) == pytest.approx(value, rel=1e-9, abs=1e-12), (
+                row.outcome,
+                row.predictor,
+                key,
+            )
 
 
 def test_r_squared_is_squared_pearson_in_simple_regression(data):
     fits = stats.simple_regressions(data, OUTCOMES, INPUTS)
     for row in fits.itertuples(index=False):
-        assert row.r_squared == pytest.approx(pearson(column(row.predictor), column(row.outcome)) ** 2, rel=1e-10)
+        assert row.r_squared == pytest.approx(
+            pearson(column(row.predictor), column(row.outcome)) ** 2, rel=1e-10
+        )
 
 
 def test_simple_ols_on_synthetic_line_with_noise(rng):
@@ -160,7 +190,11 @@ def test_multiple_regression_matches_normal_equations(data):
 @pytest.mark.parametrize(
     ("outcomes", "predictors", "message"),
     [
-        (["employment_rate_increase_pct"], ["employment_rate_increase_pct"], "both as outcome and as predictor"),
+        (
+            ["employment_rate_increase_pct"],
+            ["employment_rate_increase_pct"],
+            "both as outcome and as predictor",
+        ),
         (["employment_rate_increase_pct"], ["nope"], "not in the data"),
         ([], ["new_businesses"], "at least one"),
     ],

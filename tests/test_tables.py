@@ -4,19 +4,45 @@ import pandas as pd
 import pytest
 
 from helpers.report import Caption, Captioner, Text
-from helpers.tables import LATEX_CHAR_PT, LATEX_TABCOLSEP_PT, LATEX_TEXT_WIDTH_PT, Table, escape_latex, format_number, format_p
+from helpers.tables import (
+    LATEX_CHAR_PT,
+    LATEX_TABCOLSEP_PT,
+    LATEX_TEXT_WIDTH_PT,
+    Table,
+    escape_latex,
+    format_number,
+    format_p,
+)
 
 HOSTILE = r"R&D <b>x</b> 50%_{y} \input{/etc/hostname} \write18{ls} ~^#$"
 
 
-@pytest.mark.parametrize(("p", "text"), [(0.0074, "0.007"), (0.0004, "< 0.001"), (0.05, "0.050"), (1.0, "1.000"), (float("nan"), "\u2013")])
+@pytest.mark.parametrize(
+    ("p", "text"),
+    [
+        (0.0074, "0.007"),
+        (0.0004, "< 0.001"),
+        (0.05, "0.050"),
+        (1.0, "1.000"),
+        (float("nan"), "\u2013"),
+    ],
+)
 def test_format_p(p, text):
     assert format_p(p) == text
 
 
 @pytest.mark.parametrize(
     ("x", "text"),
-    [(10000, "10,000"), (1000.0, "1,000"), (0.0037698, "0.00377"), (2886.385, "2,886"), (-0.70879, "-0.709"), (46.0, "46"), (13.9044, "13.9")],
+    [
+        (10000, "10,000"),
+        (1000.0, "1,000"),
+        (0.0037698, "0.00377"),
+        (2886.385, "2,886"),
+        (-0.70879, "\u22120.709"),
+        (-1500, "\u22121,500"),
+        (46.0, "46"),
+        (13.9044, "13.9"),
+    ],
 )
 def test_format_number(x, text):
     assert format_number(x) == text
@@ -30,7 +56,11 @@ def test_escape_latex_neutralises_commands():
 
 
 def test_table_escapes_for_both_targets():
-    table = Table(pd.DataFrame({"city": [HOSTILE], "value": [1.5]}), "Caption with & and <i>", label="Table 9.9")
+    table = Table(
+        pd.DataFrame({"city": [HOSTILE], "value": [1.5]}),
+        "Caption with & and <i>",
+        label="Table 9.9",
+    )
     html = table._repr_html_()
     assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
     assert "&lt;i&gt;" in html and "<b>Table 9.9.</b>" in html

@@ -11,9 +11,18 @@ from helpers.validation import schema, validate
     [
         (lambda t: t.replace("Verona\t", "Roma\t"), ["line 7", "line 11", "only once"]),
         (lambda t: t.replace("Torino\t", "\t"), ["line 4", "'Comune'", "non-empty"]),
-        (lambda t: t.replace("Firenze\t40\t600\t15", "Firenze\t40\t600\t-15"), ["line 5", "'Nuove Imprese Create'", "-15", "non-negative"]),
-        (lambda t: t.replace("Bari\t60", "Bari\t160"), ["line 10", "Tasso di Occupazione", "160", "between 0 and 100"]),
-        (lambda t: t.replace("\t90\t500", "\t100,5\t500"), ["line 2", "Accesso ai Servizi Sanitari", "100.5"]),
+        (
+            lambda t: t.replace("Firenze\t40\t600\t15", "Firenze\t40\t600\t-15"),
+            ["line 5", "'Nuove Imprese Create'", "-15", "non-negative"],
+        ),
+        (
+            lambda t: t.replace("Bari\t60", "Bari\t160"),
+            ["line 10", "Tasso di Occupazione", "160", "between 0 and 100"],
+        ),
+        (
+            lambda t: t.replace("\t90\t500", "\t100,5\t500"),
+            ["line 2", "Accesso ai Servizi Sanitari", "100.5"],
+        ),
     ],
 )
 def test_rule_violations_point_into_the_file(raw_text, write_raw, edit, fragments):
@@ -25,7 +34,9 @@ def test_rule_violations_point_into_the_file(raw_text, write_raw, edit, fragment
 
 
 def test_all_problems_reported_at_once(raw_text, write_raw):
-    text = raw_text.replace("Bari\t60", "Bari\t160").replace("Firenze\t40\t600\t15", "Firenze\t40\t600\t-15")
+    text = raw_text.replace("Bari\t60", "Bari\t160").replace(
+        "Firenze\t40\t600\t15", "Firenze\t40\t600\t-15"
+    )
     with pytest.raises(DataError) as info:
         load_clean_data(write_raw(text))
     assert len(info.value.problems) == 2

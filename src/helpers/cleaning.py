@@ -50,6 +50,7 @@ def parse_italian_number(text: str, *, integer: bool = False) -> int | float:
     ------
     ValueError
         With a message that says what was expected.
+
     """
     stripped = text.strip()
     match = _ITALIAN_NUMBER.match(stripped)
@@ -66,7 +67,9 @@ def parse_italian_number(text: str, *, integer: bool = False) -> int | float:
         if match["dec"] is not None:
             # Refused even as "12,0": "1,000" would otherwise read as one, where an
             # English-format export means one thousand.
-            raise ValueError("a whole number without a decimal comma (write 1.000 for one thousand)")
+            raise ValueError(
+                "a whole number without a decimal comma (write 1.000 for one thousand)"
+            )
         value: int | float = int(digits)
     else:
         value = float(f"{digits}.{match['dec'] or '0'}")
@@ -122,14 +125,18 @@ def read_raw_table(path: str | os.PathLike[str], codebook: Codebook | None = Non
         if any(cell.strip() for cell in fields)  # blank lines are skipped
     ]
     if not records:
-        raise DataError(shown, Problem(None, None, None, "a header line and data rows (file is empty)"))
+        raise DataError(
+            shown, Problem(None, None, None, "a header line and data rows (file is empty)")
+        )
 
     header_line, header = records[0]
     expected = codebook.labels
     missing = [label for label in expected if label not in header]
     unknown = [label for label in header if label not in expected]
     if missing or unknown:
-        problems = [Problem(header_line, label, None, "this column in the header") for label in missing]
+        problems = [
+            Problem(header_line, label, None, "this column in the header") for label in missing
+        ]
         problems += [
             Problem(header_line, label, label, "only the columns " + ", ".join(map(repr, expected)))
             for label in unknown
@@ -170,7 +177,9 @@ def _parse_column(raw: RawTable, field: Field, city_label: str, problems: list[P
         try:
             values.append(parse_italian_number(cell, integer=field.is_count))
         except ValueError as exc:
-            problems.append(Problem(line, field.label, cell, str(exc), city=row[city_position] or None))
+            problems.append(
+                Problem(line, field.label, cell, str(exc), city=row[city_position] or None)
+            )
             values.append(None)
     return values
 
@@ -218,7 +227,12 @@ def read_processed(path: str | os.PathLike[str]) -> pd.DataFrame:
     if not absolute.exists():
         raise DataError(
             shown,
-            Problem(None, None, None, "the clean table written by notebook 01 (run it first, or `make report`)"),
+            Problem(
+                None,
+                None,
+                None,
+                "the clean table written by notebook 01 (run it first, or `make report`)",
+            ),
         )
     dtypes = {
         f.name: {"integer": "int64", "number": "float64"}.get(f.kind, str) for f in codebook.fields
@@ -230,7 +244,9 @@ def read_processed(path: str | os.PathLike[str]) -> pd.DataFrame:
     return validate(frame, source=shown, lines=list(range(2, len(frame) + 2)), codebook=codebook)
 
 
-def changes_from_raw(raw: RawTable, clean: pd.DataFrame, codebook: Codebook | None = None) -> pd.DataFrame:
+def changes_from_raw(
+    raw: RawTable, clean: pd.DataFrame, codebook: Codebook | None = None
+) -> pd.DataFrame:
     """List every cell whose clean value is written differently from the raw text.
 
     This is what a reader needs to trust the cleaning step: for each changed cell,

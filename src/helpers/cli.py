@@ -22,14 +22,33 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the notebook pipeline and export the reports (HTML and PDF).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="execute the notebooks with papermill and export the reports")
-    run.add_argument(
-        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-        help="set a notebook parameter (repeatable); lists as a,b or [\"a\", \"b\"]",
+    run = commands.add_parser(
+        "run", help="execute the notebooks with papermill and export the reports"
     )
-    run.add_argument("--config", default=None, help="TOML file with a [parameters] table (default: config/report.toml)")
-    run.add_argument("--reports-dir", default=str(paths.REPORTS_DIR), help="where runs and reports/latest live (default: reports/)")
-    run.add_argument("--processed-dir", default=str(paths.PROCESSED_DATA_DIR), help="where the clean table is published on success (default: data/processed/)")
+    run.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help='set a notebook parameter (repeatable); lists as a,b or ["a", "b"]',
+    )
+    run.add_argument(
+        "--config",
+        default=None,
+        help="TOML file with a [parameters] table (default: config/report.toml)",
+    )
+    run.add_argument(
+        "--reports-dir",
+        default=str(paths.REPORTS_DIR),
+        help="where runs and reports/latest live (default: reports/)",
+    )
+    run.add_argument(
+        "--processed-dir",
+        default=str(paths.PROCESSED_DATA_DIR),
+        help="where the clean table is published on success (default: data/processed/)",
+    )
     run.add_argument("--no-pdf", action="store_true", help="skip the PDF (no LaTeX needed)")
     commands.add_parser("params", help="list each notebook's parameters with type and default")
     commands.add_parser("kernel", help="install the project's Jupyter kernel in this environment")
@@ -60,7 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             for step in discover_steps():
                 print(step.path.name)
                 for p in notebook_parameters(step.path).values():
-                    print(f"  {p.name}: {p.type} = {p.default!r}" + (f"  # {p.help}" if p.help else ""))
+                    print(
+                        f"  {p.name}: {p.type} = {p.default!r}"
+                        + (f"  # {p.help}" if p.help else "")
+                    )
         elif args.command == "kernel":
             from helpers.kernel import ensure_kernel
 

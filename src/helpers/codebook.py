@@ -132,7 +132,9 @@ def _load(path: Path) -> Codebook:
                 maximum=constraints.get("maximum"),
             )
         )
-    return Codebook(fields=tuple(fields), source=package["sources"][0], resource_path=resource["path"])
+    return Codebook(
+        fields=tuple(fields), source=package["sources"][0], resource_path=resource["path"]
+    )
 
 
 def load_codebook(path: str | Path | None = None) -> Codebook:

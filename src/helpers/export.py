@@ -26,7 +26,13 @@ from helpers.errors import ExportError
 
 #: Cells with these tags never reach the reviewer versions.
 REVIEWER_REMOVED_TAGS = {"parameters", "injected-parameters", "remove-cell", "researcher-only"}
-LATEX_COMMAND = ["xelatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "{filename}"]
+LATEX_COMMAND = [
+    "xelatex",
+    "-no-shell-escape",
+    "-interaction=nonstopmode",
+    "-halt-on-error",
+    "{filename}",
+]
 
 
 class RemoveStderrPreprocessor(Preprocessor):
@@ -127,7 +133,9 @@ def reviewer_pdf(nb: nbformat.NotebookNode, target: str | os.PathLike[str]) -> P
         pdf, _ = exporter.from_notebook_node(copy.deepcopy(nb))
     except LatexFailed as exc:
         tail = "\n".join(str(exc.output).splitlines()[-25:])
-        raise ExportError(f"xelatex failed while building the PDF; last lines of its log:\n{tail}") from exc
+        raise ExportError(
+            f"xelatex failed while building the PDF; last lines of its log:\n{tail}"
+        ) from exc
     except Exception as exc:
         raise ExportError(f"PDF export failed: {exc}") from exc
     return _write_atomic(Path(target), pdf)

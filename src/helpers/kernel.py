@@ -34,14 +34,25 @@ def ensure_kernel() -> Path:
     """
     target = kernel_dir()
     spec_file = target / "kernel.json"
-    wanted = [sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    wanted = [
+        sys.executable,
+        "-Xfrozen_modules=off",
+        "-m",
+        "ipykernel_launcher",
+        "-f",
+        "{connection_file}",
+    ]
     current = None
     if spec_file.exists():
         try:
             current = json.loads(spec_file.read_text())
         except json.JSONDecodeError:
             current = None
-    if current is None or current.get("argv") != wanted or current.get("display_name") != paths.KERNEL_DISPLAY_NAME:
+    if (
+        current is None
+        or current.get("argv") != wanted
+        or current.get("display_name") != paths.KERNEL_DISPLAY_NAME
+    ):
         target.mkdir(parents=True, exist_ok=True)
         spec = {
             "argv": wanted,
@@ -58,7 +69,6 @@ def ensure_kernel() -> Path:
     if data_dir not in existing:
         os.environ["JUPYTER_PATH"] = os.pathsep.join([data_dir, *existing])
     return target
-
 
 
 class LocalKernelManager(AsyncKernelManager):

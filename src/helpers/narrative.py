@@ -54,18 +54,19 @@ def summarise_fits(fits: pd.DataFrame, codebook: Codebook | None = None) -> list
     sentences = [describe_fit(row, codebook) for row in clear.itertuples(index=False)]
     if len(rest):
         pairs = "; ".join(
-            f"{_phrase(r.outcome, codebook)} with {_phrase(r.predictor, codebook)} (p = {format_p(r.p_value)})"
+            f"{_phrase(r.outcome, codebook)} with {_phrase(r.predictor, codebook)} "
+            f"(p = {format_p(r.p_value)})"
             for r in rest.itertuples(index=False)
         )
         sentences.append(
-            f"For the other {len(rest)} of {len(fits)} pairs the data are compatible with no linear "
-            f"association (n = {int(rest.n.min())} cities each): {pairs}."
+            f"For the other {len(rest)} of {len(fits)} pairs the data are compatible with "
+            f"no linear association (n = {int(rest.n.min())} cities each): {pairs}."
         )
     if len(clear):
         sentences.append(
             f"These p-values are not adjusted for testing {len(fits)} pairs: at the 5% level, "
-            f"about {len(fits) * ALPHA:.1f} of {len(fits)} tests would fall below 0.05 by chance alone "
-            "if no association existed."
+            f"about {len(fits) * ALPHA:.1f} of {len(fits)} tests would fall below 0.05 by chance "
+            "alone if no association existed."
         )
     return sentences
 

@@ -127,7 +127,9 @@ def coerce(parameter: Parameter, value: object, origin: str) -> object:
                 try:
                     value = ast.literal_eval(text)
                 except (ValueError, SyntaxError):
-                    raise _bad(parameter.name, "a list such as a,b or [\"a\", \"b\"]", value, origin) from None
+                    raise _bad(
+                        parameter.name, 'a list such as a,b or ["a", "b"]', value, origin
+                    ) from None
         else:
             value = [item.strip() for item in text.split(",") if item.strip()]
     if isinstance(value, tuple):
@@ -150,7 +152,9 @@ def read_config(path: str | os.PathLike[str] | None) -> dict[str, object]:
     except FileNotFoundError:
         raise ParameterError(f"config file {paths.display_path(resolved)} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(f"config file {paths.display_path(resolved)} is not valid TOML: {exc}") from None
+        raise ParameterError(
+            f"config file {paths.display_path(resolved)} is not valid TOML: {exc}"
+        ) from None
     unknown = sorted(set(document) - {"parameters"})
     if unknown:
         raise ParameterError(
@@ -177,7 +181,9 @@ def resolve_parameters(
             )
         if name not in declared:
             allowed = ", ".join(sorted(n for n in declared if n not in RUNNER_PARAMETERS))
-            raise ParameterError(f"unknown parameter {name!r} ({origin}); parameters are: {allowed}")
+            raise ParameterError(
+                f"unknown parameter {name!r} ({origin}); parameters are: {allowed}"
+            )
         values[name] = coerce(declared[name], value, origin)
     return values
 

@@ -29,7 +29,14 @@ from helpers.cleaning import load_clean_data
 from helpers.codebook import load_codebook
 from helpers.errors import NotebookError, ParameterError, ReportError
 from helpers.kernel import LocalKernelManager, ensure_kernel
-from helpers.params import Parameter, collect_parameters, for_notebook, notebook_parameters, read_config, resolve_parameters
+from helpers.params import (
+    Parameter,
+    collect_parameters,
+    for_notebook,
+    notebook_parameters,
+    read_config,
+    resolve_parameters,
+)
 
 #: The machine-readable tables every successful run must contain, with their columns.
 CONTRACT_TABLES = {
@@ -37,6 +44,7 @@ CONTRACT_TABLES = {
     "simple_regressions.csv": stats.SIMPLE_REGRESSION_COLUMNS,
 }
 REPORT_TITLE = "Municipal programmes for the integration of immigrants in Italy"
+REPORT_SUBJECT = "ReCoSol and Inclusione Attiva: data, descriptive statistics, regressions"
 KEEP_RUNS = 20
 
 
@@ -72,10 +80,14 @@ class RunOptions:
     reports_dir: str | os.PathLike[str] = paths.REPORTS_DIR
     processed_dir: str | os.PathLike[str] = paths.PROCESSED_DATA_DIR
     formats: Sequence[str] = ("html", "pdf")
-    log: Callable[[str], None] = field(default=lambda message: print(message, file=sys.stderr, flush=True))
+    log: Callable[[str], None] = field(
+        default=lambda message: print(message, file=sys.stderr, flush=True)
+    )
 
 
-def check_parameters(options: RunOptions, steps: Sequence[Step]) -> tuple[dict, dict[str, dict[str, Parameter]]]:
+def check_parameters(
+    options: RunOptions, steps: Sequence[Step]
+) -> tuple[dict, dict[str, dict[str, Parameter]]]:
     """Resolve and check every parameter before anything runs."""
     per_notebook = {step.name: notebook_parameters(step.path) for step in steps}
     declared = collect_parameters(step.path for step in steps)
@@ -89,7 +101,8 @@ def check_parameters(options: RunOptions, steps: Sequence[Step]) -> tuple[dict, 
             unknown = [v for v in chosen if v not in variables]
             if unknown:
                 raise ParameterError(
-                    f"parameter {role!r}: {unknown} not a numeric column; choose from: {', '.join(variables)}"
+                    f"parameter {role!r}: {unknown} not a numeric column; "
+                    f"choose from: {', '.join(variables)}"
                 )
             if len(set(chosen)) != len(chosen):
                 raise ParameterError(f"parameter {role!r} lists a variable twice: {chosen}")
@@ -169,8 +182,9 @@ def _execute(step: Step, output: Path, parameters: dict, log: Callable[[str], No
         )
     except PapermillExecutionError as exc:
         raise NotebookError(
-            f"notebook {step.path.name} failed in cell {exc.exec_count or exc.cell_index}: "
-            f"{exc.ename}: {exc.evalue}\n  the executed notebook shows the error: {paths.display_path(output)}"
+            f"notebook {step.path.name} failed in cell {exc.cell_index + 1} of the executed "
+            f"notebook (execution count {exc.exec_count}): {exc.ename}: {exc.evalue}\n"
+            f"  the executed notebook shows the error: {paths.display_path(output)}"
         ) from None
 
 
@@ -222,7 +236,9 @@ def run(options: RunOptions) -> Path:
             _execute(step, output, parameters, log)
             executed.append(output)
             duration = time.perf_counter() - t0
-            manifest["steps"].append({"step": step.name, "status": "ok", "seconds": round(duration, 2)})
+            manifest["steps"].append(
+                {"step": step.name, "status": "ok", "seconds": round(duration, 2)}
+            )
             log(f"step {step.name}: done in {duration:.1f} s")
         _check_tables(run_dir / "tables")
 
@@ -234,7 +250,7 @@ def run(options: RunOptions) -> Path:
             {
                 "title": REPORT_TITLE,
                 "authors": [{"name": "Inclusion report pipeline"}],
-                "subject": "ReCoSol and Inclusione Attiva: data cleaning, descriptive statistics, regressions",
+                "subject": REPORT_SUBJECT,
                 "date": started.strftime("%-d %B %Y"),
             },
         )
@@ -244,7 +260,9 @@ def run(options: RunOptions) -> Path:
             export.reviewer_pdf(combined, run_dir / "report.pdf")
         log(f"export: done in {time.perf_counter() - t0:.1f} s")
     except BaseException as exc:
-        manifest.update(status="failed", finished=_utc_now().isoformat(), error=str(exc) or type(exc).__name__)
+        manifest.update(
+            status="failed", finished=_utc_now().isoformat(), error=str(exc) or type(exc).__name__
+        )
         _write_json(run_dir / "manifest.json", manifest)
         raise
 

@@ -56,8 +56,23 @@ def distributions(
     colours = sns.color_palette(PALETTE)
     for ax, name in zip(axes.flat, variables, strict=False):
         field = codebook.field(name)
-        sns.boxplot(x=frame[name], ax=ax, color=colours[0], width=0.45, fliersize=0, boxprops={"alpha": 0.35})
-        sns.stripplot(x=frame[name], ax=ax, color=colours[0], size=4, jitter=0.12, edgecolor="white", linewidth=0.4)
+        sns.boxplot(
+            x=frame[name],
+            ax=ax,
+            color=colours[0],
+            width=0.45,
+            fliersize=0,
+            boxprops={"alpha": 0.35},
+        )
+        sns.stripplot(
+            x=frame[name],
+            ax=ax,
+            color=colours[0],
+            size=4,
+            jitter=0.12,
+            edgecolor="white",
+            linewidth=0.4,
+        )
         ax.set_xlabel(_wrap(field.axis_label, 40))
         ax.set_title(_wrap(field.title, 40))
         ax.set_yticks([])
@@ -68,7 +83,11 @@ def distributions(
 
 
 def correlation_heatmap(
-    matrix: pd.DataFrame, *, title: str, codebook: Codebook | None = None, ax: plt.Axes | None = None
+    matrix: pd.DataFrame,
+    *,
+    title: str,
+    codebook: Codebook | None = None,
+    ax: plt.Axes | None = None,
 ) -> plt.Axes:
     """Draw a correlation matrix as an annotated heatmap from -1 to 1."""
     codebook = codebook or load_codebook()
@@ -76,8 +95,20 @@ def correlation_heatmap(
     if ax is None:
         _, ax = plt.subplots(figsize=(PAGE_WIDTH / 2, PAGE_WIDTH / 2))
     sns.heatmap(
-        matrix, vmin=-1, vmax=1, center=0, cmap=DIVERGING, annot=True, fmt=".2f", square=True,
-        cbar=False, linewidths=0.5, annot_kws={"size": 7}, xticklabels=labels, yticklabels=labels, ax=ax,
+        matrix,
+        vmin=-1,
+        vmax=1,
+        center=0,
+        cmap=DIVERGING,
+        annot=True,
+        fmt=".2f",
+        square=True,
+        cbar=False,
+        linewidths=0.5,
+        annot_kws={"size": 7},
+        xticklabels=labels,
+        yticklabels=labels,
+        ax=ax,
     )
     ax.set_title(title)
     ax.tick_params(axis="x", labelrotation=90)
@@ -109,15 +140,25 @@ def city_profile(
     values = frame.set_index(city)[list(variables)].astype(float)
     z = (values - values.mean()) / values.std(ddof=1)
     annot = values.apply(lambda col: col.map(lambda v: f"{v:,.0f}"))
-    labels = [_wrap(codebook.field(c).axis_label, 18) for c in variables]
+    labels = [_wrap(codebook.field(c).axis_label, 14) for c in variables]
     height = max(2.6, 0.3 * len(values) + 1.4)
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, height))
     sns.heatmap(
-        z, cmap=DIVERGING, center=0, vmin=-2.5, vmax=2.5, annot=annot, fmt="", linewidths=0.5,
-        annot_kws={"size": 7}, xticklabels=labels, cbar_kws={"label": "z-score (SD from the mean)"}, ax=ax,
+        z,
+        cmap=DIVERGING,
+        center=0,
+        vmin=-2.5,
+        vmax=2.5,
+        annot=annot,
+        fmt="",
+        linewidths=0.5,
+        annot_kws={"size": 7},
+        xticklabels=labels,
+        cbar_kws={"label": "z-score (SD from the mean)"},
+        ax=ax,
     )
     ax.set_ylabel("")
-    ax.tick_params(axis="x", labelrotation=0)
+    ax.tick_params(axis="x", labelrotation=0, labelsize=6.5)
     fig.tight_layout()
     return fig
 
@@ -145,7 +186,9 @@ def regression_grid(
         ax.plot(grid, fit.intercept + fit.slope * grid, color=colours[1], lw=1.2)
         if len(frame) <= 15:
             for xi, yi, name in zip(x, y, frame[city], strict=True):
-                ax.annotate(str(name), (xi, yi), fontsize=5, xytext=(2, 2), textcoords="offset points")
+                ax.annotate(
+                    str(name), (xi, yi), fontsize=5, xytext=(2, 2), textcoords="offset points"
+                )
         ax.set_title(f"R\u00b2 = {fit.r_squared:.2f}, n = {fit.n}", fontsize=7)
         ax.set_xlabel(_wrap(codebook.field(fit.predictor).axis_label, 24), fontsize=7)
         ax.set_ylabel(_wrap(codebook.field(fit.outcome).axis_label, 24), fontsize=7)

@@ -150,7 +150,9 @@ def _check_fit_inputs(frame: pd.DataFrame, outcome: str, predictors: Sequence[st
     return data
 
 
-def simple_ols(frame: pd.DataFrame, outcome: str, predictor: str, *, alpha: float = 0.05) -> SimpleFit:
+def simple_ols(
+    frame: pd.DataFrame, outcome: str, predictor: str, *, alpha: float = 0.05
+) -> SimpleFit:
     """Fit ``outcome = intercept + slope * predictor`` by OLS (statsmodels)."""
     data = _check_fit_inputs(frame, outcome, [predictor])
     result = sm.OLS(data[outcome], sm.add_constant(data[predictor])).fit()

@@ -13,9 +13,8 @@ from __future__ import annotations
 import hashlib
 import html
 import math
-from collections.abc import Callable, Mapping
-
 import re
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 
@@ -40,7 +39,7 @@ _LATEX_PATTERN = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIALS))
 
 
 def escape_latex(text: object) -> str:
-    """Return ``text`` so that LaTeX prints it literally and executes nothing.
+    r"""Return ``text`` so that LaTeX prints it literally and executes nothing.
 
     Every LaTeX special character becomes a command that prints it, so neither
     ``\\input{...}`` nor ``\\write18{...}`` survives as a command.
@@ -61,7 +60,10 @@ def _breakable(latex: str) -> str:
 #: Geometry of the PDF (A4, 2.4 cm margins, \\small type) used to fit tables.
 LATEX_TEXT_WIDTH_PT = 455.0
 LATEX_TABCOLSEP_PT = 6.0
-LATEX_CHAR_PT = 5.0
+LATEX_CHAR_PT = 5.3
+
+
+MINUS = "\u2212"
 
 
 def format_p(p: float) -> str:
@@ -78,15 +80,18 @@ def format_number(x: float, digits: int = 3) -> str:
 
     Whole numbers are shown whole (``10000`` → ``"10,000"``); others keep
     ``digits`` significant digits (``0.0037698`` → ``"0.00377"``,
-    ``2886.39`` → ``"2,886"``).
+    ``2886.39`` → ``"2,886"``). Negative numbers take a true minus sign (U+2212).
     """
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "\u2013"
     if float(x).is_integer():
-        return f"{int(x):,}"
-    magnitude = math.floor(math.log10(abs(x))) if x != 0 else 0
-    decimals = max(digits - 1 - magnitude, 0)
-    return f"{x:,.{decimals}f}"
+        text = f"{int(x):,}"
+    else:
+        magnitude = math.floor(math.log10(abs(x))) if x != 0 else 0
+        decimals = max(digits - 1 - magnitude, 0)
+        text = f"{x:,.{decimals}f}"
+    # a true minus sign: typographically right, and LaTeX never breaks a line after it
+    return text.replace("-", MINUS)
 
 
 class Table:
@@ -105,6 +110,7 @@ class Table:
         numeric columns use :func:`format_number`.
     align:
         LaTeX column alignment; default left for text, right for numbers.
+
     """
 
     def __init__(
@@ -191,6 +197,7 @@ class Table:
     def _repr_latex_(self) -> str:
         text = self._text()
         label = f"\\textbf{{{escape_latex(self.label)}.}} " if self.label else ""
+
         def cell(value: object) -> str:
             return _breakable(escape_latex(value))
 

@@ -89,5 +89,11 @@ def validate(
             problems.append(
                 Problem(line, column, case.failure_case, _expected(str(case.check)), city=city)
             )
-        problems.sort(key=lambda p: (p.line is None, p.line or 0, codebook.labels.index(p.column) if p.column in codebook.labels else 99))
+        problems.sort(
+            key=lambda p: (
+                p.line is None,
+                p.line or 0,
+                codebook.labels.index(p.column) if p.column in codebook.labels else 99,
+            )
+        )
         raise DataError(source, problems) from None
