@@ -271,5 +271,5 @@ def run(options: RunOptions) -> Path:
     _write_json(run_dir / "manifest.json", manifest)
     _switch_latest(reports_dir, run_dir)
     _prune(runs_dir, KEEP_RUNS, run_dir)
-    log(f"report ready: {paths.display_path(reports_dir / 'latest')} -> runs/{run_id}")
+    log(f"report ready: {paths.display_path(reports_dir)}/latest -> runs/{run_id}")
     return run_dir

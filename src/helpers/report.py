@@ -9,24 +9,32 @@ from __future__ import annotations
 
 import warnings
 
-import matplotlib.pyplot as plt
+from typing import TYPE_CHECKING
+
 import pandas as pd
 from IPython.display import display
 
-from helpers import plots
 from helpers.tables import Table, escape_html, escape_latex
 
+if TYPE_CHECKING:  # matplotlib and seaborn load only in notebooks that draw
+    import matplotlib.pyplot as plt
 
-def setup_notebook() -> None:
+
+def setup_notebook(*, figures: bool = True) -> None:
     """Prepare a notebook kernel: theme, vector figure formats, quiet warnings.
 
     Figures are published as SVG (for HTML) and PDF (for LaTeX), so both reports
-    get vector graphics.
+    get vector graphics. A notebook without figures passes ``figures=False`` and
+    does not pay for importing matplotlib and seaborn.
     """
-    plots.set_theme()
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     pd.set_option("display.max_columns", 20)
+    if not figures:
+        return
+    from helpers import plots
+
+    plots.set_theme()
     try:
         from IPython import get_ipython
         from matplotlib_inline.backend_inline import set_matplotlib_formats
@@ -134,6 +142,8 @@ class Captioner:
 
     def figure(self, fig: plt.Figure, caption: str) -> None:
         """Display ``fig`` followed by its numbered caption, then close it."""
+        import matplotlib.pyplot as plt
+
         label = self.next_figure_label()
         display(fig)
         plt.close(fig)

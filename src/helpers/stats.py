@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS
+from statsmodels.tools.tools import add_constant
 
 from helpers.errors import ParameterError
 
@@ -155,7 +156,7 @@ def simple_ols(
 ) -> SimpleFit:
     """Fit ``outcome = intercept + slope * predictor`` by OLS (statsmodels)."""
     data = _check_fit_inputs(frame, outcome, [predictor])
-    result = sm.OLS(data[outcome], sm.add_constant(data[predictor])).fit()
+    result = OLS(data[outcome], add_constant(data[predictor])).fit()
     ci = result.conf_int(alpha=alpha).loc[predictor]
     return SimpleFit(
         outcome=outcome,
@@ -190,7 +191,7 @@ def multiple_regression(
 ) -> pd.DataFrame:
     """OLS of ``outcome`` on all ``predictors`` together: one row per coefficient."""
     data = _check_fit_inputs(frame, outcome, predictors)
-    result = sm.OLS(data[outcome], sm.add_constant(data[list(predictors)])).fit()
+    result = OLS(data[outcome], add_constant(data[list(predictors)])).fit()
     ci = result.conf_int(alpha=alpha)
     rows = []
     for term in result.params.index:
