@@ -34,33 +34,25 @@ def ensure_kernel() -> Path:
     """
     target = kernel_dir()
     spec_file = target / "kernel.json"
-    wanted = [
-        sys.executable,
-        "-Xfrozen_modules=off",
-        "-m",
-        "ipykernel_launcher",
-        "-f",
-        "{connection_file}",
-    ]
-    current = None
-    if spec_file.exists():
-        try:
-            current = json.loads(spec_file.read_text())
-        except json.JSONDecodeError:
-            current = None
-    if (
-        current is None
-        or current.get("argv") != wanted
-        or current.get("display_name") != paths.KERNEL_DISPLAY_NAME
-    ):
+    spec = {
+        "argv": [
+            sys.executable,
+            "-Xfrozen_modules=off",  # no debugger warning on stderr at start-up
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+        ],
+        "display_name": paths.KERNEL_DISPLAY_NAME,
+        "language": "python",
+        "metadata": {"debugger": True},
+    }
+    try:
+        current = json.loads(spec_file.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        current = None
+    if current != spec:
         target.mkdir(parents=True, exist_ok=True)
-        spec = {
-            "argv": wanted,
-            "display_name": paths.KERNEL_DISPLAY_NAME,
-            "language": "python",
-            "metadata": {"debugger": True},
-            "env": {"INCLUSION_REPORT_ROOT": str(paths.PROJECT_ROOT)},
-        }
         tmp = spec_file.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(spec, indent=1) + "\n")
         os.replace(tmp, spec_file)

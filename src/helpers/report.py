@@ -8,7 +8,6 @@ numbers stay unique in the combined report and right when a section changes.
 from __future__ import annotations
 
 import warnings
-
 from typing import TYPE_CHECKING
 
 import pandas as pd
