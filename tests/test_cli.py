@@ -1,0 +1,32 @@
+import pytest
+
+from helpers.cli import main
+
+
+def test_params_lists_every_notebook_parameter(capsys):
+    assert main(["params"]) == 0
+    out = capsys.readouterr().out
+    assert "01_data_cleaning.ipynb" in out and "03_regression.ipynb" in out
+    assert "multiple_regression: bool = False" in out
+    assert "outcomes: list = ['employment_rate_increase_pct', 'health_service_access_pct']" in out
+
+
+def test_unknown_parameter_exit_code_and_message(capsys, tmp_path):
+    code = main(["run", "--reports-dir", str(tmp_path), "-p", "colour", "red"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "unknown parameter 'colour'" in err and "raw_data_path" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_config_file(capsys, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text("[parameters]\nmultiple_regression = 'yes please'\n")
+    assert main(["run", "--config", str(config), "--reports-dir", str(tmp_path / "r")]) == 2
+    assert "expected true or false" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_2():
+    with pytest.raises(SystemExit) as info:
+        main(["run", "-p", "only_a_name"])
+    assert info.value.code == 2
