@@ -3,7 +3,6 @@ import re
 import pandas as pd
 import pytest
 
-from helpers.report import Caption, Captioner, Text
 from helpers.tables import (
     LATEX_CHAR_PT,
     LATEX_TABCOLSEP_PT,
@@ -79,20 +78,3 @@ def test_wide_tables_get_paragraph_columns_within_text_width():
     narrow = pd.DataFrame({"a": [1], "b": ["x"]})
     assert Table(narrow, "n")._latex_columns(Table(narrow, "n")._text()) == "rl"
     assert LATEX_CHAR_PT > 0
-
-
-def test_captioner_numbers_per_step():
-    cap = Captioner(3)
-    assert cap.upcoming_table() == "Table 3.1"
-    assert cap.next_table_label() == "Table 3.1"
-    assert cap.next_figure_label() == "Figure 3.1"
-    assert cap.next_table_label() == "Table 3.2"
-
-
-def test_caption_and_text_escape():
-    caption = Caption("Figure 1.1", HOSTILE)
-    assert "&lt;b&gt;" in caption._repr_html_()
-    assert "\\input{" not in caption._repr_latex_()
-    text = Text(HOSTILE, "second", bullets=True)
-    assert text._repr_html_().count("<li>") == 2
-    assert "\\item" in text._repr_latex_() and "\\input{" not in text._repr_latex_()

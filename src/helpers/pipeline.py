@@ -123,14 +123,20 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def _switch_latest(reports_dir: Path, run_dir: Path) -> None:
-    """Point ``reports/latest`` at ``run_dir`` atomically."""
+def _check_latest_is_ours(reports_dir: Path) -> None:
+    """Refuse to start when ``latest`` is not the symlink this tool maintains."""
     latest = reports_dir / "latest"
     if latest.exists() and not latest.is_symlink():
         raise ReportError(
-            f"{paths.display_path(latest)} is a real folder, not the link this tool maintains; "
+            f"{latest} is a real folder, not the link this tool maintains; "
             "move it away and run again"
         )
+
+
+def _switch_latest(reports_dir: Path, run_dir: Path) -> None:
+    """Point ``reports/latest`` at ``run_dir`` atomically."""
+    latest = reports_dir / "latest"
+    _check_latest_is_ours(reports_dir)
     tmp = reports_dir / f".latest.{uuid.uuid4().hex[:8]}"
     os.symlink(os.path.relpath(run_dir, reports_dir), tmp)
     os.replace(tmp, latest)
@@ -167,7 +173,7 @@ def _check_tables(tables_dir: Path) -> None:
             raise ReportError(f"{name} has columns {found}, the contract says {columns}")
 
 
-def _execute(step: Step, output: Path, parameters: dict, log: Callable[[str], None]) -> None:
+def _execute(step: Step, output: Path, parameters: dict) -> None:
     try:
         papermill.execute_notebook(
             str(step.path),
@@ -204,6 +210,7 @@ def run(options: RunOptions) -> Path:
     log(f"data ok: {paths.display_path(paths.resolve(raw_path))} ({len(data)} rows)")
 
     reports_dir = paths.resolve(options.reports_dir)
+    _check_latest_is_ours(reports_dir)
     runs_dir = reports_dir / "runs"
     run_id = f"{started.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
     run_dir = runs_dir / run_id
@@ -233,7 +240,7 @@ def run(options: RunOptions) -> Path:
             output = run_dir / "notebooks" / step.path.name
             parameters = for_notebook({**values, **runner_values}, per_notebook[step.name])
             log(f"step {step.name}: running")
-            _execute(step, output, parameters, log)
+            _execute(step, output, parameters)
             executed.append(output)
             duration = time.perf_counter() - t0
             manifest["steps"].append(
@@ -259,6 +266,7 @@ def run(options: RunOptions) -> Path:
         if "pdf" in options.formats:
             export.reviewer_pdf(combined, run_dir / "report.pdf")
         log(f"export: done in {time.perf_counter() - t0:.1f} s")
+        _publish_copy(processed, paths.resolve(options.processed_dir) / paths.PROCESSED_TABLE_NAME)
     except BaseException as exc:
         manifest.update(
             status="failed", finished=_utc_now().isoformat(), error=str(exc) or type(exc).__name__
@@ -266,7 +274,6 @@ def run(options: RunOptions) -> Path:
         _write_json(run_dir / "manifest.json", manifest)
         raise
 
-    _publish_copy(processed, paths.resolve(options.processed_dir) / paths.PROCESSED_TABLE_NAME)
     manifest.update(status="succeeded", finished=_utc_now().isoformat())
     _write_json(run_dir / "manifest.json", manifest)
     _switch_latest(reports_dir, run_dir)

@@ -28,6 +28,7 @@ def setup_notebook(*, figures: bool = True) -> None:
     """
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
     pd.set_option("display.max_columns", 20)
     if not figures:
         return
