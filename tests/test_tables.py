@@ -78,3 +78,9 @@ def test_wide_tables_get_paragraph_columns_within_text_width():
     narrow = pd.DataFrame({"a": [1], "b": ["x"]})
     assert Table(narrow, "n")._latex_columns(Table(narrow, "n")._text()) == "rl"
     assert LATEX_CHAR_PT > 0
+
+
+def test_html_aligns_numbers_right_and_text_left():
+    html = Table(pd.DataFrame({"city": ["Roma"], "value": [2.0]}), "c")._repr_html_()
+    assert re.search(r"\.col0 \{\s*text-align: left;", html)
+    assert re.search(r"\.col1 \{\s*text-align: right;", html)

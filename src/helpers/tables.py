@@ -159,9 +159,14 @@ class Table:
             .set_table_attributes('class="report-table"')
             .set_uuid(hashlib.sha1(f"{self.label}{self.caption}".encode()).hexdigest()[:8])
         )
-        for column, numeric in zip(text.columns, self._numeric(), strict=True):
-            if numeric:
-                styler = styler.set_properties(subset=[column], **{"text-align": "right"})
+        # header and cells of a column share the class col<i>: numbers right, text left
+        styler = styler.set_table_styles(
+            [
+                {"selector": f".col{i}", "props": [("text-align", "right" if numeric else "left")]}
+                for i, numeric in enumerate(self._numeric())
+            ],
+            overwrite=False,
+        )
         notes = f'<p class="table-notes">{escape_html(self.notes)}</p>' if self.notes else ""
         return styler.to_html() + notes
 
