@@ -65,3 +65,84 @@ def test_ranges_name_the_extreme_cities():
     assert "33.3 times" in sentence  # 10000 / 300
     (tied,) = narrative.describe_ranges(data, ["psychological_support_people"])
     assert "(Firenze and Bari)" in tied and "(Milano and Bologna)" in tied
+
+
+@pytest.fixture(scope="module")
+def classified(fits):
+    from helpers import inference
+
+    data = load_clean_data()
+    checked = inference.checks(data, fits)
+    loo = inference.leave_one_out(data, fits)
+    return narrative.classify(checked, inference.loo_verdicts(fits, loo)), loo
+
+
+def test_findings_guardrails(classified):
+    table, loo = classified
+    sentences = narrative.findings(table, loo)
+    assert sentences
+    for sentence in sentences:
+        assert not CAUSAL.search(sentence), sentence
+        assert "n = " in sentence, sentence  # every inferential sentence states n
+    for limit in narrative.LIMITATIONS:
+        assert "effect" not in limit.lower() or limit.startswith("Associations, not effects")
+
+
+def test_limitations_state_the_four_limits():
+    text = " ".join(narrative.LIMITATIONS).lower()
+    for needle in (
+        "city-level",
+        "self-reported",
+        "population",
+        "percentage points",
+        "comparison group",
+    ):
+        assert needle in text
+
+
+def test_classification_of_the_article_data(classified):
+    table, _ = classified
+    verdicts = dict(
+        zip(zip(table.outcome, table.predictor, strict=True), table.verdict, strict=True)
+    )
+    # the one classic p < 0.05 rests on Bologna and does not survive Holm
+    assert verdicts[("employment_rate_increase_pct", "community_event_participants")] == "hinges"
+    assert verdicts[("employment_rate_increase_pct", "training_participants")] == "none"
+
+
+def test_classification_rules_on_constructed_rows():
+    base = {
+        "outcome": "y",
+        "n": 10,
+        "slope": 1.0,
+        "r_squared": 0.5,
+        "p_value_hc3": 0.01,
+        "p_permutation": 0.01,
+        "spearman_p": 0.01,
+        "p_holm": 0.02,
+    }
+    checked = pd.DataFrame(
+        [
+            {**base, "predictor": "robust", "p_value": 0.001},
+            {**base, "predictor": "hinges", "p_value": 0.01},
+            {**base, "predictor": "mixed", "p_value": 0.2},
+            {
+                **base,
+                "predictor": "none",
+                "p_value": 0.3,
+                "p_value_hc3": 0.4,
+                "p_permutation": 0.3,
+                "spearman_p": 0.5,
+            },
+        ]
+    )
+    verdicts = pd.DataFrame(
+        {
+            "outcome": "y",
+            "predictor": ["robust", "hinges", "mixed", "none"],
+            "survives_all_drops": [True, False, True, True],
+            "decisive_cities": [[], ["X"], [], []],
+        }
+    )
+    table = narrative.classify(checked, verdicts)
+    assert table.verdict.tolist() == ["robust", "hinges", "mixed", "none"]

@@ -94,12 +94,40 @@ def test_tables_hold_the_contract_and_right_numbers(built):
         "ci_low",
         "ci_high",
         "r_squared",
+        "slope_se_hc3",
+        "p_value_hc3",
+        "p_permutation",
+        "p_holm",
+        "spearman_rho",
+        "spearman_p",
     ]
     assert len(fits) == 8
     for row in fits.itertuples(index=False):
         expected = closed_form_ols(column(row.predictor), column(row.outcome))
         for key, value in expected.items():
             assert getattr(row, key) == pytest.approx(value, rel=1e-9, abs=1e-12)
+    # Holm by hand on the written p-values
+    order = fits.p_value.sort_values().index
+    running, holm = 0.0, {}
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (8 - rank) * fits.p_value[i]))
+        holm[i] = running
+    assert fits.p_holm.tolist() == pytest.approx([holm[i] for i in fits.index], rel=1e-12)
+    # exact permutation p-values are multiples of 1/10!
+    assert ((fits.p_permutation * 3_628_800).round() == fits.p_permutation * 3_628_800).all()
+    loo = pd.read_csv(tables / "loo_sensitivity.csv")
+    assert (
+        list(loo.columns) == ["outcome", "predictor", "dropped_city", "slope", "p_value"]
+        and len(loo) == 80
+    )
+    influence = pd.read_csv(tables / "influence.csv")
+    assert list(influence.columns) == ["outcome", "predictor", "city", "leverage", "cooks_distance"]
+    # the leverages of a fit add up to its number of coefficients
+    assert influence.groupby(["outcome", "predictor"]).leverage.sum().tolist() == pytest.approx(
+        [2.0] * 8
+    )
+    claims = pd.read_csv(tables / "claims_check.csv", keep_default_na=False)
+    assert set(claims.status) <= {"agrees", "disagrees", "cannot be checked"} and len(claims) == 12
     # full precision in the CSV: not rounded for display
     assert len(repr(fits.slope.iloc[0]).split(".")[1]) > 6
 
@@ -133,6 +161,14 @@ def test_pdf_has_three_sections_and_no_code(built):
     for marker in PYTHON_MARKERS:
         assert marker not in text, marker
     assert "Table 3.1" in text and "Figure 3.1" in text
+    for heading in (
+        "Checks a small sample needs",
+        "How much one city matters",
+        "Findings",
+        "The article against its own table",
+    ):
+        assert heading in text, heading
+    assert "rests on Bologna" in " ".join(text.split())
     assert "associations" in text.lower() or "association" in text.lower()
 
 

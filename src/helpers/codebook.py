@@ -8,7 +8,7 @@ field. Code never repeats that information; it asks this module.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -96,6 +96,16 @@ class Codebook:
             f"{s['author']}, \u201c{s['title']}\u201d, {s['publication']} {s['issue']}, "
             f"{pd.Timestamp(s['date']).strftime('%-d %B %Y')}."
         )
+
+    def with_log(self, names: list[str]) -> Codebook:
+        """A copy in which the listed variables are described as natural logarithms."""
+        fields = tuple(
+            replace(f, title=f"log of {f.title[0].lower() + f.title[1:]}", unit=f"log {f.unit}")
+            if f.name in names
+            else f
+            for f in self.fields
+        )
+        return replace(self, fields=fields)
 
     def to_frame(self) -> pd.DataFrame:
         """The codebook as a table, for display in the report."""

@@ -97,3 +97,168 @@ def describe_ranges(
             sentence += f"; the largest value is {hi / lo:.1f} times the smallest"
         sentences.append(sentence + f" (n = {values.size}).")
     return sentences
+
+
+# ---------------------------------------------------------------- findings under every check
+#: What ten self-reported city figures cannot tell, stated with every set of findings.
+LIMITATIONS = [
+    "Associations, not effects: the ten cities all ran the programmes, with no comparison group "
+    "and no measurement from before they began, so no figure here shows what an activity changed.",
+    "Ecological data: the figures are city-level aggregates, and what holds across cities need not "
+    "hold for the people in them.",
+    "Self-reported: the programmes and municipalities supplied the figures; the article does not say "
+    "how they were collected or checked.",
+    "No control for size: counts are not scaled by each city's population or immigrant population, "
+    "so larger cities may simply report larger numbers.",
+    "An ambiguous unit: the article gives the employment-rate increase in percent without saying "
+    "whether it means percentage points or a relative change.",
+]
+
+VERDICTS = {
+    "robust": "holds under every check",
+    "hinges": "hinges on a single city",
+    "mixed": "mixed evidence",
+    "none": "indistinguishable from no association",
+}
+
+
+def classify(
+    checked: pd.DataFrame, verdicts: pd.DataFrame, *, alpha: float = ALPHA
+) -> pd.DataFrame:
+    """Sort each fit into one of :data:`VERDICTS`.
+
+    * robust: classic, HC3, permutation, Spearman and Holm-adjusted p-values all
+      below ``alpha``, and no single city's removal changes the conclusion;
+    * hinges: the classic p-value is below ``alpha`` but removing one city
+      changes the conclusion;
+    * none: classic, HC3, permutation and Spearman p-values all at or above ``alpha``;
+    * mixed: everything else (significant under some checks only).
+    """
+    merged = checked.merge(verdicts, on=["outcome", "predictor"], how="left", validate="one_to_one")
+    labels = []
+    for row in merged.itertuples(index=False):
+        unadjusted = [row.p_value, row.p_value_hc3, row.p_permutation, row.spearman_p]
+        if all(p < alpha for p in [*unadjusted, row.p_holm]) and row.survives_all_drops:
+            labels.append("robust")
+        elif row.p_value < alpha and not row.survives_all_drops:
+            labels.append("hinges")
+        elif all(p >= alpha for p in unadjusted):
+            labels.append("none")
+        else:
+            labels.append("mixed")
+    return merged.assign(verdict=labels)
+
+
+def _pair(row, codebook: Codebook) -> str:
+    return f"{_phrase(row.predictor, codebook)} and {_phrase(row.outcome, codebook)}"
+
+
+def _list(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def findings(
+    classified: pd.DataFrame, loo: pd.DataFrame, codebook: Codebook | None = None
+) -> list[str]:
+    """Plain-English findings, one sentence per association worth a sentence.
+
+    Every inferential sentence states n; none uses causal wording.
+    """
+    codebook = codebook or load_codebook()
+    family = len(classified)
+    sentences = []
+    for row in classified[classified.verdict == "robust"].itertuples(index=False):
+        sentences.append(
+            f"Across the {row.n} cities, {_pair(row, codebook)} go together under every check "
+            f"(slope {format_number(row.slope)}, R\u00b2 = {row.r_squared:.2f}; p = {format_p(row.p_value)} "
+            f"classic, {format_p(row.p_value_hc3)} robust, {format_p(row.p_permutation)} by permutation, "
+            f"{format_p(row.p_holm)} after Holm's correction for {family} tests), and removing any one "
+            "city does not change that."
+        )
+    for row in classified[classified.verdict == "hinges"].itertuples(index=False):
+        drops = loo[(loo.outcome == row.outcome) & (loo.predictor == row.predictor)]
+        decisive = list(row.decisive_cities)
+        worst = drops[drops.dropped_city.isin(decisive)].p_value.max()
+        direction = "higher" if row.slope > 0 else "lower"
+        holm = (
+            f" It also does not survive Holm's correction for {family} tests (p = {format_p(row.p_holm)})."
+            if row.p_holm >= ALPHA
+            else ""
+        )
+        sentences.append(
+            f"Cities reporting more {_phrase(row.predictor, codebook)} also tend to report {direction} "
+            f"figures for {_phrase(row.outcome, codebook)} (p = {format_p(row.p_value)}, "
+            f"R\u00b2 = {row.r_squared:.2f}, n = {row.n}), but this rests on {_list(decisive)}: without "
+            f"{'it' if len(decisive) == 1 else 'one of them'} the p-value rises to {format_p(worst)} "
+            f"(n = {row.n - 1}).{holm}"
+        )
+    for row in classified[classified.verdict == "mixed"].itertuples(index=False):
+        extra = (
+            f" Leaving out {_list(list(row.decisive_cities))} alone changes the conclusion."
+            if not row.survives_all_drops
+            else ""
+        )
+        sentences.append(
+            f"For {_pair(row, codebook)} the evidence is mixed (n = {row.n}): p = {format_p(row.p_value)} "
+            f"classic, {format_p(row.p_value_hc3)} robust (HC3), {format_p(row.p_permutation)} by "
+            f"permutation and {format_p(row.spearman_p)} for the rank correlation; "
+            f"{format_p(row.p_holm)} after Holm's correction.{extra}"
+        )
+    none = classified[classified.verdict == "none"]
+    if len(none):
+        pairs = "; ".join(_pair(row, codebook) for row in none.itertuples(index=False))
+        sentences.append(
+            f"For {len(none)} of {family} pairs the data are indistinguishable from no association "
+            f"under every check (all p \u2265 {ALPHA}, n = {int(none.n.min())} cities each): {pairs}."
+        )
+    return sentences
+
+
+def describe_audit(results: pd.DataFrame, table_label: str = "the table") -> list[str]:
+    """Sentences summarising the check of the article's text against its table."""
+    counts = results.status.value_counts()
+    sentences = [
+        f"The article's text makes {len(results)} numeric claims: {counts.get('agrees', 0)} agree "
+        f"with its table, {counts.get('disagrees', 0)} disagree and "
+        f"{counts.get('cannot be checked', 0)} cannot be checked against it."
+    ]
+    no_figures = results[results.number.isna()]
+    for row in no_figures.itertuples(index=False):
+        sentences.append(
+            f"{row.programme}: {row.claim[0].lower() + row.claim[1:]}; nothing can be verified."
+        )
+    flagged = results[
+        (results.flag != "") & results.number.notna() & (results.status != "cannot be checked")
+    ]
+    coincidences = results[results.flag.str.contains("something else")]
+    if len(flagged) or len(coincidences):
+        sentences.append(
+            f"{len(flagged) + len(coincidences)} of them raise a doubt about the table: "
+            "values that equal a figure the text gives for a narrower or a different thing suggest that "
+            f"some table entries were filled from single anecdotes ({table_label} gives each case)."
+        )
+    return sentences
+
+
+def describe_influence(influence: pd.DataFrame, codebook: Codebook | None = None) -> list[str]:
+    """One sentence per fit that has cities above the leverage or Cook's distance threshold."""
+    codebook = codebook or load_codebook()
+    sentences = []
+    for (outcome, predictor), rows in influence.groupby(["outcome", "predictor"], sort=False):
+        n = len(rows)
+        parts = []
+        for row in rows[rows.high_leverage | rows.influential].itertuples(index=False):
+            what = []
+            if row.high_leverage:
+                what.append(f"leverage {row.leverage:.2f}")
+            if row.influential:
+                what.append(f"Cook's distance {row.cooks_distance:.2f}")
+            parts.append(f"{row.city} ({', '.join(what)})")
+        if parts:
+            sentences.append(
+                f"{codebook.field(outcome).title} on {_phrase(predictor, codebook)}: "
+                f"{'; '.join(parts)} (thresholds {4 / n:.2f} for both, n = {n})."
+            )
+    if not sentences:
+        sentences.append("No city exceeds the leverage or Cook's distance threshold in any fit.")
+    return sentences

@@ -24,7 +24,7 @@ from pathlib import Path
 import papermill
 from papermill.exceptions import PapermillExecutionError
 
-from helpers import export, paths, stats
+from helpers import contract, export, paths
 from helpers.cleaning import load_clean_data
 from helpers.codebook import load_codebook
 from helpers.errors import NotebookError, ParameterError, ReportError
@@ -39,10 +39,7 @@ from helpers.params import (
 )
 
 #: The machine-readable tables every successful run must contain, with their columns.
-CONTRACT_TABLES = {
-    "descriptive_statistics.csv": stats.DESCRIPTIVE_COLUMNS,
-    "simple_regressions.csv": stats.SIMPLE_REGRESSION_COLUMNS,
-}
+CONTRACT_TABLES = contract.TABLES
 REPORT_TITLE = "Municipal programmes for the integration of immigrants in Italy"
 REPORT_SUBJECT = "ReCoSol and Inclusione Attiva: data, descriptive statistics, regressions"
 KEEP_RUNS = 20

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import MaxNLocator
 
 from helpers.codebook import Codebook, load_codebook
 
@@ -164,17 +165,27 @@ def city_profile(
 
 
 def regression_grid(
-    frame: pd.DataFrame, fits: pd.DataFrame, *, codebook: Codebook | None = None
+    frame: pd.DataFrame,
+    fits: pd.DataFrame,
+    *,
+    codebook: Codebook | None = None,
+    flagged: pd.DataFrame | None = None,
 ) -> plt.Figure:
-    """One panel per fit: the cities as points, labelled, and the least-squares line."""
+    """One panel per fit: the cities as points, labelled, and the least-squares line.
+
+    ``flagged`` (columns ``outcome, predictor, city``) marks cities with high
+    leverage or a large Cook's distance in that fit with an open orange ring.
+    """
     codebook = codebook or load_codebook()
     city = codebook.id_field.name
     outcomes = list(dict.fromkeys(fits["outcome"]))
     predictors = list(dict.fromkeys(fits["predictor"]))
-    ncols = len(predictors)
-    nrows = len(outcomes)
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(PAGE_WIDTH, 1.85 * nrows + 0.6), squeeze=False, sharey="row"
+        len(outcomes),
+        len(predictors),
+        figsize=(PAGE_WIDTH, 1.85 * len(outcomes) + 0.8),
+        squeeze=False,
+        sharey="row",
     )
     colours = sns.color_palette(PALETTE)
     for fit in fits.itertuples(index=False):
@@ -184,6 +195,19 @@ def regression_grid(
         ax.scatter(x, y, s=14, color=colours[0], zorder=3)
         grid = np.linspace(x.min(), x.max(), 50)
         ax.plot(grid, fit.intercept + fit.slope * grid, color=colours[1], lw=1.2)
+        if flagged is not None:
+            mine = flagged[(flagged.outcome == fit.outcome) & (flagged.predictor == fit.predictor)]
+            mask = frame[city].isin(mine.city)
+            ax.scatter(
+                x[mask],
+                y[mask],
+                s=60,
+                facecolors="none",
+                edgecolors=colours[3],
+                lw=1.2,
+                zorder=4,
+                label="high leverage or influence",
+            )
         if len(frame) <= 15:
             for xi, yi, name in zip(x, y, frame[city], strict=True):
                 ax.annotate(
@@ -193,5 +217,112 @@ def regression_grid(
         ax.set_xlabel(_wrap(codebook.field(fit.predictor).axis_label, 24), fontsize=7)
         ax.set_ylabel(_wrap(codebook.field(fit.outcome).axis_label, 24), fontsize=7)
         ax.tick_params(labelsize=6)
+    if flagged is not None and len(flagged):
+        fig.legend(
+            handles=[plt.Line2D([], [], marker="o", ls="", mfc="none", mec=colours[3], ms=7)],
+            labels=["city with high leverage (> 2p/n) or Cook's distance (> 4/n) in that fit"],
+            loc="lower center",
+            fontsize=7,
+            frameon=False,
+        )
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
+    else:
+        fig.tight_layout()
+    return fig
+
+
+def _fit_axes(fits: pd.DataFrame, ncols: int, height: float, **kwargs) -> tuple[plt.Figure, list]:
+    nrows = int(np.ceil(len(fits) / ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(PAGE_WIDTH, height * nrows + 0.4), squeeze=False, **kwargs
+    )
+    flat = list(axes.flat)
+    for ax in flat[len(fits) :]:
+        ax.set_visible(False)
+    return fig, flat
+
+
+def _short_title(fit, codebook: Codebook) -> str:
+    return _wrap(f"{codebook.field(fit.outcome).title} ~ {codebook.field(fit.predictor).title}", 34)
+
+
+def leave_one_out(
+    fits: pd.DataFrame, loo: pd.DataFrame, *, codebook: Codebook | None = None, alpha: float = 0.05
+) -> plt.Figure:
+    """Slope of each fit with each city left out: filled dots where p < alpha, open where not.
+
+    The orange line is the slope on all cities, the grey line zero.
+    """
+    codebook = codebook or load_codebook()
+    fig, axes = _fit_axes(fits, 2, 1.75)
+    colours = sns.color_palette(PALETTE)
+    for ax, fit in zip(axes, fits.itertuples(index=False), strict=False):
+        rows = loo[(loo.outcome == fit.outcome) & (loo.predictor == fit.predictor)]
+        positions = np.arange(len(rows))
+        significant = rows.p_value.to_numpy() < alpha
+        ax.scatter(
+            rows.slope[significant], positions[significant], s=16, color=colours[0], zorder=3
+        )
+        ax.scatter(
+            rows.slope[~significant],
+            positions[~significant],
+            s=16,
+            facecolors="white",
+            edgecolors=colours[0],
+            zorder=3,
+        )
+        ax.axvline(fit.slope, color=colours[1], lw=1)
+        ax.axvline(0, color="0.6", lw=0.8, ls="--")
+        ax.set_yticks(positions, list(rows.dropped_city), fontsize=5.5)
+        ax.set_title(
+            _wrap(
+                f"{codebook.field(fit.outcome).title} ~ {codebook.field(fit.predictor).title}", 60
+            ),
+            fontsize=6.5,
+        )
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.tick_params(axis="x", labelsize=5.5)
+        ax.set_xlabel("slope without the city named on the left", fontsize=6)
+        ax.invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+
+def diagnostics(
+    frame: pd.DataFrame, fits: pd.DataFrame, *, codebook: Codebook | None = None
+) -> plt.Figure:
+    """For each fit, residuals against fitted values and a normal Q-Q plot of the residuals."""
+    from scipy import stats as sps
+
+    codebook = codebook or load_codebook()
+    fig, axes = _fit_axes(pd.concat([fits, fits]), 4, 1.55)
+    colours = sns.color_palette(PALETTE)
+    for k, fit in enumerate(fits.itertuples(index=False)):
+        res_ax, qq_ax = axes[2 * k], axes[2 * k + 1]
+        x = frame[fit.predictor].astype(float).to_numpy()
+        y = frame[fit.outcome].astype(float).to_numpy()
+        fitted = fit.intercept + fit.slope * x
+        residuals = y - fitted
+        res_ax.scatter(fitted, residuals, s=10, color=colours[0])
+        res_ax.axhline(0, color="0.5", lw=0.8)
+        res_ax.set_xlabel("fitted", fontsize=6)
+        res_ax.set_ylabel("residual", fontsize=6)
+        standardised = np.sort(residuals / residuals.std(ddof=2))
+        n = len(standardised)
+        theoretical = sps.norm.ppf((np.arange(1, n + 1) - 0.375) / (n + 0.25))  # Blom positions
+        qq_ax.scatter(theoretical, standardised, s=10, color=colours[0])
+        lims = [
+            min(theoretical.min(), standardised.min()),
+            max(theoretical.max(), standardised.max()),
+        ]
+        qq_ax.plot(lims, lims, color=colours[1], lw=0.8)
+        qq_ax.set_xlabel("normal quantile", fontsize=6)
+        qq_ax.set_ylabel("std. residual", fontsize=6)
+        title = _short_title(fit, codebook)
+        res_ax.set_title(title, fontsize=5.5)
+        qq_ax.set_title("Q-Q", fontsize=5.5)
+        for ax in (res_ax, qq_ax):
+            ax.tick_params(labelsize=5)
+            ax.xaxis.set_major_locator(MaxNLocator(4))
     fig.tight_layout()
     return fig

@@ -15,22 +15,11 @@ import pandas as pd
 from statsmodels.regression.linear_model import OLS
 from statsmodels.tools.tools import add_constant
 
+from helpers import contract
 from helpers.errors import ParameterError
 
-DESCRIPTIVE_COLUMNS = ["variable", "n", "mean", "sd", "min", "q1", "median", "q3", "max"]
-SIMPLE_REGRESSION_COLUMNS = [
-    "outcome",
-    "predictor",
-    "n",
-    "intercept",
-    "slope",
-    "slope_se",
-    "t_value",
-    "p_value",
-    "ci_low",
-    "ci_high",
-    "r_squared",
-]
+DESCRIPTIVE_COLUMNS = contract.DESCRIPTIVE_COLUMNS
+SIMPLE_REGRESSION_COLUMNS = contract.SIMPLE_REGRESSION_COLUMNS
 MULTIPLE_REGRESSION_COLUMNS = [
     "outcome",
     "term",

@@ -178,21 +178,32 @@ class Table:
         headers (and identifiers, which may break after underscores) wrap.
         """
         numeric = self._numeric()
+        words = r"[ _/\-]"
         cells = [max((len(v) for v in text[c]), default=1) for c in text.columns]
         headers = [len(str(c)) for c in text.columns]
-        tokens = [max(len(t) for t in re.split(r"[ _/]", str(c)) or [""]) for c in text.columns]
-        desired = [max(c, h) for c, h in zip(cells, headers, strict=True)]
-        minimal = [max(c, t, 3) for c, t in zip(cells, tokens, strict=True)]
-        available = LATEX_TEXT_WIDTH_PT - 2 * LATEX_TABCOLSEP_PT * len(desired)
-        if sum(desired) * LATEX_CHAR_PT <= available:
+        # the longest piece that cannot wrap, in the cells (numbers never wrap) and the header
+        floors = [
+            max(
+                3,
+                max(len(t) for t in re.split(words, str(c))),
+                max((len(v) if n else max(len(t) for t in re.split(words, v)) for v in text[c]), default=1),
+            )
+            for c, n in zip(text.columns, numeric, strict=True)
+        ]
+        desired = [max(c, h, f) for c, h, f in zip(cells, headers, floors, strict=True)]
+        available = (LATEX_TEXT_WIDTH_PT - 2 * LATEX_TABCOLSEP_PT * len(desired)) / LATEX_CHAR_PT
+        if sum(desired) <= available:
             return "".join("r" if n else "l" for n in numeric)
-        spare = available / LATEX_CHAR_PT - sum(minimal)
-        if spare >= 0:
-            extra = [d - m for d, m in zip(desired, minimal, strict=True)]
-            share = min(1.0, spare / max(sum(extra), 1))
-            widths = [m + e * share for m, e in zip(minimal, extra, strict=True)]
+        if sum(floors) >= available:
+            widths = [f * available / sum(floors) for f in floors]
         else:
-            widths = [m * available / LATEX_CHAR_PT / sum(minimal) for m in minimal]
+            # water-filling: narrow columns keep their natural width, wide ones share the rest
+            lo, hi = 0.0, float(max(desired))
+            for _ in range(60):
+                cap = (lo + hi) / 2
+                used = sum(min(d, max(f, cap)) for d, f in zip(desired, floors, strict=True))
+                lo, hi = (cap, hi) if used < available else (lo, cap)
+            widths = [min(d, max(f, lo)) for d, f in zip(desired, floors, strict=True)]
         align = {True: r">{\raggedleft\arraybackslash}", False: r">{\raggedright\arraybackslash}"}
         return "".join(
             f"{align[n]}p{{{math.floor(w * LATEX_CHAR_PT * 10) / 10:.1f}pt}}"

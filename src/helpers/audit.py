@@ -1,0 +1,148 @@
+"""The article against itself: each number in its text checked against its own table.
+
+Claims are data (``data/raw/article_claims.tsv``); this module only applies the
+rules. A claim *agrees*, *disagrees* or *cannot be checked*; independently of
+that status, a *flag* says when something looks wrong, for instance a table
+value that equals a number the text gives for a different, narrower thing.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from helpers import contract, paths
+from helpers.cleaning import parse_italian_number
+from helpers.codebook import Codebook, load_codebook
+from helpers.errors import DataError, Problem
+
+CLAIMS_FILE = paths.RAW_DATA_DIR / "article_claims.tsv"
+CLAIM_COLUMNS = [
+    "claim_id",
+    "programme",
+    "city",
+    "claim",
+    "number",
+    "qualifier",
+    "unit",
+    "field",
+    "check",
+    "scope",
+    "location",
+]
+CHECKS = ("value", "min", "max", "n_cities", "none")
+QUALIFIERS = ("exactly", "over", "")
+RESULT_COLUMNS = contract.CLAIMS_CHECK_COLUMNS
+
+
+def read_claims(
+    path: str | os.PathLike[str] = CLAIMS_FILE, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """Read and check the claims file; numbers are parsed the Italian way."""
+    codebook = codebook or load_codebook()
+    shown = paths.display_path(path)
+    frame = pd.read_csv(paths.resolve(path), sep="\t", dtype=str, keep_default_na=False)
+    if list(frame.columns) != CLAIM_COLUMNS:
+        raise DataError(
+            shown, Problem(1, None, list(frame.columns), f"the columns {CLAIM_COLUMNS}")
+        )
+    problems = []
+    numbers = []
+    for line, row in zip(range(2, len(frame) + 2), frame.itertuples(index=False), strict=True):
+        try:
+            numbers.append(parse_italian_number(row.number) if row.number else None)
+        except ValueError as exc:
+            problems.append(Problem(line, "number", row.number, str(exc)))
+            numbers.append(None)
+        if row.check not in CHECKS:
+            problems.append(Problem(line, "check", row.check, "one of " + ", ".join(CHECKS)))
+        if row.qualifier not in QUALIFIERS:
+            problems.append(Problem(line, "qualifier", row.qualifier, "exactly, over or empty"))
+        if row.field and row.field not in codebook.names:
+            problems.append(Problem(line, "field", row.field, "a canonical name of the codebook"))
+        if row.check != "none" and (not row.field or numbers[-1] is None):
+            problems.append(
+                Problem(line, "check", row.check, "a field and a number to check against")
+            )
+    if frame.claim_id.duplicated().any():
+        problems.append(Problem(None, "claim_id", None, "unique claim identifiers"))
+    if problems:
+        raise DataError(shown, problems)
+    return frame.assign(number=numbers)
+
+
+def _compare(number: float, qualifier: str, value: float) -> bool:
+    return value >= number if qualifier == "over" else value == number
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,}"
+
+
+def check_claims(
+    claims: pd.DataFrame, data: pd.DataFrame, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """Check every claim against the clean table; one row per claim."""
+    codebook = codebook or load_codebook()
+    city_col = codebook.id_field.name
+    by_city = data.set_index(city_col)
+    rows = []
+    for claim in claims.itertuples(index=False):
+        value = None
+        flags = []
+        number = None if pd.isna(claim.number) else float(claim.number)
+        if claim.check == "value":
+            if claim.city in by_city.index:
+                value = float(by_city.loc[claim.city, claim.field])
+            else:
+                flags.append(f"{claim.city} is not a city of the table")
+        elif claim.check == "min":
+            value = float(data[claim.field].min())
+        elif claim.check == "max":
+            value = float(data[claim.field].max())
+        elif claim.check == "n_cities":
+            value = float(len(data))
+
+        if value is None:
+            status = "cannot be checked"
+            if number is None:
+                flags.append("the article gives no figure for this")
+        elif claim.scope == "part":
+            # the claim covers part of what the table counts: the table must be at least as large
+            status = "agrees" if value >= number else "disagrees"
+            if value == number:
+                title = codebook.field(claim.field).title.lower()
+                flags.append(
+                    f"the table's {title} for {claim.city} ({_fmt(value)}) equals the figure the text "
+                    "gives for only a part of it: the table may record just that part"
+                )
+        else:
+            status = "agrees" if _compare(number, claim.qualifier, value) else "disagrees"
+            if claim.qualifier == "over" and value == number:
+                flags.append("the text says 'over', the table gives the round figure itself")
+
+        # a number of the text that reappears in the same city's row under another column
+        if claim.city and number is not None and claim.city in by_city.index:
+            for field in codebook.variables():
+                if field != claim.field and float(by_city.loc[claim.city, field]) == number:
+                    flags.append(
+                        f"the table's {codebook.field(field).title.lower()} for {claim.city} is also "
+                        f"{_fmt(number)}, the number the text gives for something else"
+                    )
+        rows.append(
+            {
+                "claim_id": claim.claim_id,
+                "programme": claim.programme,
+                "city": claim.city,
+                "claim": claim.claim,
+                "number": number,
+                "qualifier": claim.qualifier,
+                "unit": claim.unit,
+                "field": claim.field,
+                "table_value": value,
+                "status": status,
+                "flag": "; ".join(flags),
+            }
+        )
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)

@@ -1,0 +1,55 @@
+"""The machine-readable contract: which tables a run writes and their columns, in order.
+
+Scheduled runs and downstream users rely on these names; the runner checks every
+successful run against them. Kept free of heavy imports so the runner can read it
+without loading the statistics stack.
+"""
+
+from __future__ import annotations
+
+DESCRIPTIVE_COLUMNS = ["variable", "n", "mean", "sd", "min", "q1", "median", "q3", "max"]
+SIMPLE_REGRESSION_COLUMNS = [
+    "outcome",
+    "predictor",
+    "n",
+    "intercept",
+    "slope",
+    "slope_se",
+    "t_value",
+    "p_value",
+    "ci_low",
+    "ci_high",
+    "r_squared",
+]
+CHECK_COLUMNS = [
+    "slope_se_hc3",
+    "p_value_hc3",
+    "p_permutation",
+    "p_holm",
+    "spearman_rho",
+    "spearman_p",
+]
+LOO_COLUMNS = ["outcome", "predictor", "dropped_city", "slope", "p_value"]
+INFLUENCE_COLUMNS = ["outcome", "predictor", "city", "leverage", "cooks_distance"]
+CLAIMS_CHECK_COLUMNS = [
+    "claim_id",
+    "programme",
+    "city",
+    "claim",
+    "number",
+    "qualifier",
+    "unit",
+    "field",
+    "table_value",
+    "status",
+    "flag",
+]
+
+#: File name (under ``<run>/tables/``) → columns, for every table each run must write.
+TABLES = {
+    "descriptive_statistics.csv": DESCRIPTIVE_COLUMNS,
+    "simple_regressions.csv": SIMPLE_REGRESSION_COLUMNS + CHECK_COLUMNS,
+    "loo_sensitivity.csv": LOO_COLUMNS,
+    "influence.csv": INFLUENCE_COLUMNS,
+    "claims_check.csv": CLAIMS_CHECK_COLUMNS,
+}

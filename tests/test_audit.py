@@ -1,0 +1,71 @@
+import pandas as pd
+import pytest
+
+from helpers import audit
+from helpers.cleaning import load_clean_data
+from helpers.errors import DataError
+
+
+@pytest.fixture(scope="module")
+def results():
+    return audit.check_claims(audit.read_claims(), load_clean_data()).set_index("claim_id")
+
+
+def test_every_claim_gets_a_status(results):
+    assert set(results.status) <= {"agrees", "disagrees", "cannot be checked"}
+    assert len(results) == len(audit.read_claims())
+
+
+def test_claims_the_table_confirms(results):
+    # Milan's 50 start-ups, Bologna's 10,000 festival-goers and 500 people supported,
+    # the 25-70 % range and the ten cities all stand in the table itself.
+    for claim in ("c04", "c07", "c08", "c10", "c11", "c12"):
+        assert results.loc[claim, "status"] == "agrees", claim
+    assert results.loc["c08", "number"] == 10_000  # "10.000" read the Italian way
+    assert results.loc["c05", "number"] == 5_000
+
+
+def test_what_cannot_be_checked(results):
+    for claim in ("c01", "c02", "c05", "c06", "c09"):
+        assert results.loc[claim, "status"] == "cannot be checked"
+    assert "no figure" in results.loc["c03", "flag"]  # ReCoSol's results come without numbers
+
+
+def test_suspicious_coincidences_are_flagged(results):
+    # Turin's 300 volunteers reappear as its community-event and psychological-support figures
+    assert "community-event participation for Torino is also 300" in results.loc["c09", "flag"]
+    # a single festival's attendance is the table's total for all of Bologna's community events
+    assert "only a part" in results.loc["c08", "flag"]
+    assert results.loc["c04", "flag"] == ""
+
+
+def test_a_claim_can_disagree():
+    data = load_clean_data()
+    data.loc[data.city == "Milano", "new_businesses"] = 40
+    results = audit.check_claims(audit.read_claims(), data).set_index("claim_id")
+    assert results.loc["c07", "status"] == "disagrees"
+    data.loc[data.city == "Bari", "employment_rate_increase_pct"] = 80.0
+    assert (
+        audit.check_claims(audit.read_claims(), data).set_index("claim_id").loc["c12", "status"]
+        == "disagrees"
+    )
+
+
+def test_bad_claims_file(tmp_path):
+    text = (
+        audit.CLAIMS_FILE.read_text()
+        .replace("\tvalue\tpart\t", "\tvalu\tpart\t", 1)
+        .replace("\t50\t", "\t5x0\t", 1)
+    )
+    bad = tmp_path / "claims.tsv"
+    bad.write_text(text)
+    with pytest.raises(DataError) as info:
+        audit.read_claims(bad)
+    message = str(info.value)
+    assert "line 8" in message and "'5x0'" in message and "'valu'" in message
+
+
+def test_read_claims_keeps_columns():
+    claims = audit.read_claims()
+    assert list(claims.columns) == audit.CLAIM_COLUMNS
+    assert pd.isna(claims.set_index("claim_id").loc["c03", "number"])
