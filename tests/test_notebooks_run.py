@@ -5,6 +5,7 @@ for the checkout, so the test writes nothing into the real one; the kernel
 finds it through ``INCLUSION_REPORT_ROOT``.
 """
 
+import math
 import shutil
 
 import nbformat
@@ -17,7 +18,7 @@ from nbclient import NotebookClient
 from helpers import paths
 from helpers.kernel import LocalKernelManager, ensure_kernel
 
-from .test_stats import INPUTS, OUTCOMES, column
+from .test_stats import INPUTS, OUTCOMES, closed_form_ols, column
 
 pytestmark = pytest.mark.slow
 
@@ -84,3 +85,25 @@ def test_multiple_regression_on_request(project, tmp_path):
         y = np.array(column(outcome))
         beta = np.linalg.lstsq(X, y, rcond=None)[0]
         np.testing.assert_allclose(table[table.outcome == outcome].estimate, beta, rtol=1e-8)
+
+
+def test_log_transform_on_request_is_visible(project, tmp_path):
+    out = tmp_path / "03.ipynb"
+    papermill.execute_notebook(
+        str(project / "notebooks" / "03_regression.ipynb"),
+        str(out),
+        parameters={"log_variables": ["community_event_participants"], "output_dir": str(tmp_path)},
+        kernel_name=paths.KERNEL_NAME,
+        progress_bar=False,
+        kernel_manager_class=LocalKernelManager,
+    )
+    fits = pd.read_csv(tmp_path / "tables" / "simple_regressions.csv")
+    row = fits[
+        (fits.outcome == OUTCOMES[0]) & (fits.predictor == "community_event_participants")
+    ].iloc[0]
+    logged = [math.log(v) for v in column("community_event_participants")]
+    assert row.slope == pytest.approx(
+        closed_form_ols(logged, column(OUTCOMES[0]))["slope"], rel=1e-9
+    )
+    text = out.read_text()
+    assert "natural-log scale" in text and "log of community-event participation" in text

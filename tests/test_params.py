@@ -83,6 +83,9 @@ def test_precedence_default_config_cli():
         ([("outcomes", "city")], "not a numeric column"),
         ([("predictors", "[]")], "at least one"),
         ([("outcomes", "new_businesses")], "both an outcome and a predictor"),
+        ([("log_variables", "city")], "not a numeric column"),
+        ([("permutation_resamples", "999")], "at least 100,000"),
+        ([("permutation_seed", "1.5")], "a number \\(int\\)"),
     ],
 )
 def test_check_parameters_refuses_before_running(cli, message):

@@ -30,6 +30,7 @@ class Field:
     role: str
     kind: str  # Frictionless type: "string", "integer" or "number"
     description: str
+    short: str = ""  # a label of two words at most, for crowded tables and panels
     minimum: float | None = None
     maximum: float | None = None
 
@@ -100,7 +101,12 @@ class Codebook:
     def with_log(self, names: list[str]) -> Codebook:
         """A copy in which the listed variables are described as natural logarithms."""
         fields = tuple(
-            replace(f, title=f"log of {f.title[0].lower() + f.title[1:]}", unit=f"log {f.unit}")
+            replace(
+                f,
+                title=f"log of {f.title[0].lower() + f.title[1:]}",
+                short=f"log {f.short[0].lower() + f.short[1:]}",
+                unit=f"log {f.unit}",
+            )
             if f.name in names
             else f
             for f in self.fields
@@ -138,6 +144,7 @@ def _load(path: Path) -> Codebook:
                 role=raw["role"],
                 kind=raw["type"],
                 description=raw.get("description", ""),
+                short=raw.get("short_title", raw["title"]),
                 minimum=constraints.get("minimum"),
                 maximum=constraints.get("maximum"),
             )

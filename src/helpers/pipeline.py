@@ -43,6 +43,8 @@ CONTRACT_TABLES = contract.TABLES
 REPORT_TITLE = "Municipal programmes for the integration of immigrants in Italy"
 REPORT_SUBJECT = "ReCoSol and Inclusione Attiva: data, descriptive statistics, regressions"
 KEEP_RUNS = 20
+#: Fewest Monte-Carlo permutations accepted (used only when there are more than 10 cities).
+MIN_RESAMPLES = 100_000
 
 
 @dataclass(frozen=True)
@@ -90,10 +92,10 @@ def check_parameters(
     declared = collect_parameters(step.path for step in steps)
     values = resolve_parameters(declared, read_config(options.config_path), options.cli_parameters)
     variables = load_codebook().variables()
-    for role in ("outcomes", "predictors"):
+    for role in ("outcomes", "predictors", "log_variables"):
         if role in values:
             chosen = values[role]
-            if not chosen:
+            if not chosen and role != "log_variables":
                 raise ParameterError(f"parameter {role!r} must name at least one variable")
             unknown = [v for v in chosen if v not in variables]
             if unknown:
@@ -107,6 +109,11 @@ def check_parameters(
         overlap = sorted(set(values["outcomes"]) & set(values["predictors"]))
         if overlap:
             raise ParameterError(f"{overlap} cannot be both an outcome and a predictor")
+    if values.get("permutation_resamples", MIN_RESAMPLES) < MIN_RESAMPLES:
+        raise ParameterError(
+            f"parameter 'permutation_resamples' must be at least {MIN_RESAMPLES:,} "
+            f"(got {values['permutation_resamples']:,})"
+        )
     return values, per_notebook
 
 

@@ -243,7 +243,7 @@ def _fit_axes(fits: pd.DataFrame, ncols: int, height: float, **kwargs) -> tuple[
 
 
 def _short_title(fit, codebook: Codebook) -> str:
-    return _wrap(f"{codebook.field(fit.outcome).title} ~ {codebook.field(fit.predictor).title}", 34)
+    return f"{codebook.field(fit.outcome).short} ~ {codebook.field(fit.predictor).short}"
 
 
 def leave_one_out(

@@ -186,7 +186,10 @@ class Table:
             max(
                 3,
                 max(len(t) for t in re.split(words, str(c))),
-                max((len(v) if n else max(len(t) for t in re.split(words, v)) for v in text[c]), default=1),
+                max(
+                    (len(v) if n else max(len(t) for t in re.split(words, v)) for v in text[c]),
+                    default=1,
+                ),
             )
             for c, n in zip(text.columns, numeric, strict=True)
         ]
