@@ -9,6 +9,7 @@ from helpers.tables import (
     LATEX_TEXT_WIDTH_PT,
     Table,
     escape_latex,
+    format_fixed,
     format_number,
     format_p,
 )
@@ -20,7 +21,7 @@ HOSTILE = r"R&D <b>x</b> 50%_{y} \input{/etc/hostname} \write18{ls} ~^#$"
     ("p", "text"),
     [
         (0.0074, "0.007"),
-        (0.0004, "< 0.001"),
+        (0.0004, "<\u00a00.001"),
         (0.05, "0.050"),
         (1.0, "1.000"),
         (float("nan"), "\u2013"),
@@ -84,3 +85,12 @@ def test_html_aligns_numbers_right_and_text_left():
     html = Table(pd.DataFrame({"city": ["Roma"], "value": [2.0]}), "c")._repr_html_()
     assert re.search(r"\.col0 \{\s*text-align: left;", html)
     assert re.search(r"\.col1 \{\s*text-align: right;", html)
+
+
+def test_format_fixed_uses_a_true_minus():
+    assert format_fixed(-0.0092) == "\u22120.01"
+    assert format_fixed(0.61256, 2) == "0.61"
+
+
+def test_symbols_missing_from_the_font_become_math():
+    assert escape_latex("\u03c1 \u2265 0.05") == r"\ensuremath{\rho} \ensuremath{\geq} 0.05"

@@ -16,6 +16,12 @@ from helpers.tables import format_number, format_p
 ALPHA = 0.05
 
 
+def _p(p: float) -> str:
+    """'p = 0.007' or 'p < 0.001', for running text."""
+    text = format_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 def _phrase(name: str, codebook: Codebook) -> str:
     title = codebook.field(name).title
     return title[0].lower() + title[1:]
@@ -37,7 +43,7 @@ def describe_fit(fit: pd.Series | object, codebook: Codebook | None = None) -> s
         f"Cities reporting more {x} also tend to report a {direction} {y} "
         f"(slope {format_number(fit.slope)} {_unit(fit.outcome, codebook)} per unit, "
         f"95% CI {format_number(fit.ci_low)} to {format_number(fit.ci_high)}, "
-        f"p = {format_p(fit.p_value)}, R\u00b2 = {fit.r_squared:.2f}, n = {fit.n})."
+        f"{_p(fit.p_value)}, R\u00b2 = {fit.r_squared:.2f}, n = {fit.n})."
     )
 
 
@@ -55,7 +61,7 @@ def summarise_fits(fits: pd.DataFrame, codebook: Codebook | None = None) -> list
     if len(rest):
         pairs = "; ".join(
             f"{_phrase(r.outcome, codebook)} with {_phrase(r.predictor, codebook)} "
-            f"(p = {format_p(r.p_value)})"
+            f"({_p(r.p_value)})"
             for r in rest.itertuples(index=False)
         )
         sentences.append(
@@ -170,7 +176,7 @@ def findings(
     for row in classified[classified.verdict == "robust"].itertuples(index=False):
         sentences.append(
             f"Across the {row.n} cities, {_pair(row, codebook)} go together under every check "
-            f"(slope {format_number(row.slope)}, R\u00b2 = {row.r_squared:.2f}; p = {format_p(row.p_value)} "
+            f"(slope {format_number(row.slope)}, R\u00b2 = {row.r_squared:.2f}; {_p(row.p_value)} "
             f"classic, {format_p(row.p_value_hc3)} robust, {format_p(row.p_permutation)} by permutation, "
             f"{format_p(row.p_holm)} after Holm's correction for {family} tests), and removing any one "
             "city does not change that."
@@ -181,13 +187,13 @@ def findings(
         worst = drops[drops.dropped_city.isin(decisive)].p_value.max()
         direction = "higher" if row.slope > 0 else "lower"
         holm = (
-            f" It also does not survive Holm's correction for {family} tests (p = {format_p(row.p_holm)})."
+            f" It also does not survive Holm's correction for {family} tests ({_p(row.p_holm)})."
             if row.p_holm >= ALPHA
             else ""
         )
         sentences.append(
             f"Cities reporting more {_phrase(row.predictor, codebook)} also tend to report {direction} "
-            f"figures for {_phrase(row.outcome, codebook)} (p = {format_p(row.p_value)}, "
+            f"figures for {_phrase(row.outcome, codebook)} ({_p(row.p_value)}, "
             f"R\u00b2 = {row.r_squared:.2f}, n = {row.n}), but this rests on {_list(decisive)}: without "
             f"{'it' if len(decisive) == 1 else 'one of them'} the p-value rises to {format_p(worst)} "
             f"(n = {row.n - 1}).{holm}"
@@ -199,7 +205,7 @@ def findings(
             else ""
         )
         sentences.append(
-            f"For {_pair(row, codebook)} the evidence is mixed (n = {row.n}): p = {format_p(row.p_value)} "
+            f"For {_pair(row, codebook)} the evidence is mixed (n = {row.n}): {_p(row.p_value)} "
             f"classic, {format_p(row.p_value_hc3)} robust (HC3), {format_p(row.p_permutation)} by "
             f"permutation and {format_p(row.spearman_p)} for the rank correlation; "
             f"{format_p(row.p_holm)} after Holm's correction.{extra}"

@@ -34,6 +34,13 @@ _LATEX_SPECIALS = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
     "\\": r"\textbackslash{}",
+    # symbols the report's text font (Latin Modern) lacks: typeset them as math
+    "\u2265": r"\ensuremath{\geq}",
+    "\u2264": r"\ensuremath{\leq}",
+    "\u03c1": r"\ensuremath{\rho}",
+    "\u03c3": r"\ensuremath{\sigma}",
+    "\u03b1": r"\ensuremath{\alpha}",
+    "\u03b2": r"\ensuremath{\beta}",
 }
 _LATEX_PATTERN = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIALS))
 
@@ -60,19 +67,26 @@ def _breakable(latex: str) -> str:
 #: Geometry of the PDF (A4, 2.4 cm margins, \\small type) used to fit tables.
 LATEX_TEXT_WIDTH_PT = 455.0
 LATEX_TABCOLSEP_PT = 6.0
-LATEX_CHAR_PT = 5.3
+LATEX_CHAR_PT = 5.6
 
 
 MINUS = "\u2212"
 
 
 def format_p(p: float) -> str:
-    """Format a p-value for reading: three decimals, or ``"< 0.001"``."""
+    """Format a p-value for reading: three decimals, or ``"< 0.001"`` (unbreakable space)."""
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "\u2013"
     if p < 0.001:
-        return "< 0.001"
+        return "<\u00a00.001"
     return f"{p:.3f}"
+
+
+def format_fixed(x: float, decimals: int = 2) -> str:
+    """Format ``x`` with a fixed number of decimals and a true minus sign (for r, rho, R²)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "\u2013"
+    return f"{x:.{decimals}f}".replace("-", MINUS)
 
 
 def format_number(x: float, digits: int = 3) -> str:
