@@ -146,3 +146,17 @@ def test_classification_rules_on_constructed_rows():
     )
     table = narrative.classify(checked, verdicts)
     assert table.verdict.tolist() == ["robust", "hinges", "mixed", "none"]
+
+
+def test_executive_summary_counts_the_whole_family(classified):
+    from helpers import audit
+
+    table, loo = classified
+    data = load_clean_data()
+    claims = audit.check_claims(audit.read_claims(), data)
+    bullets = narrative.executive_summary(data, table, loo, claims)
+    text = " ".join(bullets)
+    assert "Holm's correction for 8 tests" in text
+    assert "Of the 8 outcome\u2013input pairs tested on n = 10 cities" in text
+    assert "from 25% (Milano) to 70% (Bologna)" in text
+    assert not CAUSAL.search(text.replace("not effects", ""))

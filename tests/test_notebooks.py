@@ -11,8 +11,8 @@ from helpers.pipeline import discover_steps
 NOTEBOOKS = [step.path for step in discover_steps()]
 
 
-def test_three_numbered_steps():
-    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_"]
+def test_numbered_steps():
+    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_", "04_"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

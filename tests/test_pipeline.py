@@ -72,6 +72,7 @@ def test_run_succeeds_and_publishes(built):
         "01_data_cleaning",
         "02_descriptive_statistics",
         "03_regression",
+        "04_summary",
     ]
     assert (built["processed"] / paths.PROCESSED_TABLE_NAME).exists()
 
@@ -139,6 +140,7 @@ def test_html_reports_exist_offline(built):
         "01_data_cleaning.html",
         "02_descriptive_statistics.html",
         "03_regression.html",
+        "04_summary.html",
     ]
     assert (
         "load_clean" in (latest / "html" / "01_data_cleaning.html").read_text()

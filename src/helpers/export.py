@@ -10,6 +10,7 @@ The PDF takes the LaTeX route with xelatex, with shell escape disabled.
 from __future__ import annotations
 
 import copy
+import html
 import os
 import shutil
 from collections.abc import Sequence
@@ -94,17 +95,131 @@ def researcher_html(notebook: str | os.PathLike[str], target: str | os.PathLike[
     return _write_atomic(Path(target), body)
 
 
-def combine(notebooks: Sequence[str | os.PathLike[str]], metadata: dict) -> nbformat.NotebookNode:
-    """Concatenate executed notebooks, in order, into one notebook for the reviewer report."""
+def _display_cell(html: str, latex: str, text: str) -> nbformat.NotebookNode:
+    """A code cell without source whose only output has an HTML and a LaTeX form."""
+    output = nbformat.v4.new_output(
+        "display_data", data={"text/html": html, "text/latex": latex, "text/plain": text}
+    )
+    return nbformat.v4.new_code_cell(source="", outputs=[output])
+
+
+def _anchor(heading: str) -> str:
+    """The id nbconvert's HTML export gives a Markdown heading."""
+    return heading.strip().replace(" ", "-")
+
+
+def contents_cell(cells: Sequence[nbformat.NotebookNode]) -> nbformat.NotebookNode:
+    """A table of contents: LaTeX's own in the PDF, links to the top-level headings in HTML."""
+    headings = [
+        line[2:].strip()
+        for cell in cells
+        if cell.cell_type == "markdown"
+        for line in cell.source.splitlines()
+        if line.startswith("# ")
+    ]
+    items = "".join(
+        f'<li><a href="#{html.escape(_anchor(h), quote=True)}">{html.escape(h)}</a></li>'
+        for h in headings
+    )
+    return _display_cell(
+        f'<nav class="toc"><h2>Contents</h2><ol>{items}</ol></nav>',
+        "\\clearpage\n\\tableofcontents\n\\clearpage\n",
+        "Contents: " + "; ".join(headings),
+    )
+
+
+def _spaced_hash(digest: str | None) -> str:
+    return " ".join(digest[i : i + 16] for i in range(0, len(digest), 16)) if digest else "unknown"
+
+
+def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
+    """The provenance appendix, built from a run's manifest: parameters, inputs, versions."""
+    import pandas as pd
+
+    from helpers.tables import Table
+
+    def table(frame: pd.DataFrame, caption: str, label: str) -> nbformat.NotebookNode:
+        t = Table(frame, caption, label=label)
+        return _display_cell(t._repr_html_(), t._repr_latex_(), repr(t))
+
+    origin = manifest.get("provenance", {})
+    git = origin.get("git", {})
+    commit = git.get("commit") or "unknown (not a git checkout)"
+    dirty = " with uncommitted changes" if git.get("dirty") else ""
+    intro = nbformat.v4.new_markdown_cell(
+        "# Appendix: provenance of this run\n\n"
+        "Everything needed to tell which data, code and software produced this report. "
+        "The same record is in `manifest.json` beside the report."
+    )
+    run = pd.DataFrame(
+        {
+            "Item": ["Run", "Started (UTC)", "Code (git commit)", "Python", "Lock file (SHA-256)"],
+            "Value": [
+                manifest.get("run_id", ""),
+                manifest.get("started", ""),
+                f"{commit}{dirty}",
+                origin.get("python", ""),
+                _spaced_hash(origin.get("lock_sha256")),
+            ],
+        }
+    )
+    parameters = pd.DataFrame(
+        {
+            "Parameter": list(manifest.get("parameters", {})),
+            "Value": [str(v) for v in manifest.get("parameters", {}).values()],
+        }
+    )
+    inputs = pd.DataFrame(
+        {
+            "Input": list(origin.get("inputs", {})),
+            "File": [i["path"] for i in origin.get("inputs", {}).values()],
+            "SHA-256": [_spaced_hash(i["sha256"]) for i in origin.get("inputs", {}).values()],
+        }
+    )
+    packages = pd.DataFrame(
+        {
+            "Package": list(origin.get("packages", {})),
+            "Version": list(origin.get("packages", {}).values()),
+        }
+    )
+    return [
+        intro,
+        table(run, "The run.", "Table A.1"),
+        table(
+            parameters,
+            "Parameters of the run, after the config file and the command line.",
+            "Table A.2",
+        ),
+        table(inputs, "Input files and their SHA-256 hashes.", "Table A.3"),
+        table(packages, "Versions of the packages that compute and draw the results.", "Table A.4"),
+    ]
+
+
+def combine(
+    notebooks: Sequence[str | os.PathLike[str]],
+    metadata: dict,
+    *,
+    appendix: Sequence[nbformat.NotebookNode] = (),
+) -> nbformat.NotebookNode:
+    """Assemble the reviewer report: front matter, contents, the steps in order, appendix.
+
+    Notebooks whose metadata say ``{"inclusion_report": {"position": "front"}}``
+    (the summary) come first; a table of contents follows them.
+    """
     parts = [nbformat.read(path, as_version=4) for path in notebooks]
+    front = [p for p in parts if p.metadata.get("inclusion_report", {}).get("position") == "front"]
+    body = [p for p in parts if p not in front]
     combined = nbformat.v4.new_notebook()
     combined.metadata = copy.deepcopy(parts[0].metadata)
     combined.metadata.pop("papermill", None)
+    combined.metadata.pop("inclusion_report", None)
     combined.metadata.update(metadata)
-    for number, part in enumerate(parts, start=1):
-        for index, cell in enumerate(copy.deepcopy(part.cells)):
-            cell["id"] = f"part{number}-{index:03d}"  # ids must stay unique across the parts
-            combined.cells.append(cell)
+    body_cells = [cell for part in body for cell in copy.deepcopy(part.cells)]
+    cells = [cell for part in front for cell in copy.deepcopy(part.cells)]
+    cells += [contents_cell(body_cells), *body_cells, *copy.deepcopy(list(appendix))]
+    for index, cell in enumerate(cells):
+        cell["id"] = f"cell-{index:04d}"  # ids must stay unique across the parts
+    combined.cells = cells
     return combined
 
 

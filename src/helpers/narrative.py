@@ -164,11 +164,17 @@ def _list(names: list[str]) -> str:
 
 
 def findings(
-    classified: pd.DataFrame, loo: pd.DataFrame, codebook: Codebook | None = None
+    classified: pd.DataFrame,
+    loo: pd.DataFrame,
+    codebook: Codebook | None = None,
+    *,
+    include_none: bool = True,
 ) -> list[str]:
     """Plain-English findings, one sentence per association worth a sentence.
 
-    Every inferential sentence states n; none uses causal wording.
+    Every inferential sentence states n; none uses causal wording. With
+    ``include_none=False`` the closing sentence on the pairs without any
+    association is left out (the executive summary counts them instead).
     """
     codebook = codebook or load_codebook()
     family = len(classified)
@@ -211,7 +217,7 @@ def findings(
             f"{format_p(row.p_holm)} after Holm's correction.{extra}"
         )
     none = classified[classified.verdict == "none"]
-    if len(none):
+    if len(none) and include_none:
         pairs = "; ".join(_pair(row, codebook) for row in none.itertuples(index=False))
         sentences.append(
             f"For {len(none)} of {family} pairs the data are indistinguishable from no association "
@@ -268,3 +274,46 @@ def describe_influence(influence: pd.DataFrame, codebook: Codebook | None = None
     if not sentences:
         sentences.append("No city exceeds the leverage or Cook's distance threshold in any fit.")
     return sentences
+
+
+def executive_summary(
+    data: pd.DataFrame,
+    classified: pd.DataFrame,
+    loo: pd.DataFrame,
+    claims: pd.DataFrame,
+    codebook: Codebook | None = None,
+) -> list[str]:
+    """The report's opening paragraph, as bullet points built from the run's results."""
+    codebook = codebook or load_codebook()
+    city = codebook.id_field.name
+    counts = classified.verdict.value_counts()
+    family = len(classified)
+    bullets = [
+        f"The article's table gives six indicators for {len(data)} Italian cities taking part in the "
+        f"Inclusione Attiva programme ({', '.join(map(str, data[city]))}), as reported by the "
+        "programmes themselves.",
+    ]
+    for outcome in dict.fromkeys(classified.outcome):
+        field = codebook.field(outcome)
+        values = data[outcome]
+        bullets.append(
+            f"{field.title}: from {format_number(values.min())}{field.unit if field.unit == '%' else ''} "
+            f"({_cities_at(data, outcome, values.min(), city)}) to "
+            f"{format_number(values.max())}{field.unit if field.unit == '%' else ''} "
+            f"({_cities_at(data, outcome, values.max(), city)})."
+        )
+    parts = [
+        f"{counts.get(key, 0)} {VERDICTS[key]}" for key in ("robust", "hinges", "mixed", "none")
+    ]
+    bullets.append(
+        f"Of the {family} outcome\u2013input pairs tested on n = {int(classified.n.max())} cities: "
+        + "; ".join(parts)
+        + "."
+    )
+    bullets += findings(classified, loo, codebook, include_none=False)
+    bullets += describe_audit(claims)[:1]
+    bullets.append(
+        "These are associations across ten self-reported city figures, not effects of the programmes; "
+        "the limitations section says why."
+    )
+    return bullets

@@ -24,7 +24,7 @@ from pathlib import Path
 import papermill
 from papermill.exceptions import PapermillExecutionError
 
-from helpers import contract, export, paths
+from helpers import contract, export, paths, provenance
 from helpers.cleaning import load_clean_data
 from helpers.codebook import load_codebook
 from helpers.errors import NotebookError, ParameterError, ReportError
@@ -115,6 +115,28 @@ def check_parameters(
             f"(got {values['permutation_resamples']:,})"
         )
     return values, per_notebook
+
+
+def _report_metadata(manifest: dict, started: datetime) -> dict:
+    """Title-page fields of the reviewer report, from the codebook and the manifest."""
+    source = load_codebook().source
+    origin = manifest["provenance"]
+    data_hash = origin["inputs"]["raw data"]["sha256"][:12]
+    commit = (origin["git"].get("commit") or "unknown")[:10]
+    dirty = " + uncommitted changes" if origin["git"].get("dirty") else ""
+    published = datetime.fromisoformat(source["date"]).strftime("%-d %B %Y")
+    return {
+        "title": REPORT_TITLE,
+        "subtitle": (
+            f"Figures from \u201c{source['title']}\u201d by {source['author']}, "
+            f"{source['publication']} {source['issue']}, {published}"
+        ),
+        "authors": [{"name": "Inclusion report pipeline"}],
+        "subject": REPORT_SUBJECT,
+        "date": started.strftime("%-d %B %Y"),
+        "run_label": f"Run {manifest['run_id']} of {started.strftime('%-d %B %Y, %H:%M UTC')}",
+        "identity": f"data sha256:{data_hash} \u00b7 code {commit}{dirty}",
+    }
 
 
 def _utc_now() -> datetime:
@@ -226,11 +248,19 @@ def run(options: RunOptions) -> Path:
     except OSError as exc:
         raise ReportError(f"cannot create the run folder {run_dir}: {exc.strerror}") from None
 
+    inputs = {"raw data": raw_path, "data package": paths.DATAPACKAGE}
+    if "claims_path" in values:
+        inputs["article claims"] = values["claims_path"]
+    config = paths.resolve(options.config_path) if options.config_path else paths.CONFIG_FILE
+    if config.exists():
+        inputs["config"] = config
+    inputs |= {f"notebook {step.path.name}": step.path for step in steps}
     manifest = {
         "run_id": run_id,
         "started": started.isoformat(),
         "status": "running",
         "parameters": values,
+        "provenance": provenance.collect(inputs),
         "steps": [],
     }
     _write_json(run_dir / "manifest.json", manifest)
@@ -257,13 +287,7 @@ def run(options: RunOptions) -> Path:
         for output in executed:
             export.researcher_html(output, run_dir / "html" / f"{output.stem}.html")
         combined = export.combine(
-            executed,
-            {
-                "title": REPORT_TITLE,
-                "authors": [{"name": "Inclusion report pipeline"}],
-                "subject": REPORT_SUBJECT,
-                "date": started.strftime("%-d %B %Y"),
-            },
+            executed, _report_metadata(manifest, started), appendix=export.appendix_cells(manifest)
         )
         if "html" in options.formats:
             export.reviewer_html(combined, run_dir / "report.html")

@@ -1,0 +1,92 @@
+"""What a run was made from: input hashes, code version, interpreter and package versions.
+
+The runner records this in each run's ``manifest.json``, and the reviewer report's
+appendix prints it, so a reader can tell exactly which data and code produced a
+given PDF.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+from helpers import paths
+
+#: Packages whose versions can change a number or a figure of the report.
+KEY_PACKAGES = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "pandera",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "ipykernel",
+)
+
+
+def sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's bytes, in hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def git_state(root: Path = paths.PROJECT_ROOT) -> dict[str, object]:
+    """The commit of the project's checkout and whether its tree has uncommitted changes."""
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(root), *args],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+def package_versions(names: tuple[str, ...] = KEY_PACKAGES) -> dict[str, str]:
+    """Installed versions of ``names`` (``"not installed"`` where missing)."""
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def collect(inputs: dict[str, str | os.PathLike[str]]) -> dict[str, object]:
+    """Everything the manifest records about where a run came from.
+
+    ``inputs`` maps a role (``"raw data"``) to a file; each is hashed.
+    """
+    lock = paths.PROJECT_ROOT / "uv.lock"
+    return {
+        "inputs": {
+            role: {"path": paths.display_path(path), "sha256": sha256(paths.resolve(path))}
+            for role, path in inputs.items()
+        },
+        "lock_sha256": sha256(lock) if lock.exists() else None,
+        "git": git_state(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": package_versions(),
+    }
