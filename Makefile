@@ -22,7 +22,7 @@ TEX_FILES    := adjustbox.sty tcolorbox.sty titling.sty enumitem.sty upquote.sty
 SYSTEM_STAMP := $(VENV)/.system-ok
 ENV_STAMP    := $(VENV)/.env-ok
 
-.PHONY: help setup system-deps report test test-fast lint lab clean
+.PHONY: help setup system-deps test-deps report test test-fast lint lab clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,6 +40,16 @@ system-deps: ## Install the Debian packages for the PDF route if any is missing 
 	  fi; \
 	fi
 
+test-deps: ## Install headless Chromium for the browser test if missing (needs root)
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian package: chromium"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else \
+	    echo "chromium is missing; the browser test will be skipped (as root: apt-get install chromium)" >&2; \
+	  fi; \
+	fi
+
 $(UV): # uv itself, pinned, in a small virtual environment of its own (no system changes)
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
@@ -54,7 +64,7 @@ setup: system-deps $(ENV_STAMP) ## Install everything that is missing (idempoten
 report: setup ## Run the pipeline: notebooks -> reports/latest/{report.pdf,report.html,tables/}
 	$(VENV)/bin/inclusion-report run
 
-test: setup ## Run all tests (unit and end-to-end)
+test: setup test-deps ## Run all tests (unit, end-to-end, PDF and headless browser)
 	$(PY) -m pytest
 
 test-fast: setup ## Run the fast unit tests only

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -70,3 +72,52 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+#: A city name that is HTML, LaTeX and Markdown at once; it must print literally everywhere.
+HOSTILE_CITY = r"R&D <b>x</b> 50%_{y} \input{/etc/hostname} ~^#"
+
+
+def run_cli(*args, env=None, cwd=None):
+    """Run ``inclusion-report run`` in a subprocess, as cron would."""
+    return subprocess.run(
+        [sys.executable, "-m", "helpers.cli", "run", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=900,
+    )
+
+
+def _build(base: Path, *extra: str) -> dict:
+    reports, processed = base / "reports", base / "processed"
+    # run from another working directory: paths must not depend on it
+    result = run_cli(
+        "--reports-dir", str(reports), "--processed-dir", str(processed), *extra, cwd=str(base)
+    )
+    return {
+        "result": result,
+        "reports": reports,
+        "processed": processed,
+        "latest": reports / "latest",
+        "base": base,
+    }
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """The whole pipeline on the real data, into temporary folders (slow: once per session)."""
+    return _build(tmp_path_factory.mktemp("e2e"))
+
+
+@pytest.fixture(scope="session")
+def hostile_built(tmp_path_factory):
+    """The whole pipeline with Milano renamed to :data:`HOSTILE_CITY`."""
+    base = tmp_path_factory.mktemp("hostile")
+    raw = base / "hostile.tsv"
+    raw.write_text(
+        paths.RAW_TABLE.read_text(encoding="utf-8").replace("Milano\t", HOSTILE_CITY + "\t"),
+        encoding="utf-8",
+    )
+    return _build(base, "-p", "raw_data_path", str(raw))

@@ -61,6 +61,7 @@ def test_notebook_parameters_are_collected():
         "01_data_cleaning.ipynb",
         "02_descriptive_statistics.ipynb",
         "03_regression.ipynb",
+        "04_summary.ipynb",
     }
 
 

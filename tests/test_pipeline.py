@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +15,7 @@ import pytest
 
 from helpers import paths
 
+from .conftest import run_cli
 from .test_stats import INPUTS, OUTCOMES, closed_form_ols, column
 
 pytestmark = pytest.mark.slow
@@ -32,34 +32,6 @@ PYTHON_MARKERS = [
     "Out[",
     "Traceback",
 ]
-
-
-def run_cli(*args, env=None, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "helpers.cli", "run", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=900,
-    )
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    base = tmp_path_factory.mktemp("e2e")
-    reports, processed = base / "reports", base / "processed"
-    # run from another working directory: paths must not depend on it
-    result = run_cli(
-        "--reports-dir", str(reports), "--processed-dir", str(processed), cwd=str(base)
-    )
-    return {
-        "result": result,
-        "reports": reports,
-        "processed": processed,
-        "latest": reports / "latest",
-        "base": base,
-    }
 
 
 def test_run_succeeds_and_publishes(built):

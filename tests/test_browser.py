@@ -1,0 +1,143 @@
+"""The reviewer HTML in a real browser: headless Chromium, offline, driven over DevTools."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import websocket
+
+from .conftest import HOSTILE_CITY
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("chromium") is None, reason="chromium not installed (make test installs it)"
+    ),
+]
+
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--remote-debugging-port=0",
+    "--remote-allow-origins=*",
+]
+
+
+class DevTools:
+    """A minimal Chrome DevTools Protocol client over one page's websocket."""
+
+    def __init__(self, url: str):
+        self.ws = websocket.create_connection(url, timeout=30)
+        self.next_id = 0
+        self.events = []
+
+    def call(self, method, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.next_id:
+                return message.get("result", {})
+            self.events.append(message)
+
+    def wait_for(self, method, timeout=30):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if any(e.get("method") == method for e in self.events):
+                return
+            self.events.append(json.loads(self.ws.recv()))
+        raise TimeoutError(method)
+
+
+@pytest.fixture
+def browser():
+    profile = Path(tempfile.mkdtemp(prefix="chromium-"))
+    process = subprocess.Popen(
+        ["chromium", *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        port_file = profile / "DevToolsActivePort"
+        for _ in range(200):
+            if port_file.exists() and port_file.read_text().strip():
+                break
+            time.sleep(0.1)
+        port = int(port_file.read_text().split()[0])
+        targets = json.loads(
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read()
+        )
+        page = next(t for t in targets if t["type"] == "page")
+        client = DevTools(page["webSocketDebuggerUrl"])
+        yield client
+        client.ws.close()
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def load_offline(client: DevTools, path: Path) -> list[dict]:
+    client.call("Network.enable")
+    client.call(
+        "Network.emulateNetworkConditions",
+        offline=True,
+        latency=0,
+        downloadThroughput=-1,
+        uploadThroughput=-1,
+    )
+    client.call("Page.enable")
+    client.call("Page.navigate", url=path.resolve().as_uri())
+    client.wait_for("Page.loadEventFired")
+    time.sleep(0.5)  # let late requests, if any, show up
+    client.call("Runtime.evaluate", expression="1")  # drain pending events
+    return client.events
+
+
+def evaluate(client: DevTools, expression: str):
+    result = client.call("Runtime.evaluate", expression=expression, returnByValue=True)
+    return result["result"]["value"]
+
+
+def test_report_loads_offline_with_every_image_decoded(browser, hostile_built):
+    report = hostile_built["latest"] / "report.html"
+    events = load_offline(browser, report)
+    failed = [e for e in events if e.get("method") == "Network.loadingFailed"]
+    requested = [
+        e["params"]["request"]["url"]
+        for e in events
+        if e.get("method") == "Network.requestWillBeSent"
+    ]
+    assert not failed, failed
+    assert all(url.startswith(("file:", "data:")) for url in requested), requested
+    images = evaluate(browser, "[...document.images].map(i => [i.complete, i.naturalWidth])")
+    svgs = evaluate(browser, "document.querySelectorAll('svg').length")
+    assert images or svgs
+    assert all(complete and width > 0 for complete, width in images), images
+    assert evaluate(browser, "document.querySelectorAll('table caption').length") >= 5
+    # the hostile name is text, never markup
+    body = evaluate(browser, "document.body.innerText")
+    assert HOSTILE_CITY in body
+    assert (
+        evaluate(
+            browser, "[...document.querySelectorAll('b')].filter(b => b.textContent === 'x').length"
+        )
+        == 0
+    )
+    assert os.path.getsize(report) > 0

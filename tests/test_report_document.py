@@ -1,0 +1,112 @@
+"""The reviewer documents as a reviewer gets them: structure, captions, fonts, escaping."""
+
+import re
+import subprocess
+
+import pytest
+
+from .conftest import HOSTILE_CITY
+
+pytestmark = pytest.mark.slow
+
+SECTIONS = [
+    "Summary",
+    "Contents",
+    "1. Data and cleaning",
+    "2. Descriptive statistics",
+    "3. Regression",
+    "4. Findings",
+    "5. Limitations",
+    "Appendix: provenance of this run",
+]
+
+
+def pdftotext(pdf, *options):
+    return subprocess.run(
+        ["pdftotext", *options, str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_title_page_and_sections_in_order(built):
+    pdf = built["latest"] / "report.pdf"
+    pages = pdftotext(pdf).split("\f")
+    title = " ".join(pages[0].split())
+    assert "Municipal programmes for the integration of immigrants in Italy" in title
+    assert "Newsletter n. 125, 29 May 2024" in title and "Enrico Campanelli" in title
+    assert re.search(r"data sha256:[0-9a-f]{12}", title) and "code " in title
+    assert pages[1].lstrip().startswith("Summary")
+    assert "Contents" in pages[2]
+    body = "\n".join(pages[3:])
+    positions = [body.find(s) for s in SECTIONS[2:]]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions), positions
+
+
+def test_captions_are_numbered_in_order(built):
+    text = pdftotext(built["latest"] / "report.pdf").replace("\f", "\n")
+    for kind in ("Table", "Figure"):
+        labels = re.findall(rf"^{kind} (\d+)\.(\d+)\. ", text, flags=re.M)
+        # a long table repeats its caption on each page it spans
+        numbers = list(dict.fromkeys((int(a), int(b)) for a, b in labels))
+        assert numbers == sorted(numbers), (kind, numbers)
+        by_step = {}
+        for step, k in numbers:
+            by_step.setdefault(step, []).append(k)
+        assert all(ks == list(range(1, len(ks) + 1)) for ks in by_step.values()), by_step
+    assert "Table 3.2 gives the five readings" in " ".join(text.split())
+
+
+def test_pdf_fonts_embedded_metadata_and_a4(built):
+    pdf = built["latest"] / "report.pdf"
+    fonts = subprocess.run(
+        ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    rows = fonts.splitlines()[2:]
+    assert rows and all(row.split()[-5] == "yes" for row in rows), fonts  # the 'emb' column
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Title:\s+Municipal programmes", info)
+    assert re.search(r"Subject:\s+ReCoSol", info) and re.search(r"Author:\s+\S", info)
+    assert "(A4)" in info
+
+
+def test_pdf_has_bookmarks_for_sections(built):
+    from pypdf import PdfReader
+
+    outline = PdfReader(built["latest"] / "report.pdf").outline
+    titles = [item.title for item in outline if not isinstance(item, list)]
+    for section in ("Summary", "1. Data and cleaning", "3. Regression", "4. Findings"):
+        assert section in titles, titles
+
+
+def test_no_code_or_noise_in_reviewer_versions(built):
+    text = pdftotext(built["latest"] / "report.pdf")
+    html = (built["latest"] / "report.html").read_text()
+    body = re.sub(r"<style.*?</style>", "", html, flags=re.S)
+    for marker in (
+        "import ",
+        "say(",
+        "cap.table",
+        "Traceback",
+        "Warning",
+        "injected-parameters",
+        "raw_data_path =",
+    ):
+        assert marker not in text, marker
+    for marker in (
+        "cap.table",
+        "import helpers",
+        "jp-InputPrompt",
+        "Traceback",
+        "DeprecationWarning",
+    ):
+        assert marker not in body, marker
+    assert "<table" in body and "<caption>" in body
+
+
+def test_hostile_city_round_trips_literally(hostile_built):
+    assert hostile_built["result"].returncode == 0, hostile_built["result"].stderr
+    latest = hostile_built["latest"]
+    flat = " ".join(pdftotext(latest / "report.pdf").split())
+    assert HOSTILE_CITY in flat
+    html = (latest / "report.html").read_text()
+    assert "R&amp;D &lt;b&gt;x&lt;/b&gt; 50%_{y} \\input{/etc/hostname} ~^#" in html
+    assert "<b>x</b>" not in html
