@@ -119,3 +119,38 @@ def test_pdf_without_xelatex_is_a_clear_error(notebook, monkeypatch):
     monkeypatch.setattr(export.shutil, "which", lambda name: None)
     with pytest.raises(export.ExportError, match="needs xelatex"):
         export.reviewer_pdf(export.combine([notebook], {}), "/nonexistent/report.pdf")
+
+
+def test_contents_lists_top_level_headings_with_working_anchors(notebook, tmp_path):
+    combined = export.combine(
+        [notebook], {"title": "T"}, appendix=export.appendix_cells({"run_id": "r1"})
+    )
+    html = export.reviewer_html(combined, tmp_path / "report.html").read_text()
+    links = re.findall(r'<a href="#([^"]+)">', html)
+    assert "1.-Section-heading" in links and "Appendix:-provenance-of-this-run" in links
+    for anchor in links:
+        assert f'id="{anchor}"' in html, anchor
+
+
+def test_appendix_shows_the_manifest(tmp_path):
+    manifest = {
+        "run_id": "20260101T000000Z-abc123",
+        "parameters": {"raw_data_path": HOSTILE},
+        "provenance": {
+            "inputs": {"raw data": {"path": "data/raw/x.tsv", "sha256": "ab" * 32}},
+            "git": {"commit": "0123456789abcdef", "dirty": True},
+            "python": "3.11.7",
+            "packages": {"pandas": "3.1.1"},
+            "lock_sha256": "cd" * 32,
+        },
+    }
+    cells = export.appendix_cells(manifest)
+    html = "".join(
+        o["data"]["text/html"] for c in cells if c.cell_type == "code" for o in c.outputs
+    )
+    latex = "".join(
+        o["data"]["text/latex"] for c in cells if c.cell_type == "code" for o in c.outputs
+    )
+    assert "20260101T000000Z-abc123" in html and "0123456789abcdef with uncommitted changes" in html
+    assert "abababababababab abababababababab" in html  # hashes in groups of 16, so they wrap
+    assert "&lt;b&gt;x&lt;/b&gt;" in html and "\\input{" not in latex

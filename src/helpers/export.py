@@ -122,7 +122,7 @@ def contents_cell(cells: Sequence[nbformat.NotebookNode]) -> nbformat.NotebookNo
         for h in headings
     )
     return _display_cell(
-        f'<nav class="toc"><h2>Contents</h2><ol>{items}</ol></nav>',
+        f'<nav class="toc"><h2>Contents</h2><ul>{items}</ul></nav>',
         "\\clearpage\n\\tableofcontents\n\\clearpage\n",
         "Contents: " + "; ".join(headings),
     )
@@ -216,7 +216,8 @@ def combine(
     combined.metadata.update(metadata)
     body_cells = [cell for part in body for cell in copy.deepcopy(part.cells)]
     cells = [cell for part in front for cell in copy.deepcopy(part.cells)]
-    cells += [contents_cell(body_cells), *body_cells, *copy.deepcopy(list(appendix))]
+    back = copy.deepcopy(list(appendix))
+    cells += [contents_cell(body_cells + back), *body_cells, *back]
     for index, cell in enumerate(cells):
         cell["id"] = f"cell-{index:04d}"  # ids must stay unique across the parts
     combined.cells = cells
