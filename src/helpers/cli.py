@@ -1,12 +1,14 @@
 """The ``inclusion-report`` command: parse arguments, call the library, map errors to exit codes.
 
-Exit codes: 0 success; 1 unexpected error; 2 invalid parameters or usage;
-3 invalid data; 4 a notebook failed; 5 export failed; 130 interrupted.
+Exit codes: 0 success (or up to date); 1 unexpected error; 2 invalid parameters
+or usage; 3 invalid data; 4 a notebook failed; 5 export failed; 6 another run
+holds the lock; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -14,6 +16,17 @@ from helpers import paths
 from helpers.errors import ReportError
 
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class Terminated(ReportError):
+    """The runner received SIGTERM; raised in the main thread to unwind cleanly."""
+
+    exit_code = EXIT_TERMINATED
+
+
+def _on_sigterm(signum, frame):  # noqa: ARG001 - signal handler signature
+    raise Terminated("terminated by SIGTERM; the run was stopped and reports/latest left as it was")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +63,28 @@ def _parser() -> argparse.ArgumentParser:
         help="where the clean table is published on success (default: data/processed/)",
     )
     run.add_argument("--no-pdf", action="store_true", help="skip the PDF (no LaTeX needed)")
+    run.add_argument(
+        "--force", action="store_true", help="re-run every step even if nothing changed"
+    )
+    run.add_argument(
+        "--keep",
+        type=int,
+        default=20,
+        metavar="N",
+        help="keep the N newest run folders (default 20)",
+    )
+    run.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another run to finish before giving up with exit code 6 (default 0)",
+    )
+    history = commands.add_parser(
+        "history", help="list recent runs with status, duration and changes"
+    )
+    history.add_argument("--reports-dir", default=str(paths.REPORTS_DIR))
+    history.add_argument("--limit", type=int, default=10)
     commands.add_parser("params", help="list each notebook's parameters with type and default")
     commands.add_parser("kernel", help="install the project's Jupyter kernel in this environment")
     return parser
@@ -58,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     args = _parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         if args.command == "run":
             from helpers.pipeline import RunOptions, run
@@ -70,8 +106,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                     reports_dir=args.reports_dir,
                     processed_dir=args.processed_dir,
                     formats=formats,
+                    force=args.force,
+                    keep=max(1, args.keep),
+                    lock_timeout=args.lock_timeout,
                 )
             )
+        elif args.command == "history":
+            from helpers.changes import history
+
+            for entry in history(paths.resolve(args.reports_dir), args.limit):
+                seconds = f"{entry['seconds']:.1f} s" if entry.get("seconds") is not None else "-"
+                ran = ",".join(step[:2] for step in entry["ran"]) or "none"
+                detail = (
+                    entry["changes"] or entry["error"].splitlines()[0]
+                    if (entry["changes"] or entry["error"])
+                    else ""
+                )
+                print(
+                    f"{entry['run_id']}  {entry['status']:<9} {seconds:>8}  ran: {ran:<12} {detail}"
+                )
         elif args.command == "params":
             from helpers.params import notebook_parameters
             from helpers.pipeline import discover_steps
@@ -91,8 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted; reports/latest left as it was", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 

@@ -11,8 +11,10 @@ import json
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 from helpers import paths
 
@@ -92,6 +94,8 @@ class Codebook:
 
     def citation(self) -> str:
         """A one-line citation of the source article."""
+        import pandas as pd
+
         s = self.source
         return (
             f"{s['author']}, \u201c{s['title']}\u201d, {s['publication']} {s['issue']}, "
@@ -115,6 +119,8 @@ class Codebook:
 
     def to_frame(self) -> pd.DataFrame:
         """The codebook as a table, for display in the report."""
+        import pandas as pd
+
         return pd.DataFrame(
             {
                 "Canonical name": [f.name for f in self.fields],

@@ -18,8 +18,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import papermill
-
 from helpers import paths
 from helpers.errors import ParameterError
 
@@ -41,24 +39,73 @@ class Parameter:
     notebooks: list[str] = field(default_factory=list)
 
 
+def _parameters_cell(notebook: Path) -> tuple[str, list[str]]:
+    """Source of the cell tagged ``parameters``; the notebook is read as plain JSON."""
+    try:
+        document = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ParameterError(
+            f"{paths.display_path(notebook)} is not a readable notebook: {exc}"
+        ) from None
+    cells = [
+        c
+        for c in document.get("cells", [])
+        if "parameters" in c.get("metadata", {}).get("tags", [])
+    ]
+    if len(cells) != 1:
+        raise ParameterError(
+            f"{paths.display_path(notebook)} must have exactly one cell tagged 'parameters' (found {len(cells)})"
+        )
+    source = cells[0].get("source", "")
+    source = "".join(source) if isinstance(source, list) else source
+    return source, source.splitlines()
+
+
 def notebook_parameters(notebook: str | os.PathLike[str]) -> dict[str, Parameter]:
-    """Read the ``parameters`` cell of ``notebook``: name → :class:`Parameter`."""
+    """Read the ``parameters`` cell of ``notebook``: name → :class:`Parameter`.
+
+    The cell must hold plain assignments of literals (``name = value  # help``),
+    which is what papermill's own parameter inspection expects too. It is
+    parsed here with :mod:`ast` rather than with papermill, because importing
+    papermill takes seconds and ``inclusion-report run`` must answer "up to
+    date" in well under two.
+    """
+    path = Path(notebook)
+    source, lines = _parameters_cell(path)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ParameterError(
+            f"{paths.display_path(path)}: parameters cell is not valid Python: {exc}"
+        ) from None
     found = {}
-    for name, spec in papermill.inspect_notebook(str(notebook)).items():
-        try:
-            default = ast.literal_eval(spec["default"])
-        except (ValueError, SyntaxError):
+    for node in tree.body:
+        if not (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
             raise ParameterError(
-                f"{paths.display_path(notebook)}: default of parameter {name!r} must be a literal "
-                f"(number, string, boolean or list), found {spec['default']!r}"
+                f"{paths.display_path(path)}: the parameters cell may hold only 'name = literal' lines "
+                f"(line {node.lineno})"
+            )
+        name = node.targets[0].id
+        try:
+            default = ast.literal_eval(node.value)
+        except ValueError:
+            raise ParameterError(
+                f"{paths.display_path(path)}: default of parameter {name!r} must be a literal "
+                f"(number, string, boolean or list), found {ast.get_source_segment(source, node.value)!r}"
             ) from None
         kind = _TYPES.get(type(default))
         if kind is None:
             raise ParameterError(
-                f"{paths.display_path(notebook)}: parameter {name!r} has a default of unsupported "
+                f"{paths.display_path(path)}: parameter {name!r} has a default of unsupported "
                 f"type {type(default).__name__}; use one of: {', '.join(_TYPES.values())}"
             )
-        found[name] = Parameter(name, kind, default, spec.get("help") or "", [Path(notebook).name])
+        line = lines[node.end_lineno - 1] if node.end_lineno else ""
+        comment = line.split("#", 1)[1].strip() if "#" in line[node.end_col_offset :] else ""
+        found[name] = Parameter(name, kind, default, comment, [path.name])
     return found
 
 

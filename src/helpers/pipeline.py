@@ -1,11 +1,15 @@
 """The pipeline runner: parameters checked, notebooks executed, reports exported, then published.
 
-A run builds everything inside its own folder, ``<reports>/runs/<UTC time>-<id>/``.
-Only when every notebook and every export succeeded does ``<reports>/latest``
-switch to it, in one atomic step (a symlink replaced with ``os.replace``), and
-only then is the clean table copied into ``data/processed/``. A failed run
-leaves ``latest`` and ``data/processed/`` exactly as they were, and its own
-folder, marked failed, for inspection.
+A run builds everything inside its own folder, ``<reports>/runs/<UTC time>-<id>/``,
+while holding the reports folder's lock. Steps whose inputs did not change since
+the latest successful run are not executed again: their outputs are linked in
+(see :mod:`helpers.incremental`). Only when every step and every export succeeded
+does ``<reports>/latest`` switch to the new folder, in one atomic step (a symlink
+replaced with ``os.replace``), and only then is the clean table copied into
+``data/processed/``. A failed or interrupted run leaves ``latest`` and
+``data/processed/`` exactly as they were, and its own folder, marked failed, for
+inspection. When nothing changed at all, no folder is made: the run says
+"up to date".
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -21,15 +24,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import papermill
-from papermill.exceptions import PapermillExecutionError
-
-from helpers import contract, export, paths, provenance
-from helpers.cleaning import load_clean_data
+from helpers import contract, incremental, paths, provenance
 from helpers.codebook import load_codebook
 from helpers.errors import NotebookError, ParameterError, ReportError
-from helpers.kernel import LocalKernelManager, ensure_kernel
 from helpers.params import (
+    RUNNER_PARAMETERS,
     Parameter,
     collect_parameters,
     for_notebook,
@@ -37,6 +36,8 @@ from helpers.params import (
     read_config,
     resolve_parameters,
 )
+from helpers.runlock import RunLock
+from helpers.runlog import RunLog
 
 #: The machine-readable tables every successful run must contain, with their columns.
 CONTRACT_TABLES = contract.TABLES
@@ -79,9 +80,19 @@ class RunOptions:
     reports_dir: str | os.PathLike[str] = paths.REPORTS_DIR
     processed_dir: str | os.PathLike[str] = paths.PROCESSED_DATA_DIR
     formats: Sequence[str] = ("html", "pdf")
-    log: Callable[[str], None] = field(
-        default=lambda message: print(message, file=sys.stderr, flush=True)
-    )
+    force: bool = False
+    keep: int = KEEP_RUNS
+    lock_timeout: float = 0.0
+    log: Callable[[str], None] | None = None
+
+
+@dataclass
+class RunResult:
+    """What a run did: the folder now behind ``latest``, and whether anything was rebuilt."""
+
+    run_dir: Path
+    up_to_date: bool
+    ran: list[str] = field(default_factory=list)
 
 
 def check_parameters(
@@ -199,7 +210,12 @@ def _check_tables(tables_dir: Path) -> None:
             raise ReportError(f"{name} has columns {found}, the contract says {columns}")
 
 
-def _execute(step: Step, output: Path, parameters: dict) -> None:
+def _execute(step: Step, output: Path, parameters: dict, progress: bool) -> None:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from helpers.kernel import LocalKernelManager
+
     try:
         papermill.execute_notebook(
             str(step.path),
@@ -207,7 +223,7 @@ def _execute(step: Step, output: Path, parameters: dict) -> None:
             parameters=parameters,
             kernel_name=paths.KERNEL_NAME,
             cwd=str(paths.NOTEBOOKS_DIR),
-            progress_bar=False,
+            progress_bar=progress,
             log_output=False,
             report_mode=False,
             kernel_manager_class=LocalKernelManager,
@@ -220,33 +236,121 @@ def _execute(step: Step, output: Path, parameters: dict) -> None:
         ) from None
 
 
-def run(options: RunOptions) -> Path:
-    """Run the whole pipeline; return the run folder (now ``reports/latest``).
+def _latest_manifest(reports_dir: Path) -> tuple[Path | None, dict]:
+    """The folder and manifest of the latest successful run, if any."""
+    latest = reports_dir / "latest"
+    try:
+        manifest = json.loads((latest / "manifest.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None, {}
+    if manifest.get("status") != "succeeded":
+        return None, {}
+    return latest.resolve(), manifest
+
+
+def _hash_files(run_dir: Path, names: Sequence[str]) -> dict[str, str]:
+    return {name: provenance.sha256(run_dir / name) for name in names}
+
+
+def _key_parameters(values: dict, declared: dict) -> dict:
+    """A step's parameters as they enter its key: the runner's own (paths of this run) left out."""
+    return {k: v for k, v in for_notebook(values, declared).items() if k not in RUNNER_PARAMETERS}
+
+
+def _plan(steps, values, per_notebook, previous: dict, *, force: bool, code: str, env: str):
+    """Decide, step by step, which steps can reuse the previous run's outputs.
+
+    Returns a list of ``(step, parameters, key, reuse)`` where ``reuse`` is the
+    previous manifest's entry for that step or ``None``. Keys of later steps
+    depend on the contents of earlier outputs, known only for reused steps;
+    planning stops at the first step that must run.
+    """
+    old_steps = {s["step"]: s for s in previous.get("steps", [])}
+    outputs: dict[str, str] = {}  # relative path in the run folder -> sha256
+    plan = []
+    for step in steps:
+        parameters = _key_parameters(values, per_notebook[step.name])
+        reads = {}
+        for item in incremental.declared_reads(step.path):
+            name = f"data/{paths.PROCESSED_TABLE_NAME}" if item == incremental.PROCESSED else item
+            reads[item] = outputs.get(name, "not produced")
+        key = incremental.step_key(step.path, parameters, reads, code=code, environment=env)
+        old = old_steps.get(step.name)
+        reusable = not force and old is not None and old.get("key") == key and old.get("outputs")
+        plan.append((step, parameters, key, old if reusable else None))
+        if not reusable:
+            break
+        outputs.update(old["outputs"])
+    return plan
+
+
+def run(options: RunOptions) -> RunResult:
+    """Run the pipeline incrementally; return what was done.
 
     Raises a :class:`helpers.errors.ReportError` subclass on any failure; the
     caller (the CLI) turns it into a message and an exit code.
     """
-    log = options.log
+    log = options.log or RunLog()
     started = _utc_now()
+    clock = time.perf_counter()
     steps = discover_steps()
     values, per_notebook = check_parameters(options, steps)
+    reports_dir = paths.resolve(options.reports_dir)
+    _check_latest_is_ours(reports_dir)
+    try:
+        reports_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(
+            f"cannot create the reports folder {reports_dir}: {exc.strerror}"
+        ) from None
+
+    with RunLock(reports_dir, timeout=options.lock_timeout):
+        code, env = incremental.code_fingerprint(), incremental.environment_fingerprint()
+        previous_dir, previous = _latest_manifest(reports_dir)
+        plan = _plan(steps, values, per_notebook, previous, force=options.force, code=code, env=env)
+        formats = sorted(options.formats)
+        all_reused = len(plan) == len(steps) and all(reuse for *_, reuse in plan)
+        if all_reused and previous.get("export", {}).get("formats") == formats:
+            log(
+                f"up to date: nothing changed since run {previous['run_id']} ({time.perf_counter() - clock:.2f} s)"
+            )
+            return RunResult(previous_dir, up_to_date=True)
+        return _build(
+            options,
+            log,
+            steps,
+            values,
+            per_notebook,
+            previous_dir,
+            previous,
+            code=code,
+            env=env,
+            started=started,
+            clock=clock,
+        )
+
+
+def _build(
+    options, log, steps, values, per_notebook, previous_dir, previous, *, code, env, started, clock
+):
+    from helpers.cleaning import load_clean_data
 
     raw_path = values.get("raw_data_path", str(paths.RAW_TABLE))
     data = load_clean_data(raw_path)  # fail on bad data before anything is written
     log(f"data ok: {paths.display_path(paths.resolve(raw_path))} ({len(data)} rows)")
 
     reports_dir = paths.resolve(options.reports_dir)
-    _check_latest_is_ours(reports_dir)
     runs_dir = reports_dir / "runs"
     run_id = f"{started.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
     run_dir = runs_dir / run_id
     try:
-        (run_dir / "notebooks").mkdir(parents=True)
-        (run_dir / "tables").mkdir()
-        (run_dir / "html").mkdir()
-        (run_dir / "data").mkdir()
+        for sub in ("notebooks", "tables", "html", "data"):
+            (run_dir / sub).mkdir(parents=True)
     except OSError as exc:
         raise ReportError(f"cannot create the run folder {run_dir}: {exc.strerror}") from None
+    if isinstance(log, RunLog):
+        log.attach(run_dir / "run.log")
+    os.environ["INCLUSION_REPORT_RUN_ID"] = run_id  # inherited by kernels: lets tests find strays
 
     inputs = {"raw data": raw_path, "data package": paths.DATAPACKAGE}
     if "claims_path" in values:
@@ -261,50 +365,143 @@ def run(options: RunOptions) -> Path:
         "status": "running",
         "parameters": values,
         "provenance": provenance.collect(inputs),
+        "code_sha256": code,
         "steps": [],
     }
     _write_json(run_dir / "manifest.json", manifest)
     processed = run_dir / "data" / paths.PROCESSED_TABLE_NAME
     runner_values = {"output_dir": str(run_dir), "processed_data_path": str(processed)}
+    ran: list[str] = []
     try:
-        ensure_kernel()
-        executed = []
+        outputs: dict[str, str] = {}
+        old_steps = {s["step"]: s for s in previous.get("steps", [])}
         for step in steps:
             t0 = time.perf_counter()
-            output = run_dir / "notebooks" / step.path.name
-            parameters = for_notebook({**values, **runner_values}, per_notebook[step.name])
-            log(f"step {step.name}: running")
-            _execute(step, output, parameters)
-            executed.append(output)
-            duration = time.perf_counter() - t0
-            manifest["steps"].append(
-                {"step": step.name, "status": "ok", "seconds": round(duration, 2)}
-            )
-            log(f"step {step.name}: done in {duration:.1f} s")
+            parameters = _key_parameters(values, per_notebook[step.name])
+            reads = {}
+            for item in incremental.declared_reads(step.path):
+                name = (
+                    f"data/{paths.PROCESSED_TABLE_NAME}" if item == incremental.PROCESSED else item
+                )
+                reads[item] = outputs.get(name, "not produced")
+            key = incremental.step_key(step.path, parameters, reads, code=code, environment=env)
+            old = old_steps.get(step.name)
+            entry = {"step": step.name, "key": key}
+            if (
+                not options.force
+                and old
+                and old.get("key") == key
+                and old.get("outputs")
+                and previous_dir
+            ):
+                incremental.link_outputs(previous_dir, run_dir, old["outputs"])
+                entry |= {
+                    "status": "reused",
+                    "reused_from": previous["run_id"],
+                    "outputs": old["outputs"],
+                }
+                log(f"step {step.name}: unchanged, outputs reused from run {previous['run_id']}")
+            else:
+                before = incremental.snapshot(run_dir)
+                log(f"step {step.name}: running")
+                output = run_dir / "notebooks" / step.path.name
+                with log.heartbeat(f"step {step.name}") if isinstance(log, RunLog) else _null():
+                    _execute(
+                        step,
+                        output,
+                        for_notebook({**values, **runner_values}, per_notebook[step.name]),
+                        progress=isinstance(log, RunLog) and log.interactive,
+                    )
+                written = incremental.written(before, incremental.snapshot(run_dir))
+                entry |= {"status": "ran", "outputs": _hash_files(run_dir, written)}
+                ran.append(step.name)
+                log(f"step {step.name}: done in {time.perf_counter() - t0:.1f} s")
+            entry["seconds"] = round(time.perf_counter() - t0, 3)
+            outputs.update(entry["outputs"])
+            manifest["steps"].append(entry)
+            _write_json(run_dir / "manifest.json", manifest)
         _check_tables(run_dir / "tables")
 
         t0 = time.perf_counter()
-        for output in executed:
-            export.researcher_html(output, run_dir / "html" / f"{output.stem}.html")
-        combined = export.combine(
-            executed, _report_metadata(manifest, started), appendix=export.appendix_cells(manifest)
-        )
-        if "html" in options.formats:
-            export.reviewer_html(combined, run_dir / "report.html")
-        if "pdf" in options.formats:
-            export.reviewer_pdf(combined, run_dir / "report.pdf")
+        before = incremental.snapshot(run_dir)
+        _export(options, manifest, run_dir, steps, started)
+        manifest["export"] = {
+            "formats": sorted(options.formats),
+            "seconds": round(time.perf_counter() - t0, 3),
+            "outputs": _hash_files(
+                run_dir, incremental.written(before, incremental.snapshot(run_dir))
+            ),
+        }
         log(f"export: done in {time.perf_counter() - t0:.1f} s")
+
+        from helpers import changes
+
+        previous_tables = previous_dir / "tables" if previous_dir else None
+        diff = changes.compare_tables(previous_tables, run_dir / "tables")
+        diff["previous_run"] = previous.get("run_id")
+        _write_json(run_dir / "changes.json", diff)
+        summary = changes.summary_lines(diff)
+        (run_dir / "changes.txt").write_text("\n".join(summary) + "\n", encoding="utf-8")
+        headline = "; ".join(line for line in summary if not line.startswith("  "))
+        log(f"changes since the previous run: {headline}")
         _publish_copy(processed, paths.resolve(options.processed_dir) / paths.PROCESSED_TABLE_NAME)
     except BaseException as exc:
+        done = {e["step"] for e in manifest["steps"]}
+        failed_step = next((s.name for s in steps if s.name not in done), None)
+        if failed_step:
+            manifest["steps"].append({"step": failed_step, "status": "failed"})
         manifest.update(
-            status="failed", finished=_utc_now().isoformat(), error=str(exc) or type(exc).__name__
+            status="failed",
+            finished=_utc_now().isoformat(),
+            seconds=round(time.perf_counter() - clock, 3),
+            error=str(exc) or type(exc).__name__,
+            failed_step=failed_step,
         )
         _write_json(run_dir / "manifest.json", manifest)
+        log(f"run failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        if isinstance(log, RunLog):
+            log.close()
         raise
 
-    manifest.update(status="succeeded", finished=_utc_now().isoformat())
+    manifest["outputs"] = {
+        p.relative_to(run_dir).as_posix(): provenance.sha256(p)
+        for p in sorted(run_dir.rglob("*"))
+        if p.is_file() and p.name not in ("manifest.json", "run.log")
+    }
+    manifest.update(
+        status="succeeded",
+        finished=_utc_now().isoformat(),
+        seconds=round(time.perf_counter() - clock, 3),
+    )
     _write_json(run_dir / "manifest.json", manifest)
     _switch_latest(reports_dir, run_dir)
-    _prune(runs_dir, KEEP_RUNS, run_dir)
-    log(f"report ready: {paths.display_path(reports_dir)}/latest -> runs/{run_id}")
-    return run_dir
+    _prune(runs_dir, options.keep, run_dir)
+    log(
+        f"report ready: {paths.display_path(reports_dir)}/latest -> runs/{run_id} ({manifest['seconds']:.1f} s)"
+    )
+    if isinstance(log, RunLog):
+        log.close()
+    return RunResult(run_dir, up_to_date=False, ran=ran)
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _export(options: RunOptions, manifest: dict, run_dir: Path, steps, started: datetime) -> None:
+    from helpers import export
+
+    executed = [run_dir / "notebooks" / step.path.name for step in steps]
+    for output in executed:
+        export.researcher_html(output, run_dir / "html" / f"{output.stem}.html")
+    combined = export.combine(
+        executed, _report_metadata(manifest, started), appendix=export.appendix_cells(manifest)
+    )
+    if "html" in options.formats:
+        export.reviewer_html(combined, run_dir / "report.html")
+    if "pdf" in options.formats:
+        export.reviewer_pdf(combined, run_dir / "report.pdf")

@@ -1,0 +1,149 @@
+"""What moved between two runs, and the history of runs.
+
+Each successful run compares its tables with those of the previous successful
+run and records, cell by cell, which numbers changed and by how much, in
+``changes.json`` and a short human summary (``changes.txt``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+MAX_LINES = 15
+
+
+def _read(path: Path):
+    import pandas as pd
+
+    return pd.read_csv(path, keep_default_na=False, na_values={"": []})
+
+
+def _key_columns(frame) -> list[str]:
+    import pandas as pd
+
+    keys = []
+    for column in frame.columns:
+        if pd.api.types.is_numeric_dtype(frame[column]) and keys:
+            break
+        keys.append(column)
+    return keys
+
+
+def compare_tables(old_dir: Path | None, new_dir: Path) -> dict:
+    """Compare every CSV of ``new_dir`` with the same file in ``old_dir``."""
+    import pandas as pd
+
+    result: dict = {"tables": {}}
+    names = sorted(
+        {p.name for p in new_dir.glob("*.csv")}
+        | ({p.name for p in old_dir.glob("*.csv")} if old_dir else set())
+    )
+    for name in names:
+        new, old = new_dir / name, (old_dir / name if old_dir else None)
+        if old is None or not old.exists():
+            result["tables"][name] = {"status": "added"}
+            continue
+        if not new.exists():
+            result["tables"][name] = {"status": "removed"}
+            continue
+        if new.read_bytes() == old.read_bytes():
+            result["tables"][name] = {"status": "unchanged"}
+            continue
+        a, b = _read(old), _read(new)
+        keys = _key_columns(b)
+        if list(a.columns) != list(b.columns) or not keys:
+            result["tables"][name] = {"status": "changed", "note": "columns differ", "changes": []}
+            continue
+        merged = a.merge(b, on=keys, how="outer", suffixes=("_old", "_new"), indicator=True)
+        cells = []
+        for row in merged.itertuples(index=False):
+            record = row._asdict()
+            key = {k: record[k] for k in keys}
+            if record["_merge"] != "both":
+                cells.append(
+                    {
+                        "key": key,
+                        "change": "row added"
+                        if record["_merge"] == "right_only"
+                        else "row removed",
+                    }
+                )
+                continue
+            for column in a.columns:
+                if column in keys:
+                    continue
+                old_value, new_value = record[f"{column}_old"], record[f"{column}_new"]
+                if isinstance(old_value, float) or isinstance(new_value, float):
+                    if pd.isna(old_value) and pd.isna(new_value):
+                        continue
+                    if math.isclose(float(old_value), float(new_value), rel_tol=1e-12, abs_tol=0.0):
+                        continue
+                    cells.append(
+                        {
+                            "key": key,
+                            "column": column,
+                            "old": float(old_value),
+                            "new": float(new_value),
+                            "delta": float(new_value) - float(old_value),
+                        }
+                    )
+                elif old_value != new_value:
+                    cells.append({"key": key, "column": column, "old": old_value, "new": new_value})
+        result["tables"][name] = {"status": "changed" if cells else "unchanged", "changes": cells}
+    return result
+
+
+def summary_lines(changes: dict) -> list[str]:
+    """A short human summary of :func:`compare_tables`' result."""
+    lines = []
+    for name, table in changes.get("tables", {}).items():
+        if table["status"] in ("added", "removed"):
+            lines.append(f"{name}: {table['status']}")
+        elif table["status"] == "changed":
+            cells = table.get("changes", [])
+            lines.append(
+                f"{name}: {len(cells)} value(s) changed"
+                + (f" ({table['note']})" if "note" in table else "")
+            )
+            for cell in cells[:MAX_LINES]:
+                where = ", ".join(str(v) for v in cell["key"].values())
+                if "change" in cell:
+                    lines.append(f"  {where}: {cell['change']}")
+                elif "delta" in cell:
+                    lines.append(
+                        f"  {where}: {cell['column']} {cell['old']:.6g} -> {cell['new']:.6g} ({cell['delta']:+.3g})"
+                    )
+                else:
+                    lines.append(f"  {where}: {cell['column']} {cell['old']!r} -> {cell['new']!r}")
+            if len(cells) > MAX_LINES:
+                lines.append(f"  ... and {len(cells) - MAX_LINES} more in changes.json")
+    return lines or ["no change"]
+
+
+def history(reports_dir: Path, limit: int = 20) -> list[dict]:
+    """The newest runs (newest first) with status, duration and a one-line change summary."""
+    runs = []
+    folder = reports_dir / "runs"
+    if not folder.exists():
+        return runs
+    for run in sorted((p for p in folder.iterdir() if p.is_dir()), reverse=True)[:limit]:
+        try:
+            manifest = json.loads((run / "manifest.json").read_text())
+        except (OSError, json.JSONDecodeError):
+            manifest = {"run_id": run.name, "status": "unknown (no readable manifest)"}
+        summary = ""
+        if (run / "changes.txt").exists():
+            summary = (run / "changes.txt").read_text().splitlines()[0]
+        runs.append(
+            {
+                "run_id": manifest.get("run_id", run.name),
+                "status": manifest.get("status", "?"),
+                "seconds": manifest.get("seconds"),
+                "ran": [s["step"] for s in manifest.get("steps", []) if s.get("status") == "ran"],
+                "changes": summary,
+                "error": manifest.get("error", ""),
+            }
+        )
+    return runs

@@ -1,0 +1,117 @@
+"""Incremental rebuilds: a step re-runs only when something it depends on changed.
+
+A step's *key* is a SHA-256 over everything that can change its outputs: the
+notebook's bytes, its parameters, the files it reads (input data by content, so
+an edit to the raw table re-runs everything downstream), the project's own code
+and templates, and the lock file of the environment. When the key equals the one
+recorded for the same step in the latest successful run, that run's outputs are
+linked into the new run instead of executing the notebook again.
+
+Notebooks declare what they read from earlier steps in their metadata:
+``{"inclusion_report": {"reads": ["processed", "tables/findings.csv"]}}``;
+``"processed"`` is the clean table written by step 01. Parameters whose name
+ends in ``_path`` and that name an existing file are read by content too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from helpers import paths
+from helpers.provenance import sha256
+
+PROCESSED = "processed"
+
+
+def digest(parts: Iterable[object]) -> str:
+    """SHA-256 of a sequence of JSON-serialisable parts."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(json.dumps(part, sort_keys=True, default=str).encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def code_fingerprint() -> str:
+    """One hash of the ``helpers`` package: its Python sources and its export templates."""
+    package = Path(__file__).resolve().parent
+    files = sorted(
+        p for p in package.rglob("*") if p.is_file() and p.suffix in {".py", ".j2", ".json"}
+    )
+    return digest((p.relative_to(package).as_posix(), sha256(p)) for p in files)
+
+
+def environment_fingerprint() -> str:
+    """Hash of the lock file: the locked environment."""
+    lock = paths.PROJECT_ROOT / "uv.lock"
+    return sha256(lock) if lock.exists() else "no-lock-file"
+
+
+def declared_reads(notebook: Path) -> list[str]:
+    """What a notebook reads from earlier steps, from its metadata."""
+    document = json.loads(notebook.read_text(encoding="utf-8"))
+    return list(document.get("metadata", {}).get("inclusion_report", {}).get("reads", []))
+
+
+def file_inputs(parameters: Mapping[str, object]) -> dict[str, str]:
+    """Content hashes of the files named by ``*_path`` parameters (``missing`` if absent)."""
+    found = {}
+    for name, value in sorted(parameters.items()):
+        if name.endswith("_path") and isinstance(value, str):
+            target = paths.resolve(value)
+            found[name] = sha256(target) if target.is_file() else "missing"
+    return found
+
+
+def step_key(
+    notebook: Path,
+    parameters: Mapping[str, object],
+    reads: Mapping[str, str],
+    *,
+    code: str,
+    environment: str,
+) -> str:
+    """The key of one step: notebook, parameters, inputs by content, code, environment."""
+    return digest(
+        [
+            "step",
+            sha256(notebook),
+            dict(sorted(parameters.items())),
+            file_inputs(parameters),
+            dict(sorted(reads.items())),
+            code,
+            environment,
+        ]
+    )
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Size and modification time of every file below ``folder``."""
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def written(
+    before: Mapping[str, tuple[int, int]], after: Mapping[str, tuple[int, int]]
+) -> list[str]:
+    """Files that appeared or changed between two snapshots."""
+    return sorted(name for name, stat in after.items() if before.get(name) != stat)
+
+
+def link_outputs(source_run: Path, target_run: Path, files: Iterable[str]) -> None:
+    """Bring a previous run's outputs into a new run: hard links where possible, else copies."""
+    for name in files:
+        source, target = source_run / name, target_run / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)

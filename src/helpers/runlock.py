@@ -1,0 +1,76 @@
+"""One run at a time per reports folder: an advisory file lock that dies with its holder.
+
+``fcntl.flock`` is released by the kernel when the process exits, however it
+exits, so a crashed run can never leave a stale lock behind. The lock file
+records who holds it, for the message the next run prints.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from helpers.errors import ReportError
+
+
+class LockHeld(ReportError):
+    """Another run holds the reports folder's lock."""
+
+    exit_code = 6
+
+
+class RunLock:
+    """Context manager holding ``<reports>/.lock``; waits up to ``timeout`` seconds for it."""
+
+    def __init__(self, reports_dir: Path, *, timeout: float = 0.0, poll: float = 0.2):
+        self.path = Path(reports_dir) / ".lock"
+        self.timeout = timeout
+        self.poll = poll
+        self._handle = None
+
+    def holder(self) -> str:
+        """Who holds the lock, as recorded in the lock file."""
+        try:
+            info = json.loads(self.path.read_text() or "{}")
+        except (OSError, json.JSONDecodeError):
+            return "another process"
+        return f"pid {info.get('pid', '?')}, started {info.get('since', '?')}"
+
+    def __enter__(self) -> RunLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")  # noqa: SIM115 - held for the whole run
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.close()
+                    raise LockHeld(
+                        f"another run holds the lock on {self.path.parent} ({self.holder()}); "
+                        f"waited {self.timeout:g} s. Try again later, or pass --lock-timeout SECONDS to wait."
+                    ) from None
+                time.sleep(self.poll)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(
+            json.dumps(
+                {"pid": os.getpid(), "since": datetime.now(UTC).isoformat(timespec="seconds")}
+            )
+        )
+        handle.flush()
+        self._handle = handle
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._handle is not None:
+            self._handle.seek(0)
+            self._handle.truncate()
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
