@@ -58,8 +58,7 @@ def compare_tables(old_dir: Path | None, new_dir: Path) -> dict:
             continue
         merged = a.merge(b, on=keys, how="outer", suffixes=("_old", "_new"), indicator=True)
         cells = []
-        for row in merged.itertuples(index=False):
-            record = row._asdict()
+        for record in merged.to_dict("records"):
             key = {k: record[k] for k in keys}
             if record["_merge"] != "both":
                 cells.append(

@@ -434,16 +434,7 @@ def _build(
         }
         log(f"export: done in {time.perf_counter() - t0:.1f} s")
 
-        from helpers import changes
-
-        previous_tables = previous_dir / "tables" if previous_dir else None
-        diff = changes.compare_tables(previous_tables, run_dir / "tables")
-        diff["previous_run"] = previous.get("run_id")
-        _write_json(run_dir / "changes.json", diff)
-        summary = changes.summary_lines(diff)
-        (run_dir / "changes.txt").write_text("\n".join(summary) + "\n", encoding="utf-8")
-        headline = "; ".join(line for line in summary if not line.startswith("  "))
-        log(f"changes since the previous run: {headline}")
+        _record_changes(previous_dir, previous, run_dir, log)
         _publish_copy(processed, paths.resolve(options.processed_dir) / paths.PROCESSED_TABLE_NAME)
     except BaseException as exc:
         done = {e["step"] for e in manifest["steps"]}
@@ -482,6 +473,24 @@ def _build(
     if isinstance(log, RunLog):
         log.close()
     return RunResult(run_dir, up_to_date=False, ran=ran)
+
+
+def _record_changes(previous_dir: Path | None, previous: dict, run_dir: Path, log) -> None:
+    """Write changes.json and changes.txt; a failure here is reported, never fatal."""
+    from helpers import changes
+
+    try:
+        diff = changes.compare_tables(
+            previous_dir / "tables" if previous_dir else None, run_dir / "tables"
+        )
+        summary = changes.summary_lines(diff)
+    except Exception as exc:  # a comparison problem must not sink a good run
+        diff, summary = {"error": f"{type(exc).__name__}: {exc}"}, [f"could not compare: {exc}"]
+    diff["previous_run"] = previous.get("run_id")
+    _write_json(run_dir / "changes.json", diff)
+    (run_dir / "changes.txt").write_text("\n".join(summary) + "\n", encoding="utf-8")
+    headline = "; ".join(line for line in summary if not line.startswith("  "))
+    log(f"changes since the previous run: {headline}")
 
 
 class _null:

@@ -1,0 +1,95 @@
+"""Incremental rebuilds, with real runs: nothing changed, a parameter of 03, a raw-data edit."""
+
+import json
+import shutil
+
+import pytest
+
+from helpers import paths
+
+from .conftest import run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def steps_of(latest):
+    manifest = json.loads((latest / "manifest.json").read_text())
+    return {s["step"][:2]: s["status"] for s in manifest["steps"]}
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    base = tmp_path_factory.mktemp("incremental")
+    raw = base / "table.tsv"
+    shutil.copyfile(paths.RAW_TABLE, raw)
+    args = [
+        "--reports-dir",
+        str(base / "reports"),
+        "--processed-dir",
+        str(base / "processed"),
+        "--no-pdf",
+        "-p",
+        "raw_data_path",
+        str(raw),
+    ]
+    first = run_cli(*args)
+    assert first.returncode == 0, first.stderr
+    return {"base": base, "raw": raw, "args": args, "latest": base / "reports" / "latest"}
+
+
+def runs(workspace):
+    return sorted(p.name for p in (workspace["base"] / "reports" / "runs").iterdir())
+
+
+def test_nothing_changed_is_up_to_date(workspace):
+    before = runs(workspace)
+    result = run_cli(*workspace["args"])
+    assert result.returncode == 0
+    assert "up to date" in result.stderr
+    assert runs(workspace) == before  # no new folder
+
+
+def test_a_parameter_of_03_reruns_only_03_and_the_exports(workspace):
+    result = run_cli(*workspace["args"], "-p", "multiple_regression", "true")
+    assert result.returncode == 0, result.stderr
+    assert steps_of(workspace["latest"]) == {
+        "01": "reused",
+        "02": "reused",
+        "03": "ran",
+        "04": "reused",
+    }
+    assert "outputs reused" in result.stderr
+    assert (workspace["latest"] / "tables" / "multiple_regressions.csv").exists()
+    assert (workspace["latest"] / "report.html").exists()
+    changes = json.loads((workspace["latest"] / "changes.json").read_text())
+    assert changes["tables"]["multiple_regressions.csv"]["status"] == "added"
+    assert changes["tables"]["simple_regressions.csv"]["status"] == "unchanged"
+
+
+def test_a_raw_data_edit_reruns_every_step(workspace):
+    text = workspace["raw"].read_text()
+    workspace["raw"].write_text(text.replace("Bari\t60\t", "Bari\t62\t"))
+    result = run_cli(*workspace["args"], "-p", "multiple_regression", "true")
+    assert result.returncode == 0, result.stderr
+    assert set(steps_of(workspace["latest"]).values()) == {"ran"}
+    changes = json.loads((workspace["latest"] / "changes.json").read_text())
+    desc = changes["tables"]["descriptive_statistics.csv"]
+    moved = {(c["key"]["variable"], c["column"]): c for c in desc["changes"]}
+    mean = moved[("employment_rate_increase_pct", "mean")]
+    assert mean["old"] == pytest.approx(46.0) and mean["new"] == pytest.approx(46.2)
+    assert mean["delta"] == pytest.approx(0.2)
+    summary = (workspace["latest"] / "changes.txt").read_text()
+    assert "descriptive_statistics.csv" in summary and "employment_rate_increase_pct" in summary
+
+
+def test_force_reruns_everything_and_history_lists_the_runs(workspace, capsys):
+    result = run_cli(*workspace["args"], "-p", "multiple_regression", "true", "--force")
+    assert result.returncode == 0, result.stderr
+    assert set(steps_of(workspace["latest"]).values()) == {"ran"}
+    assert "changes since the previous run: no change" in result.stderr
+    from helpers.cli import main
+
+    assert main(["history", "--reports-dir", str(workspace["base"] / "reports")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 4 and all("succeeded" in line for line in out)
+    assert "no change" in out[0] and "ran: 03 " in out[2]
