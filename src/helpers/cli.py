@@ -19,14 +19,18 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
 
-class Terminated(ReportError):
-    """The runner received SIGTERM; raised in the main thread to unwind cleanly."""
-
-    exit_code = EXIT_TERMINATED
+_TERMINATED = {"flag": False}
 
 
 def _on_sigterm(signum, frame):  # noqa: ARG001 - signal handler signature
-    raise Terminated("terminated by SIGTERM; the run was stopped and reports/latest left as it was")
+    """Turn SIGTERM into KeyboardInterrupt, the one exception every layer unwinds cleanly.
+
+    asyncio (under papermill and nbclient) swallows ordinary exceptions raised in
+    callbacks but re-raises KeyboardInterrupt, so kernels are shut down and the
+    run is marked failed exactly as for Ctrl-C; the exit code tells them apart.
+    """
+    _TERMINATED["flag"] = True
+    raise KeyboardInterrupt("SIGTERM")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -144,8 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("interrupted; reports/latest left as it was", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        what = "terminated (SIGTERM)" if _TERMINATED["flag"] else "interrupted"
+        print(f"{what}; reports/latest left as it was", file=sys.stderr)
+        return EXIT_TERMINATED if _TERMINATED["flag"] else EXIT_INTERRUPTED
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0
