@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from helpers import paths
 from helpers.runlock import RunLock
 
 from .conftest import run_cli
