@@ -84,19 +84,41 @@ class RawTable:
     header: list[str]
     rows: list[list[str]]
     lines: list[int]
+    delimiter: str = "tab"
+    encoding: str = "UTF-8"
 
     def to_frame(self) -> pd.DataFrame:
         """The raw cells as a string DataFrame with the original headers."""
         return pd.DataFrame(self.rows, columns=self.header, dtype=object)
 
 
+#: Field separators accepted, in order of preference: tab (the project's own
+#: files), then semicolon and comma (what Italian and English spreadsheets export).
+DELIMITERS = {"\t": "tab", ";": "semicolon", ",": "comma"}
+#: Encodings tried in turn: UTF-8 (with or without a byte-order mark), then
+#: Windows-1252, the superset of Latin-1 that older spreadsheets write.
+ENCODINGS = ("utf-8-sig", "cp1252")
+#: Cells that spreadsheets use for "no value"; refused with a message that says so.
+MISSING_MARKERS = {"", "n.d.", "nd", "n/a", "na", "-", "\u2013", "\u2014", "?"}
+
+
+def _records(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
+    return [
+        (number, [cell.strip() for cell in fields])
+        for number, fields in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1)
+        if any(cell.strip() for cell in fields)  # blank lines are skipped
+    ]
+
+
 def read_raw_table(path: str | os.PathLike[str], codebook: Codebook | None = None) -> RawTable:
-    """Read the tab-separated raw file, keeping every cell as text.
+    """Read the raw file, keeping every cell as text.
 
     Accepted as ordinary spreadsheet output: a UTF-8 byte-order mark, Windows
-    line endings, spaces around cells and blank lines. Everything else that does
-    not fit the codebook's header, or a row with more or fewer fields than the
-    header, raises :class:`DataError` naming the line.
+    line endings, spaces around cells, blank lines, semicolon- or
+    comma-separated fields (when the header then matches the codebook) and
+    Windows-1252/Latin-1 text. Everything else that does not fit the codebook's
+    header, or a row with more or fewer fields than the header, raises
+    :class:`DataError` naming the line. The README's table lists every rule.
     """
     codebook = codebook or load_codebook()
     absolute = paths.resolve(path)
@@ -111,26 +133,29 @@ def read_raw_table(path: str | os.PathLike[str], codebook: Codebook | None = Non
         raise DataError(shown, Problem(None, None, None, "a readable file")) from None
     if b"\x00" in data:
         raise DataError(shown, Problem(None, None, None, "a text file (found binary content)"))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DataError(
-            shown, Problem(line, None, data[exc.start : exc.start + 4], "UTF-8 encoded text")
-        ) from None
+    for encoding in ENCODINGS:
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - cp1252 decodes almost anything; kept for safety
+        raise DataError(shown, Problem(None, None, None, "UTF-8 or Windows-1252 text"))
 
-    records = [
-        (number, [cell.strip() for cell in fields])
-        for number, fields in enumerate(csv.reader(io.StringIO(text), delimiter="\t"), start=1)
-        if any(cell.strip() for cell in fields)  # blank lines are skipped
-    ]
+    expected = codebook.labels
+    delimiter = "\t"
+    for candidate in DELIMITERS:
+        found = _records(text, candidate)
+        if found and set(expected) <= set(found[0][1]):
+            delimiter = candidate
+            break
+    records = _records(text, delimiter)
     if not records:
         raise DataError(
             shown, Problem(None, None, None, "a header line and data rows (file is empty)")
         )
 
     header_line, header = records[0]
-    expected = codebook.labels
     missing = [label for label in expected if label not in header]
     unknown = [label for label in header if label not in expected]
     if missing or unknown:
@@ -150,8 +175,11 @@ def read_raw_table(path: str | os.PathLike[str], codebook: Codebook | None = Non
     if len(records) == 1:
         raise DataError(shown, Problem(None, None, None, "at least one data row after the header"))
 
+    separator = DELIMITERS[delimiter]
     problems = [
-        Problem(number, None, f"{len(fields)} fields", f"{len(header)} tab-separated fields")
+        Problem(
+            number, None, f"{len(fields)} fields", f"{len(header)} {separator}-separated fields"
+        )
         for number, fields in records[1:]
         if len(fields) != len(header)
     ]
@@ -162,6 +190,8 @@ def read_raw_table(path: str | os.PathLike[str], codebook: Codebook | None = Non
         header=header,
         rows=[fields for _, fields in records[1:]],
         lines=[number for number, _ in records[1:]],
+        delimiter=separator,
+        encoding="UTF-8" if encoding == "utf-8-sig" else "Windows-1252 (Latin-1)",
     )
 
 
@@ -173,6 +203,19 @@ def _parse_column(raw: RawTable, field: Field, city_label: str, problems: list[P
         cell = row[position]
         if field.kind == "string":
             values.append(cell)
+            continue
+        if cell.lower() in MISSING_MARKERS:
+            problems.append(
+                Problem(
+                    line,
+                    field.label,
+                    cell,
+                    "a value: missing values (empty, 'n.d.', '-') are not accepted, "
+                    "every city needs all six indicators",
+                    city=row[city_position] or None,
+                )
+            )
+            values.append(None)
             continue
         try:
             values.append(parse_italian_number(cell, integer=field.is_count))

@@ -147,6 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a full disk, a vanished folder: say what and where, no traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(
+            f"error: {exc.strerror or exc}{where}; reports/latest left as it was", file=sys.stderr
+        )
+        return 1
     except KeyboardInterrupt:
         what = "terminated (SIGTERM)" if _TERMINATED["flag"] else "interrupted"
         print(f"{what}; reports/latest left as it was", file=sys.stderr)

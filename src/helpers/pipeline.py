@@ -160,6 +160,20 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+def _check_writable(reports_dir: Path) -> None:
+    """Refuse, before anything runs, a reports folder that cannot be created or written."""
+    try:
+        reports_dir.mkdir(parents=True, exist_ok=True)
+        probe = reports_dir / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ParameterError(
+            f"the reports folder {reports_dir} cannot be written ({exc.strerror}); "
+            "choose another with --reports-dir"
+        ) from None
+
+
 def _check_latest_is_ours(reports_dir: Path) -> None:
     """Refuse to start when ``latest`` is not the symlink this tool maintains."""
     latest = reports_dir / "latest"
@@ -212,6 +226,7 @@ def _check_tables(tables_dir: Path) -> None:
 
 def _execute(step: Step, output: Path, parameters: dict, progress: bool) -> None:
     import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     from helpers.kernel import LocalKernelManager
@@ -228,6 +243,11 @@ def _execute(step: Step, output: Path, parameters: dict, progress: bool) -> None
             report_mode=False,
             kernel_manager_class=LocalKernelManager,
         )
+    except (DeadKernelError, CellTimeoutError) as exc:
+        raise NotebookError(
+            f"notebook {step.path.name}: the kernel stopped ({type(exc).__name__}: {exc}); "
+            f"the executed notebook so far: {paths.display_path(output)}"
+        ) from None
     except PapermillExecutionError as exc:
         raise NotebookError(
             f"notebook {step.path.name} failed in cell {exc.cell_index + 1} of the executed "
@@ -297,12 +317,7 @@ def run(options: RunOptions) -> RunResult:
     values, per_notebook = check_parameters(options, steps)
     reports_dir = paths.resolve(options.reports_dir)
     _check_latest_is_ours(reports_dir)
-    try:
-        reports_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ReportError(
-            f"cannot create the reports folder {reports_dir}: {exc.strerror}"
-        ) from None
+    _check_writable(reports_dir)
 
     with RunLock(reports_dir, timeout=options.lock_timeout):
         code, env = incremental.code_fingerprint(), incremental.environment_fingerprint()
@@ -337,6 +352,23 @@ def _build(
 
     raw_path = values.get("raw_data_path", str(paths.RAW_TABLE))
     data = load_clean_data(raw_path)  # fail on bad data before anything is written
+    codebook = load_codebook()
+    flat = [p for p in values.get("predictors", []) if p in data and data[p].nunique() < 2]
+    if flat:
+        from helpers.errors import DataError, Problem
+
+        raise DataError(
+            paths.display_path(paths.resolve(raw_path)),
+            [
+                Problem(
+                    None,
+                    codebook.field(p).label,
+                    data[p].iloc[0],
+                    "at least two different values across cities (a predictor that never varies fits no line)",
+                )
+                for p in flat
+            ],
+        )
     log(f"data ok: {paths.display_path(paths.resolve(raw_path))} ({len(data)} rows)")
 
     reports_dir = paths.resolve(options.reports_dir)

@@ -17,6 +17,10 @@ from pandera.errors import SchemaErrors
 from helpers.codebook import Codebook, Field, load_codebook
 from helpers.errors import DataError, Problem
 
+#: Fewest cities a table may have: a straight line has two coefficients, and
+#: its standard errors need at least one more point.
+MIN_CITIES = 3
+
 
 def _column(field: Field) -> pa.Column:
     if field.kind == "string":
@@ -46,11 +50,20 @@ def schema(codebook: Codebook | None = None) -> pa.DataFrameSchema:
         {field.name: _column(field) for field in codebook.fields},
         strict=True,
         ordered=True,
+        checks=pa.Check(
+            lambda frame: len(frame) >= MIN_CITIES,
+            element_wise=False,
+            error=f"at least {MIN_CITIES} cities: a line through fewer points leaves no error to estimate",
+        ),
         name="inclusione_attiva_clean",
     )
 
 
 def _expected(check: str) -> str:
+    if check.startswith("at least") or check.startswith("<lambda>"):
+        return (
+            f"at least {MIN_CITIES} cities: a line through fewer points leaves no error to estimate"
+        )
     if check == "field_uniqueness":
         return "a city name that appears only once"
     if check.startswith("dtype("):
@@ -85,7 +98,22 @@ def validate(
             row = int(index) if has_row else None
             line = lines[row] if (row is not None and lines is not None) else None
             city = str(frame.iloc[row][codebook.id_field.name]) if row is not None else None
-            column = labels.get(case.column, case.column)
+            if str(case.check) == "column_in_schema":
+                problems.append(
+                    Problem(
+                        None,
+                        str(case.failure_case),
+                        case.failure_case,
+                        "only the codebook's columns",
+                    )
+                )
+                continue
+            if case.column not in labels:  # a rule on the whole table
+                problems.append(
+                    Problem(None, None, None, f"{_expected(str(case.check))} (found {len(frame)})")
+                )
+                continue
+            column = labels[case.column]
             problems.append(
                 Problem(line, column, case.failure_case, _expected(str(case.check)), city=city)
             )
