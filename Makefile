@@ -16,7 +16,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Debian packages for the LaTeX route of nbconvert (xelatex + the packages its template loads),
 # pandoc (Markdown to LaTeX) and poppler-utils (pdfinfo/pdftotext, used by the tests).
 APT_PACKAGES := texlive-xetex texlive-latex-extra texlive-fonts-recommended texlive-plain-generic \
-                lmodern pandoc poppler-utils
+                lmodern fonts-symbola pandoc poppler-utils
 TEX_FILES    := adjustbox.sty tcolorbox.sty titling.sty enumitem.sty upquote.sty booktabs.sty \
                 longtable.sty soul.sty eurosym.sty fontspec.sty
 SYSTEM_STAMP := $(VENV)/.system-ok
@@ -31,6 +31,7 @@ system-deps: ## Install the Debian packages for the PDF route if any is missing 
 	@missing=0; \
 	for cmd in xelatex pandoc pdftotext pdfinfo kpsewhich; do command -v $$cmd >/dev/null || missing=1; done; \
 	if [ $$missing = 0 ]; then for f in $(TEX_FILES); do [ -n "$$(kpsewhich $$f)" ] || missing=1; done; fi; \
+	if [ $$missing = 0 ]; then fc-list 2>/dev/null | grep -qi symbola || missing=1; fi; \
 	if [ $$missing = 1 ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian packages: $(APT_PACKAGES)"; \

@@ -75,7 +75,11 @@ def _close_figures():
 
 
 #: A city name that is HTML, LaTeX and Markdown at once; it must print literally everywhere.
-HOSTILE_CITY = r"R&D <b>x</b> 50%_{y} \input{/etc/hostname} ~^#"
+HOSTILE_CITY = r"R&D <b>x</b> 50%_{y} \input{/etc/hostname} ~^# *md* 😀"
+#: A 300-character city name (rule H01).
+LONG_CITY = ("Comune di " + "Lunghissimo " * 30)[:300].strip()
+#: A claim text that is HTML, LaTeX and a shell command at once (rule H02).
+HOSTILE_CLAIM = r"Start-ups <script>alert(1)</script> \write18{touch /tmp/pwned} 100% & co_x ^ ~ 😀"
 
 
 def run_cli(*args, env=None, cwd=None):
@@ -116,8 +120,18 @@ def hostile_built(tmp_path_factory):
     """The whole pipeline with Milano renamed to :data:`HOSTILE_CITY`."""
     base = tmp_path_factory.mktemp("hostile")
     raw = base / "hostile.tsv"
+    text = paths.RAW_TABLE.read_text(encoding="utf-8")
     raw.write_text(
-        paths.RAW_TABLE.read_text(encoding="utf-8").replace("Milano\t", HOSTILE_CITY + "\t"),
+        text.replace("Milano\t", HOSTILE_CITY + "\t").replace("Verona\t", LONG_CITY + "\t"),
         encoding="utf-8",
     )
-    return _build(base, "-p", "raw_data_path", str(raw))
+    claims = base / "claims.tsv"
+    claims.write_text(
+        (paths.RAW_DATA_DIR / "article_claims.tsv")
+        .read_text(encoding="utf-8")
+        .replace(
+            "Start-ups created by immigrants in the food and technology sectors", HOSTILE_CLAIM
+        ),
+        encoding="utf-8",
+    )
+    return _build(base, "-p", "raw_data_path", str(raw), "-p", "claims_path", str(claims))

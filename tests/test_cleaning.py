@@ -131,7 +131,6 @@ def test_missing_and_binary_files(tmp_path, write_raw):
         read_raw_table(write_raw(b"\x89PNG\r\n\x1a\n\x00\x00", "x.tsv"))
 
 
-
 def test_processed_round_trip(tmp_path):
     clean = load_clean_data()
     target = write_csv_atomic(clean, tmp_path / "sub" / "clean.csv")

@@ -2,10 +2,11 @@
 
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
-from .conftest import HOSTILE_CITY
+from .conftest import HOSTILE_CITY, HOSTILE_CLAIM, LONG_CITY
 
 pytestmark = pytest.mark.slow
 
@@ -103,10 +104,16 @@ def test_no_code_or_noise_in_reviewer_versions(built):
 
 
 def test_hostile_city_round_trips_literally(hostile_built):
+    """Rules H01 and H02: hostile names and claim texts print literally and execute nothing."""
     assert hostile_built["result"].returncode == 0, hostile_built["result"].stderr
     latest = hostile_built["latest"]
     flat = " ".join(pdftotext(latest / "report.pdf").split())
     assert HOSTILE_CITY in flat
     html = (latest / "report.html").read_text()
-    assert "R&amp;D &lt;b&gt;x&lt;/b&gt; 50%_{y} \\input{/etc/hostname} ~^#" in html
+    assert "R&amp;D &lt;b&gt;x&lt;/b&gt; 50%_{y} \\input{/etc/hostname} ~^# *md* 😀" in html
     assert "<b>x</b>" not in html
+    flat_long = " ".join(pdftotext(latest / "report.pdf", "-raw").split())
+    assert HOSTILE_CLAIM.replace(" ", "") in flat_long.replace(" ", "")  # wrapped in a table cell
+    assert LONG_CITY.replace(" ", "") in flat_long.replace(" ", "")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
+    assert not Path("/tmp/pwned").exists()

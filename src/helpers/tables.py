@@ -42,6 +42,7 @@ _LATEX_SPECIALS = {
     "\u03b1": r"\ensuremath{\alpha}",
     "\u03b2": r"\ensuremath{\beta}",
 }
+_EMOJI = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff]+")
 _LATEX_PATTERN = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIALS))
 
 
@@ -51,7 +52,9 @@ def escape_latex(text: object) -> str:
     Every LaTeX special character becomes a command that prints it, so neither
     ``\\input{...}`` nor ``\\write18{...}`` survives as a command.
     """
-    return _LATEX_PATTERN.sub(lambda m: _LATEX_SPECIALS[m.group()], str(text))
+    escaped = _LATEX_PATTERN.sub(lambda m: _LATEX_SPECIALS[m.group()], str(text))
+    # symbols and emoji are set in a font that has them (Symbola, see the LaTeX template)
+    return _EMOJI.sub(lambda m: "{\\emojifont " + m.group() + "}", escaped)
 
 
 def escape_html(text: object) -> str:
