@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import paths
 from helpers.runlock import RunLock
 
 from .conftest import run_cli
@@ -45,6 +46,7 @@ def kernels_of(run_id: str) -> list[int]:
 
 
 def test_sigterm_mid_run_leaves_latest_byte_for_byte(copy_of_built, tmp_path):
+    """rule F02: SIGTERM mid-run; exit 143, kernels shut down, lock free, latest byte for byte."""
     latest = copy_of_built / "latest"
     target, before = os.readlink(latest), snapshot(latest)
     process = subprocess.Popen(
@@ -83,6 +85,7 @@ def test_sigterm_mid_run_leaves_latest_byte_for_byte(copy_of_built, tmp_path):
 
 
 def test_failed_export_exits_5_and_keeps_latest(copy_of_built, tmp_path):
+    """rule F03: no xelatex (or pandoc) on the PATH: exit 5, latest unchanged."""
     latest = copy_of_built / "latest"
     target, before = os.readlink(latest), snapshot(latest)
     env = {**os.environ, "PATH": str(tmp_path / "empty-bin")}  # no xelatex, no pandoc
@@ -121,11 +124,7 @@ def test_manifest_records_what_a_run_was_made_of(built):
     assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", manifest["run_id"])
     origin = manifest["provenance"]
     raw = origin["inputs"]["raw data"]
-    assert (
-        raw["sha256"]
-        == hashlib.sha256(Path("data/raw/inclusione_attiva.tsv").read_bytes()).hexdigest()
-        or raw["sha256"]
-    )
+    assert raw["sha256"] == hashlib.sha256(paths.RAW_TABLE.read_bytes()).hexdigest()
     assert {f"notebook 0{i}" for i in range(1, 5)} <= {k[:11] for k in origin["inputs"]}
     assert set(origin["packages"]) >= {"pandas", "statsmodels", "papermill", "nbconvert"}
     assert origin["python"].startswith("3.11") and len(origin["lock_sha256"]) == 64
@@ -141,3 +140,97 @@ def test_manifest_records_what_a_run_was_made_of(built):
         and "tables/simple_regressions.csv" in manifest["outputs"]
     )
     assert (latest / "run.log").read_text().count("step ") >= 8
+
+
+def test_kernel_that_dies_mid_notebook(tmp_path):
+    """rule F01: exit 4, the notebook named, no kernel left, lock free, latest unchanged."""
+    root = tmp_path / "project"
+    for part in ("data/raw", "config", "notebooks"):
+        shutil.copytree(paths.PROJECT_ROOT / part, root / part)
+    notebook = root / "notebooks" / "02_descriptive_statistics.ipynb"
+    nb = json.loads(notebook.read_text())
+    nb["cells"].insert(
+        4,
+        {
+            "cell_type": "code",
+            "id": "die",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": "import os\nos._exit(9)",
+        },
+    )
+    notebook.write_text(json.dumps(nb))
+    reports = root / "reports"
+    (reports / "runs" / "old").mkdir(parents=True)
+    (reports / "runs" / "old" / "report.pdf").write_bytes(b"%PDF old")
+    os.symlink("runs/old", reports / "latest")
+    result = run_cli(env={**os.environ, "INCLUSION_REPORT_ROOT": str(root)})
+    assert result.returncode == 4, result.stderr
+    assert (
+        "02_descriptive_statistics.ipynb" in result.stderr and "the kernel stopped" in result.stderr
+    )
+    assert os.readlink(reports / "latest") == "runs/old"
+    assert (reports / "runs" / "old" / "report.pdf").read_bytes() == b"%PDF old"
+    (failed,) = [p for p in (reports / "runs").iterdir() if p.name != "old"]
+    manifest = json.loads((failed / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    time.sleep(1)
+    assert kernels_of(manifest["run_id"]) == []
+    with RunLock(reports, timeout=0):
+        pass
+
+
+def _mount_tmpfs(where: Path, size: str) -> bool:
+    where.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True
+    )
+    return done.returncode == 0
+
+
+def test_disk_full_while_writing(copy_of_built, tmp_path):
+    """rule F04: a tiny disk fills mid-run: clear message, non-zero exit, latest unchanged."""
+    disk = tmp_path / "disk"
+    if not _mount_tmpfs(disk, "12m"):
+        pytest.skip("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)")
+    try:
+        reports = disk / "reports"
+        latest_run = (copy_of_built / "latest").resolve()
+        shutil.copytree(latest_run, reports / "runs" / latest_run.name)
+        os.symlink(f"runs/{latest_run.name}", reports / "latest")
+        free = shutil.disk_usage(disk).free
+        (disk / "filler").write_bytes(b"\0" * max(0, free - 400_000))  # leave ~400 kB
+        before = snapshot(reports / "latest")
+        result = run_cli(
+            "--reports-dir",
+            str(reports),
+            "--processed-dir",
+            str(tmp_path / "p"),
+            "--force",
+            "--no-pdf",
+        )
+        assert result.returncode != 0
+        assert "No space left on device" in result.stderr, result.stderr[-2000:]
+        assert "Traceback" not in result.stderr.splitlines()[-1]
+        assert os.readlink(reports / "latest") == f"runs/{latest_run.name}"
+        assert snapshot(reports / "latest") == before
+        with RunLock(reports, timeout=0):
+            pass
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_read_only_reports_folder(tmp_path):
+    """rule F05: refused before anything runs, exit 2, the folder and the reason named."""
+    disk = tmp_path / "ro"
+    if not _mount_tmpfs(disk, "1m"):
+        pytest.skip("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)")
+    try:
+        (disk / "reports").mkdir()
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        result = run_cli("--reports-dir", str(disk / "reports"))
+        assert result.returncode == 2, result.stderr
+        assert str(disk / "reports") in result.stderr and "Read-only file system" in result.stderr
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

@@ -333,3 +333,16 @@ def write_csv_atomic(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def input_rules(kind: str = "D") -> pd.DataFrame:
+    """The rows of ``docs/input-rules.md`` whose id starts with ``kind`` (D: data files)."""
+    rows = []
+    document = paths.PROJECT_ROOT / "docs" / "input-rules.md"
+    for line in document.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0].startswith(kind) and cells[0][1:].isdigit():
+            rows.append(
+                dict(zip(["id", "case", "decision", "exit", "message names"], cells, strict=True))
+            )
+    return pd.DataFrame(rows)
