@@ -154,3 +154,13 @@ def test_appendix_shows_the_manifest(tmp_path):
     assert "20260101T000000Z-abc123" in html and "0123456789abcdef with uncommitted changes" in html
     assert "abababababababab abababababababab" in html  # hashes in groups of 16, so they wrap
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "\\input{" not in latex
+
+
+def test_failing_latex_is_an_export_error_with_its_log(notebook, monkeypatch):
+    """rule F03: xelatex runs but fails: a clear ExportError (exit 5) quoting the end of its log."""
+    monkeypatch.setattr(
+        export, "LATEX_COMMAND", ["sh", "-c", "echo 'LaTeX Error: planted'; exit 1", "{filename}"]
+    )
+    with pytest.raises(export.ExportError, match="xelatex failed") as info:
+        export.reviewer_pdf(export.combine([notebook], {}), "/tmp/never-written.pdf")
+    assert info.value.exit_code == 5

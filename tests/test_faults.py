@@ -45,8 +45,12 @@ def kernels_of(run_id: str) -> list[int]:
     return found
 
 
-def test_sigterm_mid_run_leaves_latest_byte_for_byte(copy_of_built, tmp_path):
-    """rule F02: SIGTERM mid-run; exit 143, kernels shut down, lock free, latest byte for byte."""
+@pytest.mark.parametrize(
+    ("signum", "code", "word"),
+    [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")],
+)
+def test_signal_mid_run_leaves_latest_byte_for_byte(copy_of_built, tmp_path, signum, code, word):
+    """rule F02: SIGTERM or SIGINT mid-run; kernels shut down, lock free, latest byte for byte."""
     latest = copy_of_built / "latest"
     target, before = os.readlink(latest), snapshot(latest)
     process = subprocess.Popen(
@@ -68,10 +72,10 @@ def test_sigterm_mid_run_leaves_latest_byte_for_byte(copy_of_built, tmp_path):
         if "step 02_descriptive_statistics: running" in line:
             break
     time.sleep(2)  # inside the kernel's work
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(signum)
     rest = process.stderr.read()
-    assert process.wait(timeout=120) == 143, rest
-    assert "terminated" in rest
+    assert process.wait(timeout=120) == code, rest
+    assert word in rest
     assert os.readlink(latest) == target and snapshot(latest) == before
     failed = [p for p in (copy_of_built / "runs").iterdir() if p.name not in target]
     assert len(failed) == 1
