@@ -149,7 +149,7 @@ def test_manifest_records_what_a_run_was_made_of(built):
 def test_kernel_that_dies_mid_notebook(tmp_path):
     """rule F01: exit 4, the notebook named, no kernel left, lock free, latest unchanged."""
     root = tmp_path / "project"
-    for part in ("data/raw", "config", "notebooks"):
+    for part in ("data/raw", "config", "notebooks", "docs"):
         shutil.copytree(paths.PROJECT_ROOT / part, root / part)
     notebook = root / "notebooks" / "02_descriptive_statistics.ipynb"
     nb = json.loads(notebook.read_text())

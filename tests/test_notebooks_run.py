@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, monkeypatch_module):
     root = tmp_path_factory.mktemp("checkout")
-    for part in ("data/raw", "config", "notebooks"):
+    for part in ("data/raw", "config", "notebooks", "docs"):
         shutil.copytree(paths.PROJECT_ROOT / part, root / part)
     monkeypatch_module.setenv("INCLUSION_REPORT_ROOT", str(root))
     ensure_kernel()

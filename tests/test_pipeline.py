@@ -186,7 +186,7 @@ def test_bad_parameter_exits_2(tmp_path):
 
 def test_failing_notebook_exits_4_and_keeps_latest(tmp_path):
     root = tmp_path / "project"
-    for part in ("data/raw", "config", "notebooks"):
+    for part in ("data/raw", "config", "notebooks", "docs"):
         shutil.copytree(paths.PROJECT_ROOT / part, root / part)
     broken = root / "notebooks" / "01_data_cleaning.ipynb"
     nb = json.loads(broken.read_text())

@@ -338,7 +338,10 @@ def write_csv_atomic(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
 def input_rules(kind: str = "D") -> pd.DataFrame:
     """The rows of ``docs/input-rules.md`` whose id starts with ``kind`` (D: data files)."""
     rows = []
+    columns = ["id", "case", "decision", "exit", "message names"]
     document = paths.PROJECT_ROOT / "docs" / "input-rules.md"
+    if not document.exists():  # an installation without the docs: nothing to show
+        return pd.DataFrame(columns=columns)
     for line in document.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 5 and cells[0].startswith(kind) and cells[0][1:].isdigit():
