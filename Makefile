@@ -22,7 +22,7 @@ TEX_FILES    := adjustbox.sty tcolorbox.sty titling.sty enumitem.sty upquote.sty
 SYSTEM_STAMP := $(VENV)/.system-ok
 ENV_STAMP    := $(VENV)/.env-ok
 
-.PHONY: help setup system-deps test-deps report test test-fast lint lab clean
+.PHONY: help setup system-deps test-deps report test test-fast lint lab bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ lint: setup ## Check style and docstrings with ruff
 
 lab: setup ## Open JupyterLab on the notebooks with the project's kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+bench: setup ## Time the pipeline against plain papermill + nbconvert (not part of make test)
+	$(PY) -m helpers.bench
 
 clean: ## Remove generated reports and clean data (keeps the environment)
 	rm -rf reports/runs reports/latest reports/scratch data/processed/*.csv
