@@ -71,6 +71,20 @@ def _parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="re-run every step even if nothing changed"
     )
     run.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="STEP",
+        help="run only this step (number like 03, or name; repeatable) and the steps it reads "
+        "from; the result stays in its run folder and reports/latest is not changed",
+    )
+    run.add_argument(
+        "--sequential",
+        action="store_true",
+        help="run the steps one at a time, each in a plainly started kernel (slower; for "
+        "comparison and debugging)",
+    )
+    run.add_argument(
         "--keep",
         type=int,
         default=20,
@@ -113,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     force=args.force,
                     keep=max(1, args.keep),
                     lock_timeout=args.lock_timeout,
+                    sequential=args.sequential,
+                    only=args.only,
                 )
             )
         elif args.command == "history":

@@ -53,6 +53,44 @@ class RemoveStderrPreprocessor(Preprocessor):
         return cell, resources
 
 
+class SettlingPDFExporter(PDFExporter):
+    """nbconvert's PDF exporter, running xelatex only until the document has settled.
+
+    nbconvert always runs LaTeX ``latex_count`` (3) times. A pass is needed
+    again only when the previous one changed what the next one reads: the
+    ``.aux`` (references), ``.toc`` (contents) and ``.out`` (bookmarks) files.
+    Rerunning until they stop changing, as latexmk does, gives the same PDF in
+    two passes instead of three, and still runs a third when page numbers move.
+    """
+
+    def run_latex(self, filename, raise_on_failure=LatexFailed):  # noqa: D102 - nbconvert API
+        def log_error(command, out):
+            self.log.critical("%s failed: %s\n%s", command[0], command, out)
+
+        stem = os.path.splitext(filename)[0]
+
+        def state() -> dict[str, bytes]:
+            found = {}
+            for ext in (".aux", ".toc", ".out"):
+                try:
+                    with open(stem + ext, "rb") as handle:
+                        found[ext] = handle.read()
+                except FileNotFoundError:
+                    pass
+            return found
+
+        for _ in range(self.latex_count):
+            before = state()
+            if not self.run_command(self.latex_command, filename, 1, log_error, raise_on_failure):
+                return False
+            if state() == before:
+                break
+        return True
+
+    def run_bib(self, filename, raise_on_failure=False):  # noqa: D102 - nbconvert API
+        return False  # the report cites nothing: no bibtex pass, no LaTeX passes after it
+
+
 def _reviewer_config() -> Config:
     c = Config()
     c.TagRemovePreprocessor.enabled = True
@@ -240,7 +278,7 @@ def reviewer_pdf(nb: nbformat.NotebookNode, target: str | os.PathLike[str]) -> P
             "PDF export needs xelatex, which is not installed; run `make setup` "
             "(Debian packages texlive-xetex, texlive-fonts-recommended, texlive-plain-generic)"
         )
-    exporter = PDFExporter(
+    exporter = SettlingPDFExporter(
         config=_reviewer_config(),
         template_name="report_latex",
         extra_template_basedirs=[str(paths.TEMPLATES_DIR)],

@@ -7,9 +7,11 @@ and templates, and the lock file of the environment. When the key equals the one
 recorded for the same step in the latest successful run, that run's outputs are
 linked into the new run instead of executing the notebook again.
 
-Notebooks declare what they read from earlier steps in their metadata:
-``{"inclusion_report": {"reads": ["processed", "tables/findings.csv"]}}``;
-``"processed"`` is the clean table written by step 01. Parameters whose name
+Notebooks declare what they read from earlier steps and what they write in their
+metadata: ``{"inclusion_report": {"reads": ["processed"], "writes": ["tables/findings.csv"]}}``;
+``"processed"`` is the clean table written by step 01. The runner derives the
+order of the steps from these lists, runs independent steps side by side, and
+takes a step's outputs to be the files it declares. Parameters whose name
 ends in ``_path`` and that name an existing file are read by content too.
 """
 
@@ -52,10 +54,31 @@ def environment_fingerprint() -> str:
     return sha256(lock) if lock.exists() else "no-lock-file"
 
 
+def _declared(notebook: Path) -> dict:
+    document = json.loads(notebook.read_text(encoding="utf-8"))
+    return document.get("metadata", {}).get("inclusion_report", {})
+
+
 def declared_reads(notebook: Path) -> list[str]:
     """What a notebook reads from earlier steps, from its metadata."""
-    document = json.loads(notebook.read_text(encoding="utf-8"))
-    return list(document.get("metadata", {}).get("inclusion_report", {}).get("reads", []))
+    return list(_declared(notebook).get("reads", []))
+
+
+def declared_writes(notebook: Path) -> list[str] | None:
+    """What a notebook may write into the run folder, from its metadata (None: not declared)."""
+    writes = _declared(notebook).get("writes")
+    return None if writes is None else list(writes)
+
+
+def run_path(item: str) -> str:
+    """A declared read or write as a path inside the run folder (``processed`` is the clean table).
+
+    >>> run_path("processed")
+    'data/inclusione_attiva_clean.csv'
+    >>> run_path("tables/findings.csv")
+    'tables/findings.csv'
+    """
+    return f"data/{paths.PROCESSED_TABLE_NAME}" if item == PROCESSED else item
 
 
 def file_inputs(parameters: Mapping[str, object]) -> dict[str, str]:

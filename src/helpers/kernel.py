@@ -13,13 +13,18 @@ import os
 import shutil
 import sys
 import tempfile
+import uuid
 from pathlib import Path
+from typing import ClassVar
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.utils import run_sync
 from traitlets import CaselessStrEnum, default
 
 from helpers import paths
+
+#: How the kernel's interpreter is started (the fork server's template starts the same way).
+INTERPRETER = (sys.executable, "-Xfrozen_modules=off")  # no debugger warning at start-up
 
 
 def kernel_dir() -> Path:
@@ -35,14 +40,7 @@ def ensure_kernel() -> Path:
     target = kernel_dir()
     spec_file = target / "kernel.json"
     spec = {
-        "argv": [
-            sys.executable,
-            "-Xfrozen_modules=off",  # no debugger warning on stderr at start-up
-            "-m",
-            "ipykernel_launcher",
-            "-f",
-            "{connection_file}",
-        ],
+        "argv": [*INTERPRETER, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": paths.KERNEL_DISPLAY_NAME,
         "language": "python",
         "metadata": {"debugger": True},
@@ -72,6 +70,24 @@ class LocalKernelManager(AsyncKernelManager):
 
     transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
 
+    #: A :class:`helpers.forkserver.ForkServer` to fork kernels from; None starts them plainly.
+    #: The runner sets it on a subclass made for one run (see :func:`with_fork_server`).
+    fork_server = None
+    #: Managers whose kernel is running, so that a failing run can stop them all at once.
+    running: ClassVar[set] = set()
+
+    async def _async_pre_start_kernel(self, **kw):
+        LocalKernelManager.running.add(self)
+        if self.fork_server is not None and self.provisioner is None:
+            from helpers.forkserver import ForkProvisioner
+
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+            self.provisioner = ForkProvisioner(
+                kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+            )
+            self.provisioner.server = self.fork_server
+        return await super()._async_pre_start_kernel(**kw)
+
     @default("ip")
     def _default_ip(self) -> str:
         folder = tempfile.mkdtemp(prefix="inclusion-report-kernel-")
@@ -80,10 +96,17 @@ class LocalKernelManager(AsyncKernelManager):
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            LocalKernelManager.running.discard(self)
         if not restart and self.transport == "ipc":
             shutil.rmtree(os.path.dirname(self.ip), ignore_errors=True)
 
     cleanup_resources = run_sync(_async_cleanup_resources)
+
+
+def with_fork_server(server) -> type[LocalKernelManager]:
+    """A kernel manager class whose kernels are forked from ``server``'s template."""
+    return type("ForkedKernelManager", (LocalKernelManager,), {"fork_server": server})
 
 
 if __name__ == "__main__":  # python -m helpers.kernel

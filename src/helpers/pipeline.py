@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from helpers import contract, incremental, paths, provenance
+from helpers import contract, incremental, paths, provenance, schedule
 from helpers.codebook import load_codebook
 from helpers.errors import NotebookError, ParameterError, ReportError
 from helpers.params import (
@@ -38,6 +38,7 @@ from helpers.params import (
 )
 from helpers.runlock import RunLock
 from helpers.runlog import RunLog
+from helpers.schedule import Step
 
 #: The machine-readable tables every successful run must contain, with their columns.
 CONTRACT_TABLES = contract.TABLES
@@ -46,19 +47,8 @@ REPORT_SUBJECT = "ReCoSol and Inclusione Attiva: data, descriptive statistics, r
 KEEP_RUNS = 20
 #: Fewest Monte-Carlo permutations accepted (used only when there are more than 10 cities).
 MIN_RESAMPLES = 100_000
-
-
-@dataclass(frozen=True)
-class Step:
-    """One notebook of the pipeline."""
-
-    number: int
-    path: Path
-
-    @property
-    def name(self) -> str:
-        """File name without extension, e.g. ``02_descriptive_statistics``."""
-        return self.path.stem
+#: Steps run side by side at most (the graph allows two: 02 and 03).
+WORKERS = 2
 
 
 def discover_steps(notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> list[Step]:
@@ -84,6 +74,11 @@ class RunOptions:
     keep: int = KEEP_RUNS
     lock_timeout: float = 0.0
     log: Callable[[str], None] | None = None
+    #: Run independent steps side by side in kernels forked from a warm template (the
+    #: default), or one at a time in plainly started kernels (``--sequential``).
+    sequential: bool = False
+    #: Run only these steps (numbers or names) and what they read from; nothing is published.
+    only: Sequence[str] = ()
 
 
 @dataclass
@@ -93,6 +88,7 @@ class RunResult:
     run_dir: Path
     up_to_date: bool
     ran: list[str] = field(default_factory=list)
+    partial: bool = False
 
 
 def check_parameters(
@@ -224,12 +220,13 @@ def _check_tables(tables_dir: Path) -> None:
             raise ReportError(f"{name} has columns {found}, the contract says {columns}")
 
 
-def _execute(step: Step, output: Path, parameters: dict, progress: bool) -> None:
+def execute_notebook(
+    step: Step, output: Path, parameters: dict, *, progress: bool | dict, manager_class
+) -> None:
+    """Execute one notebook with papermill in the project's kernel; errors as NotebookError."""
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
-
-    from helpers.kernel import LocalKernelManager
 
     try:
         papermill.execute_notebook(
@@ -241,7 +238,7 @@ def _execute(step: Step, output: Path, parameters: dict, progress: bool) -> None
             progress_bar=progress,
             log_output=False,
             report_mode=False,
-            kernel_manager_class=LocalKernelManager,
+            kernel_manager_class=manager_class,
         )
     except (DeadKernelError, CellTimeoutError) as exc:
         raise NotebookError(
@@ -268,40 +265,27 @@ def _latest_manifest(reports_dir: Path) -> tuple[Path | None, dict]:
     return latest.resolve(), manifest
 
 
-def _hash_files(run_dir: Path, names: Sequence[str]) -> dict[str, str]:
-    return {name: provenance.sha256(run_dir / name) for name in names}
-
-
 def _key_parameters(values: dict, declared: dict) -> dict:
     """A step's parameters as they enter its key: the runner's own (paths of this run) left out."""
     return {k: v for k, v in for_notebook(values, declared).items() if k not in RUNNER_PARAMETERS}
 
 
-def _plan(steps, values, per_notebook, previous: dict, *, force: bool, code: str, env: str):
-    """Decide, step by step, which steps can reuse the previous run's outputs.
-
-    Returns a list of ``(step, parameters, key, reuse)`` where ``reuse`` is the
-    previous manifest's entry for that step or ``None``. Keys of later steps
-    depend on the contents of earlier outputs, known only for reused steps;
-    planning stops at the first step that must run.
-    """
+def _up_to_date(steps, values, per_notebook, previous: dict, *, code: str, env: str) -> bool:
+    """Whether every step's key equals the latest run's (walking the steps in pipeline order)."""
     old_steps = {s["step"]: s for s in previous.get("steps", [])}
-    outputs: dict[str, str] = {}  # relative path in the run folder -> sha256
-    plan = []
+    outputs: dict[str, str] = {}
     for step in steps:
+        reads = {
+            item: outputs.get(incremental.run_path(item), "not produced")
+            for item in incremental.declared_reads(step.path)
+        }
         parameters = _key_parameters(values, per_notebook[step.name])
-        reads = {}
-        for item in incremental.declared_reads(step.path):
-            name = f"data/{paths.PROCESSED_TABLE_NAME}" if item == incremental.PROCESSED else item
-            reads[item] = outputs.get(name, "not produced")
         key = incremental.step_key(step.path, parameters, reads, code=code, environment=env)
         old = old_steps.get(step.name)
-        reusable = not force and old is not None and old.get("key") == key and old.get("outputs")
-        plan.append((step, parameters, key, old if reusable else None))
-        if not reusable:
-            break
+        if not old or old.get("key") != key or not old.get("outputs"):
+            return False
         outputs.update(old["outputs"])
-    return plan
+    return True
 
 
 def run(options: RunOptions) -> RunResult:
@@ -314,7 +298,10 @@ def run(options: RunOptions) -> RunResult:
     started = _utc_now()
     clock = time.perf_counter()
     steps = discover_steps()
+    nodes = schedule.graph(steps)
     values, per_notebook = check_parameters(options, steps)
+    if options.only:
+        nodes, only = schedule.select(nodes, options.only)
     reports_dir = paths.resolve(options.reports_dir)
     _check_latest_is_ours(reports_dir)
     _check_writable(reports_dir)
@@ -322,36 +309,50 @@ def run(options: RunOptions) -> RunResult:
     with RunLock(reports_dir, timeout=options.lock_timeout):
         code, env = incremental.code_fingerprint(), incremental.environment_fingerprint()
         previous_dir, previous = _latest_manifest(reports_dir)
-        plan = _plan(steps, values, per_notebook, previous, force=options.force, code=code, env=env)
         formats = sorted(options.formats)
-        all_reused = len(plan) == len(steps) and all(reuse for *_, reuse in plan)
-        if all_reused and previous.get("export", {}).get("formats") == formats:
+        if (
+            not options.force
+            and not options.only
+            and previous.get("export", {}).get("formats") == formats
+            and _up_to_date(steps, values, per_notebook, previous, code=code, env=env)
+        ):
             log(
-                f"up to date: nothing changed since run {previous['run_id']} ({time.perf_counter() - clock:.2f} s)"
+                f"up to date: nothing changed since run {previous['run_id']} "
+                f"({time.perf_counter() - clock:.2f} s)"
             )
             return RunResult(previous_dir, up_to_date=True)
-        return _build(
-            options,
-            log,
-            steps,
-            values,
-            per_notebook,
-            previous_dir,
-            previous,
-            code=code,
-            env=env,
-            started=started,
-            clock=clock,
+        run_id = f"{started.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
+        os.environ["INCLUSION_REPORT_RUN_ID"] = (
+            run_id  # inherited by kernels: lets tests find strays
         )
+        # The kernel template starts importing now, while the data are checked.
+        kernels = schedule.KernelGuard(fork=not options.sequential)
+        try:
+            return _build(
+                options,
+                log,
+                nodes,
+                values,
+                per_notebook,
+                previous_dir,
+                previous,
+                kernels=kernels,
+                run_id=run_id,
+                only=only if options.only else None,
+                code=code,
+                env=env,
+                started=started,
+                clock=clock,
+            )
+        finally:
+            kernels.close()
 
 
-def _build(
-    options, log, steps, values, per_notebook, previous_dir, previous, *, code, env, started, clock
-):
+def _check_data(raw_path: str, values: dict, log) -> None:
+    """Load and validate the raw table before anything is written (DataError on any problem)."""
     from helpers.cleaning import load_clean_data
 
-    raw_path = values.get("raw_data_path", str(paths.RAW_TABLE))
-    data = load_clean_data(raw_path)  # fail on bad data before anything is written
+    data = load_clean_data(raw_path)
     codebook = load_codebook()
     flat = [p for p in values.get("predictors", []) if p in data and data[p].nunique() < 2]
     if flat:
@@ -371,9 +372,30 @@ def _build(
         )
     log(f"data ok: {paths.display_path(paths.resolve(raw_path))} ({len(data)} rows)")
 
+
+def _build(
+    options,
+    log,
+    nodes,
+    values,
+    per_notebook,
+    previous_dir,
+    previous,
+    *,
+    kernels,
+    run_id,
+    only,
+    code,
+    env,
+    started,
+    clock,
+):
+    raw_path = values.get("raw_data_path", str(paths.RAW_TABLE))
+    _check_data(raw_path, values, log)
+    steps = [node.step for node in nodes]
+
     reports_dir = paths.resolve(options.reports_dir)
     runs_dir = reports_dir / "runs"
-    run_id = f"{started.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
     run_dir = runs_dir / run_id
     try:
         for sub in ("notebooks", "tables", "html", "data"):
@@ -382,7 +404,6 @@ def _build(
         raise ReportError(f"cannot create the run folder {run_dir}: {exc.strerror}") from None
     if isinstance(log, RunLog):
         log.attach(run_dir / "run.log")
-    os.environ["INCLUSION_REPORT_RUN_ID"] = run_id  # inherited by kernels: lets tests find strays
 
     inputs = {"raw data": raw_path, "data package": paths.DATAPACKAGE}
     if "claims_path" in values:
@@ -398,81 +419,67 @@ def _build(
         "parameters": values,
         "provenance": provenance.collect(inputs),
         "code_sha256": code,
+        "execution": "sequential" if options.sequential else "parallel, forked kernels",
         "steps": [],
     }
+    if only is not None:
+        manifest["only"] = sorted(only)
     _write_json(run_dir / "manifest.json", manifest)
     processed = run_dir / "data" / paths.PROCESSED_TABLE_NAME
     runner_values = {"output_dir": str(run_dir), "processed_data_path": str(processed)}
-    ran: list[str] = []
+    order = {step.name: i for i, step in enumerate(steps)}
+
+    def record(entry: dict) -> None:
+        manifest["steps"] = sorted([*manifest["steps"], entry], key=lambda e: order[e["step"]])
+        _write_json(run_dir / "manifest.json", manifest)
+
+    context = schedule.Context(
+        run_dir=run_dir,
+        parameters=lambda step: _key_parameters(values, per_notebook[step.name]),
+        notebook_parameters=lambda step: for_notebook(
+            {**values, **runner_values}, per_notebook[step.name]
+        ),
+        code=code,
+        environment=env,
+        previous_dir=previous_dir,
+        previous=previous,
+        log=log,
+        kernels=kernels,
+        workers=1 if options.sequential else WORKERS,
+        force=True if options.force else (frozenset(only) if only is not None else False),
+        heartbeat=log.heartbeat if isinstance(log, RunLog) else None,
+        progress=isinstance(log, RunLog) and log.interactive,
+        record=record,
+    )
     try:
-        outputs: dict[str, str] = {}
-        old_steps = {s["step"]: s for s in previous.get("steps", [])}
-        for step in steps:
+        entries = schedule.execute(context, nodes)
+        if only is None:
+            _check_tables(run_dir / "tables")
             t0 = time.perf_counter()
-            parameters = _key_parameters(values, per_notebook[step.name])
-            reads = {}
-            for item in incremental.declared_reads(step.path):
-                name = (
-                    f"data/{paths.PROCESSED_TABLE_NAME}" if item == incremental.PROCESSED else item
-                )
-                reads[item] = outputs.get(name, "not produced")
-            key = incremental.step_key(step.path, parameters, reads, code=code, environment=env)
-            old = old_steps.get(step.name)
-            entry = {"step": step.name, "key": key}
-            if (
-                not options.force
-                and old
-                and old.get("key") == key
-                and old.get("outputs")
-                and previous_dir
-            ):
-                incremental.link_outputs(previous_dir, run_dir, old["outputs"])
-                entry |= {
-                    "status": "reused",
-                    "reused_from": previous["run_id"],
-                    "outputs": old["outputs"],
-                }
-                log(f"step {step.name}: unchanged, outputs reused from run {previous['run_id']}")
-            else:
-                before = incremental.snapshot(run_dir)
-                log(f"step {step.name}: running")
-                output = run_dir / "notebooks" / step.path.name
-                with log.heartbeat(f"step {step.name}") if isinstance(log, RunLog) else _null():
-                    _execute(
-                        step,
-                        output,
-                        for_notebook({**values, **runner_values}, per_notebook[step.name]),
-                        progress=isinstance(log, RunLog) and log.interactive,
-                    )
-                written = incremental.written(before, incremental.snapshot(run_dir))
-                entry |= {"status": "ran", "outputs": _hash_files(run_dir, written)}
-                ran.append(step.name)
-                log(f"step {step.name}: done in {time.perf_counter() - t0:.1f} s")
-            entry["seconds"] = round(time.perf_counter() - t0, 3)
-            outputs.update(entry["outputs"])
-            manifest["steps"].append(entry)
-            _write_json(run_dir / "manifest.json", manifest)
-        _check_tables(run_dir / "tables")
-
-        t0 = time.perf_counter()
-        before = incremental.snapshot(run_dir)
-        _export(options, manifest, run_dir, steps, started)
-        manifest["export"] = {
-            "formats": sorted(options.formats),
-            "seconds": round(time.perf_counter() - t0, 3),
-            "outputs": _hash_files(
-                run_dir, incremental.written(before, incremental.snapshot(run_dir))
-            ),
-        }
-        log(f"export: done in {time.perf_counter() - t0:.1f} s")
-
-        _record_changes(previous_dir, previous, run_dir, log)
-        _publish_copy(processed, paths.resolve(options.processed_dir) / paths.PROCESSED_TABLE_NAME)
+            before = incremental.snapshot(run_dir)
+            _export(options, manifest, run_dir, steps, started)
+            manifest["export"] = {
+                "formats": sorted(options.formats),
+                "seconds": round(time.perf_counter() - t0, 3),
+                "outputs": _hash_files(
+                    run_dir,
+                    [
+                        name
+                        for name in incremental.written(before, incremental.snapshot(run_dir))
+                        if name not in ("run.log", "manifest.json")
+                    ],
+                ),
+            }
+            log(f"export: done in {time.perf_counter() - t0:.1f} s")
+            _record_changes(previous_dir, previous, run_dir, log)
+            _publish_copy(
+                processed, paths.resolve(options.processed_dir) / paths.PROCESSED_TABLE_NAME
+            )
     except BaseException as exc:
         done = {e["step"] for e in manifest["steps"]}
         failed_step = next((s.name for s in steps if s.name not in done), None)
         if failed_step:
-            manifest["steps"].append({"step": failed_step, "status": "failed"})
+            record({"step": failed_step, "status": "failed"})
         manifest.update(
             status="failed",
             finished=_utc_now().isoformat(),
@@ -486,6 +493,7 @@ def _build(
             log.close()
         raise
 
+    manifest["steps"] = entries
     manifest["outputs"] = {
         p.relative_to(run_dir).as_posix(): provenance.sha256(p)
         for p in sorted(run_dir.rglob("*"))
@@ -497,6 +505,15 @@ def _build(
         seconds=round(time.perf_counter() - clock, 3),
     )
     _write_json(run_dir / "manifest.json", manifest)
+    ran = [e["step"] for e in entries if e["status"] == "ran"]
+    if only is not None:
+        log(
+            f"partial run of {', '.join(sorted(only))} ready in {paths.display_path(run_dir)} "
+            f"({manifest['seconds']:.1f} s); reports/latest not changed"
+        )
+        if isinstance(log, RunLog):
+            log.close()
+        return RunResult(run_dir, up_to_date=False, ran=ran, partial=True)
     _switch_latest(reports_dir, run_dir)
     _prune(runs_dir, options.keep, run_dir)
     log(
@@ -505,6 +522,10 @@ def _build(
     if isinstance(log, RunLog):
         log.close()
     return RunResult(run_dir, up_to_date=False, ran=ran)
+
+
+def _hash_files(run_dir: Path, names: Sequence[str]) -> dict[str, str]:
+    return {name: provenance.sha256(run_dir / name) for name in names}
 
 
 def _record_changes(previous_dir: Path | None, previous: dict, run_dir: Path, log) -> None:
@@ -525,24 +546,23 @@ def _record_changes(previous_dir: Path | None, previous: dict, run_dir: Path, lo
     log(f"changes since the previous run: {headline}")
 
 
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 def _export(options: RunOptions, manifest: dict, run_dir: Path, steps, started: datetime) -> None:
+    """The reviewer report: HTML and PDF built side by side (xelatex is its own process)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from helpers import export
 
     executed = [run_dir / "notebooks" / step.path.name for step in steps]
-    for output in executed:
-        export.researcher_html(output, run_dir / "html" / f"{output.stem}.html")
     combined = export.combine(
         executed, _report_metadata(manifest, started), appendix=export.appendix_cells(manifest)
     )
-    if "html" in options.formats:
-        export.reviewer_html(combined, run_dir / "report.html")
-    if "pdf" in options.formats:
-        export.reviewer_pdf(combined, run_dir / "report.pdf")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pdf = (
+            pool.submit(export.reviewer_pdf, combined, run_dir / "report.pdf")
+            if "pdf" in options.formats
+            else None
+        )
+        if "html" in options.formats:
+            export.reviewer_html(combined, run_dir / "report.html")
+        if pdf is not None:
+            pdf.result()

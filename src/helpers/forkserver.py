@@ -1,0 +1,386 @@
+"""Kernels forked from a warm template: start-up is paid once per run, not per notebook.
+
+A plain kernel is a new Python process that imports ipykernel, then the
+notebook imports pandas, matplotlib, seaborn, statsmodels and ``helpers``:
+about five seconds of CPU before the first useful line, for every notebook.
+The runner instead starts one *template* process per run
+(``python -m helpers.forkserver``), which imports all of that once, renders a
+throw-away figure to load the fonts, and then waits. Each notebook still gets
+its own fresh kernel process, as with ``ipykernel_launcher``, but that process
+is an ``os.fork()`` of the template: the imports are already in memory.
+
+Nothing about the notebook's execution changes: the child becomes an ordinary
+``IPKernelApp`` with the connection file, working directory and environment
+the kernel manager asked for, in a session of its own (so interrupts and kills
+reach its whole process group, as with ``jupyter_client``'s launcher). The
+template holds no threads and no ZeroMQ context when it forks.
+
+JupyterLab and anything else that starts the kernel from its spec are not
+affected; only the runner passes a fork server to :class:`helpers.kernel.LocalKernelManager`.
+
+The template talks to the runner over a socket pair, one JSON line per
+request: ``spawn`` (fork a kernel; returns its pid), ``status`` (exit code of
+a finished kernel), ``exit`` (no answer). When the runner goes away, the socket closes and
+the template kills any kernel it still has before it exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from jupyter_client.provisioning import LocalProvisioner
+
+from helpers.errors import ReportError
+
+#: Modules the template imports before forking: everything the notebooks use.
+PRELOAD = (
+    "numpy",
+    "pandas",
+    "scipy.stats",
+    "statsmodels.api",
+    "matplotlib.pyplot",
+    "seaborn",
+    "pandera.pandas",
+    "IPython",
+    "ipykernel.kernelapp",
+    "matplotlib_inline.backend_inline",
+    "helpers.audit",
+    "helpers.cleaning",
+    "helpers.codebook",
+    "helpers.inference",
+    "helpers.narrative",
+    "helpers.plots",
+    "helpers.report",
+    "helpers.stats",
+    "helpers.tables",
+)
+LAUNCHER = "ipykernel_launcher"
+
+
+class ForkServerError(ReportError):
+    """The template process could not start or stopped answering."""
+
+
+def launcher_arguments(cmd: Sequence[str]) -> list[str] | None:
+    """The arguments after ``-m ipykernel_launcher`` in a kernel command, or None.
+
+    >>> launcher_arguments(["python", "-m", "ipykernel_launcher", "-f", "c.json"])
+    ['-f', 'c.json']
+    >>> launcher_arguments(["R", "--slave"]) is None
+    True
+    """
+    cmd = list(cmd)
+    for i in range(len(cmd) - 1):
+        if cmd[i] == "-m" and cmd[i + 1] == LAUNCHER:
+            return cmd[i + 2 :]
+    return None
+
+
+# --------------------------------------------------------------------------- template side
+
+
+def _preload() -> None:
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    # Render once, off pyplot, so font files and text layout caches are loaded.
+    from io import BytesIO
+
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(2, 2))
+    axes = figure.add_subplot()
+    axes.plot([0, 1], [0, 1], label="warm-up")
+    axes.set_title("warm-up")
+    axes.legend()
+    for fmt in ("svg", "pdf", "png"):
+        figure.savefig(BytesIO(), format=fmt)
+
+
+def _become_kernel(request: dict, ready: int) -> None:
+    """In the forked child: turn into an ipykernel with the requested setup. Never returns."""
+    code = 1
+    try:
+        os.setsid()
+        for signum in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+            signal.signal(signum, signal.SIG_DFL)
+        os.write(ready, b"1")
+        os.close(ready)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        # As ``python -m ipykernel_launcher`` started in ``cwd`` would see them.
+        sys.argv = [LAUNCHER, *request["args"]]
+        if request["env"].get("JPY_PARENT_PID"):  # read from the environment at import time
+            sys.argv.append(f"--IPKernelApp.parent_handle={request['env']['JPY_PARENT_PID']}")
+        sys.path[0] = request["cwd"]
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # report, then leave without running the template's code
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def serve(fd: int) -> None:
+    """The template's main loop on socket ``fd``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides what to stop
+    conn = socket.socket(fileno=fd)
+    _preload()
+    children: set[int] = set()
+    finished: dict[int, int] = {}
+
+    def reap(*_: Any) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            children.discard(pid)
+            finished[pid] = os.waitstatus_to_exitcode(status)
+
+    signal.signal(signal.SIGCHLD, reap)
+
+    def reply(message: dict) -> None:
+        conn.sendall(json.dumps(message).encode() + b"\n")
+
+    reply({"ready": True, "pid": os.getpid(), "threads": threading.active_count()})
+    try:
+        for line in conn.makefile("rb"):
+            request = json.loads(line)
+            if request["op"] == "spawn":
+                read_end, write_end = os.pipe()
+                pid = os.fork()
+                if pid == 0:
+                    os.close(read_end)
+                    os.close(fd)  # the kernel must not hold the runner's line open
+                    _become_kernel(request, write_end)
+                os.close(write_end)
+                os.read(read_end, 1)  # the child has its own session before anyone signals it
+                os.close(read_end)
+                children.add(pid)
+                reply({"pid": pid})
+            elif request["op"] == "status":
+                reap()
+                reply({"status": finished.get(request["pid"])})
+            elif request["op"] == "exit":
+                break
+    except OSError:  # the runner went away mid-request
+        pass
+    finally:
+        _stop(children, reap)
+
+
+def _stop(children: set[int], reap) -> None:
+    """Terminate, then kill, every kernel still running (their sessions included)."""
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        for pid in list(children):
+            try:
+                os.killpg(pid, signum)
+            except OSError:
+                pass
+        deadline = time.monotonic() + 2
+        while children and time.monotonic() < deadline:
+            reap()
+            time.sleep(0.02)
+        if not children:
+            return
+
+
+# --------------------------------------------------------------------------- runner side
+
+
+class ForkServer:
+    """The runner's handle on a template process. Thread-safe; close it when done."""
+
+    def __init__(self, python: Sequence[str] = (sys.executable,), env: dict | None = None):
+        ours, theirs = socket.socketpair()
+        try:
+            self._process = subprocess.Popen(
+                [*python, "-m", "helpers.forkserver", str(theirs.fileno())],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,  # a terminal's Ctrl-C goes to the runner, not here
+            )
+        finally:
+            theirs.close()
+        self._socket = ours
+        self._reader = ours.makefile("rb")
+        self._lock = threading.Lock()
+        self._ready: dict | None = None
+        self.closed = False
+
+    @property
+    def pid(self) -> int:
+        """The template's process id."""
+        return self._process.pid
+
+    def _read(self) -> dict:
+        line = self._reader.readline()
+        if not line:
+            code = self._process.poll()
+            raise ForkServerError(
+                "the kernel template process stopped"
+                + (f" (exit code {code})" if code is not None else "")
+                + "; its error, if any, is printed above"
+            )
+        return json.loads(line)
+
+    def _request(self, message: dict) -> dict:
+        with self._lock:
+            if self.closed:
+                raise ForkServerError("the kernel template process was closed")
+            if self._ready is None:
+                self._ready = self._read()
+            self._socket.sendall(json.dumps(message).encode() + b"\n")
+            return self._read()
+
+    def wait_ready(self) -> dict:
+        """Block until the template has imported everything; its greeting."""
+        with self._lock:
+            if self._ready is None:
+                self._ready = self._read()
+            return self._ready
+
+    def spawn(self, args: Sequence[str], env: dict, cwd: str) -> int:
+        """Fork a kernel running ``ipykernel_launcher <args>``; its pid."""
+        return self._request({"op": "spawn", "args": list(args), "env": env, "cwd": cwd})["pid"]
+
+    def status(self, pid: int) -> int | None:
+        """Exit code of a kernel that has finished (None while it runs or if unknown)."""
+        try:
+            return self._request({"op": "status", "pid": pid})["status"]
+        except (ForkServerError, OSError):
+            return None
+
+    def close(self) -> None:
+        """Stop the template; it stops any kernel still running. Idempotent."""
+        if self.closed:
+            return
+        try:
+            if self._ready is not None or self._process.poll() is None:
+                with self._lock:
+                    self._socket.sendall(b'{"op": "exit"}\n')
+        except OSError:
+            pass
+        finally:
+            self.closed = True
+            self._reader.close()
+            self._socket.close()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+    def __enter__(self) -> ForkServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ForkedProcess:
+    """Enough of :class:`subprocess.Popen` for ``jupyter_client`` to manage a forked kernel.
+
+    The kernel is the template's child, not ours, so its end is watched through
+    a pidfd and its exit code asked of the template.
+    """
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int, server: ForkServer):
+        self.pid = pid
+        self.returncode: int | None = None
+        self._server = server
+        try:
+            self._pidfd: int | None = os.pidfd_open(pid)
+        except ProcessLookupError:  # already gone
+            self._pidfd = None
+
+    def _finished(self, timeout: float | None) -> bool:
+        if self._pidfd is None:
+            return True
+        readable, _, _ = select.select([self._pidfd], [], [], timeout)
+        return bool(readable)
+
+    def poll(self) -> int | None:
+        """The exit code, or None while the kernel runs."""
+        if self.returncode is None and self._finished(0):
+            status = self._server.status(self.pid)
+            self.returncode = -1 if status is None else status
+            if self._pidfd is not None:
+                os.close(self._pidfd)
+                self._pidfd = None
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the kernel to end; its exit code."""
+        if self.returncode is None and not self._finished(timeout):
+            raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
+        return self.poll()
+
+    def send_signal(self, signum: int) -> None:
+        """Signal the kernel unless it has already ended."""
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        """SIGTERM."""
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL."""
+        self.send_signal(signal.SIGKILL)
+
+
+class ForkProvisioner(LocalProvisioner):
+    """jupyter_client's local provisioner, launching through a :class:`ForkServer`."""
+
+    server: ForkServer | None = None
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any):  # noqa: D102 - provisioner API
+        args = launcher_arguments(cmd)
+        if self.server is None or self.server.closed or args is None:
+            return await super().launch_kernel(cmd, **kwargs)
+        env = dict(kwargs.get("env") or os.environ)
+        env["JPY_PARENT_PID"] = str(os.getpid())
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        pid = await asyncio.to_thread(self.server.spawn, args, env, cwd)
+        self.process = ForkedProcess(pid, self.server)
+        self.pid = self.pgid = pid
+        self.cwd = cwd
+        return self.connection_info
+
+
+if __name__ == "__main__":  # python -m helpers.forkserver FD
+    serve(int(sys.argv[1]))

@@ -1,0 +1,134 @@
+"""Kernels forked from the warm template behave like freshly started kernels, and never outlive it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import kernel, paths
+from helpers.forkserver import ForkServer, launcher_arguments
+
+pytestmark = pytest.mark.slow
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+async def _run(manager_class, code: str, cwd: str) -> tuple[dict, object]:
+    km = manager_class(kernel_name=paths.KERNEL_NAME)
+    await km.start_kernel(cwd=cwd, env={**os.environ, "FORK_TEST_MARK": "seen"})
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=60)
+        reply = await kc.execute_interactive(code, timeout=60, store_history=False)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        values = {}
+
+        def keep(msg):
+            if msg["msg_type"] == "stream":
+                values["text"] = values.get("text", "") + msg["content"]["text"]
+
+        await kc.execute_interactive("print(repr(_facts))", timeout=30, output_hook=keep)
+        return eval(values["text"]), km  # noqa: S307 - a dict literal printed by our own code
+    finally:
+        kc.stop_channels()
+
+
+PROBE = """
+import os, sys
+_facts = {
+    "pid": os.getpid(),
+    "ppid": os.getppid(),
+    "session_leader": os.getsid(0) == os.getpid(),
+    "cwd": os.getcwd(),
+    "mark": os.environ.get("FORK_TEST_MARK"),
+    "pandas_preloaded": "pandas" in sys.modules,
+    "helpers_file": __import__("helpers").__file__,
+    "leftover": globals().get("_left_by_first"),
+}
+_left_by_first = "state of the first kernel"
+"""
+
+
+def test_launcher_arguments_only_match_ipykernel():
+    assert launcher_arguments([*kernel.INTERPRETER, "-m", "ipykernel_launcher", "-f", "x"]) == [
+        "-f",
+        "x",
+    ]
+    assert launcher_arguments(["python", "-m", "other_launcher", "-f", "x"]) is None
+
+
+def test_forked_kernels_are_fresh_processes_of_the_template(tmp_path):
+    """Each kernel: its own process and session, the requested cwd and env, imports inherited."""
+    with ForkServer(kernel.INTERPRETER) as server:
+        manager_class = kernel.with_fork_server(server)
+        greeting = server.wait_ready()
+        assert greeting["threads"] == 1  # no thread alive in the template when it forks
+
+        async def two():
+            first, km1 = await _run(manager_class, PROBE, str(tmp_path))
+            second, km2 = await _run(manager_class, PROBE, str(paths.NOTEBOOKS_DIR))
+            for km in (km1, km2):
+                await km.shutdown_kernel()
+            return first, second
+
+        first, second = asyncio.run(two())
+    for facts in (first, second):
+        assert facts["ppid"] == server.pid  # forked by the template, not spawned by us
+        assert facts["session_leader"]  # signals reach its whole process group
+        assert facts["mark"] == "seen"  # the environment the manager asked for
+        assert facts["pandas_preloaded"]  # the template's imports came along
+        assert Path(facts["helpers_file"]).parent == Path(paths.__file__).parent
+        assert facts["leftover"] is None  # nothing from another kernel
+    assert first["pid"] != second["pid"]
+    assert first["cwd"] == str(tmp_path) and second["cwd"] == str(paths.NOTEBOOKS_DIR)
+    time.sleep(0.5)
+    assert not _alive(first["pid"]) and not _alive(second["pid"])
+
+
+def test_a_vanished_runner_takes_its_kernels_along(tmp_path):
+    """If the runner side disappears without a word, the template kills its kernels and exits."""
+    server = ForkServer(kernel.INTERPRETER)
+    manager_class = kernel.with_fork_server(server)
+    facts, km = asyncio.run(_run(manager_class, PROBE, str(tmp_path)))
+    assert _alive(facts["pid"])
+    server._reader.close()  # as if the runner had been killed: no "exit" request
+    server._socket.close()
+    server._process.wait(timeout=20)
+    deadline = time.monotonic() + 10
+    while _alive(facts["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(facts["pid"])
+    server.closed = True
+
+
+def test_killing_a_forked_kernel_is_seen_by_its_manager(tmp_path):
+    """A kernel that dies is reported dead (what nbclient relies on to stop a notebook)."""
+    with ForkServer(kernel.INTERPRETER) as server:
+        manager_class = kernel.with_fork_server(server)
+
+        async def scenario():
+            facts, km = await _run(manager_class, PROBE, str(tmp_path))
+            assert await km.is_alive()
+            os.kill(facts["pid"], signal.SIGKILL)
+            for _ in range(50):
+                if not await km.is_alive():
+                    break
+                await asyncio.sleep(0.1)
+            alive = await km.is_alive()
+            await km.shutdown_kernel(now=True)
+            return alive
+
+        alive = asyncio.run(scenario())
+    assert alive is False

@@ -1,0 +1,146 @@
+"""The step graph from declared reads and writes; parallel runs equal sequential ones; --only."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers import paths
+from helpers.errors import NotebookError, ReportError
+from helpers.pipeline import discover_steps
+from helpers.schedule import Step, graph, select
+
+from .conftest import run_cli
+
+
+def _notebook(folder: Path, name: str, reads=None, writes=None) -> Step:
+    meta = {}
+    if reads is not None:
+        meta["reads"] = reads
+    if writes is not None:
+        meta["writes"] = writes
+    path = folder / f"{name}.ipynb"
+    path.write_text(
+        json.dumps(
+            {
+                "cells": [],
+                "metadata": {"inclusion_report": meta},
+                "nbformat": 4,
+                "nbformat_minor": 5,
+            }
+        )
+    )
+    return Step(int(name[:2]), path)
+
+
+def test_the_project_graph_runs_02_and_03_side_by_side():
+    nodes = {n.step.name: n for n in graph(discover_steps())}
+    assert nodes["01_data_cleaning"].after == set()
+    assert nodes["02_descriptive_statistics"].after == {"01_data_cleaning"}
+    assert nodes["03_regression"].after == {"01_data_cleaning"}
+    assert nodes["04_summary"].after == {
+        "01_data_cleaning",
+        "02_descriptive_statistics",
+        "03_regression",
+    }
+    assert f"data/{paths.PROCESSED_TABLE_NAME}" in nodes["01_data_cleaning"].writes
+
+
+def test_graph_follows_declarations(tmp_path):
+    steps = [
+        _notebook(tmp_path, "01_a", [], ["processed"]),
+        _notebook(tmp_path, "02_b", ["processed"], ["tables/b.csv"]),
+        _notebook(tmp_path, "03_c", [], ["tables/c.csv"]),
+        _notebook(tmp_path, "04_d", ["tables/b.csv", "tables/c.csv"], []),
+    ]
+    after = {n.step.name: n.after for n in graph(steps)}
+    assert after == {"01_a": set(), "02_b": {"01_a"}, "03_c": set(), "04_d": {"02_b", "03_c"}}
+
+
+@pytest.mark.parametrize(
+    ("declarations", "message"),
+    [
+        ([([], None)], "does not declare the files it writes"),
+        ([(["tables/x.csv"], [])], "reads tables/x.csv, which no earlier notebook"),
+        ([([], ["tables/x.csv"]), ([], ["tables/x.csv"])], "declared as written by both"),
+        ([(["tables/y.csv"], []), ([], ["tables/y.csv"])], "no earlier notebook"),
+    ],
+)
+def test_graph_refuses_unclear_declarations(tmp_path, declarations, message):
+    steps = [
+        _notebook(tmp_path, f"0{i + 1}_s", reads, writes)
+        for i, (reads, writes) in enumerate(declarations)
+    ]
+    with pytest.raises(NotebookError, match=message):
+        graph(steps)
+
+
+def test_select_takes_a_step_and_what_it_reads_from():
+    nodes = graph(discover_steps())
+    chosen, wanted = select(nodes, ["3"])
+    assert [n.step.name for n in chosen] == ["01_data_cleaning", "03_regression"]
+    assert wanted == {"03_regression"}
+    chosen, _ = select(nodes, ["04_summary"])
+    assert len(chosen) == 4
+    with pytest.raises(ReportError, match="no such step"):
+        select(nodes, ["09"])
+
+
+# ----------------------------------------------------------------------------- end to end
+
+
+def _tables(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((folder / "tables").glob("*.csv"))}
+
+
+@pytest.mark.slow
+def test_parallel_forked_run_equals_a_plain_sequential_run(built, tmp_path):
+    """The fast path changes no number: every table is byte-for-byte the sequential run's."""
+    assert built["result"].returncode == 0, built["result"].stderr
+    fast = built["latest"].resolve()
+    manifest = json.loads((fast / "manifest.json").read_text())
+    assert manifest["execution"] == "parallel, forked kernels"
+    log = (fast / "run.log").read_text().splitlines()
+    started_03 = next(i for i, line in enumerate(log) if "step 03_regression: running" in line)
+    done_02 = next(
+        i for i, line in enumerate(log) if "step 02_descriptive_statistics: done" in line
+    )
+    assert started_03 < done_02  # 03 did not wait for 02
+    reports = tmp_path / "reports"
+    result = run_cli(
+        "--sequential", "--reports-dir", str(reports), "--processed-dir", str(tmp_path / "p")
+    )
+    assert result.returncode == 0, result.stderr
+    plain = (reports / "latest").resolve()
+    assert json.loads((plain / "manifest.json").read_text())["execution"] == "sequential"
+    assert _tables(plain) == _tables(fast) and len(_tables(fast)) >= 7
+    clean = f"data/{paths.PROCESSED_TABLE_NAME}"
+    assert (plain / clean).read_bytes() == (fast / clean).read_bytes()
+
+
+@pytest.mark.slow
+def test_only_runs_one_step_and_leaves_latest_alone(built, tmp_path):
+    """--only 03 with another parameter: 01 reused, 03 run, 02 and 04 not touched, latest kept."""
+    reports = tmp_path / "reports"
+    shutil.copytree(built["reports"], reports, symlinks=True)
+    target = os.readlink(reports / "latest")
+    result = run_cli(
+        "--only", "03", "-p", "outcomes", '["health_service_access_pct"]',
+        "--reports-dir", str(reports), "--processed-dir", str(tmp_path / "p"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert os.readlink(reports / "latest") == target
+    assert "reports/latest not changed" in result.stderr
+    (partial,) = [p for p in (reports / "runs").iterdir() if p.name not in target]
+    manifest = json.loads((partial / "manifest.json").read_text())
+    status = {s["step"]: s["status"] for s in manifest["steps"]}
+    assert status == {"01_data_cleaning": "reused", "03_regression": "ran"}
+    regressions = (partial / "tables" / "simple_regressions.csv").read_text()
+    assert "health_service_access_pct" in regressions
+    assert "employment_rate_increase_pct" not in regressions
+    assert (partial / "html" / "03_regression.html").is_file()
+    assert not (partial / "report.pdf").exists() and not (tmp_path / "p").exists()
