@@ -22,7 +22,17 @@ TEX_FILES    := adjustbox.sty tcolorbox.sty titling.sty enumitem.sty upquote.sty
 SYSTEM_STAMP := $(VENV)/.system-ok
 ENV_STAMP    := $(VENV)/.env-ok
 
-.PHONY: help setup system-deps test-deps report test test-fast lint lab bench clean
+# nbstripout as git's clean filter for notebooks (.gitattributes routes *.ipynb to it): outputs
+# and execution counts never reach a commit. --keep-id keeps the notebooks' named cell ids; the
+# extra keys drop what a kernel writes into the metadata (interpreter version, papermill's
+# timings) but keep kernelspec, tags and inclusion_report.
+NBSTRIPOUT   := "$(CURDIR)/$(VENV)/bin/nbstripout" --keep-id
+NBSTRIP_KEYS := metadata.language_info.codemirror_mode metadata.language_info.file_extension \
+                metadata.language_info.mimetype metadata.language_info.nbconvert_exporter \
+                metadata.language_info.pygments_lexer metadata.language_info.version \
+                metadata.papermill cell.metadata.papermill
+
+.PHONY: help setup system-deps test-deps git-filter report test test-fast lint lab bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -60,7 +70,18 @@ $(ENV_STAMP): pyproject.toml uv.lock | $(UV)
 	$(PY) -m helpers.kernel
 	@touch $@
 
-setup: system-deps $(ENV_STAMP) ## Install everything that is missing (idempotent)
+git-filter: $(ENV_STAMP) ## Strip notebook outputs on commit (nbstripout git filter; skipped outside a git checkout)
+	@if command -v git >/dev/null && [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$$(pwd -P)" ]; then \
+	  git config filter.nbstripout.clean '$(NBSTRIPOUT)' && \
+	  git config filter.nbstripout.smudge cat && \
+	  git config filter.nbstripout.required true && \
+	  git config filter.nbstripout.extrakeys '$(strip $(NBSTRIP_KEYS))' && \
+	  git config diff.ipynb.textconv '$(NBSTRIPOUT) -t'; \
+	else \
+	  echo "not a git checkout: notebook output stripping (nbstripout) not installed"; \
+	fi
+
+setup: system-deps $(ENV_STAMP) git-filter ## Install everything that is missing (idempotent)
 
 report: setup ## Run the pipeline: notebooks -> reports/latest/{report.pdf,report.html,tables/}
 	$(VENV)/bin/inclusion-report run
@@ -74,8 +95,10 @@ test-fast: setup ## Run the fast unit tests only
 lint: setup ## Check style and docstrings with ruff
 	$(VENV)/bin/ruff check src tests
 
-lab: setup ## Open JupyterLab on the notebooks with the project's kernel
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+lab: setup ## Open JupyterLab on the project (notebooks/ first) with the project's kernel
+	JUPYTER_PATH="$(CURDIR)/$(VENV)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
+	  $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks \
+	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 bench: setup ## Time the pipeline against plain papermill + nbconvert (not part of make test)
 	$(PY) -m helpers.bench
