@@ -105,11 +105,22 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--limit", type=int, default=10)
     commands.add_parser("params", help="list each notebook's parameters with type and default")
     commands.add_parser("kernel", help="install the project's Jupyter kernel in this environment")
+    commands.add_parser(
+        "synth",
+        help="write a synthetic table of N municipalities in the raw format "
+        "(see `inclusion-report synth --help`)",
+        add_help=False,
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["synth"]:  # its options are the generator's own
+        from helpers import synthetic
+
+        return synthetic.main(argv[1:])
     args = _parser().parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:

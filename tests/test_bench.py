@@ -1,0 +1,38 @@
+"""A smoke run of the benchmark: every scenario runs and the report adds up (no timing asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_benchmark_smoke_run_reports_four_scenarios(tmp_path):
+    target = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.bench", "--smoke", "--json", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    # 0 when every target holds, 1 when one does not: a smoke run on a busy machine may miss one.
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    results = json.loads(target.read_text())
+    seconds = results["seconds"]
+    assert set(seconds) == {"A", "B", "C", "D"}
+    assert all(s["n"] == 1 and s["min"] <= s["median"] <= s["max"] for s in seconds.values())
+    ratios = results["ratios"]
+    assert ratios["A/B"] == pytest.approx(seconds["A"]["median"] / seconds["B"]["median"])
+    assert ratios["C/A"] == pytest.approx(seconds["C"]["median"] / seconds["A"]["median"])
+    assert ratios["D/A"] == pytest.approx(seconds["D"]["median"] / seconds["A"]["median"])
+    for scenario in ("A", "D"):
+        memory = results["peak_memory"][scenario]
+        assert 0 < memory["pss_gb"] <= memory["rss_gb"] * 1.01
+    assert results["municipalities"] == 60 and results["machine"]["cores"] >= 1
+    for word in ("A/B =", "C/A =", "D/A =", "peak memory", "target A/B"):
+        assert word in done.stdout
+    assert (results["targets"]["A/B"]["met"]) == (ratios["A/B"] <= 0.35)
