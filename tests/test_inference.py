@@ -192,3 +192,188 @@ def test_log_transform():
         inference.log_transform(frame, ["b"])
     with pytest.raises(ParameterError, match="not a column"):
         inference.log_transform(frame, ["c"])
+
+
+# ------------------------------------------------------------------ larger samples
+def lstsq_refit(x, y):
+    """Slope and two-sided p-value of y on x with an intercept, by numpy least squares."""
+    X = np.column_stack([np.ones_like(x), x])
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    e = y - X @ beta
+    n = len(x)
+    cov = (e @ e) / (n - 2) * np.linalg.inv(X.T @ X)
+    t = beta[1] / math.sqrt(cov[1, 1])
+    return beta[1], 2 * sps.t.sf(abs(t), n - 2)
+
+
+@pytest.mark.parametrize("n", [5, 12, 60])
+def test_closed_form_leave_one_out_matches_refits(rng, n):
+    x = rng.lognormal(size=n)
+    x[0] = 40.0  # one city with high leverage
+    y = 0.3 * x + rng.normal(size=n)
+    slopes, p = inference.leave_one_out_closed_form(x, y)
+    for i in range(n):
+        keep = np.arange(n) != i
+        slope, p_value = lstsq_refit(x[keep], y[keep])
+        assert slopes[i] == pytest.approx(slope, rel=1e-9, abs=1e-12)
+        assert p[i] == pytest.approx(p_value, rel=1e-7, abs=1e-300)
+
+
+def test_closed_form_leave_one_out_without_spread_is_nan():
+    x = np.array([1.0, 1.0, 1.0, 2.0])
+    y = np.array([1.0, 2.0, 3.0, 5.0])
+    slopes, p = inference.leave_one_out_closed_form(x, y)
+    assert np.isnan(slopes[3]) and np.isnan(p[3])  # without the one x = 2 no line is left
+    for i in range(3):
+        keep = np.arange(4) != i
+        assert slopes[i] == pytest.approx(lstsq_refit(x[keep], y[keep])[0], rel=1e-12)
+
+
+def test_leave_one_out_above_the_refit_limit_uses_the_closed_form(rng):
+    n = inference.LOO_REFIT_LIMIT + 30
+    frame = pd.DataFrame(
+        {
+            "city": [f"c{i}" for i in range(n)],
+            "y": rng.normal(size=n),
+            "a": rng.normal(size=n),
+            "b": rng.exponential(size=n),
+        }
+    )
+    frame["y"] += 0.5 * frame.a
+    fits = stats.simple_regressions(frame, ["y"], ["a", "b"])
+    loo = inference.leave_one_out(frame, fits)
+    assert list(loo.columns) == ["outcome", "predictor", "dropped_city", "slope", "p_value"]
+    assert len(loo) == 2 * n
+    for row in loo.itertuples(index=False):
+        keep = (frame.city != row.dropped_city).to_numpy()
+        slope, p_value = lstsq_refit(
+            frame[row.predictor].to_numpy()[keep], frame.y.to_numpy()[keep]
+        )
+        assert row.slope == pytest.approx(slope, rel=1e-9)
+        assert row.p_value == pytest.approx(p_value, rel=1e-7)
+
+
+def brute_force_monte_carlo(x, y, seed, n_resamples):
+    """The Monte-Carlo test written plainly: every ordering at once, |r| per ordering."""
+    n = len(y)
+    orderings = np.random.default_rng(seed).permuted(
+        np.broadcast_to(np.arange(n), (n_resamples, n)), axis=1
+    )
+    observed = abs(np.corrcoef(x, y)[0, 1])
+    permuted = y[orderings]
+    xc = x - x.mean()
+    pc = permuted - permuted.mean(axis=1, keepdims=True)
+    r = pc @ xc / np.sqrt((pc**2).sum(axis=1) * (xc @ xc))
+    return (np.sum(np.abs(r) >= observed - 1e-12) + 1) / (n_resamples + 1)
+
+
+def test_monte_carlo_matches_plain_computation_whatever_the_chunk(rng, monkeypatch):
+    n = 40
+    x = rng.normal(size=(n, 3))
+    y = 0.35 * x[:, 0] + rng.normal(size=n)
+    expected = [brute_force_monte_carlo(x[:, j], y, 3, 4_000) for j in range(3)]
+    p, method, count = inference.permutation_pvalues(x, y, seed=3, n_resamples=4_000)
+    assert (method, count) == ("monte carlo", 4_000)
+    np.testing.assert_array_equal(p, expected)
+    # a chunk of 7 orderings at a time (a budget of a few kB): the same orderings, the same p
+    monkeypatch.setattr(inference, "PERMUTATION_BYTES", 7 * n * (2 + 8))
+    np.testing.assert_array_equal(
+        inference.permutation_pvalues(x, y, seed=3, n_resamples=4_000)[0], expected
+    )
+
+
+def test_outcomes_share_orderings_with_the_same_p_values(rng):
+    for n in (8, 30):  # exact and Monte Carlo
+        x = rng.normal(size=(n, 2))
+        y = np.column_stack([x[:, 0] + rng.normal(size=n), rng.normal(size=n)])
+        together, method, _ = inference.permutation_pvalues(x, y, seed=5, n_resamples=3_000)
+        assert together.shape == (2, 2)
+        for k in range(2):
+            alone, same_method, _ = inference.permutation_pvalues(
+                x, y[:, k], seed=5, n_resamples=3_000
+            )
+            assert same_method == method
+            np.testing.assert_array_equal(together[k], alone)
+
+
+def test_permutation_method_by_sample_size():
+    assert inference.permutation_method(10) == ("exact", 3_628_800)
+    assert inference.permutation_method(11) == ("monte carlo", 100_000)
+    assert inference.permutation_method(2_000) == ("monte carlo", 100_000)
+    assert inference.permutation_method(2_001) == ("random-subgroup", 1000 * 1001)
+    assert inference.permutation_method(8_000) == ("random-subgroup", 16_000_000)
+    # never fewer orderings than asked for
+    assert inference.permutation_method(2_001, 2_000_000) == ("monte carlo", 2_000_000)
+
+
+def subgroup_by_enumeration(x, y, seed):
+    """Every ordering of the subgroup built explicitly: rotate within each block, |r| each."""
+    n = len(y)
+    order = np.random.default_rng(seed).permutation(n)
+    first, second = order[: n // 2], order[n // 2 :]
+    observed = abs(np.corrcoef(x, y)[0, 1])
+    hits = total = 0
+    for s1 in range(len(first)):
+        for s2 in range(len(second)):
+            permuted = y.copy()
+            permuted[first] = y[np.roll(first, -s1)]
+            permuted[second] = y[np.roll(second, -s2)]
+            hits += abs(np.corrcoef(x, permuted)[0, 1]) >= observed - 1e-12
+            total += 1
+    return hits / total, total
+
+
+@pytest.mark.parametrize("n", [15, 22])
+def test_random_subgroup_counts_every_ordering_of_the_subgroup(rng, monkeypatch, n):
+    monkeypatch.setattr(inference, "MONTE_CARLO_VALUES", 0)  # force the subgroup test
+    x = rng.normal(size=(n, 2))
+    x[:, 1] = np.round(x[:, 1])  # ties among the predictor values
+    y = np.round(0.5 * x[:, 0] + rng.normal(size=n), 1)  # and among the outcome values
+    resamples = (n // 2) * (n - n // 2)
+    p, method, count = inference.permutation_pvalues(x, y, seed=11, n_resamples=resamples)
+    assert (method, count) == ("random-subgroup", resamples)
+    for j in range(2):
+        expected, total = subgroup_by_enumeration(x[:, j], y, 11)
+        assert total == count
+        assert p[j] == pytest.approx(expected, abs=0)
+        assert p[j] >= 1 / count  # the observed ordering belongs to the subgroup
+
+
+def test_random_subgroup_is_calibrated_under_no_association(rng):
+    # an exact test: under independence p <= alpha happens with probability alpha at most
+    p = []
+    for seed in range(200):
+        x = rng.lognormal(size=2_100)  # skewed, as counts are
+        y = rng.exponential(size=2_100)
+        value, method, _ = inference.permutation_pvalues(x, y, seed=seed)
+        p.append(value[0])
+    assert method == "random-subgroup"
+    p = np.array(p)
+    assert 0.02 <= np.mean(p <= 0.1) <= 0.18
+    assert 0.4 <= np.mean(p) <= 0.6
+
+
+def test_checks_share_orderings_only_between_outcomes_on_the_same_rows(rng):
+    n = 25
+    frame = pd.DataFrame(
+        {"a": rng.normal(size=n), "b": rng.normal(size=n), "y1": rng.normal(size=n)}
+    )
+    frame["y2"] = frame.a + rng.normal(size=n)
+    frame["y3"] = frame.b + rng.normal(size=n)
+    frame.loc[3, "y3"] = np.nan  # y3 is fitted on 24 rows
+    fits = pd.concat(
+        [
+            stats.simple_regressions(frame.dropna(subset=[y]), [y], ["a", "b"])
+            for y in ("y1", "y2", "y3")
+        ],
+        ignore_index=True,
+    )
+    checked = inference.checks(frame, fits, seed=2, n_resamples=2_000)
+    for outcome in ("y1", "y2", "y3"):
+        rows = frame[[outcome, "a", "b"]].dropna()
+        expected, method, _ = inference.permutation_pvalues(
+            rows[["a", "b"]].to_numpy(), rows[outcome].to_numpy(), seed=2, n_resamples=2_000
+        )
+        got = checked[checked.outcome == outcome]
+        np.testing.assert_array_equal(got.p_permutation, expected)
+        assert (got.permutation_method == method).all()
