@@ -43,27 +43,30 @@ from jupyter_client.provisioning import LocalProvisioner
 
 from helpers.errors import ReportError
 
-#: Modules the template imports before forking: everything the notebooks use.
+#: Modules the template imports, in this order: first what every kernel needs and
+#: what step 01 (cleaning) uses, then the plotting and modelling stack. The template
+#: answers requests between two imports, so an early kernel does not wait for
+#: the modules it will never use (it imports anything missing itself).
 PRELOAD = (
+    "IPython",
+    "ipykernel.kernelapp",
     "numpy",
     "pandas",
+    "pandera.pandas",
+    "helpers.cleaning",
+    "helpers.codebook",
+    "helpers.report",
+    "helpers.tables",
     "scipy.stats",
     "statsmodels.api",
     "matplotlib.pyplot",
-    "seaborn",
-    "pandera.pandas",
-    "IPython",
-    "ipykernel.kernelapp",
     "matplotlib_inline.backend_inline",
+    "seaborn",
     "helpers.audit",
-    "helpers.cleaning",
-    "helpers.codebook",
     "helpers.inference",
     "helpers.narrative",
     "helpers.plots",
-    "helpers.report",
     "helpers.stats",
-    "helpers.tables",
 )
 LAUNCHER = "ipykernel_launcher"
 
@@ -90,12 +93,14 @@ def launcher_arguments(cmd: Sequence[str]) -> list[str] | None:
 # --------------------------------------------------------------------------- template side
 
 
-def _preload() -> None:
+def _preload():
+    """Import :data:`PRELOAD`, then render a figure; yields between steps."""
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     import importlib
 
     for name in PRELOAD:
         importlib.import_module(name)
+        yield name
     # Render once, off pyplot, so font files and text layout caches are loaded.
     from io import BytesIO
 
@@ -108,6 +113,7 @@ def _preload() -> None:
     axes.legend()
     for fmt in ("svg", "pdf", "png"):
         figure.savefig(BytesIO(), format=fmt)
+        yield f"figure as {fmt}"
 
 
 def _become_kernel(request: dict, ready: int) -> None:
@@ -149,10 +155,10 @@ def _become_kernel(request: dict, ready: int) -> None:
 
 
 def serve(fd: int) -> None:
-    """The template's main loop on socket ``fd``."""
+    """The template's main loop on socket ``fd``: preload, answering requests in between."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides what to stop
     conn = socket.socket(fileno=fd)
-    _preload()
+    reader = conn.makefile("rb")
     children: set[int] = set()
     finished: dict[int, int] = {}
 
@@ -167,32 +173,54 @@ def serve(fd: int) -> None:
             children.discard(pid)
             finished[pid] = os.waitstatus_to_exitcode(status)
 
-    signal.signal(signal.SIGCHLD, reap)
-
     def reply(message: dict) -> None:
         conn.sendall(json.dumps(message).encode() + b"\n")
 
+    def answer(line: bytes) -> bool:
+        """Serve one request; False when the runner said goodbye."""
+        request = json.loads(line)
+        if request["op"] == "spawn":
+            if threading.active_count() != 1:  # forking with threads alive is unsafe
+                reply({"error": f"{threading.active_count()} threads alive in the template"})
+                return True
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(read_end)
+                os.close(fd)  # the kernel must not hold the runner's line open
+                _become_kernel(request, write_end)
+            os.close(write_end)
+            os.read(read_end, 1)  # the child has its own session before anyone signals it
+            os.close(read_end)
+            children.add(pid)
+            reply({"pid": pid})
+        elif request["op"] == "status":
+            reap()
+            reply({"status": finished.get(request["pid"])})
+        elif request["op"] == "exit":
+            return False
+        return True
+
+    signal.signal(signal.SIGCHLD, reap)
     reply({"ready": True, "pid": os.getpid(), "threads": threading.active_count()})
     try:
-        for line in conn.makefile("rb"):
-            request = json.loads(line)
-            if request["op"] == "spawn":
-                read_end, write_end = os.pipe()
-                pid = os.fork()
-                if pid == 0:
-                    os.close(read_end)
-                    os.close(fd)  # the kernel must not hold the runner's line open
-                    _become_kernel(request, write_end)
-                os.close(write_end)
-                os.read(read_end, 1)  # the child has its own session before anyone signals it
-                os.close(read_end)
-                children.add(pid)
-                reply({"pid": pid})
-            elif request["op"] == "status":
-                reap()
-                reply({"status": finished.get(request["pid"])})
-            elif request["op"] == "exit":
-                break
+        deferred = None
+        for _ in _preload():
+            # One request at a time is in flight (the runner waits for each answer).
+            while deferred is None and select.select([conn], [], [], 0)[0]:
+                line = reader.readline()
+                if not line:
+                    return
+                request = json.loads(line)
+                if request["op"] == "spawn" and not request.get("early"):
+                    deferred = line  # answered once everything is imported: imports shared
+                elif not answer(line):
+                    return
+        if deferred is not None and not answer(deferred):
+            return
+        for line in reader:
+            if not answer(line):
+                return
     except OSError:  # the runner went away mid-request
         pass
     finally:
@@ -271,9 +299,19 @@ class ForkServer:
                 self._ready = self._read()
             return self._ready
 
-    def spawn(self, args: Sequence[str], env: dict, cwd: str) -> int:
-        """Fork a kernel running ``ipykernel_launcher <args>``; its pid."""
-        return self._request({"op": "spawn", "args": list(args), "env": env, "cwd": cwd})["pid"]
+    def spawn(self, args: Sequence[str], env: dict, cwd: str, *, early: bool = False) -> int:
+        """Fork a kernel running ``ipykernel_launcher <args>``; its pid.
+
+        With ``early``, the kernel is forked as soon as the request arrives, even
+        if the template is still importing (for steps that need little); otherwise
+        once every module of :data:`PRELOAD` is loaded.
+        """
+        answer = self._request(
+            {"op": "spawn", "args": list(args), "env": env, "cwd": cwd, "early": early}
+        )
+        if "error" in answer:
+            raise ForkServerError(f"the kernel template cannot fork: {answer['error']}")
+        return answer["pid"]
 
     def status(self, pid: int) -> int | None:
         """Exit code of a kernel that has finished (None while it runs or if unknown)."""
@@ -367,6 +405,7 @@ class ForkProvisioner(LocalProvisioner):
     """jupyter_client's local provisioner, launching through a :class:`ForkServer`."""
 
     server: ForkServer | None = None
+    early: bool = False
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any):  # noqa: D102 - provisioner API
         args = launcher_arguments(cmd)
@@ -375,7 +414,7 @@ class ForkProvisioner(LocalProvisioner):
         env = dict(kwargs.get("env") or os.environ)
         env["JPY_PARENT_PID"] = str(os.getpid())
         cwd = str(kwargs.get("cwd") or os.getcwd())
-        pid = await asyncio.to_thread(self.server.spawn, args, env, cwd)
+        pid = await asyncio.to_thread(self.server.spawn, args, env, cwd, early=self.early)
         self.process = ForkedProcess(pid, self.server)
         self.pid = self.pgid = pid
         self.cwd = cwd

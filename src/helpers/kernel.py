@@ -73,6 +73,8 @@ class LocalKernelManager(AsyncKernelManager):
     #: A :class:`helpers.forkserver.ForkServer` to fork kernels from; None starts them plainly.
     #: The runner sets it on a subclass made for one run (see :func:`with_fork_server`).
     fork_server = None
+    #: Fork without waiting for the template to finish importing (see ForkServer.spawn).
+    fork_early = False
     #: Managers whose kernel is running, so that a failing run can stop them all at once.
     running: ClassVar[set] = set()
 
@@ -86,6 +88,7 @@ class LocalKernelManager(AsyncKernelManager):
                 kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
             )
             self.provisioner.server = self.fork_server
+            self.provisioner.early = self.fork_early
         return await super()._async_pre_start_kernel(**kw)
 
     @default("ip")
@@ -93,6 +96,14 @@ class LocalKernelManager(AsyncKernelManager):
         folder = tempfile.mkdtemp(prefix="inclusion-report-kernel-")
         os.chmod(folder, 0o700)
         return os.path.join(folder, "kernel")
+
+    async def _async_interrupt_kernel(self) -> None:
+        # jupyter_client interrupts a kernel before asking it to shut down; an idle
+        # kernel then logs "KeyboardInterrupt caught in kernel" into the run's output.
+        # Kernels that are busy at shutdown are killed by the runner instead.
+        if self.shutting_down:
+            return
+        await super()._async_interrupt_kernel()
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
@@ -104,9 +115,11 @@ class LocalKernelManager(AsyncKernelManager):
     cleanup_resources = run_sync(_async_cleanup_resources)
 
 
-def with_fork_server(server) -> type[LocalKernelManager]:
+def with_fork_server(server, *, early: bool = False) -> type[LocalKernelManager]:
     """A kernel manager class whose kernels are forked from ``server``'s template."""
-    return type("ForkedKernelManager", (LocalKernelManager,), {"fork_server": server})
+    return type(
+        "ForkedKernelManager", (LocalKernelManager,), {"fork_server": server, "fork_early": early}
+    )
 
 
 if __name__ == "__main__":  # python -m helpers.kernel

@@ -393,6 +393,10 @@ def _build(
     raw_path = values.get("raw_data_path", str(paths.RAW_TABLE))
     _check_data(raw_path, values, log)
     steps = [node.step for node in nodes]
+    # Load the executor and the exporters now, while the kernel template is still importing.
+    import papermill  # noqa: F401
+
+    from helpers import export  # noqa: F401
 
     reports_dir = paths.resolve(options.reports_dir)
     runs_dir = reports_dir / "runs"

@@ -125,9 +125,15 @@ class KernelGuard:
             from helpers.forkserver import ForkServer
 
             self.server = ForkServer(kernel.INTERPRETER)
-            self.manager_class = kernel.with_fork_server(self.server)
+            self._classes = {
+                early: kernel.with_fork_server(self.server, early=early) for early in (True, False)
+            }
         else:
-            self.manager_class = kernel.LocalKernelManager
+            self._classes = dict.fromkeys((True, False), kernel.LocalKernelManager)
+
+    def manager_class(self, node: Node):
+        """Kernel manager class for a step: steps that wait for nothing start without delay."""
+        return self._classes[not node.after]
 
     def stop_all(self) -> None:
         """Kill every kernel of this run that is still running."""
@@ -213,7 +219,7 @@ def _run_one(ctx: Context, node: Node, key: str, slot: int) -> dict:
             output,
             ctx.notebook_parameters(step),
             progress={"desc": step.name[:2], "position": slot} if ctx.progress else False,
-            manager_class=ctx.kernels.manager_class,
+            manager_class=ctx.kernels.manager_class(node),
         )
     html = ctx.run_dir / "html" / f"{step.name}.html"
     export.researcher_html(output, html)
