@@ -65,8 +65,11 @@ $(UV): # uv itself, pinned, in a small virtual environment of its own (no system
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-$(ENV_STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --quiet
+# --compile-bytecode: write every .pyc at install time. Imports then never compile from
+# source, even where PYTHONDONTWRITEBYTECODE is set (as on CI machines): several seconds
+# saved in every kernel and command.
+$(ENV_STAMP): pyproject.toml uv.lock Makefile | $(UV)
+	$(UV) sync --locked --quiet --compile-bytecode
 	$(PY) -m helpers.kernel
 	@touch $@
 

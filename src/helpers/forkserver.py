@@ -58,7 +58,7 @@ PRELOAD = (
     "helpers.report",
     "helpers.tables",
     "scipy.stats",
-    "statsmodels.api",
+    "statsmodels.regression.linear_model",  # what helpers use, not all of statsmodels.api
     "matplotlib.pyplot",
     "matplotlib_inline.backend_inline",
     "seaborn",
@@ -101,19 +101,26 @@ def _preload():
     for name in PRELOAD:
         importlib.import_module(name)
         yield name
-    # Render once, off pyplot, so font files and text layout caches are loaded.
+    # Render once, off pyplot and in the project's theme (restored afterwards), so the
+    # fonts, text layout caches and the PDF font subsetter are loaded before forking.
     from io import BytesIO
 
+    import matplotlib
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(2, 2))
-    axes = figure.add_subplot()
-    axes.plot([0, 1], [0, 1], label="warm-up")
-    axes.set_title("warm-up")
-    axes.legend()
-    for fmt in ("svg", "pdf", "png"):
-        figure.savefig(BytesIO(), format=fmt)
-        yield f"figure as {fmt}"
+    from helpers import plots
+
+    with matplotlib.rc_context():
+        plots.set_theme()
+        figure = Figure(figsize=(2, 2))
+        axes = figure.add_subplot()
+        axes.plot([0, 1], [0, 1], label="warm-up 0.5 ≤ ρ")
+        axes.set_title("warm-up")
+        axes.set_xlabel("x (%)")
+        axes.legend()
+        for fmt in ("svg", "pdf", "png"):
+            figure.savefig(BytesIO(), format=fmt)
+            yield f"figure as {fmt}"
 
 
 def _become_kernel(request: dict, ready: int) -> None:
