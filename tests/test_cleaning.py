@@ -4,6 +4,7 @@ import pytest
 from helpers.cleaning import (
     changes_from_raw,
     clean_table,
+    describe_changes,
     load_clean_data,
     parse_italian_number,
     read_processed,
@@ -81,6 +82,32 @@ def test_changes_list_every_reformatted_cell():
     assert len(changes) == dotted == 10
     bologna = changes[changes.city == "Bologna"].iloc[0]
     assert (bologna.line, bologna.raw_text, bologna.clean_value) == (3, "10.000", 10000)
+    assert (
+        describe_changes(changes) == "all of them are numbers whose thousands separator was removed"
+    )
+
+
+def test_changes_in_file_order_with_decimal_commas(raw_text, write_raw):
+    lines = raw_text.splitlines()
+    lines[1] = lines[1].replace("Milano\t25\t", "Milano\t25,5\t")  # a decimal comma
+    lines[3] = lines[3].replace("Torino\t30\t", "Torino\t030\t")  # a leading zero
+    raw = read_raw_table(write_raw("\n".join(lines) + "\n"))
+    changes = changes_from_raw(raw, clean_table(raw))
+    # row by row in file order, columns in the header's order within a row
+    expected = [
+        (2, "employment_rate_increase_pct", "25,5"),
+        (2, "training_participants", "1.000"),
+        (2, "community_event_participants", "1.000"),
+        (3, "community_event_participants", "10.000"),
+        (4, "employment_rate_increase_pct", "030"),
+    ]
+    got = list(zip(changes.line, changes.column, changes.raw_text, strict=True))[:5]
+    assert got == expected
+    assert changes.clean_value.iloc[0] == 25.5
+    assert describe_changes(changes) == (
+        "10 numbers lost their thousands separator, 1 decimal comma became a decimal point "
+        "and 1 other cell was rewritten"
+    )
 
 
 def test_spreadsheet_quirks_are_accepted(raw_text, write_raw):

@@ -297,25 +297,60 @@ def changes_from_raw(
     value used from then on.
     """
     codebook = codebook or load_codebook()
-    records = []
     city_label = codebook.id_field.label
-    for i, (row, line) in enumerate(zip(raw.rows, raw.lines, strict=True)):
-        city = row[raw.header.index(city_label)]
-        for field in codebook.fields:
-            text = row[raw.header.index(field.label)]
-            value = clean.iloc[i][field.name]
+    cities = [row[raw.header.index(city_label)] for row in raw.rows]
+    found = []  # (row, field position, record): sorted into file order below
+    for order, field in enumerate(codebook.fields):
+        position = raw.header.index(field.label)
+        for i, value in enumerate(clean[field.name].tolist()):
+            text = raw.rows[i][position]
             written = f"{value:g}" if isinstance(value, float) else str(value)
             if text != written:
-                records.append(
-                    {
-                        "line": line,
-                        "city": city,
-                        "column": field.name,
-                        "raw_text": text,
-                        "clean_value": value,
-                    }
+                found.append(
+                    (
+                        i,
+                        order,
+                        {
+                            "line": raw.lines[i],
+                            "city": cities[i],
+                            "column": field.name,
+                            "raw_text": text,
+                            "clean_value": value,
+                        },
+                    )
                 )
+    records = [record for _, _, record in sorted(found, key=lambda item: item[:2])]
     return pd.DataFrame(records, columns=["line", "city", "column", "raw_text", "clean_value"])
+
+
+def describe_changes(changes: pd.DataFrame) -> str:
+    """Say what kind of rewriting the changed cells of :func:`changes_from_raw` went through."""
+    text = changes.raw_text.astype(str)
+    thousands = int(text.str.contains(".", regex=False).sum())
+    decimals = int(text.str.contains(",", regex=False).sum())
+    if thousands == len(changes):
+        return "all of them are numbers whose thousands separator was removed"
+    other = len(changes) - int(
+        (text.str.contains(".", regex=False) | text.str.contains(",", regex=False)).sum()
+    )
+    parts = []
+    if thousands:
+        parts.append(
+            f"{thousands:,} numbers lost their thousands separator"
+            if thousands > 1
+            else "1 number lost its thousands separator"
+        )
+    if decimals:
+        parts.append(
+            f"{decimals:,} decimal commas became decimal points"
+            if decimals > 1
+            else "1 decimal comma became a decimal point"
+        )
+    if other:
+        parts.append(
+            f"{other:,} other cells were rewritten" if other > 1 else "1 other cell was rewritten"
+        )
+    return " and ".join(parts) if len(parts) < 3 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
