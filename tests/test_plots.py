@@ -59,3 +59,83 @@ def test_correlation_pair_spans_minus_one_to_one(data):
     meshes = [c for ax in fig.axes for c in ax.collections if isinstance(c, QuadMesh)]
     assert len(meshes) == 2
     assert all(m.get_clim() == (-1, 1) for m in meshes)
+
+
+# ------------------------------------------------------------------ many cities
+@pytest.fixture(scope="module")
+def many():
+    from helpers import synthetic
+
+    plots.set_theme()
+    return synthetic.generate(plots.POINTS_LIMIT + 300, seed=4)
+
+
+def test_many_cities_are_binned_not_drawn_one_by_one(many):
+    from matplotlib.collections import PathCollection, PolyCollection
+
+    fits = stats.simple_regressions(many, OUTCOMES, INPUTS)
+    fig = plots.regression_grid(many, fits)
+    for ax, fit in zip(fig.axes, fits.itertuples(index=False), strict=True):
+        (hexagons,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        assert hexagons.get_array().sum() == len(many)  # every city in some hexagon
+        assert not [c for c in ax.collections if isinstance(c, PathCollection)]
+        assert not ax.texts  # no names
+        (line,) = ax.get_lines()
+        x, y = line.get_data()
+        np.testing.assert_allclose(y, fit.intercept + fit.slope * np.asarray(x), rtol=1e-12)
+
+
+def test_many_cities_get_histograms(many):
+    fig = plots.distributions(many, OUTCOMES + INPUTS)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    for ax, name in zip(visible, OUTCOMES + INPUTS, strict=True):
+        heights = [patch.get_height() for patch in ax.patches]
+        assert sum(heights) == len(many), name  # every city counted once
+    assert set(plots.logarithmic_counts(many, OUTCOMES + INPUTS)) <= set(INPUTS)
+
+
+def test_profile_of_many_cities_shows_both_ends(many):
+    variables = OUTCOMES + INPUTS
+    rows = plots.profile_rows(many, variables[0])
+    ranked = many.sort_values(variables[0], ascending=False, kind="stable")  # ties: file order
+    assert len(rows) == 2 * plots.SHOWN_CITIES
+    assert list(rows.city[: plots.SHOWN_CITIES]) == list(ranked.city[: plots.SHOWN_CITIES])
+    assert list(rows.city[plots.SHOWN_CITIES :]) == list(ranked.city[-plots.SHOWN_CITIES :])
+    fig = plots.city_profile(many, variables)
+    mesh = next(c for c in fig.axes[0].collections if isinstance(c, QuadMesh))
+    colours = np.asarray(mesh.get_array()).reshape(2 * plots.SHOWN_CITIES, 6)
+    values = many[variables[0]].to_numpy(float)
+    z = (rows[variables[0]].to_numpy(float) - values.mean()) / values.std(ddof=1)
+    np.testing.assert_allclose(colours[:, 0], z, rtol=1e-12)  # z-scores over every city
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == list(rows.city)
+
+
+def test_leave_one_out_of_many_cities_shows_the_largest_moves(many):
+    from helpers import inference
+
+    fits = stats.simple_regressions(many, OUTCOMES[:1], INPUTS[:2])
+    loo = inference.leave_one_out(many, fits)
+    fig = plots.leave_one_out(fits, loo)
+    for ax, fit in zip(fig.axes, fits.itertuples(index=False), strict=False):
+        mine = loo[loo.predictor == fit.predictor]
+        moved = (mine.slope - fit.slope).abs().sort_values(ascending=False)
+        expected = set(mine.loc[moved.index[: plots.SHOWN_CITIES], "dropped_city"])
+        assert {t.get_text() for t in ax.get_yticklabels()} == expected
+
+
+def test_diagnostics_of_many_cities_stay_small(many):
+    from matplotlib.collections import PathCollection, PolyCollection
+
+    fits = stats.simple_regressions(many, OUTCOMES[:1], INPUTS[:1])
+    fig = plots.diagnostics(many, fits)
+    residual_ax, qq_ax = fig.axes[:2]
+    assert [c for c in residual_ax.collections if isinstance(c, PolyCollection)]
+    (points,) = [c for c in qq_ax.collections if isinstance(c, PathCollection)]
+    offsets = points.get_offsets()
+    assert len(offsets) <= plots.POINTS_LIMIT
+    fit = fits.iloc[0]
+    residuals = many[fit.outcome] - (fit.intercept + fit.slope * many[fit.predictor])
+    standardised = residuals / residuals.std(ddof=2)
+    assert offsets[:, 1].min() == pytest.approx(standardised.min())  # the extremes are kept
+    assert offsets[:, 1].max() == pytest.approx(standardised.max())

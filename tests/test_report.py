@@ -18,3 +18,35 @@ def test_caption_and_text_escape():
     text = Text(HOSTILE, "second", bullets=True)
     assert text._repr_html_().count("<li>") == 2
     assert "\\item" in text._repr_latex_() and "\\input{" not in text._repr_latex_()
+
+
+def test_long_tables_show_their_ends_and_say_where_the_rest_is(monkeypatch):
+    import pandas as pd
+
+    from helpers import report
+
+    shown = []
+    monkeypatch.setattr(report, "display", shown.append)
+    frame = pd.DataFrame({"city": [f"c{i}" for i in range(100)], "value": range(100)})
+    cap = Captioner(1)
+    cap.table(frame, "All cities.", full_table="tables/all.csv")
+    (table,) = shown
+    assert list(table.frame.city) == [f"c{i}" for i in [*range(10), *range(90, 100)]]
+    assert table.notes == (
+        "Only the first 10 and the last 10 of 100 rows are shown; every row is in tables/all.csv."
+    )
+    assert "every row is in tables/all.csv" in table._repr_latex_()
+    # short tables are shown whole, with their own notes untouched
+    cap.table(frame.head(report.MAX_TABLE_ROWS), "Some cities.", notes="A note.")
+    assert len(shown[1].frame) == report.MAX_TABLE_ROWS and shown[1].notes == "A note."
+    assert shown[1].label == "Table 1.2"
+
+
+def test_excerpt_keeps_short_frames_whole():
+    import pandas as pd
+
+    from helpers.report import excerpt
+
+    frame = pd.DataFrame({"x": range(20)})
+    assert excerpt(frame) is frame
+    assert list(excerpt(pd.DataFrame({"x": range(21)})).x) == [*range(10), *range(11, 21)]

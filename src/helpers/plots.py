@@ -3,6 +3,11 @@
 Each function takes the data first and options as keyword arguments, draws on
 a new figure sized for an A4 page, and returns the figure; none computes a
 statistic that :mod:`helpers.stats` does not already provide.
+
+Figures stay readable whatever the number of cities: above
+:data:`POINTS_LIMIT` cities, points become bins (hexagons shaded by the number of
+cities, histograms), and figures with one row per city show the cities that
+matter most (:data:`SHOWN_CITIES` from each end) instead of thousands of rows.
 """
 
 from __future__ import annotations
@@ -22,6 +27,34 @@ from helpers.codebook import Codebook, load_codebook
 PAGE_WIDTH = 6.3
 PALETTE = "colorblind"
 DIVERGING = "vlag"  # blue-white-red; distinguishable with the common colour-vision deficiencies
+SEQUENTIAL = "Blues"
+#: Most cities drawn one point each; above, points are binned.
+POINTS_LIMIT = 200
+#: Most cities given one row each in a figure; above, only the ends are shown.
+ROWS_LIMIT = 30
+#: Cities shown from each end (or in all) when a figure cannot show every city.
+SHOWN_CITIES = 10
+#: Hexagons across a binned panel.
+HEXBIN_GRIDSIZE = 28
+
+
+def dense(frame: pd.DataFrame | Sequence) -> bool:
+    """True when there are too many cities to draw one point each."""
+    return len(frame) > POINTS_LIMIT
+
+
+def _hexbin(ax: plt.Axes, x, y, **kwargs):
+    """Cities binned in hexagons, shaded by how many fall in each (log scale)."""
+    return ax.hexbin(
+        x,
+        y,
+        gridsize=HEXBIN_GRIDSIZE,
+        bins="log",
+        mincnt=1,
+        cmap=SEQUENTIAL,
+        linewidths=0,
+        **kwargs,
+    )
 
 
 def set_theme() -> None:
@@ -49,7 +82,11 @@ def _wrap(text: str, width: int = 22) -> str:
 def distributions(
     frame: pd.DataFrame, variables: Sequence[str], *, codebook: Codebook | None = None
 ) -> plt.Figure:
-    """One panel per variable: a box plot with every city's value drawn over it."""
+    """One panel per variable: a box plot with every city's value drawn over it.
+
+    Above :data:`POINTS_LIMIT` cities each panel is a histogram instead; a count
+    that spans more than two orders of magnitude gets logarithmic bins and axis.
+    """
     codebook = codebook or load_codebook()
     ncols = 3
     nrows = int(np.ceil(len(variables) / ncols))
@@ -57,6 +94,23 @@ def distributions(
     colours = sns.color_palette(PALETTE)
     for ax, name in zip(axes.flat, variables, strict=False):
         field = codebook.field(name)
+        if dense(frame):
+            values = frame[name].astype(float)
+            logarithmic = _spans_magnitudes(values)
+            if logarithmic and field.is_count:  # edges between whole numbers: no empty bins
+                bins = np.unique(np.round(np.geomspace(values.min(), values.max() + 1, 31))) - 0.5
+            elif logarithmic:
+                bins = np.geomspace(values.min(), values.max(), 31)
+            else:
+                bins = 30
+            ax.hist(values, bins=bins, color=colours[0], alpha=0.8)
+            if logarithmic:
+                ax.set_xscale("log")
+            ax.set_ylabel("cities", fontsize=7)
+            ax.tick_params(labelsize=6.5)
+            ax.set_xlabel(_wrap(field.axis_label, 30))
+            ax.set_title(_wrap(field.title, 30))
+            continue
         sns.boxplot(
             x=frame[name],
             ax=ax,
@@ -81,6 +135,18 @@ def distributions(
         ax.set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def _spans_magnitudes(values: pd.Series) -> bool:
+    """True for positive values spanning more than two orders of magnitude (drawn on a log axis)."""
+    return bool(values.min() > 0 and values.max() / values.min() > 100)
+
+
+def logarithmic_counts(frame: pd.DataFrame, variables: Sequence[str]) -> list[str]:
+    """The variables that binned figures draw on a logarithmic axis (for their captions)."""
+    if not dense(frame):
+        return []
+    return [name for name in variables if _spans_magnitudes(frame[name].astype(float))]
 
 
 def correlation_heatmap(
@@ -128,18 +194,34 @@ def correlation_pair(
     return fig
 
 
+def profile_rows(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+    """The cities :func:`city_profile` shows: all, or the ends of the ranking by ``by``.
+
+    Up to :data:`ROWS_LIMIT` cities, every one in file order; above, the
+    :data:`SHOWN_CITIES` with the highest and the lowest value of ``by``, highest first.
+    """
+    if len(frame) <= ROWS_LIMIT:
+        return frame
+    ranked = frame.sort_values(by, ascending=False, kind="stable")
+    return pd.concat([ranked.head(SHOWN_CITIES), ranked.tail(SHOWN_CITIES)])
+
+
 def city_profile(
     frame: pd.DataFrame, variables: Sequence[str], *, codebook: Codebook | None = None
 ) -> plt.Figure:
     """Each city's value of each indicator, coloured by its z-score across cities.
 
     The colour says how far a city stands above (red) or below (blue) the mean of
-    the ten cities in standard deviations; the number printed is the value itself.
+    all cities in standard deviations; the number printed is the value itself.
+    With more than :data:`ROWS_LIMIT` cities, only those of :func:`profile_rows`
+    (the ends of the ranking by the first variable) get a row, split by a line.
     """
     codebook = codebook or load_codebook()
     city = codebook.id_field.name
     values = frame.set_index(city)[list(variables)].astype(float)
     z = (values - values.mean()) / values.std(ddof=1)
+    shown = profile_rows(frame, variables[0])[city]
+    values, z = values.loc[shown], z.loc[shown]
     annot = values.apply(lambda col: col.map(lambda v: f"{v:,.0f}"))
     labels = [_wrap(codebook.field(c).axis_label, 14) for c in variables]
     height = max(2.6, 0.3 * len(values) + 1.4)
@@ -158,6 +240,9 @@ def city_profile(
         cbar_kws={"label": "z-score (SD from the mean)"},
         ax=ax,
     )
+    if len(shown) < len(frame):
+        ax.axhline(SHOWN_CITIES, color="black", lw=1.5)
+        ax.tick_params(axis="y", labelsize=6.5)
     ax.set_ylabel("")
     ax.tick_params(axis="x", labelrotation=0, labelsize=6.5)
     fig.tight_layout()
@@ -175,6 +260,9 @@ def regression_grid(
 
     ``flagged`` (columns ``outcome, predictor, city``) marks cities with high
     leverage or a large Cook's distance in that fit with an open orange ring.
+    Above :data:`POINTS_LIMIT` cities, hexagons shaded by the number of cities
+    replace the points, without names or rings, and an input spanning more than
+    two orders of magnitude gets a logarithmic axis (the straight line then bends).
     """
     codebook = codebook or load_codebook()
     city = codebook.id_field.name
@@ -188,13 +276,21 @@ def regression_grid(
         sharey="row",
     )
     colours = sns.color_palette(PALETTE)
+    binned = dense(frame)
+    if binned:
+        flagged = None  # hundreds of rings would hide the data; the tables list them
     for fit in fits.itertuples(index=False):
         ax = axes[outcomes.index(fit.outcome)][predictors.index(fit.predictor)]
         x = frame[fit.predictor].astype(float)
         y = frame[fit.outcome].astype(float)
-        ax.scatter(x, y, s=14, color=colours[0], zorder=3)
-        grid = np.linspace(x.min(), x.max(), 50)
-        ax.plot(grid, fit.intercept + fit.slope * grid, color=colours[1], lw=1.2)
+        logarithmic = binned and _spans_magnitudes(x)
+        if binned:
+            _hexbin(ax, x, y, zorder=2, xscale="log" if logarithmic else "linear")
+        else:
+            ax.scatter(x, y, s=14, color=colours[0], zorder=3)
+        grid = (np.geomspace if logarithmic else np.linspace)(x.min(), x.max(), 50)
+        line = {"zorder": 4} if binned else {}  # over the hexagons; under the points as ever
+        ax.plot(grid, fit.intercept + fit.slope * grid, color=colours[1], lw=1.2, **line)
         if flagged is not None:
             mine = flagged[(flagged.outcome == fit.outcome) & (flagged.predictor == fit.predictor)]
             mask = frame[city].isin(mine.city)
@@ -213,7 +309,7 @@ def regression_grid(
                 ax.annotate(
                     str(name), (xi, yi), fontsize=5, xytext=(2, 2), textcoords="offset points"
                 )
-        ax.set_title(f"R\u00b2 = {fit.r_squared:.2f}, n = {fit.n}", fontsize=7)
+        ax.set_title(f"R\u00b2 = {fit.r_squared:.2f}, n = {fit.n:,}", fontsize=7)
         ax.set_xlabel(_wrap(codebook.field(fit.predictor).axis_label, 24), fontsize=7)
         ax.set_ylabel(_wrap(codebook.field(fit.outcome).axis_label, 24), fontsize=7)
         ax.tick_params(labelsize=6)
@@ -246,18 +342,33 @@ def _short_title(fit, codebook: Codebook) -> str:
     return f"{codebook.field(fit.outcome).short} ~ {codebook.field(fit.predictor).short}"
 
 
+def largest_moves(loo: pd.DataFrame, fit) -> pd.DataFrame:
+    """The leave-one-out rows of ``fit``: all, or the :data:`SHOWN_CITIES` that move it most.
+
+    With more than :data:`ROWS_LIMIT` cities, the drops whose slope lies
+    farthest from the slope on all cities, in the order of the table.
+    """
+    rows = loo[(loo.outcome == fit.outcome) & (loo.predictor == fit.predictor)]
+    if len(rows) <= ROWS_LIMIT:
+        return rows
+    moved = (rows.slope - fit.slope).abs().fillna(np.inf)
+    return rows.loc[moved.nlargest(SHOWN_CITIES).index.sort_values()]
+
+
 def leave_one_out(
     fits: pd.DataFrame, loo: pd.DataFrame, *, codebook: Codebook | None = None, alpha: float = 0.05
 ) -> plt.Figure:
     """Slope of each fit with each city left out: filled dots where p < alpha, open where not.
 
-    The orange line is the slope on all cities, the grey line zero.
+    The orange line is the slope on all cities, the grey line zero. Above
+    :data:`ROWS_LIMIT` cities, each panel shows the :data:`SHOWN_CITIES` cities
+    whose removal moves the slope most (see :func:`largest_moves`).
     """
     codebook = codebook or load_codebook()
     fig, axes = _fit_axes(fits, 2, 1.75)
     colours = sns.color_palette(PALETTE)
     for ax, fit in zip(axes, fits.itertuples(index=False), strict=False):
-        rows = loo[(loo.outcome == fit.outcome) & (loo.predictor == fit.predictor)]
+        rows = largest_moves(loo, fit)
         positions = np.arange(len(rows))
         significant = rows.p_value.to_numpy() < alpha
         ax.scatter(
@@ -295,7 +406,11 @@ def leave_one_out(
 def diagnostics(
     frame: pd.DataFrame, fits: pd.DataFrame, *, codebook: Codebook | None = None
 ) -> plt.Figure:
-    """For each fit, residuals against fitted values and a normal Q-Q plot of the residuals."""
+    """For each fit, residuals against fitted values and a normal Q-Q plot of the residuals.
+
+    Above :data:`POINTS_LIMIT` cities the residuals are binned in hexagons and the
+    Q-Q plot shows :data:`POINTS_LIMIT` evenly spaced quantiles, both extremes included.
+    """
     from scipy import stats as sps
 
     codebook = codebook or load_codebook()
@@ -307,7 +422,10 @@ def diagnostics(
         y = frame[fit.outcome].astype(float).to_numpy()
         fitted = fit.intercept + fit.slope * x
         residuals = y - fitted
-        res_ax.scatter(fitted, residuals, s=10, color=colours[0])
+        if dense(x):
+            _hexbin(res_ax, fitted, residuals)
+        else:
+            res_ax.scatter(fitted, residuals, s=10, color=colours[0])
         res_ax.axhline(0, color="0.5", lw=0.8)
         unit = codebook.field(fit.outcome).unit or ""
         res_ax.set_xlabel(f"fitted ({unit})", fontsize=6)
@@ -315,6 +433,9 @@ def diagnostics(
         standardised = np.sort(residuals / residuals.std(ddof=2))
         n = len(standardised)
         theoretical = sps.norm.ppf((np.arange(1, n + 1) - 0.375) / (n + 0.25))  # Blom positions
+        if dense(x):  # every city's quantile would overlap: a few hundred, the extremes included
+            keep = np.unique(np.linspace(0, n - 1, POINTS_LIMIT).round().astype(int))
+            theoretical, standardised = theoretical[keep], standardised[keep]
         qq_ax.scatter(theoretical, standardised, s=10, color=colours[0])
         lims = [
             min(theoretical.min(), standardised.min()),

@@ -45,6 +45,36 @@ def setup_notebook(*, figures: bool = True) -> None:
         pass
 
 
+#: Longest table the report prints whole; a longer one shows its first and last rows.
+MAX_TABLE_ROWS = 40
+#: Rows shown from each end of a longer table.
+EXCERPT_ROWS = 10
+
+
+def excerpt(frame: pd.DataFrame, rows: int = EXCERPT_ROWS) -> pd.DataFrame:
+    """The first and the last ``rows`` rows of ``frame`` (all of it when that is no shorter)."""
+    if len(frame) <= 2 * rows:
+        return frame
+    return pd.concat([frame.head(rows), frame.tail(rows)])
+
+
+def excerpt_note(total: int, full_table: str = "", rows: int = EXCERPT_ROWS) -> str:
+    """The sentence under a table cut by :func:`excerpt`: what is shown, where the rest is."""
+    where = f"; every row is in {full_table}" if full_table else ""
+    return f"Only the first {rows} and the last {rows} of {total:,} rows are shown{where}."
+
+
+def markdown(text: str) -> None:
+    """Display Markdown written by code (headings, emphasis), like a Markdown cell.
+
+    Only for text whose variable parts are numbers; anything taken from the data
+    (a city name) goes through :func:`say`, which escapes it.
+    """
+    from IPython.display import Markdown
+
+    display(Markdown(text))
+
+
 class Caption:
     """A figure caption published as HTML and as LaTeX."""
 
@@ -132,12 +162,21 @@ class Captioner:
         """The label the next figure will get."""
         return f"Figure {self.step}.{self.figures + 1}"
 
-    def table(self, frame: pd.DataFrame, caption: str, **options) -> None:
+    def table(self, frame: pd.DataFrame, caption: str, *, full_table: str = "", **options) -> None:
         """Display ``frame`` as the next numbered table.
+
+        A table longer than :data:`MAX_TABLE_ROWS` shows only its first and last
+        :data:`EXCERPT_ROWS` rows (order the frame so that these are the ones
+        worth reading), with a note saying so and where every row is
+        (``full_table``, e.g. ``"tables/influence.csv"``).
 
         Display functions return nothing, so that a call ending a cell is not
         shown twice (once displayed, once as the cell's result).
         """
+        if len(frame) > MAX_TABLE_ROWS:
+            note = excerpt_note(len(frame), full_table)
+            options["notes"] = f"{options['notes']} {note}" if options.get("notes") else note
+            frame = excerpt(frame)
         display(Table(frame, caption, label=self.next_table_label(), **options))
 
     def figure(self, fig: plt.Figure, caption: str) -> None:
