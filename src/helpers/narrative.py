@@ -11,9 +11,48 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.codebook import Codebook, load_codebook
+from helpers.synthetic import is_synthetic
 from helpers.tables import format_number, format_p
 
 ALPHA = 0.05
+#: Samples up to this size are "small": the wording warns about what few points cannot show.
+SMALL_SAMPLE = 30
+#: Most cities named in one sentence; beyond, a few and how many others.
+NAMED_CITIES = 3
+#: Most associations that hold under every check given a sentence each in the summary.
+GROUPED_ROBUST = 3
+#: Most cities listed per fit among those that exceed an influence threshold.
+LISTED_INFLUENTIAL = 5
+_WORDS = dict(
+    enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve".split(),
+    )
+)
+
+
+def count_words(n: int) -> str:
+    """A count as it reads in running text: "ten" up to twelve, "8,000" above."""
+    return _WORDS.get(int(n), f"{int(n):,}")
+
+
+def join_and(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _threshold(x: float) -> str:
+    """A threshold or small statistic with two significant figures (0.40, 0.0005)."""
+    return f"{x:.2f}" if x >= 0.01 else f"{x:.2g}"
+
+
+def _names(names: list[str], conjunction: str, limit: int) -> str:
+    """``names`` joined for a sentence; more than ``limit`` become a few and a count."""
+    if len(names) == 1:
+        return names[0]
+    if len(names) > limit:
+        others = len(names) - limit
+        return ", ".join(names[:limit]) + f" {conjunction} {others:,} other cities"
+    return ", ".join(names[:-1]) + f" {conjunction} " + names[-1]
 
 
 def _p(p: float) -> str:
@@ -79,7 +118,7 @@ def summarise_fits(fits: pd.DataFrame, codebook: Codebook | None = None) -> list
 
 def _cities_at(frame: pd.DataFrame, column: str, value: float, city: str) -> str:
     names = [str(n) for n in frame.loc[frame[column] == value, city]]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return _names(names, "and", NAMED_CITIES)
 
 
 def describe_ranges(
@@ -101,15 +140,42 @@ def describe_ranges(
         )
         if lo > 0 and field.unit != "%":
             sentence += f"; the largest value is {hi / lo:.1f} times the smallest"
-        sentences.append(sentence + f" (n = {values.size}).")
+        sentences.append(sentence + f" (n = {values.size:,}).")
     return sentences
 
 
 # ---------------------------------------------------------------- findings under every check
-#: What ten self-reported city figures cannot tell, stated with every set of findings.
-LIMITATIONS = [
-    "Associations, not effects: the ten cities all ran the programmes, with no comparison group "
-    "and no measurement from before they began, so no figure here shows what an activity changed.",
+def limitations(n: int = 10, *, synthetic: bool = False) -> list[str]:
+    """What self-reported city figures cannot tell, stated with every set of findings.
+
+    For the article's table (n = 10) this is :data:`LIMITATIONS`; a synthetic
+    table gets a first point saying that its figures are made up.
+    """
+    made_up = [
+        f"Synthetic data: the {n:,} municipalities and every figure here were made up by a seeded "
+        "random generator to test the pipeline at scale; none of it describes a real place, and the "
+        "article's own table has ten cities."
+    ]
+    return (made_up if synthetic else []) + [
+        f"Associations, not effects: the {count_words(n)} cities all ran the programmes, with no "
+        "comparison group and no measurement from before they began, so no figure here shows what "
+        "an activity changed.",
+        *_LIMITATIONS_OF_THE_DATA,
+    ]
+
+
+def sample_size_caveat(n: int, fits: int) -> str:
+    """The closing caveat on sample size and multiple testing, in words that fit ``n``."""
+    chance = f"with {fits} fits about {fits * ALPHA:.1f} p-values below 0.05 are expected by chance alone"
+    if n <= SMALL_SAMPLE:
+        return f"Small samples and many tests: each fit rests on {n} points, and {chance} when no association exists."
+    return (
+        f"Many tests and a large sample: {chance} when no association exists, and with {n:,} points "
+        "even an association too weak to matter gets a small p-value, so read the slopes and R\u00b2 too."
+    )
+
+
+_LIMITATIONS_OF_THE_DATA = [
     "Ecological data: the figures are city-level aggregates, and what holds across cities need not "
     "hold for the people in them.",
     "Self-reported: the programmes and municipalities supplied the figures; the article does not say "
@@ -119,6 +185,8 @@ LIMITATIONS = [
     "An ambiguous unit: the article gives the employment-rate increase in percent without saying "
     "whether it means percentage points or a relative change.",
 ]
+#: The limitations of the article's ten cities (see :func:`limitations`).
+LIMITATIONS = limitations(10)
 
 VERDICTS = {
     "robust": "holds under every check",
@@ -160,7 +228,7 @@ def _pair(row, codebook: Codebook) -> str:
 
 
 def _list(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return _names(names, "or", LISTED_INFLUENTIAL)
 
 
 def findings(
@@ -169,19 +237,23 @@ def findings(
     codebook: Codebook | None = None,
     *,
     include_none: bool = True,
+    include_robust: bool = True,
 ) -> list[str]:
     """Plain-English findings, one sentence per association worth a sentence.
 
     Every inferential sentence states n; none uses causal wording. With
     ``include_none=False`` the closing sentence on the pairs without any
-    association is left out (the executive summary counts them instead).
+    association is left out (the executive summary counts them instead), and
+    with ``include_robust=False`` the sentences on associations that hold under
+    every check (the summary groups them when there are many).
     """
     codebook = codebook or load_codebook()
     family = len(classified)
     sentences = []
-    for row in classified[classified.verdict == "robust"].itertuples(index=False):
+    robust = classified[classified.verdict == "robust"] if include_robust else classified.iloc[:0]
+    for row in robust.itertuples(index=False):
         sentences.append(
-            f"Across the {row.n} cities, {_pair(row, codebook)} go together under every check "
+            f"Across the {row.n:,} cities, {_pair(row, codebook)} go together under every check "
             f"(slope {format_number(row.slope)}, R\u00b2 = {row.r_squared:.2f}; {_p(row.p_value)} "
             f"classic, {format_p(row.p_value_hc3)} robust, {format_p(row.p_permutation)} by permutation, "
             f"{format_p(row.p_holm)} after Holm's correction for {family} tests), and removing any one "
@@ -200,9 +272,9 @@ def findings(
         sentences.append(
             f"Cities reporting more {_phrase(row.predictor, codebook)} also tend to report {direction} "
             f"figures for {_phrase(row.outcome, codebook)} ({_p(row.p_value)}, "
-            f"R\u00b2 = {row.r_squared:.2f}, n = {row.n}), but this rests on {_list(decisive)}: without "
+            f"R\u00b2 = {row.r_squared:.2f}, n = {row.n:,}), but this rests on {_list(decisive)}: without "
             f"{'it' if len(decisive) == 1 else 'one of them'} the p-value rises to {format_p(worst)} "
-            f"(n = {row.n - 1}).{holm}"
+            f"(n = {row.n - 1:,}).{holm}"
         )
     for row in classified[classified.verdict == "mixed"].itertuples(index=False):
         extra = (
@@ -211,7 +283,7 @@ def findings(
             else ""
         )
         sentences.append(
-            f"For {_pair(row, codebook)} the evidence is mixed (n = {row.n}): {_p(row.p_value)} "
+            f"For {_pair(row, codebook)} the evidence is mixed (n = {row.n:,}): {_p(row.p_value)} "
             f"classic, {format_p(row.p_value_hc3)} robust (HC3), {format_p(row.p_permutation)} by "
             f"permutation and {format_p(row.spearman_p)} for the rank correlation; "
             f"{format_p(row.p_holm)} after Holm's correction.{extra}"
@@ -221,14 +293,30 @@ def findings(
         pairs = "; ".join(_pair(row, codebook) for row in none.itertuples(index=False))
         sentences.append(
             f"For {len(none)} of {family} pairs the data are indistinguishable from no association "
-            f"under every check (all p \u2265 {ALPHA}, n = {int(none.n.min())} cities each): {pairs}."
+            f"under every check (all p \u2265 {ALPHA}, n = {int(none.n.min()):,} cities each): {pairs}."
         )
     return sentences
 
 
-def describe_audit(results: pd.DataFrame, table_label: str = "the table") -> list[str]:
-    """Sentences summarising the check of the article's text against its table."""
+def describe_audit(
+    results: pd.DataFrame, table_label: str = "the table", *, synthetic: bool = False
+) -> list[str]:
+    """Sentences summarising the check of the article's text against its table.
+
+    With ``synthetic`` the table is not the article's, and the first sentence
+    says that the outcome of the check means nothing about the article.
+    """
     counts = results.status.value_counts()
+    tally = (
+        f"{counts.get('agrees', 0)} agree, {counts.get('disagrees', 0)} disagree and "
+        f"{counts.get('cannot be checked', 0)} cannot be checked"
+    )
+    if synthetic:
+        return [
+            f"The article's text makes {len(results)} numeric claims. This run's table is synthetic, "
+            f"not the article's, so checked against it {tally}: the check runs, but its outcome says "
+            "nothing about the article, and no doubt about the article's table is raised here."
+        ]
     sentences = [
         f"The article's text makes {len(results)} numeric claims: {counts.get('agrees', 0)} agree "
         f"with its table, {counts.get('disagrees', 0)} disagree and "
@@ -258,8 +346,22 @@ def describe_influence(influence: pd.DataFrame, codebook: Codebook | None = None
     sentences = []
     for (outcome, predictor), rows in influence.groupby(["outcome", "predictor"], sort=False):
         n = len(rows)
+        above = rows[rows.high_leverage | rows.influential]
+        if len(above) > LISTED_INFLUENTIAL:
+            largest = above.nlargest(NAMED_CITIES, "cooks_distance")
+            named = "; ".join(
+                f"{row.city} (leverage {_threshold(row.leverage)}, "
+                f"Cook's distance {_threshold(row.cooks_distance)})"
+                for row in largest.itertuples(index=False)
+            )
+            sentences.append(
+                f"{codebook.field(outcome).title} on {_phrase(predictor, codebook)}: {len(above):,} of "
+                f"{n:,} cities exceed a threshold (thresholds {_threshold(4 / n)} for both); the largest "
+                f"Cook's distances: {named}."
+            )
+            continue
         parts = []
-        for row in rows[rows.high_leverage | rows.influential].itertuples(index=False):
+        for row in above.itertuples(index=False):
             what = []
             if row.high_leverage:
                 what.append(f"leverage {row.leverage:.2f}")
@@ -288,11 +390,23 @@ def executive_summary(
     city = codebook.id_field.name
     counts = classified.verdict.value_counts()
     family = len(classified)
-    bullets = [
-        f"The article's table gives six indicators for {len(data)} Italian cities taking part in the "
-        f"Inclusione Attiva programme ({', '.join(map(str, data[city]))}), as reported by the "
-        "programmes themselves.",
-    ]
+    n = len(data)
+    names = [str(name) for name in data[city]]
+    synthetic = is_synthetic(names)
+    if synthetic:
+        opening = (
+            f"This run uses a synthetic table, not the article's: {n:,} made-up municipalities "
+            f"({names[0]} to {names[-1]}) with values from a seeded random generator, in the format of "
+            "the article's table. It tests the pipeline at scale; none of its numbers describe a real "
+            "place or the programmes."
+        )
+    else:
+        listed = ", ".join(names) if n <= 12 else ", ".join(names[:5]) + f" and {n - 5:,} others"
+        opening = (
+            f"The article's table gives six indicators for {n:,} Italian cities taking part in the "
+            f"Inclusione Attiva programme ({listed}), as reported by the programmes themselves."
+        )
+    bullets = [opening]
     for outcome in dict.fromkeys(classified.outcome):
         field = codebook.field(outcome)
         values = data[outcome]
@@ -306,14 +420,122 @@ def executive_summary(
         f"{counts.get(key, 0)} {VERDICTS[key]}" for key in ("robust", "hinges", "mixed", "none")
     ]
     bullets.append(
-        f"Of the {family} outcome\u2013input pairs tested on n = {int(classified.n.max())} cities: "
+        f"Of the {family} outcome\u2013input pairs tested on n = {int(classified.n.max()):,} cities: "
         + "; ".join(parts)
         + "."
     )
-    bullets += findings(classified, loo, codebook, include_none=False)
-    bullets += describe_audit(claims)[:1]
+    robust = classified[classified.verdict == "robust"]
+    grouped = len(robust) > GROUPED_ROBUST
+    if grouped:
+        pairs = "; ".join(
+            f"{_pair(row, codebook)} (R\u00b2 = {row.r_squared:.2f})"
+            for row in robust.itertuples(index=False)
+        )
+        bullets.append(
+            f"{len(robust)} pairs go together under every check (classic, robust, permutation and rank "
+            f"p-values below {ALPHA} also after Holm's correction for {family} tests, and no single city's "
+            f"removal changes that; n = {int(robust.n.min()):,}): {pairs}. The findings section gives their "
+            "slopes and p-values."
+        )
+    bullets += findings(classified, loo, codebook, include_none=False, include_robust=not grouped)
+    bullets += describe_audit(claims, synthetic=synthetic)[:1]
     bullets.append(
-        "These are associations across ten self-reported city figures, not effects of the programmes; "
-        "the limitations section says why."
+        "These are associations in made-up data, not findings about any real city or programme; the "
+        "limitations section says what even real figures of this kind could not show."
+        if synthetic
+        else f"These are associations across {count_words(n)} self-reported city figures, not effects "
+        "of the programmes; the limitations section says why."
     )
     return bullets
+
+
+# ---------------------------------------------------------------- paragraphs that depend on n
+# Markdown, shown by the notebooks with helpers.report.markdown; only numbers vary.
+def descriptive_intro(n: int) -> str:
+    """The opening paragraph of the descriptive section."""
+    return (
+        "Before any model, this section describes each indicator on its own and how the indicators "
+        f"move together across the {count_words(n)} cities."
+    )
+
+
+def critical_correlation(n: int, alpha: float = ALPHA) -> float:
+    """Smallest |r| that a two-sided t test on n - 2 degrees of freedom calls significant."""
+    from scipy import stats as sps
+
+    t = sps.t.ppf(1 - alpha / 2, n - 2)
+    return float(t / (n - 2 + t * t) ** 0.5)
+
+
+def correlation_intro(n: int) -> str:
+    """What Pearson's and Spearman's coefficients measure, and how large one must be with n cities."""
+    r = critical_correlation(n)
+    size = (
+        f"With {count_words(n)} cities, a coefficient has to be large (about {r:.2f} in absolute value) "
+        "before it is distinguishable from zero at the usual 5% level, and even then it describes "
+        "co-variation, not a cause."
+        if r >= 0.3
+        else f"With {count_words(n)} cities, a coefficient as small as {r:.2g} in absolute value is already "
+        "distinguishable from zero at the usual 5% level, so a small p-value says little about how "
+        "strong an association is; and a coefficient describes co-variation, not a cause."
+    )
+    return (
+        "Pearson's coefficient measures how closely two indicators follow a straight line; Spearman's "
+        "uses only the ranks of the cities, so a single extreme city weighs less. " + size
+    )
+
+
+def regression_intro(n: int) -> str:
+    """The opening paragraph of the regression section."""
+    return (
+        "This section asks, one pair at a time, whether cities that report more of a programme "
+        "activity (training, new businesses, community events, psychological support) also report a "
+        "larger outcome (employment-rate increase, access to health services). Each line is an "
+        f"ordinary least-squares fit with an intercept on the {count_words(n)} cities."
+    )
+
+
+def checks_intro(n: int, fits: int, method: str, orderings: int) -> str:
+    """The paragraph introducing the checks beside the classic p-value.
+
+    ``method`` and ``orderings`` are those of
+    :func:`helpers.inference.permutation_method` for this sample.
+    """
+    values = f"the {count_words(n)} outcome values"
+    strong = "that give a correlation at least as strong as the one observed"
+    if method == "exact":
+        permutation = f"the share of all {orderings:,} orderings of {values} {strong}"
+    elif method == "monte carlo":
+        permutation = (
+            f"the share of {orderings:,} random orderings of {values} {strong} (from a fixed seed)"
+        )
+    else:
+        permutation = (
+            f"the share of {orderings:,} orderings of {values} {strong} (the orderings form a group "
+            "chosen at random from a fixed seed, rotations of the values within two random halves of "
+            "the cities, which keeps the test exact and lets every ordering be counted)"
+        )
+    assumption = (
+        f"which {count_words(n)} points cannot confirm"
+        if n <= SMALL_SAMPLE
+        else "which the data need not satisfy"
+    )
+    return (
+        f"A classic p-value assumes errors of constant spread drawn from a normal distribution, {assumption}. "
+        "Four other readings are set beside it: a **robust (HC3) standard error**, which allows the "
+        f"spread to differ from city to city; a **permutation p-value**, {permutation}, which assumes "
+        "nothing about the shape of the errors; **Spearman's rank correlation**, which uses only the "
+        "order of the cities; and "
+        f"**Holm's correction**, which accounts for testing {count_words(fits)} pairs at once."
+    )
+
+
+def influence_intro(n: int) -> str:
+    """The paragraph explaining leverage, Cook's distance and their thresholds for n cities."""
+    return (
+        "*Leverage* measures how far a city's input lies from the others, *Cook's distance* how much "
+        "the fitted line moves when that city is left out. The usual thresholds are a leverage above "
+        f"2p/n = {4 / n:.2g} and a Cook's distance above 4/n = {4 / n:.2g} (p = 2 coefficients, "
+        f"n = {n:,} cities). Each fit is then repeated {count_words(n)} times, leaving out one city "
+        "at a time."
+    )
