@@ -30,3 +30,16 @@ def test_names_the_project_kernel(path):
     nb = nbformat.read(path, as_version=4)
     assert nb.metadata.kernelspec.name == paths.KERNEL_NAME
     nbformat.validate(nb)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_edits_to_helpers_reach_an_open_kernel(path):
+    """Every notebook loads autoreload before importing helpers (edits show up without a restart)."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    first_import = next(
+        i for i, src in enumerate(code) if "import helpers" in src or "from helpers" in src
+    )
+    setup = code[first_import]
+    assert "%load_ext autoreload" in setup and "%autoreload 2" in setup, path.name
+    assert setup.index("%autoreload 2") < setup.index("helpers")

@@ -139,3 +139,26 @@ def test_diagnostics_of_many_cities_stay_small(many):
     standardised = residuals / residuals.std(ddof=2)
     assert offsets[:, 1].min() == pytest.approx(standardised.min())  # the extremes are kept
     assert offsets[:, 1].max() == pytest.approx(standardised.max())
+
+
+def test_distributions_jitter_is_the_same_every_time_and_leaves_numpy_alone(data):
+    """Same data, same figure: the strip plot's jitter is seeded, the global state restored."""
+    np.random.seed(7)
+    expected_next = np.random.random()
+    np.random.seed(7)
+
+    def strip_points(fig):
+        return [
+            c.get_offsets().copy()
+            for ax in fig.axes
+            for c in ax.collections
+            if len(c.get_offsets())
+        ]
+
+    first = strip_points(plots.distributions(data, OUTCOMES + INPUTS))
+    second = strip_points(plots.distributions(data, OUTCOMES + INPUTS))
+    assert len(first) == len(OUTCOMES + INPUTS)
+    for a, b in zip(first, second, strict=True):
+        assert np.array_equal(a, b)
+        assert np.ptp(np.asarray(a)[:, 1]) > 0  # jittered, not all on one line
+    assert np.random.random() == expected_next  # the caller's random stream is untouched

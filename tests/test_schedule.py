@@ -144,3 +144,22 @@ def test_only_runs_one_step_and_leaves_latest_alone(built, tmp_path):
     assert "employment_rate_increase_pct" not in regressions
     assert (partial / "html" / "03_regression.html").is_file()
     assert not (partial / "report.pdf").exists() and not (tmp_path / "p").exists()
+
+
+def test_title_page_says_when_the_data_are_synthetic():
+    """A run on generated data must never present itself as the article's figures."""
+    from datetime import UTC, datetime
+
+    from helpers.pipeline import _report_metadata
+
+    manifest = {
+        "run_id": "r1",
+        "provenance": {"inputs": {"raw data": {"sha256": "ab" * 32}}, "git": {"commit": "c0ffee"}},
+        "data": {"rows": 8000, "synthetic": True},
+    }
+    started = datetime(2026, 11, 27, tzinfo=UTC)
+    synthetic = _report_metadata(manifest, started)["subtitle"]
+    assert synthetic.startswith("SYNTHETIC DATA: 8,000 made-up municipalities")
+    assert "Figures from" not in synthetic
+    manifest["data"] = {"rows": 10, "synthetic": False}
+    assert _report_metadata(manifest, started)["subtitle"].startswith("Figures from")

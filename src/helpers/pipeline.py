@@ -132,12 +132,20 @@ def _report_metadata(manifest: dict, started: datetime) -> dict:
     commit = (origin["git"].get("commit") or "unknown")[:10]
     dirty = " + uncommitted changes" if origin["git"].get("dirty") else ""
     published = datetime.fromisoformat(source["date"]).strftime("%-d %B %Y")
-    return {
-        "title": REPORT_TITLE,
-        "subtitle": (
+    data = manifest.get("data", {})
+    if data.get("synthetic"):
+        subtitle = (
+            f"SYNTHETIC DATA: {data['rows']:,} made-up municipalities from a seeded generator, "
+            "not the article's figures; the method is the one used for the article's table"
+        )
+    else:
+        subtitle = (
             f"Figures from \u201c{source['title']}\u201d by {source['author']}, "
             f"{source['publication']} {source['issue']}, {published}"
-        ),
+        )
+    return {
+        "title": REPORT_TITLE,
+        "subtitle": subtitle,
         "authors": [{"name": "Inclusion report pipeline"}],
         "subject": REPORT_SUBJECT,
         "date": started.strftime("%-d %B %Y"),
@@ -348,9 +356,13 @@ def run(options: RunOptions) -> RunResult:
             kernels.close()
 
 
-def _check_data(raw_path: str, values: dict, log) -> None:
-    """Load and validate the raw table before anything is written (DataError on any problem)."""
+def _check_data(raw_path: str, values: dict, log) -> dict:
+    """Load and validate the raw table before anything is written (DataError on any problem).
+
+    Returns what the manifest records about the data: rows, and whether they are synthetic.
+    """
     from helpers.cleaning import load_clean_data
+    from helpers.synthetic import is_synthetic
 
     data = load_clean_data(raw_path)
     codebook = load_codebook()
@@ -371,6 +383,7 @@ def _check_data(raw_path: str, values: dict, log) -> None:
             ],
         )
     log(f"data ok: {paths.display_path(paths.resolve(raw_path))} ({len(data)} rows)")
+    return {"rows": len(data), "synthetic": is_synthetic(data["city"])}
 
 
 def _build(
@@ -391,7 +404,7 @@ def _build(
     clock,
 ):
     raw_path = values.get("raw_data_path", str(paths.RAW_TABLE))
-    _check_data(raw_path, values, log)
+    data_facts = _check_data(raw_path, values, log)
     steps = [node.step for node in nodes]
     # Load the executor and the exporters now, while the kernel template is still importing.
     import papermill  # noqa: F401
@@ -423,6 +436,7 @@ def _build(
         "parameters": values,
         "provenance": provenance.collect(inputs),
         "code_sha256": code,
+        "data": data_facts,
         "execution": "sequential" if options.sequential else "parallel, forked kernels",
         "steps": [],
     }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -22,6 +23,9 @@ import seaborn as sns
 from matplotlib.ticker import MaxNLocator
 
 from helpers.codebook import Codebook, load_codebook
+
+#: Seed of the horizontal jitter of strip plots (same data, same figure).
+JITTER_SEED = 20240529
 
 #: Width of the text block of an A4 page with 2.5 cm margins, in inches.
 PAGE_WIDTH = 6.3
@@ -119,15 +123,16 @@ def distributions(
             fliersize=0,
             boxprops={"alpha": 0.35},
         )
-        sns.stripplot(
-            x=frame[name],
-            ax=ax,
-            color=colours[0],
-            size=4,
-            jitter=0.12,
-            edgecolor="white",
-            linewidth=0.4,
-        )
+        with _seeded_global_random(JITTER_SEED):  # seaborn jitters with np.random
+            sns.stripplot(
+                x=frame[name],
+                ax=ax,
+                color=colours[0],
+                size=4,
+                jitter=0.12,
+                edgecolor="white",
+                linewidth=0.4,
+            )
         ax.set_xlabel(_wrap(field.axis_label, 40))
         ax.set_title(_wrap(field.title, 40))
         ax.set_yticks([])
@@ -135,6 +140,21 @@ def distributions(
         ax.set_visible(False)
     fig.tight_layout()
     return fig
+
+
+@contextmanager
+def _seeded_global_random(seed: int):
+    """Seed numpy's global generator for a block, then put its state back.
+
+    seaborn's strip plot draws its jitter from ``np.random`` with no seed argument;
+    seeding it makes the same data give the same figure in every run.
+    """
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
 
 
 def _spans_magnitudes(values: pd.Series) -> bool:
