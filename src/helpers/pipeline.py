@@ -330,9 +330,8 @@ def run(options: RunOptions) -> RunResult:
             )
             return RunResult(previous_dir, up_to_date=True)
         run_id = f"{started.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
-        os.environ["INCLUSION_REPORT_RUN_ID"] = (
-            run_id  # inherited by kernels: lets tests find strays
-        )
+        # Inherited by the kernel template and every kernel: lets tests find strays.
+        os.environ["INCLUSION_REPORT_RUN_ID"] = run_id
         # The kernel template starts importing now, while the data are checked.
         kernels = schedule.KernelGuard(fork=not options.sequential)
         try:
