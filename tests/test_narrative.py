@@ -67,6 +67,13 @@ def test_ranges_name_the_extreme_cities():
     assert "(Firenze and Bari)" in tied and "(Milano and Bologna)" in tied
 
 
+def test_ranges_say_one_person_not_one_people():
+    data = load_clean_data().copy()
+    data.loc[data.city == "Firenze", "psychological_support_people"] = 1
+    (sentence,) = narrative.describe_ranges(data, ["psychological_support_people"])
+    assert "from 1 person (Firenze)" in sentence and "to 500 people" in sentence
+
+
 @pytest.fixture(scope="module")
 def classified(fits):
     from helpers import inference

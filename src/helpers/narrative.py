@@ -121,6 +121,23 @@ def _cities_at(frame: pd.DataFrame, column: str, value: float, city: str) -> str
     return _names(names, "and", NAMED_CITIES)
 
 
+#: Singular forms of the codebook's count units, for a value of exactly one.
+_SINGULAR = {"people": "person", "participants": "participant", "businesses": "business"}
+
+
+def _unit_for(value: float, unit: str | None) -> str:
+    """The unit as written after a number: "%" attached, others spaced, singular for one.
+
+    >>> _unit_for(1, "people"), _unit_for(2, "people"), _unit_for(45, "%")
+    (' person', ' people', '%')
+    """
+    if not unit:
+        return ""
+    if unit == "%":
+        return "%"
+    return f" {_SINGULAR.get(unit, unit) if value == 1 else unit}"
+
+
 def describe_ranges(
     frame: pd.DataFrame, variables: list[str], codebook: Codebook | None = None
 ) -> list[str]:
@@ -132,11 +149,14 @@ def describe_ranges(
         field = codebook.field(name)
         values = frame[name].astype(float)
         lo, hi = values.min(), values.max()
-        unit = "%" if field.unit == "%" else f" {field.unit}" if field.unit else ""
+
+        def amount(value: float, unit: str | None = field.unit) -> str:
+            return format_number(value) + _unit_for(value, unit)
+
         sentence = (
-            f"{field.title}: from {format_number(lo)}{unit} ({_cities_at(frame, name, lo, city)}) "
-            f"to {format_number(hi)}{unit} ({_cities_at(frame, name, hi, city)}), "
-            f"median {format_number(values.median())}{unit}"
+            f"{field.title}: from {amount(lo)} ({_cities_at(frame, name, lo, city)}) "
+            f"to {amount(hi)} ({_cities_at(frame, name, hi, city)}), "
+            f"median {amount(values.median())}"
         )
         if lo > 0 and field.unit != "%":
             sentence += f"; the largest value is {hi / lo:.1f} times the smallest"
