@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,6 +146,11 @@ def test_only_runs_one_step_and_leaves_latest_alone(built, tmp_path):
     assert "employment_rate_increase_pct" not in regressions
     assert (partial / "html" / "03_regression.html").is_file()
     assert not (partial / "report.pdf").exists() and not (tmp_path / "p").exists()
+    listed = subprocess.run(
+        [sys.executable, "-m", "helpers.cli", "history", "--reports-dir", str(reports)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert f"{partial.name}  succeeded" in listed and "partial run (--only 03_regression)" in listed
 
 
 def test_title_page_says_when_the_data_are_synthetic():

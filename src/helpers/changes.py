@@ -135,6 +135,8 @@ def history(reports_dir: Path, limit: int = 20) -> list[dict]:
         summary = ""
         if (run / "changes.txt").exists():
             summary = (run / "changes.txt").read_text().splitlines()[0]
+        elif manifest.get("only") and manifest.get("status") == "succeeded":
+            summary = f"partial run (--only {' '.join(manifest['only'])}), not published"
         runs.append(
             {
                 "run_id": manifest.get("run_id", run.name),
