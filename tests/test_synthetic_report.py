@@ -1,0 +1,66 @@
+"""The whole pipeline on a large synthetic table: labelled synthetic, readable, complete CSVs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pandas as pd
+import pytest
+
+from helpers import synthetic
+
+from .conftest import run_cli
+
+pytestmark = pytest.mark.slow
+
+N = 500  # above every size at which the report switches to cut tables and binned figures
+
+
+@pytest.fixture(scope="module")
+def synthetic_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("synthetic")
+    table = synthetic.write(base / f"municipalities_{N}.tsv", N, seed=11)
+    result = run_cli(
+        "-p", "raw_data_path", str(table),
+        "--reports-dir", str(base / "reports"), "--processed-dir", str(base / "processed"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return base / "reports" / "latest"
+
+
+def test_report_says_synthetic_and_stays_short(synthetic_run):
+    pdf = synthetic_run / "report.pdf"
+    pages = int(
+        re.search(
+            r"Pages:\s+(\d+)",
+            subprocess.run(["pdfinfo", pdf], capture_output=True, text=True).stdout,
+        )[1]
+    )
+    assert pages <= 30  # the 10-city report has 16; no table runs over dozens of pages
+    first = subprocess.run(
+        ["pdftotext", "-l", "1", pdf, "-"], capture_output=True, text=True
+    ).stdout
+    assert "SYNTHETIC DATA" in first and f"{N:,} made-up municipalities" in first
+    text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True).stdout
+    named = set(re.findall(r"Comune\s+sintetico\s+(\d{4})", text))
+    assert 0 < len(named) < N // 4  # ends of tables and lists, not every municipality
+
+
+def test_csv_tables_keep_every_row(synthetic_run):
+    clean = pd.read_csv(synthetic_run / "data" / "inclusione_attiva_clean.csv")
+    assert len(clean) == N and clean.city.is_unique
+    influence = pd.read_csv(synthetic_run / "tables" / "influence.csv")
+    fits = pd.read_csv(synthetic_run / "tables" / "simple_regressions.csv")
+    assert len(influence) == N * len(fits)
+    loo = pd.read_csv(synthetic_run / "tables" / "loo_sensitivity.csv")
+    assert len(loo) == N * len(fits)
+    assert (fits.n == N).all()
+
+
+def test_html_report_stays_small(synthetic_run):
+    """Binned figures: the self-contained HTML does not carry one SVG marker per city."""
+    size = (synthetic_run / "report.html").stat().st_size
+    assert size < 8 * 2**20, (
+        f"report.html is {size / 2**20:.1f} MB for {N} cities"
+    )  # 10 cities: ~1.5 MB
