@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -132,3 +133,36 @@ def test_killing_a_forked_kernel_is_seen_by_its_manager(tmp_path):
 
         alive = asyncio.run(scenario())
     assert alive is False
+
+
+def test_a_module_that_fails_to_import_is_left_to_the_kernel(monkeypatch):
+    """A broken module (a typo while editing helpers) must not stop the template: the
+    notebook that imports it will show the real error in its own cell."""
+    from helpers import forkserver
+
+    first = forkserver.PRELOAD[0]
+    monkeypatch.setattr(forkserver, "PRELOAD", ("helpers._no_such_module", "json", first))
+    done = list(forkserver._preload())
+    assert done[:3] == ["helpers._no_such_module", "json", first]
+
+
+def test_without_pidfd_the_end_of_a_kernel_is_asked_of_the_template(monkeypatch, tmp_path):
+    """On kernels without pidfd_open (Linux < 5.3) poll() falls back to the template's answer."""
+    from helpers import forkserver
+
+    with ForkServer(kernel.INTERPRETER) as server:
+        server.wait_ready()
+        monkeypatch.setattr(os, "pidfd_open", _no_pidfd)
+        pid = server.spawn(["-f", str(tmp_path / "kernel.json")], dict(os.environ), str(tmp_path))
+        process = forkserver.ForkedProcess(pid, server)
+        assert process._pidfd is None
+        assert process.poll() is None  # running
+        with pytest.raises(subprocess.TimeoutExpired):
+            process.wait(timeout=0.3)
+        process.kill()
+        assert process.wait(timeout=30) == -signal.SIGKILL
+        assert process.poll() == -signal.SIGKILL
+
+
+def _no_pidfd(pid):
+    raise OSError(38, "Function not implemented")

@@ -99,7 +99,12 @@ def _preload():
     import importlib
 
     for name in PRELOAD:
-        importlib.import_module(name)
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - e.g. a typo in helpers being edited
+            # Not preloaded: a kernel that needs it imports it itself, and the
+            # notebook cell that does so shows the real error.
+            pass
         yield name
     # Render once, off pyplot and in the project's theme (restored afterwards), so the
     # fonts, text layout caches and the PDF font subsetter are loaded before forking.
@@ -367,16 +372,27 @@ class ForkedProcess:
         self.pid = pid
         self.returncode: int | None = None
         self._server = server
+        self._gone = False
+        self._pidfd: int | None = None
         try:
-            self._pidfd: int | None = os.pidfd_open(pid)
+            self._pidfd = os.pidfd_open(pid)
         except ProcessLookupError:  # already gone
-            self._pidfd = None
+            self._gone = True
+        except (AttributeError, OSError):  # no pidfd (Linux before 5.3): ask the template
+            pass
 
     def _finished(self, timeout: float | None) -> bool:
-        if self._pidfd is None:
+        if self._pidfd is not None:
+            readable, _, _ = select.select([self._pidfd], [], [], timeout)
+            return bool(readable)
+        if self._gone:
             return True
-        readable, _, _ = select.select([self._pidfd], [], [], timeout)
-        return bool(readable)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._server.status(self.pid) is None and not self._server.closed:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def poll(self) -> int | None:
         """The exit code, or None while the kernel runs."""
