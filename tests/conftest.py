@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -80,6 +82,25 @@ HOSTILE_CITY = r"R&D <b>x</b> 50%_{y} \input{/etc/hostname} ~^# *md* 😀"
 LONG_CITY = ("Comune di " + "Lunghissimo " * 30)[:300].strip()
 #: A claim text that is HTML, LaTeX and a shell command at once (rule H02).
 HOSTILE_CLAIM = r"Start-ups <script>alert(1)</script> \write18{touch /tmp/pwned} 100% & co_x ^ ~ 😀"
+
+
+#: What a copy of the project needs to run (the package itself is installed from src/).
+PROJECT_PARTS = ("data/raw", "config", "notebooks", "docs")
+
+
+def copy_project(root: Path) -> Path:
+    """Copy the project's data, config, notebooks and docs to ``root`` (for INCLUSION_REPORT_ROOT)."""
+    for part in PROJECT_PARTS:
+        shutil.copytree(paths.PROJECT_ROOT / part, root / part)
+    return root
+
+
+def plant_cell(notebook: Path, source: str, cell_id: str, at: int = 4) -> None:
+    """Insert a code cell into a notebook file (to make it fail or kill its kernel)."""
+    nb = json.loads(notebook.read_text())
+    cell = {"cell_type": "code", "id": cell_id, "metadata": {}, "execution_count": None}
+    nb["cells"].insert(at, cell | {"outputs": [], "source": source})
+    notebook.write_text(json.dumps(nb))
 
 
 def run_cli(*args, env=None, cwd=None):

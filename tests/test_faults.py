@@ -16,7 +16,7 @@ import pytest
 from helpers import paths
 from helpers.runlock import RunLock
 
-from .conftest import run_cli
+from .conftest import copy_project, plant_cell, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -148,23 +148,10 @@ def test_manifest_records_what_a_run_was_made_of(built):
 
 def test_kernel_that_dies_mid_notebook(tmp_path):
     """rule F01: exit 4, the notebook named, no kernel left, lock free, latest unchanged."""
-    root = tmp_path / "project"
-    for part in ("data/raw", "config", "notebooks", "docs"):
-        shutil.copytree(paths.PROJECT_ROOT / part, root / part)
-    notebook = root / "notebooks" / "02_descriptive_statistics.ipynb"
-    nb = json.loads(notebook.read_text())
-    nb["cells"].insert(
-        4,
-        {
-            "cell_type": "code",
-            "id": "die",
-            "metadata": {},
-            "execution_count": None,
-            "outputs": [],
-            "source": "import os\nos._exit(9)",
-        },
+    root = copy_project(tmp_path / "project")
+    plant_cell(
+        root / "notebooks" / "02_descriptive_statistics.ipynb", "import os\nos._exit(9)", "die"
     )
-    notebook.write_text(json.dumps(nb))
     reports = root / "reports"
     (reports / "runs" / "old").mkdir(parents=True)
     (reports / "runs" / "old" / "report.pdf").write_bytes(b"%PDF old")

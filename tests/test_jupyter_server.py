@@ -14,7 +14,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -30,6 +29,8 @@ import websocket
 
 from helpers import paths
 from helpers.kernel import kernel_dir
+
+from .conftest import copy_project
 
 pytestmark = pytest.mark.slow
 
@@ -245,10 +246,7 @@ IMPORTED = (
 
 @pytest.fixture
 def copy_of_project(tmp_path):
-    root = tmp_path / "project"
-    for part in ("data/raw", "config", "notebooks", "docs"):
-        shutil.copytree(ROOT / part, root / part)
-    return root
+    return copy_project(tmp_path / "project")
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ finds it through ``INCLUSION_REPORT_ROOT``.
 """
 
 import math
-import shutil
 
 import nbformat
 import numpy as np
@@ -18,6 +17,7 @@ from nbclient import NotebookClient
 from helpers import paths
 from helpers.kernel import LocalKernelManager, ensure_kernel
 
+from .conftest import copy_project
 from .test_stats import INPUTS, OUTCOMES, closed_form_ols, column
 
 pytestmark = pytest.mark.slow
@@ -25,9 +25,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, monkeypatch_module):
-    root = tmp_path_factory.mktemp("checkout")
-    for part in ("data/raw", "config", "notebooks", "docs"):
-        shutil.copytree(paths.PROJECT_ROOT / part, root / part)
+    root = copy_project(tmp_path_factory.mktemp("checkout"))
     monkeypatch_module.setenv("INCLUSION_REPORT_ROOT", str(root))
     ensure_kernel()
     return root

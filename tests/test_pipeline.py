@@ -6,7 +6,6 @@ These tests start Jupyter kernels and LaTeX; they are marked ``slow``.
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 
 from helpers import paths
 
-from .conftest import run_cli
+from .conftest import copy_project, plant_cell, run_cli
 from .test_stats import INPUTS, OUTCOMES, closed_form_ols, column
 
 pytestmark = pytest.mark.slow
@@ -185,23 +184,12 @@ def test_bad_parameter_exits_2(tmp_path):
 
 
 def test_failing_notebook_exits_4_and_keeps_latest(tmp_path):
-    root = tmp_path / "project"
-    for part in ("data/raw", "config", "notebooks", "docs"):
-        shutil.copytree(paths.PROJECT_ROOT / part, root / part)
-    broken = root / "notebooks" / "01_data_cleaning.ipynb"
-    nb = json.loads(broken.read_text())
-    nb["cells"].insert(
-        4,
-        {
-            "cell_type": "code",
-            "id": "boom",
-            "metadata": {},
-            "execution_count": None,
-            "outputs": [],
-            "source": "raise RuntimeError('planted failure')",
-        },
+    root = copy_project(tmp_path / "project")
+    plant_cell(
+        root / "notebooks" / "01_data_cleaning.ipynb",
+        "raise RuntimeError('planted failure')",
+        "boom",
     )
-    broken.write_text(json.dumps(nb))
     reports = root / "reports"
     (reports / "runs" / "old").mkdir(parents=True)
     os.symlink("runs/old", reports / "latest")
