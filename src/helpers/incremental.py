@@ -113,6 +113,22 @@ def step_key(
     )
 
 
+def key_after(
+    notebook: Path,
+    parameters: Mapping[str, object],
+    outputs: Mapping[str, str],
+    *,
+    code: str,
+    environment: str,
+) -> str:
+    """A step's key, given the outputs (run-folder path to SHA-256) of the steps before it.
+
+    Reads keep the names declared in the notebook ("processed"), as earlier runs recorded them.
+    """
+    reads = {item: outputs.get(run_path(item), "not produced") for item in declared_reads(notebook)}
+    return step_key(notebook, parameters, reads, code=code, environment=environment)
+
+
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     """Size and modification time of every file below ``folder``."""
     return {

@@ -283,12 +283,8 @@ def _up_to_date(steps, values, per_notebook, previous: dict, *, code: str, env: 
     old_steps = {s["step"]: s for s in previous.get("steps", [])}
     outputs: dict[str, str] = {}
     for step in steps:
-        reads = {
-            item: outputs.get(incremental.run_path(item), "not produced")
-            for item in incremental.declared_reads(step.path)
-        }
         parameters = _key_parameters(values, per_notebook[step.name])
-        key = incremental.step_key(step.path, parameters, reads, code=code, environment=env)
+        key = incremental.key_after(step.path, parameters, outputs, code=code, environment=env)
         old = old_steps.get(step.name)
         if not old or old.get("key") != key or not old.get("outputs"):
             return False
@@ -478,7 +474,7 @@ def _build(
             manifest["export"] = {
                 "formats": sorted(options.formats),
                 "seconds": round(time.perf_counter() - t0, 3),
-                "outputs": _hash_files(
+                "outputs": provenance.hash_files(
                     run_dir,
                     [
                         name
@@ -539,10 +535,6 @@ def _build(
     if isinstance(log, RunLog):
         log.close()
     return RunResult(run_dir, up_to_date=False, ran=ran)
-
-
-def _hash_files(run_dir: Path, names: Sequence[str]) -> dict[str, str]:
-    return {name: provenance.sha256(run_dir / name) for name in names}
 
 
 def _record_changes(previous_dir: Path | None, previous: dict, run_dir: Path, log) -> None:

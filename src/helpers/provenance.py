@@ -11,6 +11,7 @@ import hashlib
 import os
 import platform
 import subprocess
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
@@ -39,6 +40,11 @@ def sha256(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: handle.read(1 << 16), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def hash_files(folder: Path, names: Iterable[str]) -> dict[str, str]:
+    """SHA-256 of each named file below ``folder``, keyed by its name."""
+    return {name: sha256(folder / name) for name in names}
 
 
 def git_state(root: Path = paths.PROJECT_ROOT) -> dict[str, object]:

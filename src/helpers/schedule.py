@@ -20,11 +20,12 @@ import signal
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers import incremental, provenance
-from helpers.errors import NotebookError, ReportError
+from helpers.errors import NotebookError, ParameterError, ReportError
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def select(nodes: Sequence[Node], only: Sequence[str]) -> tuple[list[Node], set[
             n.step.name for n in nodes if n.step.name == token or n.step.name[:2] == token.zfill(2)
         ]
         if not matches:
-            raise ReportError(
+            raise ParameterError(
                 f"--only {token}: no such step; the steps are "
                 + ", ".join(n.step.name for n in nodes)
             )
@@ -173,22 +174,14 @@ class Context:
     record: Callable[[dict], None] = lambda entry: None
 
 
-def _hash_files(run_dir: Path, names: Sequence[str]) -> dict[str, str]:
-    return {name: provenance.sha256(run_dir / name) for name in names}
-
-
 def _key(ctx: Context, node: Node, outputs: dict[str, str]) -> str:
-    reads = {
-        item: outputs.get(incremental.run_path(item), "not produced") for item in _raw_reads(node)
-    }
-    return incremental.step_key(
-        node.step.path, ctx.parameters(node.step), reads, code=ctx.code, environment=ctx.environment
+    return incremental.key_after(
+        node.step.path,
+        ctx.parameters(node.step),
+        outputs,
+        code=ctx.code,
+        environment=ctx.environment,
     )
-
-
-def _raw_reads(node: Node) -> list[str]:
-    # Keys keep the names as declared ("processed"), as earlier runs recorded them.
-    return incremental.declared_reads(node.step.path)
 
 
 def _forced(ctx: Context, node: Node) -> bool:
@@ -212,7 +205,7 @@ def _run_one(ctx: Context, node: Node, key: str, slot: int) -> dict:
     step = node.step
     t0 = time.perf_counter()
     output = ctx.run_dir / "notebooks" / step.path.name
-    beat = ctx.heartbeat(f"step {step.name}") if ctx.heartbeat else _Null()
+    beat = ctx.heartbeat(f"step {step.name}") if ctx.heartbeat else nullcontext()
     with beat:
         execute_notebook(
             step,
@@ -234,7 +227,7 @@ def _run_one(ctx: Context, node: Node, key: str, slot: int) -> dict:
         "step": step.name,
         "key": key,
         "status": "ran",
-        "outputs": _hash_files(ctx.run_dir, files),
+        "outputs": provenance.hash_files(ctx.run_dir, files),
         "seconds": round(seconds, 3),
     }
 
@@ -314,11 +307,3 @@ def _check_declared(run_dir: Path, nodes: Sequence[Node]) -> None:
                     f"a notebook wrote {name}, but no notebook declares it in its metadata "
                     '"inclusion_report.writes"; add it to the notebook that writes it'
                 )
-
-
-class _Null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
