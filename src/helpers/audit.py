@@ -80,14 +80,38 @@ def _fmt(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,}"
 
 
+#: Columns of :func:`flagged_cells`.
+FLAGGED_COLUMNS = ["city", "field", "value", "claim_id", "claim", "reason"]
+
+
 def check_claims(
     claims: pd.DataFrame, data: pd.DataFrame, codebook: Codebook | None = None
 ) -> pd.DataFrame:
     """Check every claim against the clean table; one row per claim."""
+    return _check(claims, data, codebook)[0]
+
+
+def flagged_cells(
+    claims: pd.DataFrame, data: pd.DataFrame, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """The table's cells that a claim casts doubt on: one row per (cell, claim).
+
+    ``reason`` is ``"part"`` when the cell equals a figure the text gives for
+    only a part of what the column counts, ``"other"`` when it equals a number
+    the text gives for something else. The findings use this to say when a
+    city that matters for a fit holds a doubtful value.
+    """
+    return _check(claims, data, codebook)[1]
+
+
+def _check(
+    claims: pd.DataFrame, data: pd.DataFrame, codebook: Codebook | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     codebook = codebook or load_codebook()
     city_col = codebook.id_field.name
     by_city = data.set_index(city_col)
     rows = []
+    cells = []
     for claim in claims.itertuples(index=False):
         value = None
         flags = []
@@ -112,6 +136,7 @@ def check_claims(
             # the claim covers part of what the table counts: the table must be at least as large
             status = "agrees" if value >= number else "disagrees"
             if value == number:
+                cells.append((claim.city, claim.field, value, claim.claim_id, claim.claim, "part"))
                 title = codebook.field(claim.field).title.lower()
                 flags.append(
                     f"the table's {title} for {claim.city} ({_fmt(value)}) equals the figure the text "
@@ -126,6 +151,7 @@ def check_claims(
         if claim.city and number is not None and claim.city in by_city.index:
             for field in codebook.variables():
                 if field != claim.field and float(by_city.loc[claim.city, field]) == number:
+                    cells.append((claim.city, field, number, claim.claim_id, claim.claim, "other"))
                     flags.append(
                         f"the table's {codebook.field(field).title.lower()} for {claim.city} is also "
                         f"{_fmt(number)}, the number the text gives for something else"
@@ -145,4 +171,7 @@ def check_claims(
                 "flag": "; ".join(flags),
             }
         )
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    return (
+        pd.DataFrame(rows, columns=RESULT_COLUMNS),
+        pd.DataFrame(cells, columns=FLAGGED_COLUMNS),
+    )

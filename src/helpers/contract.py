@@ -21,6 +21,9 @@ SIMPLE_REGRESSION_COLUMNS = [
     "ci_high",
     "r_squared",
 ]
+#: The checks of each simple fit, after its own columns. The first six are the
+#: original contract; the rest were added after them, so a reader by position
+#: still finds the old columns where they were.
 CHECK_COLUMNS = [
     "slope_se_hc3",
     "p_value_hc3",
@@ -28,9 +31,44 @@ CHECK_COLUMNS = [
     "p_holm",
     "spearman_rho",
     "spearman_p",
+    "r",
+    "r_ci_low",
+    "r_ci_high",
+    "slope_se_hc2",
+    "df_bell_mccaffrey",
+    "p_value_hc2_bm",
+    "spearman_p_exact",
+    "p_westfall_young",
+    "p_wild_bootstrap",
 ]
 LOO_COLUMNS = ["outcome", "predictor", "dropped_city", "slope", "p_value"]
-INFLUENCE_COLUMNS = ["outcome", "predictor", "city", "leverage", "cooks_distance"]
+INFLUENCE_COLUMNS = ["outcome", "predictor", "city", "leverage", "cooks_distance", "dfbetas"]
+FINDINGS_COLUMNS = [
+    "outcome",
+    "predictor",
+    "n",
+    "verdict",
+    "r",
+    "r_ci_low",
+    "r_ci_high",
+    "p_primary",
+    "p_adjusted",
+    "influential_cities",
+    "audit_flags",
+    "sentence",
+]
+POWER_COLUMNS = [
+    "scope",
+    "alpha",
+    "n",
+    "tests",
+    "critical_abs_r",
+    "detectable_abs_rho",
+    "target_power",
+    "power_rho_0_3",
+    "power_rho_0_5",
+    "method",
+]
 CLAIMS_CHECK_COLUMNS = [
     "claim_id",
     "programme",
@@ -52,4 +90,6 @@ TABLES = {
     "loo_sensitivity.csv": LOO_COLUMNS,
     "influence.csv": INFLUENCE_COLUMNS,
     "claims_check.csv": CLAIMS_CHECK_COLUMNS,
+    "findings.csv": FINDINGS_COLUMNS,
+    "power.csv": POWER_COLUMNS,
 }

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -73,6 +74,111 @@ def hc3(frame: pd.DataFrame, outcome: str, predictor: str) -> dict[str, float]:
         "ci_low_hc3": float(ci.iloc[0]),
         "ci_high_hc3": float(ci.iloc[1]),
     }
+
+
+def _design(x: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """Centred predictor, its sum of squares, leverages, and the slope's weights (X'X)^-1 X'."""
+    dx = x - x.mean()
+    sxx = float(dx @ dx)
+    h = 1 / x.size + dx**2 / sxx
+    return dx, sxx, h, dx / sxx
+
+
+def bell_mccaffrey_df(x: np.ndarray) -> float:
+    """Bell and McCaffrey's degrees of freedom for the HC2 t test of a simple regression's slope.
+
+    Under homoskedastic normal errors the HC2 variance estimate is a quadratic
+    form ``e' G G' e`` with ``G = (I - H) diag(a)`` and ``a_i = w_i / sqrt(1 - h_ii)``
+    (``w`` the slope's row of (X'X)^-1 X'). Matching its first two moments to a
+    scaled chi-squared gives ``K = (sum of the eigenvalues of G'G)^2 / (sum of their
+    squares)`` (Bell and McCaffrey, *Survey Methodology* 28(2), 2002; Imbens and
+    Kolesár, *Review of Economics and Statistics* 98(4), 2016). Both sums are
+    traces, written out here for one predictor so that thousands of cities need
+    O(n) memory instead of an n x n matrix.
+    """
+    x = np.asarray(x, dtype=float)
+    n = x.size
+    dx, sxx, h, w = _design(x)
+    a2 = w**2 / (1 - h)  # a_i^2
+    trace = a2 @ (1 - h)  # tr(G'G) = sum_i a_i^2 (1 - h_ii)
+    # tr((G'G)^2) = sum_ij a_i^2 a_j^2 M_ij^2, M = I - H, H_ij = 1/n + dx_i dx_j / Sxx
+    squares = (
+        a2**2 @ (1 - 2 * h)
+        + a2.sum() ** 2 / n**2
+        + 2 * (a2 @ dx) ** 2 / (n * sxx)
+        + (a2 @ dx**2) ** 2 / sxx**2
+    )
+    return float(trace**2 / squares)
+
+
+def hc2_bell_mccaffrey(frame: pd.DataFrame, outcome: str, predictor: str) -> dict[str, float]:
+    """HC2 standard error of the slope and its t test on Bell-McCaffrey degrees of freedom.
+
+    HC2 scales each squared residual by ``1 / (1 - h_ii)`` (statsmodels); with ten
+    cities and a few high-leverage ones its t test on n - 2 degrees of freedom
+    rejects too often, while the Bell-McCaffrey reference distribution keeps
+    close to the nominal level (Imbens and Kolesár 2016, who recommend it).
+    """
+    data = frame[[outcome, predictor]].dropna().astype(float)
+    result = OLS(data[outcome], add_constant(data[predictor])).fit(cov_type="HC2")
+    se = float(result.bse[predictor])
+    df = bell_mccaffrey_df(data[predictor].to_numpy())
+    t = float(result.params[predictor]) / se if se > 0 else math.inf
+    return {
+        "slope_se_hc2": se,
+        "df_bell_mccaffrey": df,
+        "p_value_hc2_bm": float(2 * sps.t.sf(abs(t), df)),
+    }
+
+
+#: Largest sample whose wild bootstrap enumerates every one of the 2^n sign vectors.
+WILD_EXACT_LIMIT = 12
+#: Random sign vectors drawn above that size.
+WILD_BOOTSTRAP_DRAWS = 9_999
+
+
+def wild_bootstrap_p(
+    x: np.ndarray, y: np.ndarray, *, seed: int = 20240529, draws: int = WILD_BOOTSTRAP_DRAWS
+) -> tuple[float, str, int]:
+    """Wild-bootstrap p-value of a zero slope: null imposed, Rademacher signs, HC2 t statistic.
+
+    The restricted fit (no slope) leaves residuals ``u = y - mean(y)``; each
+    bootstrap sample is ``mean(y) + s * u`` for a vector ``s`` of signs +1/-1, and
+    its |t| (slope over its HC2 standard error) is compared with the observed one
+    (Davidson and Flachaire, *Journal of Econometrics* 146(1), 2008). With at most
+    :data:`WILD_EXACT_LIMIT` cities every one of the 2^n sign vectors is used
+    (the observed data are among them: p = share at least as extreme); above,
+    ``draws`` random vectors from ``seed`` and p = (hits + 1) / (draws + 1).
+    Returns ``(p, method, count)`` with method ``"exact"`` or ``"monte carlo"``.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n = x.size
+    dx, _, h, w = _design(x)
+    scale = w**2 / (1 - h)
+
+    def abs_t(signs: np.ndarray) -> np.ndarray:
+        ys = signs * (y - y.mean())  # the mean adds nothing to a slope or its residuals
+        slopes = ys @ w
+        residuals = ys - ys.mean(axis=1, keepdims=True) - slopes[:, None] * dx
+        se = np.sqrt(residuals**2 @ scale)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(se > 0, np.abs(slopes) / se, np.where(slopes != 0, np.inf, 0.0))
+
+    observed = abs_t(np.ones((1, n)))[0] * (1 - 1e-9)
+    if n <= WILD_EXACT_LIMIT:
+        codes = np.arange(2**n)[:, None] >> np.arange(n)[None, :] & 1
+        hits = int((abs_t(1 - 2 * codes.astype(float)) >= observed).sum())
+        return hits / 2**n, "exact", 2**n
+    rng = np.random.default_rng(seed)
+    rows = max(1, PERMUTATION_BYTES // (16 * n))
+    hits = done = 0
+    while done < draws:
+        take = min(rows, draws - done)
+        signs = 1 - 2 * rng.integers(0, 2, size=(take, n), dtype=np.int8).astype(float)
+        hits += int((abs_t(signs) >= observed).sum())
+        done += take
+    return (hits + 1) / (draws + 1), "monte carlo", draws
 
 
 # ------------------------------------------------------------------ permutations
@@ -140,8 +246,8 @@ def _circular_cross_correlations(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def subgroup_permutation_hits(
     xc: np.ndarray, yc: np.ndarray, threshold: np.ndarray, *, seed: int
-) -> tuple[np.ndarray, int]:
-    """Count the orderings of a random subgroup whose |statistic| reaches ``threshold``.
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Count the orderings of a random subgroup whose statistics reach ``threshold``.
 
     The subgroup: the positions are shuffled once (from ``seed``, whatever the
     data) and cut into two blocks of sizes :func:`subgroup_blocks`; its
@@ -151,15 +257,18 @@ def subgroup_permutation_hits(
     under the null hypothesis the observed ordering is just as likely to be any
     of its members, and the share of members at least as extreme is an exact
     p-value (Lehmann and Romano, *Testing Statistical Hypotheses*, 3rd ed.,
-    Theorem 15.2.1; Hemerik and Goeman, *Test* 27, 2018, 811-825).
+    Theorem 15.2.1): invariance under every ordering implies invariance under a
+    subgroup (Koning and Hemerik, *Biometrika* 111(2), 2024, doi:10.1093/biomet/asad050).
 
     Why it is cheap: the statistic of ordering (s1, s2) is ``C1[s1] + C2[s2]``,
     the sum of one circular cross-correlation per block, and all shifts of a block
     come from one FFT; the pairs with ``|C1 + C2| >= threshold`` are then counted
     by a binary search in the sorted ``C2`` for each ``C1``.
 
-    ``xc`` (n, p) and ``yc`` (k, n) are centred; ``threshold`` (k, p) is the
-    observed |statistic| less the rounding tolerance. Returns the hits (k, p)
+    ``xc`` (n, p) and ``yc`` (k, n) are centred and scaled so that ``yc @ xc``
+    is Pearson's r; ``threshold`` (k, p) is the observed |r| less the rounding
+    tolerance. Returns the hits of each statistic (k, p), the hits of the
+    largest |r| over all k * p statistics (Westfall and Young's maxT, (k, p)),
     and the number of orderings a * b.
     """
     n = xc.shape[0]
@@ -167,41 +276,66 @@ def subgroup_permutation_hits(
     order = np.random.default_rng(seed).permutation(n)
     first, second = order[:a], order[a:]
     c1 = _circular_cross_correlations(xc[first], yc[:, first])  # (k, p, a)
-    c2 = np.sort(_circular_cross_correlations(xc[second], yc[:, second]), axis=-1)  # (k, p, b)
+    c2 = _circular_cross_correlations(xc[second], yc[:, second])  # (k, p, b)
+    ordered = np.sort(c2, axis=-1)
     hits = np.zeros(threshold.shape, dtype=np.int64)
     for index in np.ndindex(*threshold.shape):
         limit = threshold[index]
         if limit <= 0:
             hits[index] = a * b
             continue
-        row, others = c1[index], c2[index]
+        row, others = c1[index], ordered[index]
         upper = b - np.searchsorted(others, limit - row, side="left")  # c1 + c2 >= limit
         lower = np.searchsorted(others, -limit - row, side="right")  # c1 + c2 <= -limit
         hits[index] = int(upper.sum() + lower.sum())
-    return hits, a * b
+    # maxT: the largest |r| of each ordering, a block of first-block shifts at a time
+    family = threshold.size
+    flat1, flat2, limits = c1.reshape(family, a), c2.reshape(family, b), threshold.reshape(-1)
+    rows = max(1, PERMUTATION_BYTES // (8 * family * b))
+    hits_max = np.zeros(family, dtype=np.int64)
+    for start in range(0, a, rows):
+        sums = np.abs(flat1[:, start : start + rows, None] + flat2[:, None, :])  # (family, rows, b)
+        maxima = sums.max(axis=0).reshape(-1)
+        hits_max += (maxima[:, None] >= limits[None, :]).sum(axis=0)
+    return hits, hits_max.reshape(threshold.shape), a * b
 
 
-def permutation_pvalues(
+@dataclass(frozen=True)
+class PermutationResult:
+    """The permutation test of every (outcome, predictor) statistic of a family.
+
+    ``p`` holds one two-sided p-value of |r| per statistic; ``p_maxt`` the same
+    statistics adjusted for the whole family by Westfall and Young's single-step
+    maxT: the share of orderings whose *largest* |r| over the family reaches the
+    statistic's own |r|. Shapes are (k, p) for k outcomes, or (p,) for one.
+    """
+
+    p: np.ndarray
+    p_maxt: np.ndarray
+    method: str
+    count: int
+
+
+def permutation_test(
     predictors: np.ndarray,
     outcome: np.ndarray,
     *,
     seed: int = 20240529,
     n_resamples: int = MONTE_CARLO_PERMUTATIONS,
     exact_limit: int = EXACT_PERMUTATION_LIMIT,
-) -> tuple[np.ndarray, str, int]:
-    """Two-sided permutation p-values of the slope of ``outcome`` on each predictor column.
+) -> PermutationResult:
+    """Two-sided permutation tests of Pearson's r, one per predictor column and outcome column.
 
     The statistic is |r|: shuffling the outcome leaves both sums of squares
-    unchanged, so |sum of centred x times centred y| orders the orderings as |r|,
-    |slope| and |t| do. The permuted outcome vectors are generated once and
-    shared by every predictor (one matrix product per chunk), and by every
-    outcome when ``outcome`` has several columns (shape (n, k)); the p-values
-    then have shape (k, p) instead of (p,).
+    unchanged, so |r| orders the orderings as |slope| and |t| do. The rows of
+    the outcomes are permuted jointly (every outcome of a city moves with it),
+    once per ordering, and every (outcome, predictor) pair is scored on the same
+    orderings; that is what Westfall and Young's maxT adjustment needs
+    (*Resampling-Based Multiple Testing*, Wiley, 1993, section 2.6).
 
-    Returns ``(p_values, method, count)``; ``method`` (see
-    :func:`permutation_method`) is ``"exact"`` (every one of n! orderings,
-    p = share of orderings at least as extreme, the observed one included),
-    ``"monte carlo"`` (``n_resamples`` random orderings from ``seed``,
+    ``method`` (see :func:`permutation_method`) is ``"exact"`` (every one of n!
+    orderings, p = share of orderings at least as extreme, the observed one
+    included), ``"monte carlo"`` (``n_resamples`` random orderings from ``seed``,
     p = (hits + 1) / (n_resamples + 1)) or ``"random-subgroup"`` (every one of
     ``count`` >= ``n_resamples`` orderings of a subgroup chosen from ``seed``, the
     observed one included; see :func:`subgroup_permutation_hits`). Memory stays
@@ -218,28 +352,38 @@ def permutation_pvalues(
         raise ValueError("predictors and outcome must have the same number of rows")
     xc = x - x.mean(axis=0)
     ycs = ys - ys.mean(axis=1, keepdims=True)
-    observed = np.abs(ycs @ xc)  # (k, p)
-    # Orderings whose statistic equals the observed one up to rounding count as "as extreme".
-    tolerance = 1e-9 * np.sqrt((xc**2).sum(axis=0)[None, :] * (ycs**2).sum(axis=1)[:, None])
-    hits = np.zeros(observed.shape, dtype=np.int64)
+    # scaled so that yc @ xc is r; a flat outcome has r = 0 under every ordering (p = 1)
+    xn = np.sqrt((xc**2).sum(axis=0))
+    yn = np.sqrt((ycs**2).sum(axis=1))
+    xc = xc / np.where(xn > 0, xn, 1.0)
+    ycs = ycs / np.where(yn > 0, yn, 1.0)[:, None]
+    # Orderings whose |r| equals the observed one up to rounding count as "as extreme".
+    threshold = np.abs(ycs @ xc) - 1e-9  # (k, p)
+    hits = np.zeros(threshold.shape, dtype=np.int64)
+    hits_max = np.zeros(threshold.shape, dtype=np.int64)
 
     def count(orderings: np.ndarray) -> None:
-        for k, yc in enumerate(ycs):  # the same products, outcome by outcome, as ever
-            hits[k] += (np.abs(yc[orderings] @ xc) >= observed[k] - tolerance[k]).sum(axis=0)
+        scores = np.stack([np.abs(yc[orderings] @ xc) for yc in ycs], axis=1)  # (rows, k, p)
+        hits[:] += (scores >= threshold).sum(axis=0)
+        maxima = np.sort(scores.reshape(len(orderings), -1).max(axis=1))
+        hits_max[:] += maxima.size - np.searchsorted(maxima, threshold, side="left")
 
-    def result(p: np.ndarray, method: str, total: int) -> tuple[np.ndarray, str, int]:
-        return (p[0] if single else p), method, total
+    def result(found: np.ndarray, found_max: np.ndarray, method: str, total: int) -> PermutationResult:
+        if method == "monte carlo":
+            p, p_max = (found + 1) / (total + 1), (found_max + 1) / (total + 1)
+        else:
+            p, p_max = found / total, found_max / total
+        return PermutationResult(p[0] if single else p, p_max[0] if single else p_max, method, total)
 
     method, total = permutation_method(n, n_resamples, exact_limit=exact_limit)
     if method == "exact":
         perms = all_permutations(n)
         for start in range(0, perms.shape[0], PERMUTATION_CHUNK):
             count(perms[start : start + PERMUTATION_CHUNK])
-        total = perms.shape[0]
-        return result(hits / total, "exact", total)
+        return result(hits, hits_max, "exact", perms.shape[0])
     if method == "random-subgroup":
-        hits, total = subgroup_permutation_hits(xc, ycs, observed - tolerance, seed=seed)
-        return result(hits / total, method, total)
+        found, found_max, total = subgroup_permutation_hits(xc, ycs, threshold, seed=seed)
+        return result(found, found_max, method, total)
     # Monte Carlo: chunks of orderings, all outcomes scored on each chunk. Generator.permuted
     # shuffles row after row, so the orderings do not depend on the chunk size.
     rng = np.random.default_rng(seed)
@@ -254,7 +398,22 @@ def permutation_pvalues(
         rng.permuted(block, axis=1, out=block)
         count(block)
         done += block.shape[0]
-    return result((hits + 1) / (n_resamples + 1), "monte carlo", n_resamples)
+    return result(hits, hits_max, "monte carlo", n_resamples)
+
+
+def permutation_pvalues(
+    predictors: np.ndarray,
+    outcome: np.ndarray,
+    *,
+    seed: int = 20240529,
+    n_resamples: int = MONTE_CARLO_PERMUTATIONS,
+    exact_limit: int = EXACT_PERMUTATION_LIMIT,
+) -> tuple[np.ndarray, str, int]:
+    """:func:`permutation_test` without the family adjustment: ``(p_values, method, count)``."""
+    found = permutation_test(
+        predictors, outcome, seed=seed, n_resamples=n_resamples, exact_limit=exact_limit
+    )
+    return found.p, found.method, found.count
 
 
 # ------------------------------------------------------------------ family of fits
@@ -270,6 +429,25 @@ def spearman(frame: pd.DataFrame, outcome: str, predictor: str) -> tuple[float, 
     return float(result.statistic), float(result.pvalue)
 
 
+def fisher_interval(r: float, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Confidence interval of Pearson's r by Fisher's z transform: tanh(atanh r -/+ z / sqrt(n - 3)).
+
+    With three cities or fewer nothing narrows it: (-1, 1).
+    """
+    if n <= 3 or not math.isfinite(r):
+        return -1.0, 1.0
+    if abs(r) >= 1:
+        return float(r), float(r)
+    half = sps.norm.ppf(0.5 + level / 2) / math.sqrt(n - 3)
+    z = math.atanh(r)
+    return math.tanh(z - half), math.tanh(z + half)
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Average ranks of each column (ties share their mean rank), as Spearman's rho uses them."""
+    return sps.rankdata(values, axis=0)
+
+
 def checks(
     frame: pd.DataFrame,
     fits: pd.DataFrame,
@@ -277,48 +455,111 @@ def checks(
     seed: int = 20240529,
     n_resamples: int = MONTE_CARLO_PERMUTATIONS,
 ) -> pd.DataFrame:
-    """Add the small-sample checks to a table of simple fits (one row per fit).
+    """Add the primary test, its family adjustment and the small-sample checks to a table of fits.
 
-    New columns: ``slope_se_hc3, p_value_hc3, p_permutation, p_holm,
-    spearman_rho, spearman_p`` and ``permutation_method``. Holm's adjustment is
-    applied to the classic OLS p-values across every fit in ``fits``.
+    One row per fit, as in ``fits``; new columns (see :data:`CHECK_COLUMNS`):
+
+    * ``r`` and its Fisher-z 95% interval ``r_ci_low``, ``r_ci_high``;
+    * ``p_permutation``, the primary test: the permutation test of |r|, and
+      ``p_westfall_young``, the same adjusted for every fit of the family by
+      single-step maxT (the outcomes' rows permuted jointly); ``p_holm``, Holm's
+      adjustment of ``p_permutation``, for comparison;
+    * ``slope_se_hc3, p_value_hc3`` (HC3 with a t test on n - 2 df, kept for
+      downstream users) and ``slope_se_hc2, df_bell_mccaffrey, p_value_hc2_bm``;
+    * ``spearman_rho``, ``spearman_p`` (t approximation) and ``spearman_p_exact``
+      (every ordering of the ranks, n <= :data:`EXACT_PERMUTATION_LIMIT`; NaN above);
+    * ``p_wild_bootstrap`` (see :func:`wild_bootstrap_p`);
+    * ``permutation_method`` and ``adjustment`` (``"westfall-young"``, or
+      ``"holm"`` when the fits do not all rest on the same cities, so that no
+      joint permutation exists; ``p_westfall_young`` is then NaN).
     """
     out = fits.copy()
-    robust = [hc3(frame, r.outcome, r.predictor) for r in fits.itertuples(index=False)]
+    rows = list(fits.itertuples(index=False))
+    robust = [hc3(frame, r.outcome, r.predictor) for r in rows]
     out["slope_se_hc3"] = [r["slope_se_hc3"] for r in robust]
     out["p_value_hc3"] = [r["p_value_hc3"] for r in robust]
-    out["p_permutation"] = np.nan
+    small = [hc2_bell_mccaffrey(frame, r.outcome, r.predictor) for r in rows]
+    for column in ("slope_se_hc2", "df_bell_mccaffrey", "p_value_hc2_bm"):
+        out[column] = [r[column] for r in small]
+    for column in ("p_permutation", "p_westfall_young", "spearman_p_exact"):
+        out[column] = np.nan
     out["permutation_method"] = ""
-    # Outcomes fitted on the same predictors and the same rows share their orderings too.
+    # Outcomes fitted on the same predictors and the same rows share their orderings.
     groups: dict[tuple, list[tuple[str, pd.Index]]] = {}
-    for outcome, rows in fits.groupby("outcome", sort=False):
-        predictors = tuple(rows.predictor)
+    for outcome, members in fits.groupby("outcome", sort=False):
+        predictors = tuple(members.predictor)
         kept = tuple(frame[[outcome, *predictors]].dropna().index)
-        groups.setdefault((predictors, kept), []).append((outcome, rows.index))
+        groups.setdefault((predictors, kept), []).append((outcome, members.index))
+    joint = len(groups) == 1
     for (predictors, kept), members in groups.items():
         data = frame.loc[list(kept)]
         outcomes = [outcome for outcome, _ in members]
-        p, method, _ = permutation_pvalues(
-            data[list(predictors)].astype(float).to_numpy(),
-            data[outcomes].astype(float).to_numpy(),
-            seed=seed,
-            n_resamples=n_resamples,
+        x = data[list(predictors)].astype(float).to_numpy()
+        y = data[outcomes].astype(float).to_numpy()
+        found = permutation_test(x, y, seed=seed, n_resamples=n_resamples)
+        ranked = (
+            permutation_test(_ranks(x), _ranks(y))
+            if len(kept) <= EXACT_PERMUTATION_LIMIT
+            else None
         )
-        for (_, index), values in zip(members, p, strict=True):
-            out.loc[index, "p_permutation"] = values
-            out.loc[index, "permutation_method"] = method
-    out["p_holm"] = holm(fits.p_value)
-    rank = [spearman(frame, r.outcome, r.predictor) for r in fits.itertuples(index=False)]
+        for k, (_, index) in enumerate(members):
+            out.loc[index, "p_permutation"] = found.p[k]
+            out.loc[index, "permutation_method"] = found.method
+            if joint:
+                out.loc[index, "p_westfall_young"] = found.p_maxt[k]
+            if ranked is not None:
+                out.loc[index, "spearman_p_exact"] = ranked.p[k]
+    out["adjustment"] = "westfall-young" if joint else "holm"
+    out["p_holm"] = holm(out.p_permutation)
+    rank = [spearman(frame, r.outcome, r.predictor) for r in rows]
     out["spearman_rho"] = [r[0] for r in rank]
     out["spearman_p"] = [r[1] for r in rank]
+    out["r"] = np.sign(out.slope) * np.sqrt(out.r_squared)
+    intervals = [fisher_interval(r, n) for r, n in zip(out.r, out.n, strict=True)]
+    out["r_ci_low"] = [low for low, _ in intervals]
+    out["r_ci_high"] = [high for _, high in intervals]
+    wild = []
+    for r in rows:
+        data = frame[[r.outcome, r.predictor]].dropna().astype(float)
+        wild.append(wild_bootstrap_p(data[r.predictor].to_numpy(), data[r.outcome].to_numpy(), seed=seed)[0])
+    out["p_wild_bootstrap"] = wild
     return out
 
 
 # ------------------------------------------------------------------ influence
-def influence(frame: pd.DataFrame, fits: pd.DataFrame, *, city: str = "city") -> pd.DataFrame:
-    """Leverage and Cook's distance of every city in every fit, with the usual flags.
+def dfbetas(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """DFBETAS of the slope for every row: how far the slope moves without that row, in its SEs.
 
-    Flags: leverage above 2p/n and Cook's distance above 4/n (p = 2 coefficients).
+    ``(b - b_(i)) / (s_(i) sqrt((X'X)^-1_11))``, with ``b - b_(i) = dx_i e_i / ((1 - h_i) Sxx)``
+    and ``s_(i)^2 = (SSE - e_i^2 / (1 - h_i)) / (n - 3)`` the residual variance of the
+    fit without row i (Belsley, Kuh and Welsch, *Regression Diagnostics*, 1980).
+    Written in closed form because statsmodels refits the model once per row for
+    it, which thousands of cities cannot afford. NaN where it is undefined (n = 3,
+    or a refit that fits exactly).
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n = x.size
+    dx, sxx, h, w = _design(x)
+    slope = w @ y
+    residuals = y - y.mean() - slope * dx
+    with np.errstate(divide="ignore", invalid="ignore"):
+        moved = dx * residuals / ((1 - h) * sxx)
+        s_without = np.sqrt(np.maximum(residuals @ residuals - residuals**2 / (1 - h), 0) / (n - 3))
+        out = moved / (s_without / math.sqrt(sxx))
+    return np.where(np.isfinite(out), out, np.nan)
+
+
+def dfbetas_threshold(n: int) -> float:
+    """The usual size-adjusted cut-off for |DFBETAS|: 2 / sqrt(n)."""
+    return 2 / math.sqrt(n)
+
+
+def influence(frame: pd.DataFrame, fits: pd.DataFrame, *, city: str = "city") -> pd.DataFrame:
+    """Leverage, Cook's distance and DFBETAS of every city in every fit, with the usual flags.
+
+    Flags: leverage above 2p/n and Cook's distance above 4/n (p = 2 coefficients),
+    |DFBETAS| of the slope above 2/sqrt(n).
     """
     rows = []
     for fit in fits.itertuples(index=False):
@@ -327,9 +568,10 @@ def influence(frame: pd.DataFrame, fits: pd.DataFrame, *, city: str = "city") ->
             data[fit.outcome].astype(float), add_constant(data[fit.predictor].astype(float))
         ).fit()
         summary = result.get_influence()
+        moved = dfbetas(data[fit.predictor].to_numpy(float), data[fit.outcome].to_numpy(float))
         n, p = len(data), 2
-        for name, h, d in zip(
-            data[city], summary.hat_matrix_diag, summary.cooks_distance[0], strict=True
+        for name, h, d, b in zip(
+            data[city], summary.hat_matrix_diag, summary.cooks_distance[0], moved, strict=True
         ):
             rows.append(
                 {
@@ -338,8 +580,10 @@ def influence(frame: pd.DataFrame, fits: pd.DataFrame, *, city: str = "city") ->
                     "city": name,
                     "leverage": float(h),
                     "cooks_distance": float(d),
+                    "dfbetas": float(b),
                     "high_leverage": bool(h > 2 * p / n),
                     "influential": bool(d > 4 / n),
+                    "large_dfbetas": bool(abs(b) > dfbetas_threshold(n)),
                 }
             )
     return pd.DataFrame(rows)
@@ -411,33 +655,6 @@ def leave_one_out(frame: pd.DataFrame, fits: pd.DataFrame, *, city: str = "city"
     return pd.concat(parts, ignore_index=True)
 
 
-def loo_verdicts(fits: pd.DataFrame, loo: pd.DataFrame, *, alpha: float = ALPHA) -> pd.DataFrame:
-    """Say for each fit whether its conclusion (sign, side of ``alpha``) survives every drop.
-
-    Returns one row per fit with ``survives_all_drops`` and ``decisive_cities``,
-    the cities whose removal changes the conclusion.
-    """
-    rows = []
-    for fit in fits.itertuples(index=False):
-        drops = loo[(loo.outcome == fit.outcome) & (loo.predictor == fit.predictor)]
-        significant = fit.p_value < alpha
-        changed = drops[
-            ((drops.p_value < alpha) != significant)
-            | (significant & (np.sign(drops.slope) != np.sign(fit.slope)))
-        ]
-        rows.append(
-            {
-                "outcome": fit.outcome,
-                "predictor": fit.predictor,
-                "survives_all_drops": changed.empty,
-                "decisive_cities": list(changed.dropped_city),
-                "slope_min": float(drops.slope.min()),
-                "slope_max": float(drops.slope.max()),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
 # ------------------------------------------------------------------ transformations
 def log_transform(frame: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
     """Return a copy with each listed variable replaced by its natural logarithm.
@@ -461,3 +678,126 @@ def log_transform(frame: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame
 def exact_permutation_count(n: int) -> int:
     """n!, the number of orderings an exact test enumerates."""
     return math.factorial(n)
+
+
+# ------------------------------------------------------------------ power
+#: Above this many cities power comes from Fisher's z approximation, which is then
+#: indistinguishable from the exact distribution and needs no numerical integration.
+EXACT_POWER_LIMIT = 500
+#: The power a study is conventionally planned for.
+TARGET_POWER = 0.8
+#: The true correlations whose power is reported.
+POWER_AT = (0.3, 0.5)
+
+
+def critical_r(n: int, alpha: float = ALPHA) -> float:
+    """Smallest |r| that a two-sided test at ``alpha`` on n - 2 degrees of freedom rejects."""
+    t = sps.t.ppf(1 - alpha / 2, n - 2)
+    return float(t / math.sqrt(n - 2 + t * t))
+
+
+def _log_density(r: np.ndarray, log_one_minus_r2: np.ndarray, rho: float, n: int) -> np.ndarray:
+    from scipy.special import gammaln, hyp2f1
+
+    return (
+        math.log(n - 2)
+        + gammaln(n - 1)
+        - gammaln(n - 0.5)
+        - 0.5 * math.log(2 * math.pi)
+        + (n - 1) / 2 * math.log1p(-rho * rho)
+        + (n - 4) / 2 * log_one_minus_r2
+        - (n - 1.5) * np.log1p(-rho * r)
+        + np.log(hyp2f1(0.5, 0.5, n - 0.5, (1 + rho * r) / 2))
+    )
+
+
+def correlation_density(r: np.ndarray | float, rho: float, n: int) -> np.ndarray:
+    """Exact density of the sample correlation of n bivariate-normal pairs with correlation rho.
+
+    Hotelling's form (*JRSS B* 15(2), 1953): (n - 2) Gamma(n - 1) (1 - rho^2)^((n - 1)/2)
+    (1 - r^2)^((n - 4)/2) / (sqrt(2 pi) Gamma(n - 1/2) (1 - rho r)^(n - 3/2))
+    * 2F1(1/2, 1/2; n - 1/2; (1 + rho r) / 2), computed in logarithms.
+    """
+    r = np.asarray(r, dtype=float)
+    return np.exp(_log_density(r, np.log1p(-r * r), rho, n))
+
+
+def _z_density(z: float, rho: float, n: int) -> float:
+    """The density of r carried to z = atanh(r), where it is smooth even for rho near 1."""
+    log_sech2 = -2 * (np.logaddexp(z, -z) - math.log(2))  # log(1 - tanh(z)^2), without cancellation
+    return float(np.exp(_log_density(np.tanh(z), log_sech2, rho, n) + log_sech2))
+
+
+def correlation_power(rho: float, n: int, alpha: float = ALPHA) -> float:
+    """Probability that the two-sided test of r rejects at ``alpha`` when the true correlation is rho.
+
+    Exact under bivariate normality for n <= :data:`EXACT_POWER_LIMIT` (the density
+    of r integrated beyond the critical values, in Fisher's z scale where it is
+    smooth); Fisher's z approximation above. The permutation test's power is
+    close to this when the data are near normal.
+    """
+    from scipy.integrate import quad
+
+    cut = math.atanh(critical_r(n, alpha))
+    if n > EXACT_POWER_LIMIT:
+        shift = math.atanh(rho) * math.sqrt(n - 3)
+        scaled = cut * math.sqrt(n - 3)
+        return float(sps.norm.sf(scaled - shift) + sps.norm.cdf(-scaled - shift))
+    if not math.isfinite(cut):
+        return 0.0  # the critical |r| rounds to 1: nothing can be rejected
+
+    def tail(mode: float) -> float:
+        # mass beyond +cut of a density with its peak at ``mode``; split at the peak, which is
+        # narrow for many cities and a strong correlation
+        if mode <= cut:
+            return quad(_z_density, cut, np.inf, args=(rho, n), epsabs=1e-13, limit=200)[0]
+        body = quad(_z_density, cut, mode, args=(rho, n), epsabs=1e-13, limit=200)[0]
+        return body + quad(_z_density, mode, np.inf, args=(rho, n), epsabs=1e-13, limit=200)[0]
+
+    mode = math.atanh(rho)
+    upper = tail(mode)
+    lower = quad(_z_density, -np.inf, -cut, args=(rho, n), epsabs=1e-13, limit=200)[0]
+    return float(min(upper + lower, 1.0))
+
+
+#: Largest true correlation searched for the detectable one.
+RHO_SEARCH_LIMIT = 0.9999
+
+
+def detectable_correlation(n: int, alpha: float = ALPHA, power: float = TARGET_POWER) -> float:
+    """Smallest true |rho| that the test at ``alpha`` detects with probability ``power``.
+
+    NaN when not even rho = :data:`RHO_SEARCH_LIMIT` reaches that power (three or four cities).
+    """
+    from scipy.optimize import brentq
+
+    def gap(rho: float) -> float:
+        return correlation_power(rho, n, alpha) - power
+
+    if gap(RHO_SEARCH_LIMIT) < 0:
+        return math.nan
+    return float(brentq(gap, 0.0, RHO_SEARCH_LIMIT, xtol=1e-10))
+
+
+def power_table(n: int, tests: int, alpha: float = ALPHA) -> pd.DataFrame:
+    """What n cities can detect, for one test at ``alpha`` and for the family of ``tests``.
+
+    The family row uses Bonferroni's alpha / tests: Westfall and Young's maxT
+    rejects at least whatever Bonferroni rejects, so its power is at least this.
+    """
+    rows = []
+    for scope, level in (("single test", alpha), ("family", alpha / tests)):
+        row = {
+            "scope": scope,
+            "alpha": level,
+            "n": n,
+            "tests": tests if scope == "family" else 1,
+            "critical_abs_r": critical_r(n, level),
+            "detectable_abs_rho": detectable_correlation(n, level),
+            "target_power": TARGET_POWER,
+        }
+        for rho in POWER_AT:
+            row[f"power_rho_{rho:.1f}".replace(".", "_")] = correlation_power(rho, n, level)
+        row["method"] = "exact (bivariate normal)" if n <= EXACT_POWER_LIMIT else "Fisher z"
+        rows.append(row)
+    return pd.DataFrame(rows, columns=contract.POWER_COLUMNS)

@@ -2,17 +2,25 @@
 
 Wording rules: associations, never effects. Ten city-level figures reported by
 the programmes themselves cannot show what causes what, so no sentence here
-says "effect", "impact", "causes" or "leads to", and every inferential sentence
-states the number of cities it rests on.
+says "effect", "impact", "causes" or "leads to"; every finding states r, its
+interval and the number of cities it rests on; and a result that is not
+significant is "inconclusive", never "no association". The verdicts
+themselves come from :mod:`helpers.findings`.
 """
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 
+from helpers import findings as rules
 from helpers.codebook import Codebook, load_codebook
+from helpers.inference import EXACT_PERMUTATION_LIMIT as EXACT_RANK_LIMIT
+from helpers.inference import critical_r, dfbetas_threshold
 from helpers.synthetic import is_synthetic
-from helpers.tables import format_number, format_p
+from helpers.tables import format_fixed, format_number, format_p
 
 ALPHA = 0.05
 #: Samples up to this size are "small": the wording warns about what few points cannot show.
@@ -66,54 +74,47 @@ def _phrase(name: str, codebook: Codebook) -> str:
     return title[0].lower() + title[1:]
 
 
-def _unit(name: str, codebook: Codebook) -> str:
+def _r(x: float) -> str:
+    """A correlation for running text: two decimals, a true minus sign."""
+    return format_fixed(x)
+
+
+def _interval(low: float, high: float) -> str:
+    return f"{_r(low)} to {_r(high)}"
+
+
+def outcome_unit(name: str, codebook: Codebook) -> str:
+    """The unit of an outcome's differences, as the article's figures allow it to be named.
+
+    A percentage whose base the article does not state (is 45 an increase of 45
+    percentage points, or of 45 %?) is counted in "points of the published percentage".
+    """
     unit = codebook.field(name).unit
     if unit == "%":
-        return "percentage points"
+        return "points of the published percentage"
     return unit or "units"
 
 
-def describe_fit(fit: pd.Series | object, codebook: Codebook | None = None) -> str:
-    """One plain-English sentence on one simple regression whose slope differs from zero."""
-    codebook = codebook or load_codebook()
-    y, x = _phrase(fit.outcome, codebook), _phrase(fit.predictor, codebook)
-    direction = "higher" if fit.slope > 0 else "lower"
-    return (
-        f"Cities reporting more {x} also tend to report a {direction} {y} "
-        f"(slope {format_number(fit.slope)} {_unit(fit.outcome, codebook)} per unit, "
-        f"95% CI {format_number(fit.ci_low)} to {format_number(fit.ci_high)}, "
-        f"{_p(fit.p_value)}, R\u00b2 = {fit.r_squared:.2f}, n = {fit.n})."
-    )
+def input_step(values: pd.Series) -> float:
+    """A round difference in an input to express a slope by: the power of ten below its SD.
 
-
-def summarise_fits(fits: pd.DataFrame, codebook: Codebook | None = None) -> list[str]:
-    """Sentences on a family of simple regressions: each clear association, then the rest together.
-
-    "Clear" means a two-sided p-value below 0.05 for that fit alone, without
-    correction for the number of fits; the last sentence says so.
+    >>> input_step(pd.Series([300.0, 10_000.0, 2_000.0]))
+    1000.0
     """
-    codebook = codebook or load_codebook()
-    ordered = fits.sort_values("p_value", kind="stable")
-    clear = ordered[ordered.p_value < ALPHA]
-    rest = ordered[ordered.p_value >= ALPHA]
-    sentences = [describe_fit(row, codebook) for row in clear.itertuples(index=False)]
-    if len(rest):
-        pairs = "; ".join(
-            f"{_phrase(r.outcome, codebook)} with {_phrase(r.predictor, codebook)} "
-            f"({_p(r.p_value)})"
-            for r in rest.itertuples(index=False)
-        )
-        sentences.append(
-            f"For the other {len(rest)} of {len(fits)} pairs the data are compatible with "
-            f"no linear association (n = {int(rest.n.min())} cities each): {pairs}."
-        )
-    if len(clear):
-        sentences.append(
-            f"These p-values are not adjusted for testing {len(fits)} pairs: at the 5% level, "
-            f"about {len(fits) * ALPHA:.1f} of {len(fits)} tests would fall below 0.05 by chance "
-            "alone if no association existed."
-        )
-    return sentences
+    sd = float(values.std(ddof=1))
+    return 10.0 ** math.floor(math.log10(sd)) if sd > 0 else 1.0
+
+
+def describe_slope(row: object, step: float, codebook: Codebook) -> str:
+    """The slope as a difference between cities, with its 95% interval, never as a change over time."""
+    x, y = _phrase(row.predictor, codebook), _phrase(row.outcome, codebook)
+    unit = codebook.field(row.predictor).unit
+    by = format_number(step) + _unit_for(step, unit)
+    return (
+        f"cities whose {x} differs by {by} differ on average by {format_number(row.slope * step)} "
+        f"{outcome_unit(row.outcome, codebook)} (95% CI {format_number(row.ci_low * step)} to "
+        f"{format_number(row.ci_high * step)}) in the {y}"
+    )
 
 
 def _cities_at(frame: pd.DataFrame, column: str, value: float, city: str) -> str:
@@ -184,14 +185,24 @@ def limitations(n: int = 10, *, synthetic: bool = False) -> list[str]:
     ]
 
 
-def sample_size_caveat(n: int, fits: int) -> str:
-    """The closing caveat on sample size and multiple testing, in words that fit ``n``."""
-    chance = f"with {fits} fits about {fits * ALPHA:.1f} p-values below 0.05 are expected by chance alone"
+def sample_size_caveat(n: int, fits: int, alpha: float = ALPHA) -> str:
+    """The closing statement on exploration and multiple testing, in words that fit ``n``."""
+    at_least_one = 1 - (1 - alpha) ** fits
+    chance = (
+        f"with {fits} tests at \u03b1 = {alpha}, about {fits * alpha:.1f} would fall below {alpha} by chance "
+        f"alone if no association existed, and the chance of at least one such false positive would be "
+        f"{at_least_one:.0%} if the tests were independent"
+    )
+    base = (
+        f"This analysis is exploratory: the pairs tested are all those the article's table allows, not "
+        f"hypotheses fixed before its figures were collected; {chance}. The adjusted p-values hold that "
+        f"chance to {alpha:.0%} for the whole family."
+    )
     if n <= SMALL_SAMPLE:
-        return f"Small samples and many tests: each fit rests on {n} points, and {chance} when no association exists."
-    return (
-        f"Many tests and a large sample: {chance} when no association exists, and with {n:,} points "
-        "even an association too weak to matter gets a small p-value, so read the slopes and R\u00b2 too."
+        return base + f" Each test rests on {n} points."
+    return base + (
+        f" With {n:,} points even an association too weak to matter gets a small p-value, so read r and "
+        "its interval too."
     )
 
 
@@ -208,39 +219,36 @@ _LIMITATIONS_OF_THE_DATA = [
 #: The limitations of the article's ten cities (see :func:`limitations`).
 LIMITATIONS = limitations(10)
 
-VERDICTS = {
-    "robust": "holds under every check",
-    "hinges": "hinges on a single city",
-    "mixed": "mixed evidence",
-    "none": "indistinguishable from no association",
+#: How each verdict of :mod:`helpers.findings` reads in the report.
+VERDICT_LABELS = {
+    "consistent": "consistent association",
+    "tentative": "tentative association",
+    "inconclusive": "inconclusive",
+}
+#: The checks of :data:`helpers.findings.CHECKS`, as a sentence names them.
+CHECK_NAMES = {
+    "classic": "the classic t test",
+    "hc2": "the HC2 test on Bell\u2013McCaffrey degrees of freedom",
+    "rank": "the rank correlation",
+    "wild": "the wild bootstrap",
 }
 
 
-def classify(
-    checked: pd.DataFrame, verdicts: pd.DataFrame, *, alpha: float = ALPHA
-) -> pd.DataFrame:
-    """Sort each fit into one of :data:`VERDICTS`.
-
-    * robust: classic, HC3, permutation, Spearman and Holm-adjusted p-values all
-      below ``alpha``, and no single city's removal changes the conclusion;
-    * hinges: the classic p-value is below ``alpha`` but removing one city
-      changes the conclusion;
-    * none: classic, HC3, permutation and Spearman p-values all at or above ``alpha``;
-    * mixed: everything else (significant under some checks only).
-    """
-    merged = checked.merge(verdicts, on=["outcome", "predictor"], how="left", validate="one_to_one")
-    labels = []
-    for row in merged.itertuples(index=False):
-        unadjusted = [row.p_value, row.p_value_hc3, row.p_permutation, row.spearman_p]
-        if all(p < alpha for p in [*unadjusted, row.p_holm]) and row.survives_all_drops:
-            labels.append("robust")
-        elif row.p_value < alpha and not row.survives_all_drops:
-            labels.append("hinges")
-        elif all(p >= alpha for p in unadjusted):
-            labels.append("none")
-        else:
-            labels.append("mixed")
-    return merged.assign(verdict=labels)
+def verdict_rules(alpha: float = ALPHA) -> pd.DataFrame:
+    """The verdict rules as a small table (verdict, when), for the report and the README."""
+    return pd.DataFrame(
+        {
+            "Verdict": [VERDICT_LABELS[v] for v in rules.VERDICTS],
+            "When": [
+                f"adjusted p < {alpha}, every check agrees (p < {alpha}, same sign), and no single city "
+                "decides the slope",
+                f"p < {alpha} before adjustment, but the adjusted p is not, or a check disagrees, or one "
+                "city decides the slope",
+                f"p \u2265 {alpha}: the data are compatible with associations of either sign; the interval of "
+                "r says how large",
+            ],
+        }
+    )
 
 
 def _pair(row, codebook: Codebook) -> str:
@@ -251,71 +259,156 @@ def _list(names: list[str]) -> str:
     return _names(names, "or", LISTED_INFLUENTIAL)
 
 
-def findings(
-    classified: pd.DataFrame,
-    loo: pd.DataFrame,
-    codebook: Codebook | None = None,
-    *,
-    include_none: bool = True,
-    include_robust: bool = True,
-) -> list[str]:
-    """Plain-English findings, one sentence per association worth a sentence.
+def _estimate(row, *, adjusted: bool = True) -> str:
+    """'r = 0.78, 95% CI 0.30 to 0.95, n = 10; permutation p = 0.006, 0.053 adjusted for 8 pairs'."""
+    text = (
+        f"r = {_r(row.r)}, 95% CI {_interval(row.r_ci_low, row.r_ci_high)}, n = {row.n:,}; "
+        f"permutation {_p(row.p_primary)}"
+    )
+    return text + (f", {format_p(row.p_adjusted)} adjusted" if adjusted else "")
 
-    Every inferential sentence states n; none uses causal wording. With
-    ``include_none=False`` the closing sentence on the pairs without any
-    association is left out (the executive summary counts them instead), and
-    with ``include_robust=False`` the sentences on associations that hold under
-    every check (the summary groups them when there are many).
+
+def _check_reading(row, name: str) -> str:
+    if name == "rank":
+        return f"\u03c1 = {_r(row.spearman_rho)}, {_p(rules.rank_p(row))}"
+    if name == "hc2":
+        return f"{_p(row.p_value_hc2_bm)} on {row.df_bell_mccaffrey:.1f} degrees of freedom"
+    return _p(getattr(row, rules.CHECKS[name]))
+
+
+def _decisive_notes(row) -> list[str]:
+    """What each city that decides a pair does to its slope."""
+    notes = []
+    for city in row.cities[row.cities.decisive].itertuples(index=False):
+        if city.slope_without != city.slope_without:  # NaN: nothing left to fit
+            notes.append(f"without {city.city} no line can be fitted")
+        elif not np.sign(city.slope_without) == np.sign(row.slope):
+            notes.append(
+                f"leaving out {city.city} alone turns the slope to {format_number(city.slope_without)} "
+                f"from {format_number(row.slope)}"
+            )
+        else:
+            notes.append(
+                f"{city.city} alone moves the slope by {abs(city.dfbetas):.2f} standard errors "
+                f"(|DFBETAS| above {rules.decision_threshold(row.n):.2f}): without it the slope is "
+                f"{format_number(city.slope_without)} instead of {format_number(row.slope)}"
+            )
+    return notes
+
+
+def _precision_notes(row) -> list[str]:
+    """Cities whose removal costs precision but leaves the slope nearly where it was."""
+    return [
+        f"without {city.city} the slope is nearly the same, {format_number(city.slope_without)}, but "
+        f"less precise: classic {_p(city.p_without)} on {count_words(row.n - 1)} cities"
+        for city in row.cities[row.cities.precision_only].itertuples(index=False)
+    ]
+
+
+def _sentences(notes: list[str]) -> str:
+    return "".join(f" {note[0].upper() + note[1:]}." for note in notes)
+
+
+def _audit_notes(row, codebook: Codebook) -> list[str]:
+    """For each city that matters for a pair, the audit's doubt about its value in that pair."""
+    notes = []
+    cities = row.cities.set_index("city")
+    for cell in row.audit.itertuples(index=False):
+        city = cities.loc[cell.city]
+        weight = (
+            f"moves the slope by {abs(city.dfbetas):.2f} standard errors"
+            if abs(city.dfbetas) > rules.decision_threshold(row.n)
+            else f"weighs heavily on this fit (leverage {city.leverage:.2f})"
+        )
+        field = codebook.field(cell.field)
+        value = format_number(cell.value) + _unit_for(cell.value, field.unit)
+        claim = cell.claim[0].lower() + cell.claim[1:]
+        doubt = (
+            f"the figure the article's text gives for only part of it ({claim}, claim {cell.claim_id}), "
+            "so the table may record just that part"
+            if cell.reason == "part"
+            else f"a number the article's text gives for something else ({claim}, claim {cell.claim_id})"
+        )
+        notes.append(
+            f"{cell.city} {weight}, and its value is in doubt: its {field.title.lower()} ({value}) "
+            f"equals {doubt}"
+        )
+    return notes
+
+
+def finding(row, codebook: Codebook | None = None, *, family: int, steps: dict | None = None) -> str:
+    """One plain-English sentence (or two) on one pair, from its verdict and its reasons.
+
+    Every sentence states r with its 95% interval and n, never causal words, and
+    never claims that an association is absent.
     """
     codebook = codebook or load_codebook()
-    family = len(classified)
-    sentences = []
-    robust = classified[classified.verdict == "robust"] if include_robust else classified.iloc[:0]
-    for row in robust.itertuples(index=False):
-        sentences.append(
-            f"Across the {row.n:,} cities, {_pair(row, codebook)} go together under every check "
-            f"(slope {format_number(row.slope)}, R\u00b2 = {row.r_squared:.2f}; {_p(row.p_value)} "
-            f"classic, {format_p(row.p_value_hc3)} robust, {format_p(row.p_permutation)} by permutation, "
-            f"{format_p(row.p_holm)} after Holm's correction for {family} tests), and removing any one "
-            "city does not change that."
+    x, y = _phrase(row.predictor, codebook), _phrase(row.outcome, codebook)
+    audit = _audit_notes(row, codebook)
+    if row.verdict == "inconclusive":
+        text = (
+            f"Inconclusive for {x} and {y}: the data are compatible with r anywhere from "
+            f"{_interval(row.r_ci_low, row.r_ci_high)} (r = {_r(row.r)}, n = {row.n:,}; permutation "
+            f"{_p(row.p_primary)})."
         )
-    for row in classified[classified.verdict == "hinges"].itertuples(index=False):
-        drops = loo[(loo.outcome == row.outcome) & (loo.predictor == row.predictor)]
-        decisive = list(row.decisive_cities)
-        worst = drops[drops.dropped_city.isin(decisive)].p_value.max()
-        direction = "higher" if row.slope > 0 else "lower"
-        holm = (
-            f" It also does not survive Holm's correction for {family} tests ({_p(row.p_holm)})."
-            if row.p_holm >= ALPHA
-            else ""
+        return text + _sentences(audit)
+    direction = "higher" if row.slope > 0 else "lower"
+    step = (steps or {}).get(row.predictor, 1.0)
+    slope = f" In the fitted line, {describe_slope(row, step, codebook)}."
+    if row.verdict == "consistent":
+        return (
+            f"Consistent association: cities reporting more {x} also report {direction} figures for the {y} "
+            f"({_estimate(row)} for {family} pairs); every check agrees and no single city decides it."
+            + _sentences(audit)
+            + slope
         )
-        sentences.append(
-            f"Cities reporting more {_phrase(row.predictor, codebook)} also tend to report {direction} "
-            f"figures for {_phrase(row.outcome, codebook)} ({_p(row.p_value)}, "
-            f"R\u00b2 = {row.r_squared:.2f}, n = {row.n:,}), but this rests on {_list(decisive)}: without "
-            f"{'it' if len(decisive) == 1 else 'one of them'} the p-value rises to {format_p(worst)} "
-            f"(n = {row.n - 1:,}).{holm}"
-        )
-    for row in classified[classified.verdict == "mixed"].itertuples(index=False):
-        extra = (
-            f" Leaving out {_list(list(row.decisive_cities))} alone changes the conclusion."
-            if not row.survives_all_drops
-            else ""
-        )
-        sentences.append(
-            f"For {_pair(row, codebook)} the evidence is mixed (n = {row.n:,}): {_p(row.p_value)} "
-            f"classic, {format_p(row.p_value_hc3)} robust (HC3), {format_p(row.p_permutation)} by "
-            f"permutation and {format_p(row.spearman_p)} for the rank correlation; "
-            f"{format_p(row.p_holm)} after Holm's correction.{extra}"
-        )
-    none = classified[classified.verdict == "none"]
-    if len(none) and include_none:
-        pairs = "; ".join(_pair(row, codebook) for row in none.itertuples(index=False))
-        sentences.append(
-            f"For {len(none)} of {family} pairs the data are indistinguishable from no association "
-            f"under every check (all p \u2265 {ALPHA}, n = {int(none.n.min()):,} cities each): {pairs}."
-        )
-    return sentences
+    reasons = []
+    if not row.p_adjusted < rules.ALPHA:
+        reasons.append(f"adjusted for the {family} pairs tested, p is {format_p(row.p_adjusted)}")
+    if row.disagreeing:
+        readings = [f"{CHECK_NAMES[name]} ({_check_reading(row, name)})" for name in row.disagreeing]
+        reasons.append("it is not confirmed by " + join_and(readings))
+    return (
+        f"Tentative association: cities reporting more {x} also tend to report {direction} figures for the {y} "
+        f"({_estimate(row, adjusted=False)}), but "
+        + "; ".join(reasons + _decisive_notes(row))
+        + "."
+        + _sentences(_precision_notes(row) + audit)
+        + slope
+    )
+
+
+def findings(
+    classified: pd.DataFrame,
+    codebook: Codebook | None = None,
+    *,
+    steps: dict | None = None,
+) -> list[str]:
+    """One finding per pair, in the order of ``classified`` (see :func:`helpers.findings.order`)."""
+    codebook = codebook or load_codebook()
+    return [
+        finding(row, codebook, family=len(classified), steps=steps)
+        for row in classified.itertuples(index=False)
+    ]
+
+
+def describe_power(power: pd.DataFrame) -> str:
+    """What this many cities can detect, from :func:`helpers.inference.power_table`."""
+    single = power[power.scope == "single test"].iloc[0]
+    family = power[power.scope == "family"].iloc[0]
+    n = int(single.n)
+
+    def rho(value: float) -> str:
+        return "no correlation short of a perfect one" if value != value else f"|\u03c1| = {value:.2f}"
+
+    return (
+        f"What {count_words(n)} cities can detect: a true correlation is found (p < {single.alpha:g}) "
+        f"with 80% probability only from {rho(single.detectable_abs_rho)} up, and from "
+        f"{rho(family.detectable_abs_rho)} once adjusted for {int(family.tests)} pairs; a true "
+        f"correlation of 0.5 is found {single.power_rho_0_5:.0%} of the time, one of 0.3 "
+        f"{single.power_rho_0_3:.0%}. An inconclusive pair is therefore compatible with an association "
+        "of practical size."
+    )
 
 
 def describe_audit(
@@ -361,23 +454,23 @@ def describe_audit(
 
 
 def describe_influence(influence: pd.DataFrame, codebook: Codebook | None = None) -> list[str]:
-    """One sentence per fit that has cities above the leverage or Cook's distance threshold."""
+    """One sentence per fit that has cities above the leverage, Cook's distance or DFBETAS threshold."""
     codebook = codebook or load_codebook()
     sentences = []
     for (outcome, predictor), rows in influence.groupby(["outcome", "predictor"], sort=False):
         n = len(rows)
-        above = rows[rows.high_leverage | rows.influential]
+        above = rows[rows.high_leverage | rows.influential | rows.large_dfbetas]
         if len(above) > LISTED_INFLUENTIAL:
-            largest = above.nlargest(NAMED_CITIES, "cooks_distance")
+            largest = above.assign(size=above.dfbetas.abs()).nlargest(NAMED_CITIES, "size")
             named = "; ".join(
                 f"{row.city} (leverage {_threshold(row.leverage)}, "
-                f"Cook's distance {_threshold(row.cooks_distance)})"
+                f"Cook's distance {_threshold(row.cooks_distance)}, DFBETAS {format_fixed(row.dfbetas)})"
                 for row in largest.itertuples(index=False)
             )
             sentences.append(
                 f"{codebook.field(outcome).title} on {_phrase(predictor, codebook)}: {len(above):,} of "
-                f"{n:,} cities exceed a threshold (thresholds {_threshold(4 / n)} for both); the largest "
-                f"Cook's distances: {named}."
+                f"{n:,} cities exceed a threshold (leverage and Cook's distance {_threshold(4 / n)}, "
+                f"|DFBETAS| {_threshold(dfbetas_threshold(n))}); the largest shifts of the slope: {named}."
             )
             continue
         parts = []
@@ -387,25 +480,32 @@ def describe_influence(influence: pd.DataFrame, codebook: Codebook | None = None
                 what.append(f"leverage {row.leverage:.2f}")
             if row.influential:
                 what.append(f"Cook's distance {row.cooks_distance:.2f}")
+            if row.large_dfbetas:
+                what.append(f"DFBETAS {format_fixed(row.dfbetas)}")
             parts.append(f"{row.city} ({', '.join(what)})")
         if parts:
             sentences.append(
                 f"{codebook.field(outcome).title} on {_phrase(predictor, codebook)}: "
-                f"{'; '.join(parts)} (thresholds {4 / n:.2f} for both, n = {n})."
+                f"{'; '.join(parts)} (thresholds {4 / n:.2f} for leverage and Cook's distance, "
+                f"{dfbetas_threshold(n):.2f} for |DFBETAS|, n = {n})."
             )
     if not sentences:
-        sentences.append("No city exceeds the leverage or Cook's distance threshold in any fit.")
+        sentences.append("No city exceeds the leverage, Cook's distance or DFBETAS threshold in any fit.")
     return sentences
 
 
 def executive_summary(
     data: pd.DataFrame,
     classified: pd.DataFrame,
-    loo: pd.DataFrame,
+    power: pd.DataFrame,
     claims: pd.DataFrame,
     codebook: Codebook | None = None,
 ) -> list[str]:
-    """The report's opening paragraph, as bullet points built from the run's results."""
+    """The report's opening paragraph, as bullet points built from the run's results.
+
+    ``classified`` needs, per pair, the columns of ``tables/findings.csv``
+    (its ``sentence`` included) and ``r``; ``power`` is ``tables/power.csv``.
+    """
     codebook = codebook or load_codebook()
     city = codebook.id_field.name
     counts = classified.verdict.value_counts()
@@ -436,28 +536,39 @@ def executive_summary(
             f"{format_number(values.max())}{field.unit if field.unit == '%' else ''} "
             f"({_cities_at(data, outcome, values.max(), city)})."
         )
-    parts = [
-        f"{counts.get(key, 0)} {VERDICTS[key]}" for key in ("robust", "hinges", "mixed", "none")
-    ]
+    parts = [f"{counts.get(key, 0)} {VERDICT_LABELS[key]}" for key in rules.VERDICTS]
     bullets.append(
-        f"Of the {family} outcome\u2013input pairs tested on n = {int(classified.n.max()):,} cities: "
-        + "; ".join(parts)
-        + "."
+        f"Each of the {family} outcome\u2013input pairs was judged by the primary test declared in "
+        f"advance, an exact permutation test of Pearson's r at \u03b1 = {ALPHA}, adjusted for the "
+        f"{family} pairs (n = {int(classified.n.max()):,} cities each): " + "; ".join(parts) + "."
     )
-    robust = classified[classified.verdict == "robust"]
-    grouped = len(robust) > GROUPED_ROBUST
-    if grouped:
+    ordered = rules.order(classified)
+    consistent = ordered[ordered.verdict == "consistent"]
+    if len(consistent) > GROUPED_ROBUST:
         pairs = "; ".join(
-            f"{_pair(row, codebook)} (R\u00b2 = {row.r_squared:.2f})"
-            for row in robust.itertuples(index=False)
+            f"{_pair(row, codebook)} (r = {_r(row.r)}, 95% CI {_interval(row.r_ci_low, row.r_ci_high)})"
+            for row in consistent.itertuples(index=False)
         )
         bullets.append(
-            f"{len(robust)} pairs go together under every check (classic, robust, permutation and rank "
-            f"p-values below {ALPHA} also after Holm's correction for {family} tests, and no single city's "
-            f"removal changes that; n = {int(robust.n.min()):,}): {pairs}. The findings section gives their "
-            "slopes and p-values."
+            f"{len(consistent)} pairs are consistent associations (adjusted p below {ALPHA}, every check "
+            f"agrees and no single city decides them; n = {int(consistent.n.min()):,}): {pairs}. The "
+            "findings section gives each in full."
         )
-    bullets += findings(classified, loo, codebook, include_none=False, include_robust=not grouped)
+    else:
+        bullets += list(consistent.sentence)
+    bullets += list(ordered[ordered.verdict == "tentative"].sentence)
+    inconclusive = ordered[ordered.verdict == "inconclusive"]
+    if len(inconclusive):
+        pairs = "; ".join(
+            f"{_pair(row, codebook)} ({_interval(row.r_ci_low, row.r_ci_high)})"
+            for row in inconclusive.itertuples(index=False)
+        )
+        bullets.append(
+            f"{len(inconclusive)} {'pair is' if len(inconclusive) == 1 else 'pairs are'} inconclusive "
+            f"(n = {int(inconclusive.n.min()):,} cities each; the 95% interval of r in brackets): {pairs}."
+        )
+    if len(power):
+        bullets.append(describe_power(power))
     bullets += describe_audit(claims, synthetic=synthetic)[:1]
     bullets.append(
         "These are associations in made-up data, not findings about any real city or programme; the "
@@ -481,10 +592,7 @@ def descriptive_intro(n: int) -> str:
 
 def critical_correlation(n: int, alpha: float = ALPHA) -> float:
     """Smallest |r| that a two-sided t test on n - 2 degrees of freedom calls significant."""
-    from scipy import stats as sps
-
-    t = sps.t.ppf(1 - alpha / 2, n - 2)
-    return float(t / (n - 2 + t * t) ** 0.5)
+    return critical_r(n, alpha)
 
 
 def correlation_intro(n: int) -> str:
@@ -510,52 +618,93 @@ def regression_intro(n: int) -> str:
     return (
         "This section asks, one pair at a time, whether cities that report more of a programme "
         "activity (training, new businesses, community events, psychological support) also report a "
-        "larger outcome (employment-rate increase, access to health services). Each line is an "
-        f"ordinary least-squares fit with an intercept on the {count_words(n)} cities."
+        "larger or smaller outcome (employment-rate increase, access to health services). Each line is "
+        f"an ordinary least-squares fit with an intercept on the {count_words(n)} cities; its slope is "
+        "the difference in the outcome between cities whose input differs by one unit, a comparison "
+        "between cities, not a change over time."
     )
 
 
-def checks_intro(n: int, fits: int, method: str, orderings: int) -> str:
-    """The paragraph introducing the checks beside the classic p-value.
+def _orderings(n: int, method: str, orderings: int) -> str:
+    values = f"the {count_words(n)} cities' outcome values"
+    strong = "give a correlation at least as strong as the one observed"
+    if method == "exact":
+        return f"the share of all {orderings:,} orderings of {values} that {strong}"
+    if method == "monte carlo":
+        return f"the share of {orderings:,} random orderings of {values} (from a fixed seed) that {strong}"
+    return (
+        f"the share of the {orderings:,} orderings of a subgroup that {strong}: rotations of {values} "
+        "within two halves of the cities drawn at random from a fixed seed (Koning and Hemerik, "
+        "*Biometrika*, 2024). Every ordering of the subgroup is counted, so the test is exact, but its "
+        "p-value is not the one all orderings would give, and the size of the subgroup is not a measure "
+        "of how closely it approaches it"
+    )
+
+
+def primary_test_intro(
+    n: int, fits: int, method: str, orderings: int, adjustment: str, rules_table: str
+) -> str:
+    """The paragraph declaring the primary test and its adjustment for the family of pairs.
 
     ``method`` and ``orderings`` are those of
-    :func:`helpers.inference.permutation_method` for this sample.
+    :func:`helpers.inference.permutation_method`; ``adjustment`` is
+    ``"westfall-young"`` or ``"holm"`` (see :func:`helpers.inference.checks`);
+    ``rules_table`` names the table of verdict rules ("Table 3.2").
     """
-    values = f"the {count_words(n)} outcome values"
-    strong = "that give a correlation at least as strong as the one observed"
-    if method == "exact":
-        permutation = f"the share of all {orderings:,} orderings of {values} {strong}"
-    elif method == "monte carlo":
-        permutation = (
-            f"the share of {orderings:,} random orderings of {values} {strong} (from a fixed seed)"
-        )
-    else:
-        permutation = (
-            f"the share of {orderings:,} orderings of {values} {strong} (the orderings form a group "
-            "chosen at random from a fixed seed, rotations of the values within two random halves of "
-            "the cities, which keeps the test exact and lets every ordering be counted)"
-        )
+    family = (
+        "Westfall and Young's single-step maxT method: the cities' outcome values are shuffled "
+        "together, and a pair's adjusted p-value is the share of orderings in which the largest |r| "
+        f"among all {count_words(fits)} pairs reaches the pair's own. Holm's adjustment is shown beside it"
+        if adjustment == "westfall-young"
+        else "Holm's method (the pairs do not all rest on the same cities, so no joint shuffle exists)"
+    )
+    return (
+        "**The primary test, fixed before any result was seen.** Every pair is judged by one test, "
+        "declared in advance in the project's README and here: a two-sided permutation test of "
+        f"Pearson's r at \u03b1 = {ALPHA}. Its p-value is {_orderings(n, method, orderings)}; it "
+        f"assumes nothing about the shape of the data's distribution. Because {count_words(fits)} pairs "
+        f"are tested, each p-value is also adjusted for the whole family by {family}. The analysis is "
+        f"exploratory, and the verdicts follow the fixed rules of {rules_table}."
+    )
+
+
+def checks_intro(n: int) -> str:
+    """The paragraph introducing the checks set beside the primary test."""
+    rank = (
+        "its p-value from every ordering of the ranks"
+        if n <= EXACT_RANK_LIMIT
+        else "its p-value from the usual t approximation"
+    )
     assumption = (
         f"which {count_words(n)} points cannot confirm"
         if n <= SMALL_SAMPLE
         else "which the data need not satisfy"
     )
     return (
-        f"A classic p-value assumes errors of constant spread drawn from a normal distribution, {assumption}. "
-        "Four other readings are set beside it: a **robust (HC3) standard error**, which allows the "
-        f"spread to differ from city to city; a **permutation p-value**, {permutation}, which assumes "
-        "nothing about the shape of the errors; **Spearman's rank correlation**, which uses only the "
-        "order of the cities; and "
-        f"**Holm's correction**, which accounts for testing {count_words(fits)} pairs at once."
+        "Four checks are set beside the primary test, and each can only weaken a verdict, never "
+        "strengthen it. The **classic t test** assumes normal errors of constant spread, "
+        f"{assumption}. The **HC2 robust standard error with Bell\u2013McCaffrey degrees of freedom** "
+        "lets the spread differ from city to city; unlike the usual robust test on n \u2212 2 degrees "
+        "of freedom, it keeps close to its stated error rate with few cities and a few far-out ones "
+        "(Imbens and Koles\u00e1r, 2016). **Spearman's rank correlation** uses only the order of the "
+        f"cities, {rank}. The **wild bootstrap** redraws the signs of the residuals of a line with no "
+        "slope and asks how often the robust t statistic is as large as observed. HC3 standard errors "
+        "stay in the machine-readable table for comparison but enter no verdict: with this few cities "
+        "their t test rejects too readily."
     )
 
 
 def influence_intro(n: int) -> str:
-    """The paragraph explaining leverage, Cook's distance and their thresholds for n cities."""
+    """The paragraph explaining leverage, Cook's distance, DFBETAS and their thresholds for n cities."""
+    decisive = max(dfbetas_threshold(n), rules.DFBETAS_FLOOR)
     return (
         "*Leverage* measures how far a city's input lies from the others, *Cook's distance* how much "
-        "the fitted line moves when that city is left out. The usual thresholds are a leverage above "
-        f"2p/n = {4 / n:.2g} and a Cook's distance above 4/n = {4 / n:.2g} (p = 2 coefficients, "
-        f"n = {n:,} cities). Each fit is then repeated {count_words(n)} times, leaving out one city "
-        "at a time."
+        "the fitted line moves when that city is left out, and *DFBETAS* how far the slope alone moves, "
+        "in its standard errors. The usual thresholds are a leverage above "
+        f"2p/n = {4 / n:.2g}, a Cook's distance above 4/n = {4 / n:.2g} and a |DFBETAS| above "
+        f"2/\u221an = {dfbetas_threshold(n):.2g} (p = 2 coefficients, n = {n:,} cities). A city *decides* "
+        f"a pair when its |DFBETAS| exceeds {decisive:.2g} or leaving it out flips the slope's sign; a "
+        "p-value that rises above 0.05 without it while the slope stays put is a loss of precision, "
+        f"not dependence on that city. Each fit is repeated {count_words(n)} times, leaving out one "
+        "city at a time."
     )

@@ -1,0 +1,218 @@
+"""Verdicts: what each pair's numbers allow a reader to conclude, by rules fixed before looking.
+
+The rules, declared in the README and in the report before any result:
+
+* **Primary test**: the exact permutation test of Pearson's r, two-sided, at
+  :data:`ALPHA` = 0.05 (``p_permutation``), adjusted for every pair of the run
+  by Westfall and Young's single-step maxT (``p_westfall_young``).
+* **Checks**, each of which can only weaken a verdict, never strengthen it: the
+  classic t test, the HC2 standard error on Bell-McCaffrey degrees of freedom,
+  Spearman's rank correlation (exact for n <= 10) and the wild bootstrap. A
+  check *disagrees* when its p-value is at or above alpha or its estimate has
+  the other sign.
+* **One city**: a city *decides* a pair when leaving it out moves the slope by
+  more than 2/sqrt(n) of its standard errors (|DFBETAS|; never less than
+  :data:`DFBETAS_FLOOR`, so that with thousands of cities a negligible shift
+  does not count) or, for a pair whose primary p is below alpha, flips the
+  slope's sign (the sign of a slope the data cannot establish carries no
+  conclusion to flip). A p-value that crosses alpha when a city is left out,
+  with the slope nearly unchanged, is a loss of precision, not dependence: it
+  is reported, and it does not change the verdict.
+
+Verdicts, strongest first (:data:`VERDICTS`):
+
+* ``consistent``: adjusted p < alpha, no check disagrees, no city decides it;
+* ``tentative``: p < alpha before adjustment, but the adjusted p is not, or a
+  check disagrees, or a city decides it;
+* ``inconclusive``: p >= alpha. The data are then compatible with a wide range
+  of associations, of either sign (the interval says which); never "no association".
+
+Numbers only: the sentences live in :mod:`helpers.narrative`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping
+
+import numpy as np
+import pandas as pd
+
+from helpers import contract
+from helpers.inference import dfbetas_threshold
+
+ALPHA = 0.05
+#: Verdicts, strongest first.
+VERDICTS = ("consistent", "tentative", "inconclusive")
+#: Smallest |DFBETAS| that counts as a material shift of the slope, whatever n.
+DFBETAS_FLOOR = 0.5
+#: The checks beside the primary test: name -> column of its p-value.
+CHECKS = {
+    "classic": "p_value",
+    "hc2": "p_value_hc2_bm",
+    "rank": "spearman_p",
+    "wild": "p_wild_bootstrap",
+}
+FINDINGS_COLUMNS = contract.FINDINGS_COLUMNS
+
+
+def strength(verdict: str) -> int:
+    """0 for the strongest verdict, larger for weaker ones."""
+    return VERDICTS.index(verdict)
+
+
+def verdict(
+    p_primary: float,
+    p_adjusted: float,
+    disagreeing: Collection[str] = (),
+    decisive: Collection[str] = (),
+    *,
+    alpha: float = ALPHA,
+) -> str:
+    """The verdict of one pair from its primary p-values, its disagreeing checks and deciding cities."""
+    if not p_primary < alpha:
+        return "inconclusive"
+    if p_adjusted < alpha and not disagreeing and not decisive:
+        return "consistent"
+    return "tentative"
+
+
+def decision_threshold(n: int) -> float:
+    """|DFBETAS| above which one city decides a pair: 2/sqrt(n), at least :data:`DFBETAS_FLOOR`."""
+    return max(dfbetas_threshold(n), DFBETAS_FLOOR)
+
+
+def rank_p(row: Mapping | object) -> float:
+    """The rank correlation's p-value: exact where the orderings were enumerated, else the t approximation."""
+    exact = getattr(row, "spearman_p_exact", math.nan)
+    return row.spearman_p if math.isnan(exact) else exact
+
+
+def disagreeing_checks(row: object, *, alpha: float = ALPHA) -> list[str]:
+    """The checks (names of :data:`CHECKS`) that do not confirm the primary test's direction at alpha."""
+    found = []
+    for name, column in CHECKS.items():
+        p = rank_p(row) if name == "rank" else getattr(row, column)
+        same_sign = np.sign(row.spearman_rho) == np.sign(row.r) if name == "rank" else True
+        if not (p < alpha and same_sign):
+            found.append(name)
+    return found
+
+
+def city_dependence(
+    influence: pd.DataFrame,
+    loo: pd.DataFrame,
+    slope: float,
+    p_value: float,
+    p_primary: float,
+    *,
+    alpha: float = ALPHA,
+) -> pd.DataFrame:
+    """One row per city of one fit: its DFBETAS, the refit without it, and what that means.
+
+    ``decisive``: |DFBETAS| above :func:`decision_threshold`, or, when the
+    primary p is below ``alpha``, a refit whose slope has the other sign (or
+    none at all); ``precision_only``: not decisive, but the refit's classic
+    p-value is at or above ``alpha`` while the full fit's (``p_value``) is below
+    (a loss of precision); ``matters``: decisive or of high leverage, the cities
+    whose doubtful values the findings point out.
+    """
+    merged = influence.merge(
+        loo.rename(columns={"dropped_city": "city", "slope": "slope_without", "p_value": "p_without"})[
+            ["city", "slope_without", "p_without"]
+        ],
+        on="city",
+        how="left",
+        validate="one_to_one",
+    )
+    n = len(merged)
+    flipped = ~(np.sign(merged.slope_without) == np.sign(slope)) & (p_primary < alpha)
+    decisive = (merged.dfbetas.abs() > decision_threshold(n)) | flipped
+    precision = ~decisive & (p_value < alpha) & ~(merged.p_without < alpha)
+    return merged.assign(
+        decisive=decisive,
+        precision_only=precision,
+        matters=decisive | merged.high_leverage,
+    )
+
+
+def classify(
+    checked: pd.DataFrame,
+    influence: pd.DataFrame,
+    loo: pd.DataFrame,
+    flagged: pd.DataFrame | None = None,
+    *,
+    alpha: float = ALPHA,
+) -> pd.DataFrame:
+    """Give each fit its verdict and the reasons a reader needs.
+
+    ``checked`` comes from :func:`helpers.inference.checks`, ``influence`` from
+    :func:`helpers.inference.influence`, ``loo`` from
+    :func:`helpers.inference.leave_one_out`, and ``flagged`` (optional) from
+    :func:`helpers.audit.flagged_cells`. New columns: ``verdict``,
+    ``p_primary``, ``p_adjusted``, ``disagreeing`` (names of checks),
+    ``cities`` (the :func:`city_dependence` table of the fit),
+    ``decisive_cities``, ``influential_cities`` (cities that decide the pair or
+    have high leverage) and ``audit`` (the flagged cells of those cities in the
+    pair's two columns).
+    """
+    if flagged is None:
+        flagged = pd.DataFrame(columns=["city", "field", "claim_id", "value", "claim", "reason"])
+    rows = []
+    for row in checked.itertuples(index=False):
+        key = (influence.outcome == row.outcome) & (influence.predictor == row.predictor)
+        drops = loo[(loo.outcome == row.outcome) & (loo.predictor == row.predictor)]
+        cities = city_dependence(
+            influence[key], drops, row.slope, row.p_value, row.p_permutation, alpha=alpha
+        )
+        decisive = list(cities.city[cities.decisive])
+        matters = list(cities.city[cities.matters])
+        audit = flagged[
+            flagged.city.isin(matters) & flagged.field.isin([row.outcome, row.predictor])
+        ].sort_values("claim_id")
+        adjusted = row.p_westfall_young if row.adjustment == "westfall-young" else row.p_holm
+        disagreeing = disagreeing_checks(row, alpha=alpha)
+        rows.append(
+            {
+                "verdict": verdict(row.p_permutation, adjusted, disagreeing, decisive, alpha=alpha),
+                "p_primary": row.p_permutation,
+                "p_adjusted": adjusted,
+                "disagreeing": disagreeing,
+                "cities": cities,
+                "decisive_cities": decisive,
+                "influential_cities": matters,
+                "audit": audit.reset_index(drop=True),
+            }
+        )
+    return pd.concat([checked.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
+
+
+def order(classified: pd.DataFrame) -> pd.DataFrame:
+    """Pairs strongest verdict first, then by primary p-value."""
+    return classified.assign(_rank=classified.verdict.map(strength)).sort_values(
+        ["_rank", "p_primary"], kind="stable"
+    ).drop(columns="_rank")
+
+
+def table(classified: pd.DataFrame, sentences: Collection[str]) -> pd.DataFrame:
+    """The machine-readable findings (``tables/findings.csv``), one row per pair, in fit order."""
+    return pd.DataFrame(
+        {
+            "outcome": classified.outcome,
+            "predictor": classified.predictor,
+            "n": classified.n,
+            "verdict": classified.verdict,
+            "r": classified.r,
+            "r_ci_low": classified.r_ci_low,
+            "r_ci_high": classified.r_ci_high,
+            "p_primary": classified.p_primary,
+            "p_adjusted": classified.p_adjusted,
+            "influential_cities": classified.influential_cities.map(";".join),
+            "audit_flags": [
+                ";".join(f"{a.claim_id} {a.city}" for a in audit.itertuples(index=False))
+                for audit in classified.audit
+            ],
+            "sentence": list(sentences),
+        },
+        columns=FINDINGS_COLUMNS,
+    )
