@@ -69,3 +69,16 @@ def test_read_claims_keeps_columns():
     claims = audit.read_claims()
     assert list(claims.columns) == audit.CLAIM_COLUMNS
     assert pd.isna(claims.set_index("claim_id").loc["c03", "number"])
+
+
+def test_flagged_cells_name_city_column_and_claim():
+    cells = audit.flagged_cells(audit.read_claims(), load_clean_data())
+    found = {(c.city, c.field, c.claim_id, c.reason) for c in cells.itertuples(index=False)}
+    assert found == {
+        ("Milano", "new_businesses", "c07", "part"),  # 50 start-ups in two sectors = all 50 businesses
+        ("Bologna", "community_event_participants", "c08", "part"),  # one festival = every event
+        ("Bologna", "psychological_support_people", "c10", "part"),
+        ("Torino", "community_event_participants", "c09", "other"),  # 300 volunteers, 300 participants
+        ("Torino", "psychological_support_people", "c09", "other"),
+    }
+    assert cells.set_index("claim_id").loc["c08", "value"] == 10_000

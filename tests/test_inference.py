@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from helpers import inference, stats
+from helpers import contract, inference, stats
 from helpers.cleaning import load_clean_data
 from helpers.errors import ParameterError
 
@@ -100,14 +100,7 @@ def test_monte_carlo_permutation_is_seeded_and_never_zero(rng):
 
 def test_holm_by_hand():
     p = [0.01, 0.04, 0.03, 0.005, 0.5]
-    m = len(p)
-    order = sorted(range(m), key=lambda i: p[i])
-    adjusted = [0.0] * m
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p[i]))
-        adjusted[i] = running
-    np.testing.assert_allclose(inference.holm(p), adjusted, rtol=1e-12)
+    np.testing.assert_allclose(inference.holm(p), holm_by_hand(p), rtol=1e-12)
 
 
 def test_spearman_by_ranks_and_t_formula(data):
@@ -121,13 +114,255 @@ def test_spearman_by_ranks_and_t_formula(data):
             assert got[1] == pytest.approx(p, rel=1e-9)
 
 
+def holm_by_hand(p):
+    m = len(p)
+    order = sorted(range(m), key=lambda i: p[i])
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted
+
+
 def test_checks_table_holds_every_column(data, fits):
     checked = inference.checks(data, fits)
     for column_name in inference.CHECK_COLUMNS:
-        assert checked[column_name].notna().all()
-    np.testing.assert_allclose(checked.p_holm, inference.holm(fits.p_value))
+        assert checked[column_name].notna().all(), column_name
+    # Holm adjusts the primary test (the permutation p), not the classic t test
+    np.testing.assert_allclose(checked.p_holm, holm_by_hand(list(checked.p_permutation)), rtol=1e-12)
     assert (checked.permutation_method == "exact").all()
-    assert (checked.p_holm >= checked.p_value).all()
+    assert (checked.adjustment == "westfall-young").all()
+    assert (checked.p_westfall_young >= checked.p_permutation).all()
+    assert (checked.p_westfall_young <= 1).all()
+    for row in checked.itertuples(index=False):
+        assert row.r == pytest.approx(pearson(column(row.predictor), column(row.outcome)), abs=1e-12)
+
+
+# ------------------------------------------------------------------ Westfall-Young maxT
+def maxt_by_brute_force(x, y, orderings):
+    """Adjusted p of every (outcome, predictor) pair: share of orderings whose largest |r| reaches it."""
+    k, p = y.shape[1], x.shape[1]
+    observed = [[abs(pearson(list(x[:, j]), list(y[:, i]))) for j in range(p)] for i in range(k)]
+    hits = [[0] * p for _ in range(k)]
+    total = 0
+    for order in orderings:
+        largest = max(
+            abs(pearson(list(x[:, j]), [y[o, i] for o in order])) for i in range(k) for j in range(p)
+        )
+        for i in range(k):
+            for j in range(p):
+                hits[i][j] += largest >= observed[i][j] - 1e-12
+        total += 1
+    return np.array(hits), total
+
+
+def test_westfall_young_exact_by_brute_force(rng):
+    n = 6
+    x = rng.normal(size=(n, 2))
+    x[:, 1] = np.round(x[:, 1])  # ties in one predictor
+    y = np.column_stack([x[:, 0] + rng.normal(scale=0.7, size=n), rng.normal(size=n)])
+    hits, total = maxt_by_brute_force(x, y, itertools.permutations(range(n)))
+    found = inference.permutation_test(x, y)
+    assert (found.method, found.count, total) == ("exact", 720, 720)
+    np.testing.assert_array_equal(found.p_maxt, hits / total)
+    # the adjusted p of the strongest pair is at least its own p, never above 1
+    assert (found.p_maxt >= found.p).all() and (found.p_maxt <= 1).all()
+
+
+def test_westfall_young_monte_carlo_by_brute_force(rng):
+    n = 14
+    x = rng.normal(size=(n, 2))
+    y = np.column_stack([0.8 * x[:, 1] + rng.normal(size=n), rng.normal(size=n)])
+    orderings = np.random.default_rng(9).permuted(np.broadcast_to(np.arange(n), (600, n)), axis=1)
+    hits, total = maxt_by_brute_force(x, y, orderings)
+    found = inference.permutation_test(x, y, seed=9, n_resamples=600)
+    assert found.method == "monte carlo"
+    np.testing.assert_array_equal(found.p_maxt, (hits + 1) / (total + 1))
+
+
+def test_westfall_young_random_subgroup_by_enumeration(rng, monkeypatch):
+    monkeypatch.setattr(inference, "MONTE_CARLO_VALUES", 0)  # force the subgroup test
+    monkeypatch.setattr(inference, "PERMUTATION_BYTES", 2_000)  # several blocks of shifts
+    n = 16
+    x = rng.normal(size=(n, 2))
+    y = np.column_stack([x[:, 0] + rng.normal(size=n), rng.normal(size=n)])
+    order = np.random.default_rng(4).permutation(n)
+    first, second = order[: n // 2], order[n // 2 :]
+    orderings = []
+    for s1 in range(len(first)):
+        for s2 in range(len(second)):
+            permuted = np.arange(n)
+            permuted[first] = np.roll(first, -s1)
+            permuted[second] = np.roll(second, -s2)
+            orderings.append(permuted)
+    hits, total = maxt_by_brute_force(x, y, orderings)
+    found = inference.permutation_test(x, y, seed=4, n_resamples=64)
+    assert (found.method, found.count, total) == ("random-subgroup", 64, 64)
+    np.testing.assert_array_equal(found.p_maxt, hits / total)
+
+
+def test_checks_adjust_by_holm_when_fits_rest_on_different_cities(rng):
+    n = 9
+    frame = pd.DataFrame({"a": rng.normal(size=n), "y1": rng.normal(size=n), "y2": rng.normal(size=n)})
+    frame.loc[2, "y2"] = np.nan
+    fits = pd.concat(
+        [stats.simple_regressions(frame.dropna(subset=[y]), [y], ["a"]) for y in ("y1", "y2")],
+        ignore_index=True,
+    )
+    checked = inference.checks(frame, fits)
+    assert (checked.adjustment == "holm").all() and checked.p_westfall_young.isna().all()
+
+
+# ------------------------------------------------------------------ intervals and robust tests
+def test_fisher_interval_by_hand(data, fits):
+    checked = inference.checks(data, fits)
+    z975 = 1.959963984540054  # the standard normal's 97.5% quantile
+    for row in checked.itertuples(index=False):
+        r = pearson(column(row.predictor), column(row.outcome))
+        z = 0.5 * math.log((1 + r) / (1 - r))
+        half = z975 / math.sqrt(10 - 3)
+
+        def back(v):
+            return (math.exp(2 * v) - 1) / (math.exp(2 * v) + 1)
+
+        assert row.r_ci_low == pytest.approx(back(z - half), abs=1e-12)
+        assert row.r_ci_high == pytest.approx(back(z + half), abs=1e-12)
+        assert row.r_ci_low < row.r < row.r_ci_high
+    assert inference.fisher_interval(0.5, 3) == (-1.0, 1.0)  # three points: nothing narrows it
+
+
+def bell_mccaffrey_by_matrices(x):
+    """K = (sum of eigenvalues)^2 / sum of squared eigenvalues of G'G, G built entry by entry."""
+    n = len(x)
+    X = np.column_stack([np.ones(n), x])
+    bread = np.linalg.inv(X.T @ X)
+    H = X @ bread @ X.T
+    G = np.zeros((n, n))
+    for i in range(n):
+        a_i = (bread @ X[i])[1] / math.sqrt(1 - H[i, i])
+        for j in range(n):
+            G[j, i] = ((1.0 if i == j else 0.0) - H[j, i]) * a_i
+    eigenvalues = np.linalg.eigvalsh(G.T @ G)
+    return eigenvalues.sum() ** 2 / (eigenvalues**2).sum()
+
+
+def test_hc2_and_bell_mccaffrey_from_explicit_matrices(data, fits):
+    dfs = set()
+    for fit in fits.itertuples(index=False):
+        x = np.array(column(fit.predictor))
+        y = np.array(column(fit.outcome))
+        X = np.column_stack([np.ones_like(x), x])
+        bread = np.linalg.inv(X.T @ X)
+        beta = bread @ X.T @ y
+        e = y - X @ beta
+        h = np.einsum("ij,jk,ik->i", X, bread, X)
+        meat = X.T @ np.diag(e**2 / (1 - h)) @ X
+        se = math.sqrt((bread @ meat @ bread)[1, 1])
+        df = bell_mccaffrey_by_matrices(x)
+        got = inference.hc2_bell_mccaffrey(data, fit.outcome, fit.predictor)
+        assert got["slope_se_hc2"] == pytest.approx(se, rel=1e-10)
+        assert got["df_bell_mccaffrey"] == pytest.approx(df, rel=1e-9)
+        assert got["p_value_hc2_bm"] == pytest.approx(2 * sps.t.sf(abs(beta[1] / se), df), rel=1e-9)
+        dfs.add(round(df, 1))
+    # the four designs (one per input) have far fewer than n - 2 = 8 degrees of freedom
+    assert min(dfs) == pytest.approx(2.2, abs=0.05) and max(dfs) == pytest.approx(4.8, abs=0.05)
+
+
+def test_bell_mccaffrey_matches_the_moments_of_simulated_variances(rng):
+    # under homoskedastic normal errors, V_HC2 is close to a scaled chi-squared with K df:
+    # 2 E[V]^2 / Var[V] estimated from 200,000 simulated samples
+    x = np.array(column("community_event_participants"))
+    n = len(x)
+    X = np.column_stack([np.ones(n), x])
+    bread = np.linalg.inv(X.T @ X)
+    h = np.einsum("ij,jk,ik->i", X, bread, X)
+    w = (bread @ X.T)[1]
+    errors = rng.normal(size=(200_000, n))
+    residuals = errors - errors @ (X @ bread @ X.T)
+    variances = (residuals**2 / (1 - h)) @ w**2
+    moments = 2 * variances.mean() ** 2 / variances.var()
+    assert inference.bell_mccaffrey_df(x) == pytest.approx(moments, rel=0.03)
+
+
+def wild_by_brute_force(x, y):
+    """Every sign vector, an OLS fit and an HC2 sandwich per bootstrap sample, |t| compared."""
+    n = len(x)
+    X = np.column_stack([np.ones(n), x])
+    bread = np.linalg.inv(X.T @ X)
+    h = np.einsum("ij,jk,ik->i", X, bread, X)
+
+    def abs_t(values):
+        beta = bread @ X.T @ values
+        e = values - X @ beta
+        cov = bread @ X.T @ np.diag(e**2 / (1 - h)) @ X @ bread
+        return abs(beta[1]) / math.sqrt(cov[1, 1])
+
+    observed = abs_t(y)
+    restricted = y - y.mean()
+    hits = sum(
+        abs_t(y.mean() + np.array(signs) * restricted) >= observed * (1 - 1e-9)
+        for signs in itertools.product([-1.0, 1.0], repeat=n)
+    )
+    return hits / 2**n
+
+
+def test_wild_bootstrap_by_brute_force(rng):
+    x = rng.lognormal(size=8)
+    y = 0.4 * x + rng.normal(size=8) * x  # spread that grows with x
+    p, method, count = inference.wild_bootstrap_p(x, y)
+    assert (method, count) == ("exact", 256)
+    assert p == pytest.approx(wild_by_brute_force(x, y), abs=0)
+
+
+def test_wild_bootstrap_monte_carlo_is_seeded(rng):
+    n = 15
+    x = rng.normal(size=n)
+    y = x + rng.normal(size=n)
+    X = np.column_stack([np.ones(n), x])
+    bread = np.linalg.inv(X.T @ X)
+    h = np.einsum("ij,jk,ik->i", X, bread, X)
+    signs = 1 - 2 * np.random.default_rng(3).integers(0, 2, size=(500, n), dtype=np.int8).astype(float)
+
+    def abs_t(values):
+        beta = bread @ X.T @ values
+        e = values - X @ beta
+        return abs(beta[1]) / math.sqrt((bread @ X.T @ np.diag(e**2 / (1 - h)) @ X @ bread)[1, 1])
+
+    observed = abs_t(y)
+    hits = sum(abs_t(y.mean() + s * (y - y.mean())) >= observed * (1 - 1e-9) for s in signs)
+    p, method, count = inference.wild_bootstrap_p(x, y, seed=3, draws=500)
+    assert (method, count) == ("monte carlo", 500)
+    assert p == pytest.approx((hits + 1) / 501, abs=0)
+
+
+def test_exact_spearman_by_enumeration():
+    frame = pd.DataFrame(
+        {
+            "a": [3.0, 1.0, 4.0, 1.0, 5.0, 9.0],  # a tie
+            "b": [2.0, 7.0, 1.0, 8.0, 2.0, 8.0],
+            "y1": [10.0, 12.0, 15.0, 11.0, 19.0, 30.0],
+            "y2": [5.0, 3.0, 5.0, 2.0, 1.0, 0.0],
+        }
+    )
+    fits = stats.simple_regressions(frame, ["y1", "y2"], ["a", "b"])
+    checked = inference.checks(frame, fits)
+    for row in checked.itertuples(index=False):
+        rx = average_ranks(list(frame[row.predictor]))
+        ry = average_ranks(list(frame[row.outcome]))
+        observed = abs(pearson(rx, ry))
+        hits = sum(
+            abs(pearson(rx, [ry[i] for i in order])) >= observed - 1e-12
+            for order in itertools.permutations(range(6))
+        )
+        assert row.spearman_rho == pytest.approx(pearson(rx, ry), abs=1e-12)
+        assert row.spearman_p_exact == pytest.approx(hits / 720, abs=0)
+
+
+def test_exact_spearman_only_up_to_ten_cities(rng):
+    frame = pd.DataFrame({"a": rng.normal(size=11), "y": rng.normal(size=11)})
+    checked = inference.checks(frame, stats.simple_regressions(frame, ["y"], ["a"]), n_resamples=500)
+    assert checked.spearman_p_exact.isna().all() and checked.spearman_p.notna().all()
 
 
 def test_leverage_and_cooks_distance_from_the_hat_matrix(data, fits):
@@ -146,7 +381,35 @@ def test_leverage_and_cooks_distance_from_the_hat_matrix(data, fits):
         np.testing.assert_allclose(rows.leverage, h, rtol=1e-10)
         np.testing.assert_allclose(rows.cooks_distance, cooks, rtol=1e-9)
         assert (rows.high_leverage == (h > 0.4)).all() and (rows.influential == (cooks > 0.4)).all()
-    assert math.isclose(sum(h), 2.0)  # trace of the hat matrix = number of coefficients
+
+
+def dfbetas_by_refits(x, y):
+    """(b - b_(i)) / (s_(i) sqrt((X'X)^-1_11)): a refit without each row, its own residual SD."""
+    n = len(x)
+    full = closed_form_ols(list(x), list(y))
+    sxx = sum((a - sum(x) / n) ** 2 for a in x)
+    out = []
+    for i in range(n):
+        xs = [x[j] for j in range(n) if j != i]
+        ys = [y[j] for j in range(n) if j != i]
+        refit = closed_form_ols(xs, ys)
+        sse = sum((b - refit["intercept"] - refit["slope"] * a) ** 2 for a, b in zip(xs, ys, strict=True))
+        s_i = math.sqrt(sse / (n - 1 - 2))
+        out.append((full["slope"] - refit["slope"]) / (s_i / math.sqrt(sxx)))
+    return out
+
+
+def test_dfbetas_by_refits(data, fits, rng):
+    table = inference.influence(data, fits)
+    for fit in fits.itertuples(index=False):
+        rows = table[(table.outcome == fit.outcome) & (table.predictor == fit.predictor)]
+        expected = dfbetas_by_refits(column(fit.predictor), column(fit.outcome))
+        np.testing.assert_allclose(rows.dfbetas, expected, rtol=1e-9)
+        assert (rows.large_dfbetas == (np.abs(expected) > 2 / math.sqrt(10))).all()
+    x = rng.lognormal(size=60)
+    x[0] = 40.0  # one row far out
+    y = 0.3 * x + rng.normal(size=60)
+    np.testing.assert_allclose(inference.dfbetas(x, y), dfbetas_by_refits(x, y), rtol=1e-8)
 
 
 def test_leave_one_out_by_refitting(data, fits):
@@ -160,29 +423,6 @@ def test_leave_one_out_by_refitting(data, fits):
         )
         assert row.slope == pytest.approx(expected["slope"], rel=1e-9)
         assert row.p_value == pytest.approx(expected["p_value"], rel=1e-8)
-
-
-def test_loo_verdicts_name_the_decisive_cities():
-    fits = pd.DataFrame(
-        {
-            "outcome": ["y", "y"],
-            "predictor": ["a", "b"],
-            "slope": [1.0, 1.0],
-            "p_value": [0.01, 0.5],
-        }
-    )
-    loo = pd.DataFrame(
-        {
-            "outcome": ["y"] * 4,
-            "predictor": ["a", "a", "b", "b"],
-            "dropped_city": ["P", "Q", "P", "Q"],
-            "slope": [0.9, 1.1, 0.5, -0.2],
-            "p_value": [0.02, 0.20, 0.60, 0.03],
-        }
-    )
-    verdicts = inference.loo_verdicts(fits, loo)
-    assert verdicts.survives_all_drops.tolist() == [False, False]
-    assert verdicts.decisive_cities.tolist() == [["Q"], ["Q"]]
 
 
 def test_log_transform():
@@ -377,3 +617,67 @@ def test_checks_share_orderings_only_between_outcomes_on_the_same_rows(rng):
         got = checked[checked.outcome == outcome]
         np.testing.assert_array_equal(got.p_permutation, expected)
         assert (got.permutation_method == method).all()
+
+
+# ------------------------------------------------------------------ power
+def simulated_power(rho, n, critical, draws, rng):
+    """Share of bivariate-normal samples whose |r| reaches ``critical``, by simulation."""
+    a = rng.normal(size=(draws, n))
+    b = rho * a + math.sqrt(1 - rho * rho) * rng.normal(size=(draws, n))
+    a -= a.mean(axis=1, keepdims=True)
+    b -= b.mean(axis=1, keepdims=True)
+    r = (a * b).sum(axis=1) / np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+    return np.mean(np.abs(r) >= critical)
+
+
+def test_critical_r_from_the_t_quantile():
+    for n, alpha in ((10, 0.05), (10, 0.05 / 8), (40, 0.01)):
+        t = sps.t.isf(alpha / 2, n - 2)
+        assert inference.critical_r(n, alpha) == pytest.approx(math.sqrt(t * t / (t * t + n - 2)))
+
+
+@pytest.mark.parametrize("rho,n", [(0.0, 10), (0.5, 10), (0.3, 10), (0.5, 40)])
+def test_power_against_simulation(rho, n, rng):
+    draws = 200_000
+    critical = inference.critical_r(n)
+    expected = simulated_power(rho, n, critical, draws, rng)
+    got = inference.correlation_power(rho, n)
+    se = math.sqrt(expected * (1 - expected) / draws)
+    assert abs(got - expected) < 4.5 * se + 1e-4
+    if rho == 0:
+        assert got == pytest.approx(0.05, abs=1e-9)  # under no correlation the test holds its level
+
+
+def test_power_above_the_exact_limit_uses_fisher_z(rng):
+    n = inference.EXACT_POWER_LIMIT + 100
+    expected = simulated_power(0.1, n, inference.critical_r(n), 20_000, rng)
+    assert inference.correlation_power(0.1, n) == pytest.approx(expected, abs=0.015)
+
+
+def test_density_of_r_integrates_to_one():
+    from scipy.integrate import quad
+
+    for rho, n in ((0.0, 5), (0.5, 10), (0.9, 30)):
+        assert quad(inference.correlation_density, -1, 1, args=(rho, n))[0] == pytest.approx(1, abs=1e-8)
+    # with rho = 0 the density is the classic (1 - r^2)^((n - 4) / 2) / B(1/2, (n - 2) / 2)
+    r = np.linspace(-0.9, 0.9, 7)
+    beta = math.gamma(0.5) * math.gamma(4) / math.gamma(4.5)  # B(1/2, 4), n = 10
+    classic = (1 - r * r) ** 3 / beta
+    np.testing.assert_allclose(inference.correlation_density(r, 0.0, 10), classic, rtol=1e-10)
+
+
+def test_power_table_for_ten_cities(rng):
+    table = inference.power_table(10, 8).set_index("scope")
+    single, family = table.loc["single test"], table.loc["family"]
+    assert family.alpha == pytest.approx(0.05 / 8) and family.tests == 8 and single.tests == 1
+    for row in (single, family):
+        # the detectable correlation is where power reaches 80%, checked by simulation
+        simulated = simulated_power(row.detectable_abs_rho, 10, row.critical_abs_r, 100_000, rng)
+        assert simulated == pytest.approx(0.8, abs=0.006)
+    assert single.power_rho_0_5 == pytest.approx(0.33, abs=0.01)  # "about a third"
+    assert family.detectable_abs_rho > single.detectable_abs_rho > single.critical_abs_r
+    assert list(inference.power_table(10, 8).columns) == contract.POWER_COLUMNS
+
+
+def test_nothing_is_detectable_with_three_cities():
+    assert math.isnan(inference.detectable_correlation(3, 0.05 / 8))

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from helpers import narrative, stats
+from helpers.codebook import load_codebook
 from helpers.cleaning import load_clean_data
 
 CAUSAL = re.compile(
@@ -26,36 +27,25 @@ def fits():
     )
 
 
-def test_findings_use_no_causal_words_and_state_n(fits):
-    sentences = narrative.summarise_fits(fits)
-    assert sentences
-    for sentence in sentences:
-        assert not CAUSAL.search(sentence), sentence
-    inferential = [s for s in sentences if "p = " in s]
-    assert inferential and all("n = 10" in s for s in inferential)
-
-
-def test_clear_and_null_results_are_told_apart(fits):
-    sentences = narrative.summarise_fits(fits)
-    clear = (fits.p_value < 0.05).sum()
-    assert sum(s.startswith("Cities reporting more") for s in sentences) == clear
-    assert f"other {len(fits) - clear} of {len(fits)} pairs" in " ".join(sentences)
-
-
-def test_direction_follows_sign():
+def test_slope_is_a_difference_between_cities_in_the_published_unit():
     fit = pd.Series(
         {
-            "outcome": "health_service_access_pct",
-            "predictor": "new_businesses",
-            "slope": -1.0,
-            "ci_low": -2.0,
-            "ci_high": -0.5,
-            "p_value": 0.01,
-            "r_squared": 0.5,
-            "n": 10,
+            "outcome": "employment_rate_increase_pct",
+            "predictor": "community_event_participants",
+            "slope": 0.0037703,
+            "ci_low": 0.0013257,
+            "ci_high": 0.0062149,
         }
     )
-    assert "lower" in narrative.describe_fit(fit)
+    text = narrative.describe_slope(fit, 1000.0, load_codebook())
+    assert text == (
+        "cities whose community-event participation differs by 1,000 participants differ on average by "
+        "3.77 points of the published percentage (95% CI 1.33 to 6.21) in the increase in immigrant "
+        "employment rate"
+    )
+    assert "percentage points" not in text  # the article does not say which kind of percent
+    assert narrative.input_step(pd.Series([300.0, 10_000.0, 2_000.0])) == 1000.0
+    assert narrative.input_step(pd.Series([15.0, 50.0, 20.0])) == 10.0
 
 
 def test_ranges_name_the_extreme_cities():
@@ -76,23 +66,51 @@ def test_ranges_say_one_person_not_one_people():
 
 @pytest.fixture(scope="module")
 def classified(fits):
-    from helpers import inference
+    from helpers import audit, findings, inference
 
     data = load_clean_data()
     checked = inference.checks(data, fits)
-    loo = inference.leave_one_out(data, fits)
-    return narrative.classify(checked, inference.loo_verdicts(fits, loo)), loo
+    flagged = audit.flagged_cells(audit.read_claims(), data)
+    table = findings.classify(
+        checked, inference.influence(data, fits), inference.leave_one_out(data, fits), flagged
+    )
+    table["sentence"] = narrative.findings(
+        table, steps={name: narrative.input_step(data[name]) for name in fits.predictor.unique()}
+    )
+    return table
+
+
+ABSENCE = re.compile(r"no (linear )?association|indistinguishable|no relationship|unrelated", re.I)
 
 
 def test_findings_guardrails(classified):
-    table, loo = classified
-    sentences = narrative.findings(table, loo)
-    assert sentences
-    for sentence in sentences:
+    for sentence in classified.sentence:
         assert not CAUSAL.search(sentence), sentence
-        assert "n = " in sentence, sentence  # every inferential sentence states n
+        assert not ABSENCE.search(sentence), sentence  # inconclusive is never "absent"
+        assert "n = 10" in sentence and "r = " in sentence, sentence
+        assert "95% CI" in sentence or "anywhere from" in sentence, sentence
     for limit in narrative.LIMITATIONS:
         assert "effect" not in limit.lower() or limit.startswith("Associations, not effects")
+
+
+def test_findings_of_the_article_in_words(classified):
+    by_pair = classified.set_index(["outcome", "predictor"]).sentence
+    events = by_pair[("employment_rate_increase_pct", "community_event_participants")]
+    assert events.startswith("Tentative association: cities reporting more community-event participation")
+    assert "(r = 0.78, 95% CI 0.30 to 0.95, n = 10; permutation p = 0.006)" in events
+    assert "adjusted for the 8 pairs tested, p is 0.053" in events
+    assert "not confirmed by the wild bootstrap (p = 0.062)" in events
+    # loss of precision said as such, not as dependence on Bologna
+    assert "Without Bologna the slope is nearly the same, 0.00387, but less precise: classic p = 0.073" in events
+    # the audit meets the finding in the same sentence group
+    assert "Bologna weighs heavily on this fit (leverage 0.66)" in events and "claim c08" in events
+    training = by_pair[("employment_rate_increase_pct", "training_participants")]
+    assert training == (
+        "Inconclusive for training-course participants and increase in immigrant employment rate: the data "
+        "are compatible with r anywhere from \u22120.68 to 0.57 (r = \u22120.09, n = 10; permutation p = 0.815)."
+    )
+    businesses = by_pair[("health_service_access_pct", "new_businesses")]
+    assert "Milano weighs heavily on this fit (leverage 0.68)" in businesses and "claim c07" in businesses
 
 
 def test_limitations_state_the_four_limits():
@@ -107,66 +125,43 @@ def test_limitations_state_the_four_limits():
         assert needle in text
 
 
-def test_classification_of_the_article_data(classified):
-    table, _ = classified
-    verdicts = dict(
-        zip(zip(table.outcome, table.predictor, strict=True), table.verdict, strict=True)
-    )
-    # the one classic p < 0.05 rests on Bologna and does not survive Holm
-    assert verdicts[("employment_rate_increase_pct", "community_event_participants")] == "hinges"
-    assert verdicts[("employment_rate_increase_pct", "training_participants")] == "none"
+def test_verdict_rules_table_names_every_verdict():
+    from helpers import findings
+
+    table = narrative.verdict_rules()
+    assert list(table.Verdict) == [narrative.VERDICT_LABELS[v] for v in findings.VERDICTS]
+    assert "adjusted p < 0.05" in table.When.iloc[0] and "\u2265 0.05" in table.When.iloc[2]
 
 
-def test_classification_rules_on_constructed_rows():
-    base = {
-        "outcome": "y",
-        "n": 10,
-        "slope": 1.0,
-        "r_squared": 0.5,
-        "p_value_hc3": 0.01,
-        "p_permutation": 0.01,
-        "spearman_p": 0.01,
-        "p_holm": 0.02,
-    }
-    checked = pd.DataFrame(
-        [
-            {**base, "predictor": "robust", "p_value": 0.001},
-            {**base, "predictor": "hinges", "p_value": 0.01},
-            {**base, "predictor": "mixed", "p_value": 0.2},
-            {
-                **base,
-                "predictor": "none",
-                "p_value": 0.3,
-                "p_value_hc3": 0.4,
-                "p_permutation": 0.3,
-                "spearman_p": 0.5,
-            },
-        ]
-    )
-    verdicts = pd.DataFrame(
-        {
-            "outcome": "y",
-            "predictor": ["robust", "hinges", "mixed", "none"],
-            "survives_all_drops": [True, False, True, True],
-            "decisive_cities": [[], ["X"], [], []],
-        }
-    )
-    table = narrative.classify(checked, verdicts)
-    assert table.verdict.tolist() == ["robust", "hinges", "mixed", "none"]
+def test_power_in_words():
+    from helpers import inference
+
+    text = narrative.describe_power(inference.power_table(10, 8))
+    assert "only from |\u03c1| = 0.76 up, and from |\u03c1| = 0.87 once adjusted for 8 pairs" in text
+    assert "of 0.5 is found 33% of the time, one of 0.3 13%" in text
+
+
+def power_table():
+    from helpers import inference
+
+    return inference.power_table(10, 8)
 
 
 def test_executive_summary_counts_the_whole_family(classified):
     from helpers import audit
 
-    table, loo = classified
     data = load_clean_data()
     claims = audit.check_claims(audit.read_claims(), data)
-    bullets = narrative.executive_summary(data, table, loo, claims)
+    bullets = narrative.executive_summary(data, classified, power_table(), claims)
     text = " ".join(bullets)
-    assert "Holm's correction for 8 tests" in text
-    assert "Of the 8 outcome\u2013input pairs tested on n = 10 cities" in text
+    assert "Each of the 8 outcome\u2013input pairs was judged by the primary test declared in advance" in text
+    assert "0 consistent association; 1 tentative association; 7 inconclusive" in text
+    assert "7 pairs are inconclusive (n = 10 cities each" in text
     assert "from 25% (Milano) to 70% (Bologna)" in text
+    assert any(b.startswith("Tentative association") for b in bullets)
+    assert "What ten cities can detect" in text
     assert not CAUSAL.search(text.replace("not effects", ""))
+    assert not ABSENCE.search(text)
 
 
 # ------------------------------------------------------------------ any number of cities
@@ -179,24 +174,28 @@ def test_paragraphs_for_the_article_read_as_written():
     assert "With ten cities, a coefficient has to be large (about 0.63 in absolute value)" in (
         narrative.correlation_intro(10)
     )
-    assert narrative.regression_intro(10).endswith(
-        "Each line is an ordinary least-squares fit with an intercept on the ten cities."
-    )
-    checks = narrative.checks_intro(10, 8, "exact", 3_628_800)
+    assert (
+        "Each line is an ordinary least-squares fit with an intercept on the ten cities; its slope is the "
+        "difference in the outcome between cities whose input differs by one unit, a comparison between "
+        "cities, not a change over time."
+    ) in narrative.regression_intro(10)
+    checks = narrative.checks_intro(10)
     assert "which ten points cannot confirm" in checks
-    assert "the share of all 3,628,800 orderings of the ten outcome values that give" in checks
-    assert checks.endswith("which accounts for testing eight pairs at once.")
-    assert narrative.influence_intro(10).endswith(
-        "The usual thresholds are a leverage above 2p/n = 0.4 and a Cook's distance above "
-        "4/n = 0.4 (p = 2 coefficients, n = 10 cities). Each fit is then repeated ten times, "
-        "leaving out one city at a time."
-    )
+    assert "its p-value from every ordering of the ranks" in checks
+    primary = narrative.primary_test_intro(10, 8, "exact", 3_628_800, "westfall-young", "Table 3.2")
+    assert "the share of all 3,628,800 orderings of the ten cities' outcome values that give" in primary
+    assert "among all eight pairs reaches the pair's own" in primary
+    assert primary.endswith("the verdicts follow the fixed rules of Table 3.2.")
+    influence = narrative.influence_intro(10)
+    assert "a leverage above 2p/n = 0.4, a Cook's distance above 4/n = 0.4 and a |DFBETAS| above" in influence
+    assert "A city *decides* a pair when its |DFBETAS| exceeds 0.63" in influence
     assert narrative.limitations(10) == narrative.LIMITATIONS
     assert narrative.LIMITATIONS[0].startswith("Associations, not effects: the ten cities all ran")
-    assert narrative.sample_size_caveat(10, 8) == (
-        "Small samples and many tests: each fit rests on 10 points, and with 8 fits about 0.4 "
-        "p-values below 0.05 are expected by chance alone when no association exists."
-    )
+    caveat = narrative.sample_size_caveat(10, 8)
+    assert caveat.startswith("This analysis is exploratory")
+    assert "about 0.4 would fall below 0.05 by chance alone" in caveat
+    assert "would be 34% if the tests were independent" in caveat  # 1 - 0.95^8
+    assert caveat.endswith("Each test rests on 10 points.")
 
 
 def test_paragraphs_for_thousands_of_cities():
@@ -204,7 +203,8 @@ def test_paragraphs_for_thousands_of_cities():
         narrative.descriptive_intro(8000),
         narrative.correlation_intro(8000),
         narrative.regression_intro(8000),
-        narrative.checks_intro(8000, 8, "random-subgroup", 16_000_000),
+        narrative.primary_test_intro(8000, 8, "random-subgroup", 16_000_000, "westfall-young", "Table 3.2"),
+        narrative.checks_intro(8000),
         narrative.influence_intro(8000),
         narrative.sample_size_caveat(8000, 8),
         *narrative.limitations(8000, synthetic=True),
@@ -221,9 +221,12 @@ def test_paragraphs_for_thousands_of_cities():
         t / (7998 + t * t) ** 0.5, rel=1e-4
     )
     assert "as small as 0.022" in narrative.correlation_intro(8000)
-    assert "16,000,000 orderings of the 8,000 outcome values" in texts[3]
-    assert "2p/n = 0.0005" in texts[4] and "n = 8,000 cities" in texts[4]
-    assert texts[6].startswith("Synthetic data: the 8,000 municipalities")
+    assert "the 16,000,000 orderings of a subgroup" in texts[3]
+    assert "the size of the subgroup is not a measure of how closely it approaches it" in texts[3]
+    assert "t approximation" in texts[4]
+    assert "2p/n = 0.0005" in texts[5] and "n = 8,000 cities" in texts[5]
+    assert "exceeds 0.5 or leaving it out" in texts[5]  # the floor of the DFBETAS rule
+    assert texts[7].startswith("Synthetic data: the 8,000 municipalities")
 
 
 def test_long_lists_of_cities_are_cut_short():
@@ -250,21 +253,24 @@ def test_influence_of_many_cities_names_the_largest():
         }
     )
     influence.loc[7, "cooks_distance"] = 3.0
+    influence["dfbetas"] = [0.3 if i < 40 else 0.001 for i in range(n)]
+    influence.loc[7, "dfbetas"] = -2.0
     influence["high_leverage"] = False
     influence["influential"] = influence.cooks_distance > 4 / n
+    influence["large_dfbetas"] = influence.dfbetas.abs() > 2 / n**0.5
     (sentence,) = narrative.describe_influence(influence)
-    assert "40 of 1,000 cities exceed a threshold (thresholds 0.004 for both)" in sentence
-    assert "largest Cook's distances: C7 (leverage 0.001, Cook's distance 3.00); C0" in sentence
+    assert "40 of 1,000 cities exceed a threshold (leverage and Cook's distance 0.004, |DFBETAS| 0.06)" in sentence
+    assert "largest shifts of the slope: C7 (leverage 0.001, Cook's distance 3.00, DFBETAS \u22122.00); C0" in sentence
     assert "C39" not in sentence
 
 
 def test_synthetic_runs_say_so_in_the_summary_and_the_audit(classified):
     from helpers import audit, synthetic
 
-    table, loo = classified
+    table = classified
     claims = audit.check_claims(audit.read_claims(), load_clean_data())
     data = synthetic.generate(500, seed=1)
-    bullets = narrative.executive_summary(data, table, loo, claims)
+    bullets = narrative.executive_summary(data, table, power_table(), claims)
     assert bullets[0].startswith("This run uses a synthetic table, not the article's: 500 made-up")
     assert "Comune sintetico 0001 to Comune sintetico 0500" in bullets[0]
     assert "Comune sintetico 0002" not in bullets[0]  # never the whole list of names
@@ -272,45 +278,37 @@ def test_synthetic_runs_say_so_in_the_summary_and_the_audit(classified):
     (audit_sentence,) = narrative.describe_audit(claims, synthetic=True)
     assert "synthetic, not the article's" in audit_sentence
     assert "says nothing about the article" in audit_sentence
-    real = narrative.executive_summary(load_clean_data(), table, loo, claims)
+    real = narrative.executive_summary(load_clean_data(), table, power_table(), claims)
     assert real[0].startswith("The article's table gives six indicators for 10 Italian cities")
     assert real[-1].startswith("These are associations across ten self-reported city figures")
 
 
-def test_summary_groups_many_robust_pairs():
-    rows = [
-        {
-            "outcome": "health_service_access_pct",
-            "predictor": predictor,
-            "n": 8000,
-            "slope": 0.1,
-            "r_squared": 0.07,
-            "p_value": 1e-9,
-            "p_value_hc3": 1e-9,
-            "p_permutation": 1e-7,
-            "p_holm": 1e-8,
-            "spearman_p": 1e-9,
-            "verdict": "robust",
-            "survives_all_drops": True,
-            "decisive_cities": [],
-        }
-        for predictor in [
-            "training_participants",
-            "new_businesses",
-            "community_event_participants",
-            "psychological_support_people",
+def test_summary_groups_many_consistent_pairs():
+    classified = pd.DataFrame(
+        [
+            {
+                "outcome": "health_service_access_pct",
+                "predictor": predictor,
+                "n": 8000,
+                "verdict": "consistent",
+                "r": 0.2,
+                "r_ci_low": 0.18,
+                "r_ci_high": 0.22,
+                "p_primary": 1e-6,
+                "p_adjusted": 1e-5,
+                "sentence": "Consistent association: one sentence per pair.",
+            }
+            for predictor in [
+                "training_participants",
+                "new_businesses",
+                "community_event_participants",
+                "psychological_support_people",
+            ]
         ]
-    ]
-    classified = pd.DataFrame(rows)
-    data = pd.DataFrame(
-        {
-            "city": ["A", "B", "C"],
-            "health_service_access_pct": [70.0, 80.0, 90.0],
-        }
     )
+    data = pd.DataFrame({"city": ["A", "B", "C"], "health_service_access_pct": [70.0, 80.0, 90.0]})
     claims = pd.DataFrame({"status": ["agrees"], "number": [1.0], "flag": [""]})
     bullets = narrative.executive_summary(data, classified, pd.DataFrame(), claims)
-    grouped = [b for b in bullets if b.startswith("4 pairs go together under every check")]
-    assert len(grouped) == 1 and "Holm's correction for 4 tests" in grouped[0]
-    assert not [b for b in bullets if b.startswith("Across the")]  # no sentence per pair
-    assert len(narrative.findings(classified, pd.DataFrame())) == 4  # the findings keep them
+    grouped = [b for b in bullets if b.startswith("4 pairs are consistent associations")]
+    assert len(grouped) == 1 and "(r = 0.20, 95% CI 0.18 to 0.22)" in grouped[0]
+    assert not [b for b in bullets if b.startswith("Consistent association")]  # no sentence per pair

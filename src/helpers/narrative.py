@@ -661,9 +661,9 @@ def primary_test_intro(
     return (
         "**The primary test, fixed before any result was seen.** Every pair is judged by one test, "
         "declared in advance in the project's README and here: a two-sided permutation test of "
-        f"Pearson's r at \u03b1 = {ALPHA}. Its p-value is {_orderings(n, method, orderings)}; it "
-        f"assumes nothing about the shape of the data's distribution. Because {count_words(fits)} pairs "
-        f"are tested, each p-value is also adjusted for the whole family by {family}. The analysis is "
+        f"Pearson's r at \u03b1 = {ALPHA}, which assumes nothing about the shape of the data's "
+        f"distribution. Its p-value is {_orderings(n, method, orderings)}. With {count_words(fits)} pairs "
+        f"tested, each p-value is also adjusted for the whole family by {family}. The analysis is "
         f"exploratory, and the verdicts follow the fixed rules of {rules_table}."
     )
 
