@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from helpers import narrative, stats
-from helpers.codebook import load_codebook
 from helpers.cleaning import load_clean_data
+from helpers.codebook import load_codebook
 
 CAUSAL = re.compile(
     r"\b(effect|effects|cause|causes|caused|leads? to|impact|impacts|because|drives?)\b", re.I
@@ -133,6 +133,15 @@ def test_verdict_rules_table_names_every_verdict():
     assert "adjusted p < 0.05" in table.When.iloc[0] and "\u2265 0.05" in table.When.iloc[2]
 
 
+def test_maxt_stricter_than_holm_is_said(classified):
+    (note,) = narrative.adjustment_note(classified)
+    assert note.startswith(
+        "For community-event participation and increase in immigrant employment rate, Holm's step-down "
+        "adjustment of the same p-value gives 0.047, below 0.05, while the declared maxT adjustment gives 0.053."
+    )
+    assert narrative.adjustment_note(classified.assign(p_holm=0.5)) == []
+
+
 def test_power_in_words():
     from helpers import inference
 
@@ -155,7 +164,7 @@ def test_executive_summary_counts_the_whole_family(classified):
     bullets = narrative.executive_summary(data, classified, power_table(), claims)
     text = " ".join(bullets)
     assert "Each of the 8 outcome\u2013input pairs was judged by the primary test declared in advance" in text
-    assert "0 consistent association; 1 tentative association; 7 inconclusive" in text
+    assert "0 consistent associations, 1 tentative association and 7 inconclusive pairs" in text
     assert "7 pairs are inconclusive (n = 10 cities each" in text
     assert "from 25% (Milano) to 70% (Bologna)" in text
     assert any(b.startswith("Tentative association") for b in bullets)

@@ -15,7 +15,7 @@ import pytest
 from helpers import paths
 
 from .conftest import copy_project, plant_cell, run_cli
-from .test_stats import INPUTS, OUTCOMES, closed_form_ols, column
+from .test_stats import INPUTS, OUTCOMES, closed_form_ols, column, pearson
 
 pytestmark = pytest.mark.slow
 
@@ -72,21 +72,56 @@ def test_tables_hold_the_contract_and_right_numbers(built):
         "p_holm",
         "spearman_rho",
         "spearman_p",
+        "r",
+        "r_ci_low",
+        "r_ci_high",
+        "slope_se_hc2",
+        "df_bell_mccaffrey",
+        "p_value_hc2_bm",
+        "spearman_p_exact",
+        "p_westfall_young",
+        "p_wild_bootstrap",
     ]
     assert len(fits) == 8
     for row in fits.itertuples(index=False):
         expected = closed_form_ols(column(row.predictor), column(row.outcome))
         for key, value in expected.items():
             assert getattr(row, key) == pytest.approx(value, rel=1e-9, abs=1e-12)
-    # Holm by hand on the written p-values
-    order = fits.p_value.sort_values().index
+        assert row.r == pytest.approx(pearson(column(row.predictor), column(row.outcome)), abs=1e-12)
+    # Holm by hand on the written primary p-values
+    order = fits.p_permutation.sort_values().index
     running, holm = 0.0, {}
     for rank, i in enumerate(order):
-        running = max(running, min(1.0, (8 - rank) * fits.p_value[i]))
+        running = max(running, min(1.0, (8 - rank) * fits.p_permutation[i]))
         holm[i] = running
     assert fits.p_holm.tolist() == pytest.approx([holm[i] for i in fits.index], rel=1e-12)
-    # exact permutation p-values are multiples of 1/10!
-    assert ((fits.p_permutation * 3_628_800).round() == fits.p_permutation * 3_628_800).all()
+    # exact permutation p-values (the primary test, its maxT adjustment and the exact rank
+    # test) are multiples of 1/10!; the wild bootstrap's of 1/2^10
+    for name in ("p_permutation", "p_westfall_young", "spearman_p_exact"):
+        assert ((fits[name] * 3_628_800).round() == fits[name] * 3_628_800).all(), name
+    assert ((fits.p_wild_bootstrap * 1024).round() == fits.p_wild_bootstrap * 1024).all()
+    assert (fits.p_westfall_young >= fits.p_permutation).all()
+    found = pd.read_csv(tables / "findings.csv", keep_default_na=False)
+    assert list(found.columns) == [
+        "outcome",
+        "predictor",
+        "n",
+        "verdict",
+        "r",
+        "r_ci_low",
+        "r_ci_high",
+        "p_primary",
+        "p_adjusted",
+        "influential_cities",
+        "audit_flags",
+        "sentence",
+    ]
+    assert set(found.verdict) <= {"consistent", "tentative", "inconclusive"}
+    assert found.p_primary.tolist() == fits.p_permutation.tolist()
+    assert found.p_adjusted.tolist() == fits.p_westfall_young.tolist()
+    assert found.r_ci_low.tolist() == fits.r_ci_low.tolist()
+    power = pd.read_csv(tables / "power.csv")
+    assert list(power.scope) == ["single test", "family"] and (power.n == 10).all()
     loo = pd.read_csv(tables / "loo_sensitivity.csv")
     assert (
         list(loo.columns) == ["outcome", "predictor", "dropped_city", "slope", "p_value"]
@@ -135,14 +170,18 @@ def test_pdf_has_three_sections_and_no_code(built):
         assert marker not in text, marker
     assert "Table 3.1" in text and "Figure 3.1" in text
     for heading in (
-        "Checks a small sample needs",
+        "The primary test and its checks",
+        "What this many cities can detect",
         "How much one city matters",
         "Findings",
         "The article against its own table",
     ):
         assert heading in text, heading
-    assert "rests on Bologna" in " ".join(text.split())
-    assert "associations" in text.lower() or "association" in text.lower()
+    words = " ".join(text.split())
+    assert "Without Bologna the slope is nearly the same" in words
+    assert "compatible with r anywhere from" in words
+    for absent in ("no association", "indistinguishable", "hinges on", "percentage points per"):
+        assert absent not in words.lower(), absent
 
 
 def _snapshot(folder: Path):

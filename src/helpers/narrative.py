@@ -190,7 +190,7 @@ def sample_size_caveat(n: int, fits: int, alpha: float = ALPHA) -> str:
     at_least_one = 1 - (1 - alpha) ** fits
     chance = (
         f"with {fits} tests at \u03b1 = {alpha}, about {fits * alpha:.1f} would fall below {alpha} by chance "
-        f"alone if no association existed, and the chance of at least one such false positive would be "
+        f"alone if no pair were associated, and the chance of at least one such false positive would be "
         f"{at_least_one:.0%} if the tests were independent"
     )
     base = (
@@ -224,6 +224,12 @@ VERDICT_LABELS = {
     "consistent": "consistent association",
     "tentative": "tentative association",
     "inconclusive": "inconclusive",
+}
+#: Each verdict counted: (singular, plural).
+VERDICT_COUNTED = {
+    "consistent": ("consistent association", "consistent associations"),
+    "tentative": ("tentative association", "tentative associations"),
+    "inconclusive": ("inconclusive pair", "inconclusive pairs"),
 }
 #: The checks of :data:`helpers.findings.CHECKS`, as a sentence names them.
 CHECK_NAMES = {
@@ -392,6 +398,30 @@ def findings(
     ]
 
 
+def adjustment_note(checked: pd.DataFrame, codebook: Codebook | None = None) -> list[str]:
+    """A sentence for each pair that Holm's adjustment would pass at alpha and the declared maxT does not.
+
+    Single-step maxT is usually at least as lenient as Holm's step-down method,
+    but not always: when one input's correlations vary more under shuffling
+    (an input with one far-out city), the largest |r| of a shuffle tends to come
+    from it, and the other pairs pay for it. Saying so is part of declaring the
+    adjustment in advance rather than choosing the friendlier one afterwards.
+    """
+    codebook = codebook or load_codebook()
+    if not (checked.adjustment == "westfall-young").all():
+        return []
+    stricter = checked[(checked.p_holm < ALPHA) & ~(checked.p_westfall_young < ALPHA)]
+    return [
+        f"For {_pair(row, codebook)}, Holm's step-down adjustment of the same p-value gives "
+        f"{format_p(row.p_holm)}, below {ALPHA}, while the declared maxT adjustment gives "
+        f"{format_p(row.p_westfall_young)}. MaxT measures each pair against the largest |r| of every "
+        "shuffle, and when one input's correlations swing more widely under shuffling, as an input with "
+        "one far-out city makes them, it can be stricter than Holm's. The verdicts keep the adjustment "
+        "declared in advance."
+        for row in stricter.itertuples(index=False)
+    ]
+
+
 def describe_power(power: pd.DataFrame) -> str:
     """What this many cities can detect, from :func:`helpers.inference.power_table`."""
     single = power[power.scope == "single test"].iloc[0]
@@ -536,11 +566,14 @@ def executive_summary(
             f"{format_number(values.max())}{field.unit if field.unit == '%' else ''} "
             f"({_cities_at(data, outcome, values.max(), city)})."
         )
-    parts = [f"{counts.get(key, 0)} {VERDICT_LABELS[key]}" for key in rules.VERDICTS]
+    parts = [
+        f"{counts.get(key, 0):,} {VERDICT_COUNTED[key][int(counts.get(key, 0) != 1)]}"
+        for key in rules.VERDICTS
+    ]
     bullets.append(
         f"Each of the {family} outcome\u2013input pairs was judged by the primary test declared in "
-        f"advance, an exact permutation test of Pearson's r at \u03b1 = {ALPHA}, adjusted for the "
-        f"{family} pairs (n = {int(classified.n.max()):,} cities each): " + "; ".join(parts) + "."
+        f"advance, a permutation test of Pearson's r at \u03b1 = {ALPHA}, adjusted for the {family} "
+        f"pairs (n = {int(classified.n.max()):,} cities each): " + join_and(parts) + "."
     )
     ordered = rules.order(classified)
     consistent = ordered[ordered.verdict == "consistent"]
@@ -661,7 +694,7 @@ def primary_test_intro(
     return (
         "**The primary test, fixed before any result was seen.** Every pair is judged by one test, "
         "declared in advance in the project's README and here: a two-sided permutation test of "
-        f"Pearson's r at \u03b1 = {ALPHA}, which assumes nothing about the shape of the data's "
+        f"Pearson's r at the {ALPHA} level, which assumes nothing about the shape of the data's "
         f"distribution. Its p-value is {_orderings(n, method, orderings)}. With {count_words(fits)} pairs "
         f"tested, each p-value is also adjusted for the whole family by {family}. The analysis is "
         f"exploratory, and the verdicts follow the fixed rules of {rules_table}."

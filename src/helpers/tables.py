@@ -71,6 +71,9 @@ def _breakable(latex: str) -> str:
 LATEX_TEXT_WIDTH_PT = 455.0
 LATEX_TABCOLSEP_PT = 6.0
 LATEX_CHAR_PT = 5.6
+#: Characters of a caption per printed line, and table rows kept with their caption.
+LATEX_CAPTION_CHARS = 90
+KEEP_ROWS = 3
 
 
 MINUS = "\u2212"
@@ -249,7 +252,11 @@ class Table:
             if self.notes
             else ""
         )
-        return "\n{\\small\n" + body + "}\n" + notes
+        # keep the caption, the header and the first rows together: a longtable that would
+        # break after a row or two starts on the next page instead
+        keep = min(len(self.frame), KEEP_ROWS) * 2 + 1 + len(self.caption) // LATEX_CAPTION_CHARS
+        needspace = f"\\par\\Needspace*{{{keep + 4}\\baselineskip}}\n" if self.label else ""
+        return "\n" + needspace + "{\\small\n" + body + "}\n" + notes
 
     def __repr__(self) -> str:
         return f"{self.label}. {self.caption}\n{self._text().to_string(index=False)}"
