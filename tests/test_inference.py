@@ -313,6 +313,8 @@ def test_wild_bootstrap_by_brute_force(rng):
     p, method, count = inference.wild_bootstrap_p(x, y)
     assert (method, count) == ("exact", 256)
     assert p == pytest.approx(wild_by_brute_force(x, y), abs=0)
+    flat = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])  # a perfect line: only |t| = inf reaches it
+    assert inference.wild_bootstrap_p(flat, 2 * flat + 1)[0] == pytest.approx(2 / 256)
 
 
 def test_wild_bootstrap_monte_carlo_is_seeded(rng):
@@ -322,7 +324,7 @@ def test_wild_bootstrap_monte_carlo_is_seeded(rng):
     X = np.column_stack([np.ones(n), x])
     bread = np.linalg.inv(X.T @ X)
     h = np.einsum("ij,jk,ik->i", X, bread, X)
-    signs = 1 - 2 * np.random.default_rng(3).integers(0, 2, size=(500, n), dtype=np.int8).astype(float)
+    signs = np.where(np.random.default_rng(3).random((500, n)) < 0.5, -1.0, 1.0)
 
     def abs_t(values):
         beta = bread @ X.T @ values
@@ -334,6 +336,10 @@ def test_wild_bootstrap_monte_carlo_is_seeded(rng):
     p, method, count = inference.wild_bootstrap_p(x, y, seed=3, draws=500)
     assert (method, count) == ("monte carlo", 500)
     assert p == pytest.approx((hits + 1) / 501, abs=0)
+    # several pairs share the sign vectors and each gets the p-value it gets alone
+    z = rng.normal(size=n)
+    both, _, _ = inference.wild_bootstrap_pvalues([(x, y), (z, y)], seed=3, draws=500)
+    assert both[0] == p and both[1] == inference.wild_bootstrap_p(z, y, seed=3, draws=500)[0]
 
 
 def test_exact_spearman_by_enumeration():

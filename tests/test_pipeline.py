@@ -128,7 +128,14 @@ def test_tables_hold_the_contract_and_right_numbers(built):
         and len(loo) == 80
     )
     influence = pd.read_csv(tables / "influence.csv")
-    assert list(influence.columns) == ["outcome", "predictor", "city", "leverage", "cooks_distance"]
+    assert list(influence.columns) == [
+        "outcome",
+        "predictor",
+        "city",
+        "leverage",
+        "cooks_distance",
+        "dfbetas",
+    ]
     # the leverages of a fit add up to its number of coefficients
     assert influence.groupby(["outcome", "predictor"]).leverage.sum().tolist() == pytest.approx(
         [2.0] * 8

@@ -53,7 +53,7 @@ def test_captions_are_numbered_in_order(built):
         for step, k in numbers:
             by_step.setdefault(step, []).append(k)
         assert all(ks == list(range(1, len(ks) + 1)) for ks in by_step.values()), by_step
-    assert "Table 3.3 gives the primary test, its adjustments and the four checks" in " ".join(text.split())
+    assert "Table 3.3 gives the primary test, its adjustment and the four checks" in " ".join(text.split())
 
 
 def test_pdf_fonts_embedded_metadata_and_a4(built):
