@@ -46,11 +46,19 @@ def test_adding_a_check_or_a_city_never_strengthens_a_verdict(
     assert findings.strength(before) >= findings.strength(alone)
 
 
-@given(p_primary=p_values, p_adjusted=p_values, checks=st.dictionaries(st.sampled_from(CHECK_NAMES), p_values))
+@given(
+    p_primary=p_values,
+    p_adjusted=p_values,
+    checks=st.dictionaries(st.sampled_from(CHECK_NAMES), p_values),
+)
 def test_a_larger_p_never_strengthens_a_verdict(p_primary, p_adjusted, checks):
     base = verdict_of(p_primary, p_adjusted, checks, [])
-    assert findings.strength(verdict_of(min(1.0, p_primary + 0.03), p_adjusted, checks, [])) >= findings.strength(base)
-    assert findings.strength(verdict_of(p_primary, min(1.0, p_adjusted + 0.03), checks, [])) >= findings.strength(base)
+    assert findings.strength(
+        verdict_of(min(1.0, p_primary + 0.03), p_adjusted, checks, [])
+    ) >= findings.strength(base)
+    assert findings.strength(
+        verdict_of(p_primary, min(1.0, p_adjusted + 0.03), checks, [])
+    ) >= findings.strength(base)
 
 
 def test_the_three_verdicts():
@@ -129,7 +137,7 @@ def classified():
     checked = inference.checks(data, fits)
     flagged = audit.flagged_cells(audit.read_claims(), data)
     return findings.classify(
-        checked, inference.influence(data, fits), inference.leave_one_out(data, fits), flagged
+        checked, inference.influence(data, fits), inference.leave_one_out(data, fits), flagged, data
     ).set_index(["outcome", "predictor"], drop=False)
 
 
@@ -162,7 +170,38 @@ def test_findings_table_follows_the_contract(classified):
 
 def test_order_puts_the_strongest_first():
     frame = pd.DataFrame(
-        {"verdict": ["inconclusive", "tentative", "consistent", "tentative"], "p_primary": [0.2, 0.03, 0.001, 0.01]}
+        {
+            "verdict": ["inconclusive", "tentative", "consistent", "tentative"],
+            "p_primary": [0.2, 0.03, 0.001, 0.01],
+        }
     )
     assert findings.order(frame).index.tolist() == [2, 3, 1, 0]
     assert np.all(findings.order(frame).verdict.map(findings.strength).diff().fillna(0) >= 0)
+
+
+def test_a_doubtful_part_value_gets_the_slope_if_it_were_larger(classified):
+    from .test_stats import closed_form_ols, column
+
+    events = classified.loc[("employment_rate_increase_pct", "community_event_participants")]
+    (cell,) = events.audit.itertuples(index=False)
+    assert (cell.city, cell.value, cell.qualifier, cell.reason) == (
+        "Bologna",
+        10_000,
+        "over",
+        "part",
+    )
+    x = column("community_event_participants")
+    x[1] = 15_000.0  # Bologna, the second row of the article's table, half as large again
+    expected = closed_form_ols(x, column("employment_rate_increase_pct"))["slope"]
+    assert cell.slope_if_larger == pytest.approx(expected, rel=1e-12)
+    assert expected < events.slope  # a larger Bologna flattens the line
+    # without the analysed table, or on a log scale, no such figure is made up
+    assert math.isnan(
+        findings.slope_if_larger(
+            load_clean_data().assign(
+                community_event_participants=lambda d: np.log(d.community_event_participants)
+            ),
+            events,
+            cell,
+        )
+    )

@@ -40,8 +40,8 @@ def test_slope_is_a_difference_between_cities_in_the_published_unit():
     text = narrative.describe_slope(fit, 1000.0, load_codebook())
     assert text == (
         "cities whose community-event participation differs by 1,000 participants differ on average by "
-        "3.77 points of the published percentage (95% CI 1.33 to 6.21) in the increase in immigrant "
-        "employment rate"
+        "3.77 (95% CI 1.33 to 6.21) in the increase in immigrant employment rate, in the article's "
+        "percent units, whose base it does not state"
     )
     assert "percentage points" not in text  # the article does not say which kind of percent
     assert narrative.input_step(pd.Series([300.0, 10_000.0, 2_000.0])) == 1000.0
@@ -72,7 +72,7 @@ def classified(fits):
     checked = inference.checks(data, fits)
     flagged = audit.flagged_cells(audit.read_claims(), data)
     table = findings.classify(
-        checked, inference.influence(data, fits), inference.leave_one_out(data, fits), flagged
+        checked, inference.influence(data, fits), inference.leave_one_out(data, fits), flagged, data
     )
     table["sentence"] = narrative.findings(
         table, steps={name: narrative.input_step(data[name]) for name in fits.predictor.unique()}
@@ -99,16 +99,26 @@ def test_findings_of_the_article_in_words(classified):
     assert events.startswith("Tentative association: cities reporting more community-event participation")
     assert "(r = 0.78, 95% CI 0.30 to 0.95, n = 10; permutation p = 0.006)" in events
     assert "adjusted for the 8 pairs tested, p is 0.053" in events
-    assert "not confirmed by the wild bootstrap (p = 0.062)" in events
+    assert "the wild bootstrap gives p = 0.063, not below 0.05" in events  # 64 of 1,024, rounded up
     # loss of precision said as such, not as dependence on Bologna
-    assert "Without Bologna the slope is nearly the same, 0.00387, but less precise: classic p = 0.073" in events
-    # the audit meets the finding in the same sentence group
+    assert (
+        "Without Bologna the slope is nearly the same, 3.87 instead of 3.77 per 1,000 participants, but "
+        "less precise (classic t test p = 0.073 on nine cities): a loss of precision" in events
+    )
+    # the audit meets the finding in the same sentence group, with the direction it would move
     assert "Bologna weighs heavily on this fit (leverage 0.66)" in events and "claim c08" in events
+    assert "the article's text gives more than 10,000 participants for a part of it alone" in events
+    assert "were the true figure half as large again, the slope would be 2.48 instead of 3.77" in events
     training = by_pair[("employment_rate_increase_pct", "training_participants")]
-    assert training == (
+    assert training.startswith(
         "Inconclusive for training-course participants and increase in immigrant employment rate: the data "
         "are compatible with r anywhere from \u22120.68 to 0.57 (r = \u22120.09, n = 10; permutation p = 0.815)."
     )
+    # every city that decides a pair is named, with what it does to the slope
+    assert "Without Milano the slope is 2.75 instead of \u22120.685 per 100 people" in training
+    businesses_employment = by_pair[("employment_rate_increase_pct", "new_businesses")]
+    assert "Without Firenze the slope is" in businesses_employment
+    assert businesses_employment.count("0.85") == 1  # Milano's shift said once, not again by the audit
     businesses = by_pair[("health_service_access_pct", "new_businesses")]
     assert "Milano weighs heavily on this fit (leverage 0.68)" in businesses and "claim c07" in businesses
 
@@ -146,8 +156,9 @@ def test_power_in_words():
     from helpers import inference
 
     text = narrative.describe_power(inference.power_table(10, 8))
-    assert "only from |\u03c1| = 0.76 up, and from |\u03c1| = 0.87 once adjusted for 8 pairs" in text
-    assert "of 0.5 is found 33% of the time, one of 0.3 13%" in text
+    assert "only if it is 0.76 or more in absolute value (0.87 or more at the family level of 8 pairs)" in text
+    assert "a true correlation of 0.5 is detected 33% of the time, one of 0.3 13%" in text
+    assert "a pair that is not significant says little either way" in text
 
 
 def power_table():
@@ -163,8 +174,11 @@ def test_executive_summary_counts_the_whole_family(classified):
     claims = audit.check_claims(audit.read_claims(), data)
     bullets = narrative.executive_summary(data, classified, power_table(), claims)
     text = " ".join(bullets)
-    assert "Each of the 8 outcome\u2013input pairs was judged by the primary test declared in advance" in text
-    assert "0 consistent associations, 1 tentative association and 7 inconclusive pairs" in text
+    assert "Each of the 8 outcome\u2013input pairs was judged by the primary test declared in the README" in text
+    assert (
+        "no pair met the rules for a consistent association, one is a tentative association and seven "
+        "are inconclusive" in text
+    )
     assert "7 pairs are inconclusive (n = 10 cities each" in text
     assert "from 25% (Milano) to 70% (Bologna)" in text
     assert any(b.startswith("Tentative association") for b in bullets)
@@ -190,20 +204,22 @@ def test_paragraphs_for_the_article_read_as_written():
     ) in narrative.regression_intro(10)
     checks = narrative.checks_intro(10)
     assert "which ten points cannot confirm" in checks
-    assert "its p-value from every ordering of the ranks" in checks
+    assert "its p-value computed over every ordering of the ranks" in checks
     primary = narrative.primary_test_intro(10, 8, "exact", 3_628_800, "westfall-young", "Table 3.2")
     assert "the share of all 3,628,800 orderings of the ten cities' outcome values that give" in primary
     assert "among all eight pairs reaches the pair's own" in primary
-    assert primary.endswith("the verdicts follow the fixed rules of Table 3.2.")
+    assert "the verdicts follow the fixed rules of Table 3.2." in primary
+    assert "not a pre-registration" in primary  # the rules were chosen after earlier looks at this table
     influence = narrative.influence_intro(10)
     assert "a leverage above 2p/n = 0.4, a Cook's distance above 4/n = 0.4 and a |DFBETAS| above" in influence
-    assert "A city *decides* a pair when its |DFBETAS| exceeds 0.63" in influence
+    assert "A city *decides* a pair when its |DFBETAS| exceeds 0.63, or when leaving it out flips" in influence
     assert narrative.limitations(10) == narrative.LIMITATIONS
     assert narrative.LIMITATIONS[0].startswith("Associations, not effects: the ten cities all ran")
     caveat = narrative.sample_size_caveat(10, 8)
     assert caveat.startswith("This analysis is exploratory")
-    assert "about 0.4 would fall below 0.05 by chance alone" in caveat
-    assert "would be 34% if the tests were independent" in caveat  # 1 - 0.95^8
+    assert "on average 0.4 false positives are expected by chance" in caveat
+    assert "the chance of at least one would be 34% for independent tests" in caveat  # 1 - 0.95^8
+    assert "a tentative verdict that rests on an unadjusted p-value has no such protection" in caveat
     assert caveat.endswith("Each test rests on 10 points.")
 
 
@@ -234,7 +250,7 @@ def test_paragraphs_for_thousands_of_cities():
     assert "the size of the subgroup is not a measure of how closely it approaches it" in texts[3]
     assert "t approximation" in texts[4]
     assert "2p/n = 0.0005" in texts[5] and "n = 8,000 cities" in texts[5]
-    assert "exceeds 0.5 or leaving it out" in texts[5]  # the floor of the DFBETAS rule
+    assert "exceeds 0.5, or when leaving it out" in texts[5]  # the floor of the DFBETAS rule
     assert texts[7].startswith("Synthetic data: the 8,000 municipalities")
 
 

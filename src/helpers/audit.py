@@ -81,7 +81,7 @@ def _fmt(x: float) -> str:
 
 
 #: Columns of :func:`flagged_cells`.
-FLAGGED_COLUMNS = ["city", "field", "value", "claim_id", "claim", "reason"]
+FLAGGED_COLUMNS = ["city", "field", "value", "claim_id", "claim", "qualifier", "reason"]
 
 
 def check_claims(
@@ -98,7 +98,8 @@ def flagged_cells(
 
     ``reason`` is ``"part"`` when the cell equals a figure the text gives for
     only a part of what the column counts, ``"other"`` when it equals a number
-    the text gives for something else. The findings use this to say when a
+    the text gives for something else; ``qualifier`` is the claim's own
+    (``"over"`` for "oltre 10.000"). The findings use this to say when a
     city that matters for a fit holds a doubtful value.
     """
     return _check(claims, data, codebook)[1]
@@ -136,7 +137,9 @@ def _check(
             # the claim covers part of what the table counts: the table must be at least as large
             status = "agrees" if value >= number else "disagrees"
             if value == number:
-                cells.append((claim.city, claim.field, value, claim.claim_id, claim.claim, "part"))
+                cells.append(
+                    (claim.city, claim.field, value, claim.claim_id, claim.claim, claim.qualifier, "part")
+                )
                 title = codebook.field(claim.field).title.lower()
                 flags.append(
                     f"the table's {title} for {claim.city} ({_fmt(value)}) equals the figure the text "
@@ -151,7 +154,9 @@ def _check(
         if claim.city and number is not None and claim.city in by_city.index:
             for field in codebook.variables():
                 if field != claim.field and float(by_city.loc[claim.city, field]) == number:
-                    cells.append((claim.city, field, number, claim.claim_id, claim.claim, "other"))
+                    cells.append(
+                        (claim.city, field, number, claim.claim_id, claim.claim, claim.qualifier, "other")
+                    )
                     flags.append(
                         f"the table's {codebook.field(field).title.lower()} for {claim.city} is also "
                         f"{_fmt(number)}, the number the text gives for something else"

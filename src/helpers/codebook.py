@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 from helpers import paths
 
 ROLES = ("id", "outcome", "input")
+#: Singular forms of the count units, for "per person", "1 business".
+SINGULAR_UNITS = {"people": "person", "participants": "participant", "businesses": "business"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,11 @@ class Field:
     def is_percentage(self) -> bool:
         """True for percentages (bounded between 0 and 100)."""
         return self.unit == "%"
+
+    @property
+    def unit_singular(self) -> str | None:
+        """The unit of one: "person" for "people"; other units as they are."""
+        return SINGULAR_UNITS.get(self.unit, self.unit) if self.unit else self.unit
 
     @property
     def axis_label(self) -> str:

@@ -136,11 +136,36 @@ def city_dependence(
     )
 
 
+#: How much larger a doubtful "part" value is assumed to be in the sensitivity figure of a finding.
+LARGER_BY = 1.5
+
+
+def slope_if_larger(data: pd.DataFrame, row: object, cell: object, city: str = "city") -> float:
+    """The fit's slope if one doubtful cell were :data:`LARGER_BY` times as large.
+
+    A table value that equals the article's figure for only part of it ("over
+    10,000" at one festival) can only be too small, so the finding says which
+    way the slope would move. NaN when the analysed value is not the one the
+    audit read (a log scale), where the comparison would mean something else.
+    """
+    fitted = data[[city, row.outcome, row.predictor]].dropna()
+    at = fitted.index[fitted[city] == cell.city]
+    if len(at) != 1 or fitted.at[at[0], cell.field] != cell.value:
+        return math.nan
+    fitted = fitted.astype({row.outcome: float, row.predictor: float})
+    fitted.loc[at[0], cell.field] = cell.value * LARGER_BY
+    x = fitted[row.predictor].to_numpy()
+    y = fitted[row.outcome].to_numpy()
+    dx = x - x.mean()
+    return float(dx @ (y - y.mean()) / (dx @ dx))
+
+
 def classify(
     checked: pd.DataFrame,
     influence: pd.DataFrame,
     loo: pd.DataFrame,
     flagged: pd.DataFrame | None = None,
+    data: pd.DataFrame | None = None,
     *,
     alpha: float = ALPHA,
 ) -> pd.DataFrame:
@@ -149,7 +174,9 @@ def classify(
     ``checked`` comes from :func:`helpers.inference.checks`, ``influence`` from
     :func:`helpers.inference.influence`, ``loo`` from
     :func:`helpers.inference.leave_one_out`, and ``flagged`` (optional) from
-    :func:`helpers.audit.flagged_cells`. New columns: ``verdict``,
+    :func:`helpers.audit.flagged_cells`; with ``data`` (the analysed table) each
+    doubtful "part" value also gets the slope if it were larger
+    (:func:`slope_if_larger`). New columns: ``verdict``,
     ``p_primary``, ``p_adjusted``, ``disagreeing`` (names of checks),
     ``cities`` (the :func:`city_dependence` table of the fit),
     ``decisive_cities``, ``influential_cities`` (cities that decide the pair or
@@ -157,7 +184,9 @@ def classify(
     pair's two columns).
     """
     if flagged is None:
-        flagged = pd.DataFrame(columns=["city", "field", "claim_id", "value", "claim", "reason"])
+        flagged = pd.DataFrame(
+            columns=["city", "field", "value", "claim_id", "claim", "qualifier", "reason"]
+        )
     rows = []
     for row in checked.itertuples(index=False):
         key = (influence.outcome == row.outcome) & (influence.predictor == row.predictor)
@@ -170,6 +199,14 @@ def classify(
         audit = flagged[
             flagged.city.isin(matters) & flagged.field.isin([row.outcome, row.predictor])
         ].sort_values("claim_id")
+        audit = audit.assign(
+            slope_if_larger=[
+                slope_if_larger(data, row, cell)
+                if data is not None and cell.reason == "part"
+                else math.nan
+                for cell in audit.itertuples(index=False)
+            ]
+        )
         adjusted = row.p_westfall_young if row.adjustment == "westfall-young" else row.p_holm
         disagreeing = disagreeing_checks(row, alpha=alpha)
         rows.append(

@@ -812,8 +812,9 @@ def detectable_correlation(n: int, alpha: float = ALPHA, power: float = TARGET_P
 def power_table(n: int, tests: int, alpha: float = ALPHA) -> pd.DataFrame:
     """What n cities can detect, for one test at ``alpha`` and for the family of ``tests``.
 
-    The family row uses Bonferroni's alpha / tests: Westfall and Young's maxT
-    rejects at least whatever Bonferroni rejects, so its power is at least this.
+    The family row uses Bonferroni's alpha / tests as an approximation of the
+    family level; the maxT adjustment the verdicts use is usually, not always,
+    a little more lenient (see :func:`helpers.narrative.adjustment_note`).
     """
     rows = []
     for scope, level in (("single test", alpha), ("family", alpha / tests)):

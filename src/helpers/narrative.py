@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import findings as rules
-from helpers.codebook import Codebook, load_codebook
+from helpers.codebook import SINGULAR_UNITS, Codebook, load_codebook
 from helpers.inference import EXACT_PERMUTATION_LIMIT as EXACT_RANK_LIMIT
 from helpers.inference import critical_r, dfbetas_threshold
 from helpers.synthetic import is_synthetic
@@ -84,15 +84,15 @@ def _interval(low: float, high: float) -> str:
 
 
 def outcome_unit(name: str, codebook: Codebook) -> str:
-    """The unit of an outcome's differences, as the article's figures allow it to be named.
+    """The unit of an outcome's differences, as far as the article lets it be named.
 
     A percentage whose base the article does not state (is 45 an increase of 45
-    percentage points, or of 45 %?) is counted in "points of the published percentage".
+    percentage points, or of 45 %?) is only called "the article's percent units".
     """
     unit = codebook.field(name).unit
     if unit == "%":
-        return "points of the published percentage"
-    return unit or "units"
+        return "in the article's percent units, whose base it does not state"
+    return f"in {unit}" if unit else "in its own units"
 
 
 def input_step(values: pd.Series) -> float:
@@ -112,8 +112,8 @@ def describe_slope(row: object, step: float, codebook: Codebook) -> str:
     by = format_number(step) + _unit_for(step, unit)
     return (
         f"cities whose {x} differs by {by} differ on average by {format_number(row.slope * step)} "
-        f"{outcome_unit(row.outcome, codebook)} (95% CI {format_number(row.ci_low * step)} to "
-        f"{format_number(row.ci_high * step)}) in the {y}"
+        f"(95% CI {format_number(row.ci_low * step)} to {format_number(row.ci_high * step)}) in the {y}, "
+        f"{outcome_unit(row.outcome, codebook)}"
     )
 
 
@@ -123,7 +123,7 @@ def _cities_at(frame: pd.DataFrame, column: str, value: float, city: str) -> str
 
 
 #: Singular forms of the codebook's count units, for a value of exactly one.
-_SINGULAR = {"people": "person", "participants": "participant", "businesses": "business"}
+_SINGULAR = SINGULAR_UNITS
 
 
 def _unit_for(value: float, unit: str | None) -> str:
@@ -188,15 +188,13 @@ def limitations(n: int = 10, *, synthetic: bool = False) -> list[str]:
 def sample_size_caveat(n: int, fits: int, alpha: float = ALPHA) -> str:
     """The closing statement on exploration and multiple testing, in words that fit ``n``."""
     at_least_one = 1 - (1 - alpha) ** fits
-    chance = (
-        f"with {fits} tests at \u03b1 = {alpha}, about {fits * alpha:.1f} would fall below {alpha} by chance "
-        f"alone if no pair were associated, and the chance of at least one such false positive would be "
-        f"{at_least_one:.0%} if the tests were independent"
-    )
     base = (
-        f"This analysis is exploratory: the pairs tested are all those the article's table allows, not "
-        f"hypotheses fixed before its figures were collected; {chance}. The adjusted p-values hold that "
-        f"chance to {alpha:.0%} for the whole family."
+        f"This analysis is exploratory: it tests the {count_words(fits)} outcome\u2013input pairs that the "
+        "codebook's roles define, not hypotheses fixed before the figures were collected. With "
+        f"{fits} tests at \u03b1 = {alpha}, on average {fits * alpha:.1f} false positives are expected by "
+        f"chance if no pair were associated, and the chance of at least one would be {at_least_one:.0%} "
+        f"for independent tests. The adjusted p-values hold that chance to {alpha:.0%} for the whole "
+        "family; a tentative verdict that rests on an unadjusted p-value has no such protection."
     )
     if n <= SMALL_SAMPLE:
         return base + f" Each test rests on {n} points."
@@ -225,12 +223,16 @@ VERDICT_LABELS = {
     "tentative": "tentative association",
     "inconclusive": "inconclusive",
 }
-#: Each verdict counted: (singular, plural).
-VERDICT_COUNTED = {
-    "consistent": ("consistent association", "consistent associations"),
-    "tentative": ("tentative association", "tentative associations"),
-    "inconclusive": ("inconclusive pair", "inconclusive pairs"),
-}
+def counted_verdict(verdict: str, count: int) -> str:
+    """'one is a tentative association', 'seven are inconclusive', 'none is inconclusive'."""
+    if verdict == "inconclusive":
+        if count == 0:
+            return "none is inconclusive"
+        return f"{count_words(count)} {'is' if count == 1 else 'are'} inconclusive"
+    label = VERDICT_LABELS[verdict]
+    if count == 0:
+        return f"no pair met the rules for a {label}"
+    return f"one is a {label}" if count == 1 else f"{count_words(count)} are {label}s"
 #: The checks of :data:`helpers.findings.CHECKS`, as a sentence names them.
 CHECK_NAMES = {
     "classic": "the classic t test",
@@ -250,8 +252,8 @@ def verdict_rules(alpha: float = ALPHA) -> pd.DataFrame:
                 "decides the slope",
                 f"p < {alpha} before adjustment, but the adjusted p is not, or a check disagrees, or one "
                 "city decides the slope",
-                f"p \u2265 {alpha}: the data are compatible with associations of either sign; the interval of "
-                "r says how large",
+                f"p \u2265 {alpha}: the data are compatible with a range of associations, given by the "
+                "interval of r",
             ],
         }
     )
@@ -275,38 +277,55 @@ def _estimate(row, *, adjusted: bool = True) -> str:
 
 
 def _check_reading(row, name: str) -> str:
+    """How one disagreeing check reads: the other sign, or a p-value not below alpha."""
     if name == "rank":
-        return f"\u03c1 = {_r(row.spearman_rho)}, {_p(rules.rank_p(row))}"
+        rho, p = row.spearman_rho, rules.rank_p(row)
+        if not np.sign(rho) == np.sign(row.r):
+            return f"{CHECK_NAMES[name]} points the other way (\u03c1 = {_r(rho)})"
+        return f"{CHECK_NAMES[name]} gives \u03c1 = {_r(rho)} with {_p(p)}, not below {ALPHA}"
     if name == "hc2":
-        return f"{_p(row.p_value_hc2_bm)} on {row.df_bell_mccaffrey:.1f} degrees of freedom"
-    return _p(getattr(row, rules.CHECKS[name]))
+        return (
+            f"{CHECK_NAMES[name]} gives {_p(row.p_value_hc2_bm)} on {row.df_bell_mccaffrey:.1f} degrees of "
+            f"freedom, not below {ALPHA}"
+        )
+    return f"{CHECK_NAMES[name]} gives {_p(getattr(row, rules.CHECKS[name]))}, not below {ALPHA}"
 
 
-def _decisive_notes(row) -> list[str]:
-    """What each city that decides a pair does to its slope."""
+def _per(step: float, unit: str | None) -> str:
+    """'per 1,000 participants', 'per business'."""
+    if step == 1:
+        return f"per {SINGULAR_UNITS.get(unit, unit) if unit else 'unit'}"
+    return f"per {format_number(step)}{_unit_for(step, unit)}"
+
+
+def _decisive_notes(row, step: float, unit: str | None) -> list[str]:
+    """What each city that decides a pair does to its slope, on the scale of the fitted-line sentence."""
     notes = []
+    per = _per(step, unit)
     for city in row.cities[row.cities.decisive].itertuples(index=False):
         if city.slope_without != city.slope_without:  # NaN: nothing left to fit
             notes.append(f"without {city.city} no line can be fitted")
-        elif not np.sign(city.slope_without) == np.sign(row.slope):
-            notes.append(
-                f"leaving out {city.city} alone turns the slope to {format_number(city.slope_without)} "
-                f"from {format_number(row.slope)}"
-            )
+            continue
+        moved = (
+            f"without {city.city} the slope is {format_number(city.slope_without * step)} instead of "
+            f"{format_number(row.slope * step)} {per}"
+        )
+        if not np.sign(city.slope_without) == np.sign(row.slope):
+            notes.append(f"{moved}: leaving out that one city turns it round")
         else:
             notes.append(
-                f"{city.city} alone moves the slope by {abs(city.dfbetas):.2f} standard errors "
-                f"(|DFBETAS| above {rules.decision_threshold(row.n):.2f}): without it the slope is "
-                f"{format_number(city.slope_without)} instead of {format_number(row.slope)}"
+                f"{moved}, a shift of {abs(city.dfbetas):.2f} of its standard errors from one city alone"
             )
     return notes
 
 
-def _precision_notes(row) -> list[str]:
+def _precision_notes(row, step: float, unit: str | None) -> list[str]:
     """Cities whose removal costs precision but leaves the slope nearly where it was."""
     return [
-        f"without {city.city} the slope is nearly the same, {format_number(city.slope_without)}, but "
-        f"less precise: classic {_p(city.p_without)} on {count_words(row.n - 1)} cities"
+        f"without {city.city} the slope is nearly the same, {format_number(city.slope_without * step)} "
+        f"instead of {format_number(row.slope * step)} {_per(step, unit)}, but less precise (classic t "
+        f"test {_p(city.p_without)} on {count_words(row.n - 1)} cities): a loss of precision, not "
+        "dependence on that city"
         for city in row.cities[row.cities.precision_only].itertuples(index=False)
     ]
 
@@ -315,51 +334,61 @@ def _sentences(notes: list[str]) -> str:
     return "".join(f" {note[0].upper() + note[1:]}." for note in notes)
 
 
-def _audit_notes(row, codebook: Codebook) -> list[str]:
+def _audit_notes(row, codebook: Codebook, step: float) -> list[str]:
     """For each city that matters for a pair, the audit's doubt about its value in that pair."""
     notes = []
     cities = row.cities.set_index("city")
     for cell in row.audit.itertuples(index=False):
         city = cities.loc[cell.city]
+        # a deciding city's weight is said already, by the note on what it does to the slope
         weight = (
-            f"moves the slope by {abs(city.dfbetas):.2f} standard errors"
-            if abs(city.dfbetas) > rules.decision_threshold(row.n)
-            else f"weighs heavily on this fit (leverage {city.leverage:.2f})"
+            f"{cell.city}'s"
+            if city.decisive
+            else f"{cell.city} weighs heavily on this fit (leverage {city.leverage:.2f}), and its"
         )
         field = codebook.field(cell.field)
         value = format_number(cell.value) + _unit_for(cell.value, field.unit)
+        quoted = ("more than " if cell.qualifier == "over" else "") + value
         claim = cell.claim[0].lower() + cell.claim[1:]
-        doubt = (
-            f"the figure the article's text gives for only part of it ({claim}, claim {cell.claim_id}), "
-            "so the table may record just that part"
-            if cell.reason == "part"
-            else f"a number the article's text gives for something else ({claim}, claim {cell.claim_id})"
-        )
-        notes.append(
-            f"{cell.city} {weight}, and its value is in doubt: its {field.title.lower()} ({value}) "
-            f"equals {doubt}"
-        )
+        if cell.reason == "part":
+            doubt = (
+                f"the article's text gives {quoted} for a part of it alone ({claim}, claim "
+                f"{cell.claim_id}), so the table may record only that part"
+            )
+            larger = getattr(cell, "slope_if_larger", math.nan)
+            if larger == larger:
+                doubt += (
+                    f"; were the true figure half as large again, the slope would be "
+                    f"{format_number(larger * step)} instead of {format_number(row.slope * step)} "
+                    f"{_per(step, codebook.field(row.predictor).unit)}"
+                )
+        else:
+            doubt = f"the article's text gives the same number for something else ({claim}, claim {cell.claim_id})"
+        notes.append(f"{weight} figure for {field.title.lower()}, {value}, is in doubt: {doubt}")
     return notes
 
 
 def finding(row, codebook: Codebook | None = None, *, family: int, steps: dict | None = None) -> str:
-    """One plain-English sentence (or two) on one pair, from its verdict and its reasons.
+    """One plain-English sentence (or a few) on one pair, from its verdict and its reasons.
 
-    Every sentence states r with its 95% interval and n, never causal words, and
-    never claims that an association is absent.
+    Every finding states r with its 95% interval and n, never causal words, and
+    never claims that an association is absent. ``steps`` gives, per input, the
+    round difference the slopes are expressed by (see :func:`input_step`).
     """
     codebook = codebook or load_codebook()
     x, y = _phrase(row.predictor, codebook), _phrase(row.outcome, codebook)
-    audit = _audit_notes(row, codebook)
+    step = (steps or {}).get(row.predictor, 1.0)
+    unit = codebook.field(row.predictor).unit
+    audit = _audit_notes(row, codebook, step)
+    decisive = _decisive_notes(row, step, unit)
     if row.verdict == "inconclusive":
         text = (
             f"Inconclusive for {x} and {y}: the data are compatible with r anywhere from "
             f"{_interval(row.r_ci_low, row.r_ci_high)} (r = {_r(row.r)}, n = {row.n:,}; permutation "
             f"{_p(row.p_primary)})."
         )
-        return text + _sentences(audit)
+        return text + _sentences(decisive + audit)
     direction = "higher" if row.slope > 0 else "lower"
-    step = (steps or {}).get(row.predictor, 1.0)
     slope = f" In the fitted line, {describe_slope(row, step, codebook)}."
     if row.verdict == "consistent":
         return (
@@ -371,15 +400,13 @@ def finding(row, codebook: Codebook | None = None, *, family: int, steps: dict |
     reasons = []
     if not row.p_adjusted < rules.ALPHA:
         reasons.append(f"adjusted for the {family} pairs tested, p is {format_p(row.p_adjusted)}")
-    if row.disagreeing:
-        readings = [f"{CHECK_NAMES[name]} ({_check_reading(row, name)})" for name in row.disagreeing]
-        reasons.append("it is not confirmed by " + join_and(readings))
+    reasons += [_check_reading(row, name) for name in row.disagreeing]
     return (
         f"Tentative association: cities reporting more {x} also tend to report {direction} figures for the {y} "
         f"({_estimate(row, adjusted=False)}), but "
-        + "; ".join(reasons + _decisive_notes(row))
+        + "; ".join(reasons + decisive)
         + "."
-        + _sentences(_precision_notes(row) + audit)
+        + _sentences(_precision_notes(row, step, unit) + audit)
         + slope
     )
 
@@ -402,10 +429,11 @@ def adjustment_note(checked: pd.DataFrame, codebook: Codebook | None = None) -> 
     """A sentence for each pair that Holm's adjustment would pass at alpha and the declared maxT does not.
 
     Single-step maxT is usually at least as lenient as Holm's step-down method,
-    but not always: when one input's correlations vary more under shuffling
-    (an input with one far-out city), the largest |r| of a shuffle tends to come
-    from it, and the other pairs pay for it. Saying so is part of declaring the
-    adjustment in advance rather than choosing the friendlier one afterwards.
+    but not always: maxT on |r| treats the pairs' statistics as equally
+    distributed under shuffling, and when they are not, some pairs dominate the
+    maximum and the others pay for it (minP would not; Westfall and Young 1993,
+    section 2.6). Saying so is part of declaring the adjustment beforehand rather
+    than choosing the friendlier one afterwards.
     """
     codebook = codebook or load_codebook()
     if not (checked.adjustment == "westfall-young").all():
@@ -415,9 +443,9 @@ def adjustment_note(checked: pd.DataFrame, codebook: Codebook | None = None) -> 
         f"For {_pair(row, codebook)}, Holm's step-down adjustment of the same p-value gives "
         f"{format_p(row.p_holm)}, below {ALPHA}, while the declared maxT adjustment gives "
         f"{format_p(row.p_westfall_young)}. MaxT measures each pair against the largest |r| of every "
-        "shuffle, and when one input's correlations swing more widely under shuffling, as an input with "
-        "one far-out city makes them, it can be stricter than Holm's. The verdicts keep the adjustment "
-        "declared in advance."
+        "shuffle; when the pairs' correlations are not equally spread under shuffling (each input has "
+        "its own distribution of values), some pairs dominate that maximum and maxT can be stricter "
+        "than Holm's, or even than Bonferroni's. The verdicts keep the adjustment declared beforehand."
         for row in stricter.itertuples(index=False)
     ]
 
@@ -428,16 +456,16 @@ def describe_power(power: pd.DataFrame) -> str:
     family = power[power.scope == "family"].iloc[0]
     n = int(single.n)
 
-    def rho(value: float) -> str:
-        return "no correlation short of a perfect one" if value != value else f"|\u03c1| = {value:.2f}"
+    def size(value: float) -> str:
+        return "only a perfect one" if value != value else f"{value:.2f} or more"
 
     return (
-        f"What {count_words(n)} cities can detect: a true correlation is found (p < {single.alpha:g}) "
-        f"with 80% probability only from {rho(single.detectable_abs_rho)} up, and from "
-        f"{rho(family.detectable_abs_rho)} once adjusted for {int(family.tests)} pairs; a true "
-        f"correlation of 0.5 is found {single.power_rho_0_5:.0%} of the time, one of 0.3 "
-        f"{single.power_rho_0_3:.0%}. An inconclusive pair is therefore compatible with an association "
-        "of practical size."
+        f"What {count_words(n)} cities can detect: under bivariate normality, a test at \u03b1 = "
+        f"{single.alpha:g} detects a true correlation with 80% probability only if it is "
+        f"{size(single.detectable_abs_rho)} in absolute value ({size(family.detectable_abs_rho)} at the "
+        f"family level of {int(family.tests)} pairs); a true correlation of 0.5 is detected "
+        f"{single.power_rho_0_5:.0%} of the time, one of 0.3 {single.power_rho_0_3:.0%}. So a pair that "
+        "is not significant says little either way; its interval of r shows which sizes remain possible."
     )
 
 
@@ -515,9 +543,7 @@ def describe_influence(influence: pd.DataFrame, codebook: Codebook | None = None
             parts.append(f"{row.city} ({', '.join(what)})")
         if parts:
             sentences.append(
-                f"{codebook.field(outcome).title} on {_phrase(predictor, codebook)}: "
-                f"{'; '.join(parts)} (thresholds {4 / n:.2f} for leverage and Cook's distance, "
-                f"{dfbetas_threshold(n):.2f} for |DFBETAS|, n = {n})."
+                f"{codebook.field(outcome).title} on {_phrase(predictor, codebook)}: {'; '.join(parts)}."
             )
     if not sentences:
         sentences.append("No city exceeds the leverage, Cook's distance or DFBETAS threshold in any fit.")
@@ -566,13 +592,10 @@ def executive_summary(
             f"{format_number(values.max())}{field.unit if field.unit == '%' else ''} "
             f"({_cities_at(data, outcome, values.max(), city)})."
         )
-    parts = [
-        f"{counts.get(key, 0):,} {VERDICT_COUNTED[key][int(counts.get(key, 0) != 1)]}"
-        for key in rules.VERDICTS
-    ]
+    parts = [counted_verdict(key, counts.get(key, 0)) for key in rules.VERDICTS]
     bullets.append(
-        f"Each of the {family} outcome\u2013input pairs was judged by the primary test declared in "
-        f"advance, a permutation test of Pearson's r at \u03b1 = {ALPHA}, adjusted for the {family} "
+        f"Each of the {family} outcome\u2013input pairs was judged by the primary test declared in the "
+        f"README, a permutation test of Pearson's r at \u03b1 = {ALPHA}, adjusted for the {family} "
         f"pairs (n = {int(classified.n.max()):,} cities each): " + join_and(parts) + "."
     )
     ordered = rules.order(classified)
@@ -593,12 +616,12 @@ def executive_summary(
     inconclusive = ordered[ordered.verdict == "inconclusive"]
     if len(inconclusive):
         pairs = "; ".join(
-            f"{_pair(row, codebook)} ({_interval(row.r_ci_low, row.r_ci_high)})"
+            f"{_pair(row, codebook)} (r = {_r(row.r)}, {_interval(row.r_ci_low, row.r_ci_high)})"
             for row in inconclusive.itertuples(index=False)
         )
         bullets.append(
             f"{len(inconclusive)} {'pair is' if len(inconclusive) == 1 else 'pairs are'} inconclusive "
-            f"(n = {int(inconclusive.n.min()):,} cities each; the 95% interval of r in brackets): {pairs}."
+            f"(n = {int(inconclusive.n.min()):,} cities each; r and its 95% interval in brackets): {pairs}."
         )
     if len(power):
         bullets.append(describe_power(power))
@@ -692,19 +715,22 @@ def primary_test_intro(
         else "Holm's method (the pairs do not all rest on the same cities, so no joint shuffle exists)"
     )
     return (
-        "**The primary test, fixed before any result was seen.** Every pair is judged by one test, "
-        "declared in advance in the project's README and here: a two-sided permutation test of "
-        f"Pearson's r at the {ALPHA} level, which assumes nothing about the shape of the data's "
-        f"distribution. Its p-value is {_orderings(n, method, orderings)}. With {count_words(fits)} pairs "
-        f"tested, each p-value is also adjusted for the whole family by {family}. The analysis is "
-        f"exploratory, and the verdicts follow the fixed rules of {rules_table}."
+        "**The primary test, declared before this run.** Every pair is judged by one test, stated in "
+        "the project's README and here: a two-sided permutation test of Pearson's r at the "
+        f"{ALPHA} level. It assumes only that, were there no association, every ordering of the "
+        "cities' outcome values would be equally likely; it does not assume normal errors. Its p-value "
+        f"is {_orderings(n, method, orderings)}. With {count_words(fits)} pairs tested, each p-value is "
+        f"also adjusted for the whole family by {family}. The analysis is exploratory, and the "
+        f"verdicts follow the fixed rules of {rules_table}. These rules were chosen after earlier "
+        "versions of this report had analysed the article's table, so for that table they are a fixed "
+        "protocol, not a pre-registration; for any other table they were fixed in advance."
     )
 
 
 def checks_intro(n: int) -> str:
     """The paragraph introducing the checks set beside the primary test."""
     rank = (
-        "its p-value from every ordering of the ranks"
+        "its p-value computed over every ordering of the ranks"
         if n <= EXACT_RANK_LIMIT
         else "its p-value from the usual t approximation"
     )
@@ -736,8 +762,9 @@ def influence_intro(n: int) -> str:
         "in its standard errors. The usual thresholds are a leverage above "
         f"2p/n = {4 / n:.2g}, a Cook's distance above 4/n = {4 / n:.2g} and a |DFBETAS| above "
         f"2/\u221an = {dfbetas_threshold(n):.2g} (p = 2 coefficients, n = {n:,} cities). A city *decides* "
-        f"a pair when its |DFBETAS| exceeds {decisive:.2g} or leaving it out flips the slope's sign; a "
-        "p-value that rises above 0.05 without it while the slope stays put is a loss of precision, "
-        f"not dependence on that city. Each fit is repeated {count_words(n)} times, leaving out one "
-        "city at a time."
+        f"a pair when its |DFBETAS| exceeds {decisive:.2g}, or when leaving it out flips the sign of a "
+        "slope whose permutation p is below 0.05; a p-value that rises above 0.05 without it while the "
+        "slope stays put is a loss of precision, not dependence on that city. Each fit is repeated "
+        f"{count_words(n)} times, leaving out one city at a time; the cities above a threshold are listed "
+        "below."
     )

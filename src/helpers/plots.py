@@ -415,10 +415,8 @@ def leave_one_out(
         ax.tick_params(axis="x", labelsize=5.5)
         # "points" of the published percentage: the article does not say percentage points or percent
         unit = "points" if codebook.field(fit.outcome).unit == "%" else codebook.field(fit.outcome).unit
-        per = codebook.field(fit.predictor).unit or "unit"
-        ax.set_xlabel(
-            f"slope ({unit} per {per.rstrip('s')}) without the city on the left", fontsize=6
-        )
+        per = codebook.field(fit.predictor).unit_singular or "unit"
+        ax.set_xlabel(f"slope ({unit} per {per}) without the city on the left", fontsize=6)
         ax.invert_yaxis()
     fig.tight_layout()
     return fig

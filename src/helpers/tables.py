@@ -15,6 +15,7 @@ import html
 import math
 import re
 from collections.abc import Callable, Mapping
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
@@ -85,7 +86,8 @@ def format_p(p: float) -> str:
         return "\u2013"
     if p < 0.001:
         return "<\u00a00.001"
-    return f"{p:.3f}"
+    # half up, not to even: 0.0625 (64 of 1,024 sign vectors) is 0.063, never 0.062
+    return str(Decimal(p).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP))
 
 
 def format_fixed(x: float, decimals: int = 2) -> str:
