@@ -26,7 +26,6 @@ HOSTILE = r"R&D <b>x</b> 50%_{y} \input{/etc/hostname} \write18{ls} ~^#$"
         (1.0, "1.000"),
         (float("nan"), "\u2013"),
         (64 / 1024, "0.063"),  # exactly halfway: rounded up, never down to 0.062
-        (0.0005, "0.001"),
     ],
 )
 def test_format_p(p, text):
