@@ -25,18 +25,22 @@ def fits(data):
     return stats.simple_regressions(data, OUTCOMES, INPUTS)
 
 
+def sandwich(x, y, power):
+    """Slope and its sandwich standard error, each squared residual scaled by 1 / (1 - h)^power."""
+    X = np.column_stack([np.ones_like(x), x])
+    bread = np.linalg.inv(X.T @ X)
+    beta = bread @ X.T @ y
+    e = y - X @ beta
+    h = np.einsum("ij,jk,ik->i", X, bread, X)
+    meat = X.T @ np.diag(e**2 / (1 - h) ** power) @ X
+    return beta[1], math.sqrt((bread @ meat @ bread)[1, 1])
+
+
 def test_hc3_matches_sandwich_formula(data, fits):
     for fit in fits.itertuples(index=False):
         x = np.array(column(fit.predictor))
-        y = np.array(column(fit.outcome))
-        X = np.column_stack([np.ones_like(x), x])
-        bread = np.linalg.inv(X.T @ X)
-        beta = bread @ X.T @ y
-        e = y - X @ beta
-        h = np.einsum("ij,jk,ik->i", X, bread, X)
-        meat = X.T @ np.diag(e**2 / (1 - h) ** 2) @ X
-        se = math.sqrt((bread @ meat @ bread)[1, 1])
-        p = 2 * sps.t.sf(abs(beta[1] / se), len(x) - 2)
+        slope, se = sandwich(x, np.array(column(fit.outcome)), power=2)
+        p = 2 * sps.t.sf(abs(slope / se), len(x) - 2)
         got = inference.hc3(data, fit.outcome, fit.predictor)
         assert got["slope_se_hc3"] == pytest.approx(se, rel=1e-10)
         assert got["p_value_hc3"] == pytest.approx(p, rel=1e-9)
@@ -251,19 +255,12 @@ def test_hc2_and_bell_mccaffrey_from_explicit_matrices(data, fits):
     dfs = set()
     for fit in fits.itertuples(index=False):
         x = np.array(column(fit.predictor))
-        y = np.array(column(fit.outcome))
-        X = np.column_stack([np.ones_like(x), x])
-        bread = np.linalg.inv(X.T @ X)
-        beta = bread @ X.T @ y
-        e = y - X @ beta
-        h = np.einsum("ij,jk,ik->i", X, bread, X)
-        meat = X.T @ np.diag(e**2 / (1 - h)) @ X
-        se = math.sqrt((bread @ meat @ bread)[1, 1])
+        slope, se = sandwich(x, np.array(column(fit.outcome)), power=1)
         df = bell_mccaffrey_by_matrices(x)
         got = inference.hc2_bell_mccaffrey(data, fit.outcome, fit.predictor)
         assert got["slope_se_hc2"] == pytest.approx(se, rel=1e-10)
         assert got["df_bell_mccaffrey"] == pytest.approx(df, rel=1e-9)
-        assert got["p_value_hc2_bm"] == pytest.approx(2 * sps.t.sf(abs(beta[1] / se), df), rel=1e-9)
+        assert got["p_value_hc2_bm"] == pytest.approx(2 * sps.t.sf(abs(slope / se), df), rel=1e-9)
         dfs.add(round(df, 1))
     # the four designs (one per input) have far fewer than n - 2 = 8 degrees of freedom
     assert min(dfs) == pytest.approx(2.2, abs=0.05) and max(dfs) == pytest.approx(4.8, abs=0.05)

@@ -335,5 +335,5 @@ def test_summary_groups_many_consistent_pairs():
     claims = pd.DataFrame({"status": ["agrees"], "number": [1.0], "flag": [""]})
     bullets = narrative.executive_summary(data, classified, pd.DataFrame(), claims)
     grouped = [b for b in bullets if b.startswith("4 pairs are consistent associations")]
-    assert len(grouped) == 1 and "(r = 0.20, 95% CI 0.18 to 0.22)" in grouped[0]
+    assert len(grouped) == 1 and "(r = 0.20, 0.18 to 0.22)" in grouped[0]
     assert not [b for b in bullets if b.startswith("Consistent association")]  # no sentence per pair

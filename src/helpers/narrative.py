@@ -550,6 +550,14 @@ def describe_influence(influence: pd.DataFrame, codebook: Codebook | None = None
     return sentences
 
 
+def _pairs_with_r(rows: pd.DataFrame, codebook: Codebook) -> str:
+    """'training and employment (r = 0.42, −0.29 to 0.83); ...' for a summary bullet."""
+    return "; ".join(
+        f"{_pair(row, codebook)} (r = {_r(row.r)}, {_interval(row.r_ci_low, row.r_ci_high)})"
+        for row in rows.itertuples(index=False)
+    )
+
+
 def executive_summary(
     data: pd.DataFrame,
     classified: pd.DataFrame,
@@ -601,27 +609,21 @@ def executive_summary(
     ordered = rules.order(classified)
     consistent = ordered[ordered.verdict == "consistent"]
     if len(consistent) > GROUPED_ROBUST:
-        pairs = "; ".join(
-            f"{_pair(row, codebook)} (r = {_r(row.r)}, 95% CI {_interval(row.r_ci_low, row.r_ci_high)})"
-            for row in consistent.itertuples(index=False)
-        )
         bullets.append(
             f"{len(consistent)} pairs are consistent associations (adjusted p below {ALPHA}, every check "
-            f"agrees and no single city decides them; n = {int(consistent.n.min()):,}): {pairs}. The "
-            "findings section gives each in full."
+            f"agrees and no single city decides them; n = {int(consistent.n.min()):,}; r and its 95% "
+            f"interval in brackets): {_pairs_with_r(consistent, codebook)}. The findings section gives "
+            "each in full."
         )
     else:
         bullets += list(consistent.sentence)
     bullets += list(ordered[ordered.verdict == "tentative"].sentence)
     inconclusive = ordered[ordered.verdict == "inconclusive"]
     if len(inconclusive):
-        pairs = "; ".join(
-            f"{_pair(row, codebook)} (r = {_r(row.r)}, {_interval(row.r_ci_low, row.r_ci_high)})"
-            for row in inconclusive.itertuples(index=False)
-        )
         bullets.append(
             f"{len(inconclusive)} {'pair is' if len(inconclusive) == 1 else 'pairs are'} inconclusive "
-            f"(n = {int(inconclusive.n.min()):,} cities each; r and its 95% interval in brackets): {pairs}."
+            f"(n = {int(inconclusive.n.min()):,} cities each; r and its 95% interval in brackets): "
+            f"{_pairs_with_r(inconclusive, codebook)}."
         )
     if len(power):
         bullets.append(describe_power(power))
@@ -717,8 +719,9 @@ def primary_test_intro(
     return (
         "**The primary test, declared before this run.** Every pair is judged by one test, stated in "
         "the project's README and here: a two-sided permutation test of Pearson's r at the "
-        f"{ALPHA} level. It assumes only that, were there no association, every ordering of the "
-        "cities' outcome values would be equally likely; it does not assume normal errors. Its p-value "
+        f"{ALPHA} level. It assumes only that, under the null hypothesis that input and outcome are "
+        "independent, every ordering of the cities' outcome values is equally likely; it does not assume "
+        "normal errors. Its p-value "
         f"is {_orderings(n, method, orderings)}. With {count_words(fits)} pairs tested, each p-value is "
         f"also adjusted for the whole family by {family}. The analysis is exploratory, and the "
         f"verdicts follow the fixed rules of {rules_table}. These rules were chosen after earlier "

@@ -255,9 +255,14 @@ class Table:
             else ""
         )
         # keep the caption, the header and the first rows together: a longtable that would
-        # break after a row or two starts on the next page instead
-        keep = min(len(self.frame), KEEP_ROWS) * 2 + 1 + len(self.caption) // LATEX_CAPTION_CHARS
-        needspace = f"\\par\\Needspace*{{{keep + 4}\\baselineskip}}\n" if self.label else ""
+        # break after a row or two starts on the next page instead (what needspace's \Needspace*
+        # does, written out so that any nbconvert template, the stock one included, compiles it)
+        keep = min(len(self.frame), KEEP_ROWS) * 2 + 5 + len(self.caption) // LATEX_CAPTION_CHARS
+        needspace = (
+            f"\\par\\ifdim\\dimexpr\\pagegoal-\\pagetotal\\relax<{keep}\\baselineskip\\newpage\\fi\n"
+            if self.label
+            else ""
+        )
         return "\n" + needspace + "{\\small\n" + body + "}\n" + notes
 
     def __repr__(self) -> str:
