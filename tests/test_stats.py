@@ -136,6 +136,11 @@ def test_correlations_match_closed_forms(data):
         (long.variable_a == OUTCOMES[0]) & (long.variable_b == "community_event_participants")
     ].iloc[0]
     assert row.pearson_r == pytest.approx(p.loc[OUTCOMES[0], "community_event_participants"])
+    # Fisher's z interval by hand: tanh(atanh(r) -/+ 1.96 / sqrt(n - 3))
+    z = 0.5 * math.log((1 + row.pearson_r) / (1 - row.pearson_r))
+    half = 1.959963984540054 / math.sqrt(7)
+    assert row.pearson_ci_low == pytest.approx(math.tanh(z - half), abs=1e-12)
+    assert row.pearson_ci_high == pytest.approx(math.tanh(z + half), abs=1e-12)
 
 
 def test_simple_regressions_match_closed_form(data):

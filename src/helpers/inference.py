@@ -34,7 +34,7 @@ from statsmodels.tools.tools import add_constant
 
 from helpers import contract
 from helpers.errors import ParameterError
-from helpers.stats import simple_ols
+from helpers.stats import fisher_interval, simple_ols
 
 #: Largest sample for which the permutation test enumerates every ordering (10! = 3,628,800).
 EXACT_PERMUTATION_LIMIT = 10
@@ -451,20 +451,6 @@ def spearman(frame: pd.DataFrame, outcome: str, predictor: str) -> tuple[float, 
     data = frame[[outcome, predictor]].dropna().astype(float)
     result = sps.spearmanr(data[predictor], data[outcome])
     return float(result.statistic), float(result.pvalue)
-
-
-def fisher_interval(r: float, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Confidence interval of Pearson's r by Fisher's z transform: tanh(atanh r -/+ z / sqrt(n - 3)).
-
-    With three cities or fewer nothing narrows it: (-1, 1).
-    """
-    if n <= 3 or not math.isfinite(r):
-        return -1.0, 1.0
-    if abs(r) >= 1:
-        return float(r), float(r)
-    half = sps.norm.ppf(0.5 + level / 2) / math.sqrt(n - 3)
-    z = math.atanh(r)
-    return math.tanh(z - half), math.tanh(z + half)
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:

@@ -7,11 +7,13 @@ Results keep full precision; rounding happens only for display.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 from statsmodels.regression.linear_model import OLS
 from statsmodels.tools.tools import add_constant
 
@@ -82,19 +84,40 @@ def correlations(frame: pd.DataFrame, variables: Sequence[str], method: str) -> 
     return frame[list(variables)].astype(float).corr(method=method)
 
 
+def fisher_interval(r: float, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Confidence interval of Pearson's r by Fisher's z transform: tanh(atanh r -/+ z / sqrt(n - 3)).
+
+    With three cities or fewer nothing narrows it: (-1, 1).
+    """
+    if n <= 3 or not math.isfinite(r):
+        return -1.0, 1.0
+    if abs(r) >= 1:
+        return float(r), float(r)
+    half = sps.norm.ppf(0.5 + level / 2) / math.sqrt(n - 3)
+    z = math.atanh(r)
+    return math.tanh(z - half), math.tanh(z + half)
+
+
 def correlations_long(frame: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
-    """Both correlation matrices in long form: one row per pair of distinct variables."""
+    """Both correlation matrices in long form: one row per pair of distinct variables.
+
+    Pearson's r comes with its 95% interval (Fisher's z, :func:`fisher_interval`).
+    """
     pearson = correlations(frame, variables, "pearson")
     spearman = correlations(frame, variables, "spearman")
     rows = []
     for i, a in enumerate(variables):
         for b in variables[i + 1 :]:
+            n = int(frame[[a, b]].dropna().shape[0])
+            low, high = fisher_interval(pearson.loc[a, b], n)
             rows.append(
                 {
                     "variable_a": a,
                     "variable_b": b,
-                    "n": int(frame[[a, b]].dropna().shape[0]),
+                    "n": n,
                     "pearson_r": pearson.loc[a, b],
+                    "pearson_ci_low": low,
+                    "pearson_ci_high": high,
                     "spearman_rho": spearman.loc[a, b],
                 }
             )
