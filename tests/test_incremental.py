@@ -1,6 +1,7 @@
 """Incremental rebuilds, with real runs: nothing changed, a parameter of 03, a raw-data edit."""
 
 import json
+import os
 import shutil
 
 import pytest
@@ -93,3 +94,26 @@ def test_force_reruns_everything_and_history_lists_the_runs(workspace, capsys):
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 4 and all("succeeded" in line for line in out)
     assert "no change" in out[0] and "ran: 03 " in out[2]
+
+
+def test_a_codebook_edit_reruns_every_step_and_reaches_the_report(tmp_path):
+    from .conftest import copy_project
+
+    root = copy_project(tmp_path / "project")
+    env = {**os.environ, "INCLUSION_REPORT_ROOT": str(root)}
+    args = ["--no-pdf"]
+    first = run_cli(*args, env=env)
+    assert first.returncode == 0, first.stderr
+    again = run_cli(*args, env=env)
+    assert "up to date" in again.stderr  # nothing changed yet
+    codebook = root / "data" / "raw" / "datapackage.json"
+    codebook.write_text(
+        codebook.read_text().replace(
+            '"title": "Training-course participants"', '"title": "People in vocational courses"'
+        )
+    )
+    result = run_cli(*args, env=env)
+    assert result.returncode == 0, result.stderr
+    latest = root / "reports" / "latest"
+    assert set(steps_of(latest).values()) == {"ran"}
+    assert "People in vocational courses" in (latest / "report.html").read_text()

@@ -2,8 +2,10 @@
 
 A step's *key* is a SHA-256 over everything that can change its outputs: the
 notebook's bytes, its parameters, the files it reads (input data by content, so
-an edit to the raw table re-runs everything downstream), the project's own code
-and templates, and the lock file of the environment. When the key equals the one
+an edit to the raw table re-runs everything downstream, and the codebook, which
+every step reads), the notebook library (the ``helpers`` modules notebooks
+import, not the runner's) and the lock file of the environment. The reviewer
+export has a key of its own (:func:`export_fingerprint`). When the key equals the one
 recorded for the same step in the latest successful run, that run's outputs are
 linked into the new run instead of executing the notebook again.
 
@@ -39,13 +41,66 @@ def digest(parts: Iterable[object]) -> str:
     return h.hexdigest()
 
 
-def code_fingerprint() -> str:
-    """One hash of the ``helpers`` package: its Python sources and its export templates."""
-    package = Path(__file__).resolve().parent
+#: The runner's modules: editing one changes how the notebooks are run, never what they
+#: compute, so it is in no step's key (the export's own files have a key of their own).
+RUNNER_MODULES = frozenset(
+    {
+        "bench.py",
+        "changes.py",
+        "cli.py",
+        "export.py",
+        "forkserver.py",
+        "incremental.py",
+        "kernel.py",
+        "params.py",
+        "pipeline.py",
+        "provenance.py",
+        "runlock.py",
+        "runlog.py",
+        "schedule.py",
+    }
+)
+#: Files every step reads whatever its parameters: the codebook names, labels and
+#: describes every column, so an edit to it re-runs everything.
+SHARED_INPUTS = {"codebook": lambda: paths.DATAPACKAGE}
+
+
+def _package() -> Path:
+    return Path(__file__).resolve().parent
+
+
+def code_fingerprint(package: Path | None = None) -> str:
+    """One hash of the notebook library: the ``helpers`` modules the notebooks import.
+
+    The runner's modules (:data:`RUNNER_MODULES`) and the export templates are
+    left out: editing them re-runs no notebook.
+    """
+    package = package or _package()
     files = sorted(
-        p for p in package.rglob("*") if p.is_file() and p.suffix in {".py", ".j2", ".json"}
+        p for p in package.glob("*.py") if p.name not in RUNNER_MODULES and p.is_file()
     )
-    return digest((p.relative_to(package).as_posix(), sha256(p)) for p in files)
+    return digest((p.name, sha256(p)) for p in files)
+
+
+def export_fingerprint(package: Path | None = None) -> str:
+    """One hash of what the reviewer report is built with: the export module and its templates.
+
+    When it changes, a run reuses every step and builds the report again.
+    """
+    package = package or _package()
+    files = [package / "export.py"] + sorted(
+        p for p in (package / "templates").rglob("*") if p.is_file()
+    )
+    return digest((p.relative_to(package).as_posix(), sha256(p)) for p in files if p.exists())
+
+
+def shared_inputs() -> dict[str, str]:
+    """Content hashes of :data:`SHARED_INPUTS` (``missing`` if absent)."""
+    found = {}
+    for name, where in SHARED_INPUTS.items():
+        target = where()
+        found[name] = sha256(target) if target.is_file() else "missing"
+    return found
 
 
 def environment_fingerprint() -> str:
@@ -99,13 +154,18 @@ def step_key(
     code: str,
     environment: str,
 ) -> str:
-    """The key of one step: notebook, parameters, inputs by content, code, environment."""
+    """The key of one step.
+
+    Notebook, parameters, inputs by content (its own and the codebook), the
+    notebook library and the environment.
+    """
     return digest(
         [
             "step",
             sha256(notebook),
             dict(sorted(parameters.items())),
             file_inputs(parameters),
+            shared_inputs(),
             dict(sorted(reads.items())),
             code,
             environment,

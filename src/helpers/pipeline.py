@@ -4,12 +4,12 @@ A run builds everything inside its own folder, ``<reports>/runs/<UTC time>-<id>/
 while holding the reports folder's lock. Steps whose inputs did not change since
 the latest successful run are not executed again: their outputs are linked in
 (see :mod:`helpers.incremental`). Only when every step and every export succeeded
-does ``<reports>/latest`` switch to the new folder, in one atomic step (a symlink
-replaced with ``os.replace``), and only then is the clean table copied into
-``data/processed/``. A failed or interrupted run leaves ``latest`` and
-``data/processed/`` exactly as they were, and its own folder, marked failed, for
-inspection. When nothing changed at all, no folder is made: the run says
-"up to date".
+and the manifest says so do ``<reports>/latest`` and the clean table in
+``data/processed/`` change, together, as the run's one final step (two renames
+back to back, the first undone if the second fails; see :func:`_publish`). A
+failed or interrupted run leaves ``latest`` and ``data/processed/`` exactly as
+they were, and its own folder, marked failed, for inspection. When nothing changed
+at all, no folder is made: the run says "up to date".
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -188,24 +191,60 @@ def _check_latest_is_ours(reports_dir: Path) -> None:
         )
 
 
-def _switch_latest(reports_dir: Path, run_dir: Path) -> None:
-    """Point ``reports/latest`` at ``run_dir`` atomically."""
-    latest = reports_dir / "latest"
-    _check_latest_is_ours(reports_dir)
-    tmp = reports_dir / f".latest.{uuid.uuid4().hex[:8]}"
-    os.symlink(os.path.relpath(run_dir, reports_dir), tmp)
-    os.replace(tmp, latest)
+@contextmanager
+def _signals_held():
+    """Hold SIGINT and SIGTERM back for the few instructions of a publish (POSIX threads only).
 
-
-def _publish_copy(source: Path, target: Path) -> None:
-    """Copy ``source`` to ``target`` through a temporary file in the target's folder."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+    A signal that arrives meanwhile is delivered when the block ends, after both
+    renames: a reader never sees one changed without the other.
+    """
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
+        yield
     finally:
-        tmp.unlink(missing_ok=True)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _publish(processed: Path, processed_target: Path, reports_dir: Path, run_dir: Path) -> None:
+    """Publish a successful run: the clean table and ``reports/latest`` change together.
+
+    Both are staged first beside their targets (a copy of the table, a new
+    symbolic link); then, with SIGINT and SIGTERM held back, two renames follow
+    each other. If the second fails, the first is undone from a hard link to the
+    old table, so a reader finds both old or both new.
+    """
+    _check_latest_is_ours(reports_dir)
+    processed_target.parent.mkdir(parents=True, exist_ok=True)
+    token = uuid.uuid4().hex[:8]
+    staged_table = processed_target.with_name(f".{processed_target.name}.{token}.tmp")
+    backup = processed_target.with_name(f".{processed_target.name}.{token}.old")
+    staged_link = reports_dir / f".latest.{token}"
+    try:
+        shutil.copyfile(processed, staged_table)
+        os.symlink(os.path.relpath(run_dir, reports_dir), staged_link)
+        had_table = processed_target.exists()
+        if had_table:
+            try:
+                os.link(processed_target, backup)
+            except OSError:  # a file system without hard links
+                shutil.copy2(processed_target, backup)
+        with _signals_held():
+            os.replace(staged_table, processed_target)
+            try:
+                os.replace(staged_link, reports_dir / "latest")
+            except BaseException:
+                if had_table:
+                    os.replace(backup, processed_target)
+                else:
+                    processed_target.unlink(missing_ok=True)
+                raise
+    finally:
+        for leftover in (staged_table, backup, staged_link):
+            leftover.unlink(missing_ok=True)
 
 
 def _prune(runs_dir: Path, keep: int, current: Path) -> None:
@@ -318,6 +357,7 @@ def run(options: RunOptions) -> RunResult:
             not options.force
             and not options.only
             and previous.get("export", {}).get("formats") == formats
+            and previous.get("export", {}).get("key") == incremental.export_fingerprint()
             and _up_to_date(steps, values, per_notebook, previous, code=code, env=env)
         ):
             log(
@@ -473,6 +513,7 @@ def _build(
             _export(options, manifest, run_dir, steps, started)
             manifest["export"] = {
                 "formats": sorted(options.formats),
+                "key": incremental.export_fingerprint(),
                 "seconds": round(time.perf_counter() - t0, 3),
                 "outputs": provenance.hash_files(
                     run_dir,
@@ -485,8 +526,25 @@ def _build(
             }
             log(f"export: done in {time.perf_counter() - t0:.1f} s")
             _record_changes(previous_dir, previous, run_dir, log)
-            _publish_copy(
-                processed, paths.resolve(options.processed_dir) / paths.PROCESSED_TABLE_NAME
+        manifest["steps"] = entries
+        manifest["outputs"] = {
+            p.relative_to(run_dir).as_posix(): provenance.sha256(p)
+            for p in sorted(run_dir.rglob("*"))
+            if p.is_file() and p.name not in ("manifest.json", "run.log")
+        }
+        manifest.update(
+            status="succeeded",
+            finished=_utc_now().isoformat(),
+            seconds=round(time.perf_counter() - clock, 3),
+        )
+        _write_json(run_dir / "manifest.json", manifest)
+        if only is None:
+            # the one final step: the clean table and reports/latest, together
+            _publish(
+                processed,
+                paths.resolve(options.processed_dir) / paths.PROCESSED_TABLE_NAME,
+                reports_dir,
+                run_dir,
             )
     except BaseException as exc:
         done = {e["step"] for e in manifest["steps"]}
@@ -506,18 +564,6 @@ def _build(
             log.close()
         raise
 
-    manifest["steps"] = entries
-    manifest["outputs"] = {
-        p.relative_to(run_dir).as_posix(): provenance.sha256(p)
-        for p in sorted(run_dir.rglob("*"))
-        if p.is_file() and p.name not in ("manifest.json", "run.log")
-    }
-    manifest.update(
-        status="succeeded",
-        finished=_utc_now().isoformat(),
-        seconds=round(time.perf_counter() - clock, 3),
-    )
-    _write_json(run_dir / "manifest.json", manifest)
     ran = [e["step"] for e in entries if e["status"] == "ran"]
     if only is not None:
         log(
@@ -527,7 +573,6 @@ def _build(
         if isinstance(log, RunLog):
             log.close()
         return RunResult(run_dir, up_to_date=False, ran=ran, partial=True)
-    _switch_latest(reports_dir, run_dir)
     _prune(runs_dir, options.keep, run_dir)
     log(
         f"report ready: {paths.display_path(reports_dir)}/latest -> runs/{run_id} ({manifest['seconds']:.1f} s)"
