@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 import websocket
 
-from .conftest import HOSTILE_CITY
+from .conftest import HOSTILE_CITY, required
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        shutil.which("chromium") is None, reason="chromium not installed (make test installs it)"
-    ),
-]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def _chromium():
+    required(shutil.which("chromium"), "chromium not installed (make test installs it)")
 
 FLAGS = [
     "--headless=new",

@@ -13,6 +13,8 @@ from helpers import export
 from helpers.report import Caption
 from helpers.tables import Table
 
+from .conftest import required
+
 HOSTILE = r"R&D <b>x</b> 50%_{y} \input{/etc/hostname} <script>alert(1)</script>"
 
 
@@ -96,10 +98,8 @@ def test_reviewer_html_hides_code_prompts_stderr_and_escapes(notebook, tmp_path)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    shutil.which("xelatex") is None, reason="xelatex not installed (run make setup)"
-)
 def test_reviewer_pdf_prints_hostile_text_literally(notebook, tmp_path):
+    required(shutil.which("xelatex"), "xelatex not installed (run make setup)")
     combined = export.combine(
         [notebook], {"title": "Escaping test", "authors": [{"name": "A & B"}]}
     )
@@ -164,3 +164,33 @@ def test_failing_latex_is_an_export_error_with_its_log(notebook, monkeypatch):
     with pytest.raises(export.ExportError, match="xelatex failed") as info:
         export.reviewer_pdf(export.combine([notebook], {}), "/tmp/never-written.pdf")
     assert info.value.exit_code == 5
+
+
+#: A document that records TeX's shell-escape state (0 off, 1 on, 2 restricted) and tries a shell.
+SHELL_ESCAPE_PROBE = r"""\documentclass{article}
+\begin{document}
+\newwrite\probe\immediate\openout\probe=status.txt
+\immediate\write\probe{\the\shellescape}\immediate\closeout\probe
+\immediate\write18{kpsewhich --version}
+probe
+\end{document}
+"""
+
+
+@pytest.mark.slow
+def test_the_report_latex_runs_with_shell_escape_off(tmp_path, monkeypatch):
+    """Data escaped for LaTeX is one guard; xelatex without any shell is the other (rule H03)."""
+    required(shutil.which("xelatex"), "xelatex not installed (run make setup)")
+    (tmp_path / "probe.tex").write_text(SHELL_ESCAPE_PROBE)
+    monkeypatch.chdir(tmp_path)
+    exporter = export.SettlingPDFExporter(config=export._reviewer_config())
+    assert exporter.run_latex("probe.tex")
+    assert (tmp_path / "probe.pdf").exists()
+    assert (
+        tmp_path / "status.txt"
+    ).read_text().strip() == "0"  # not 2 (TeX Live's restricted default)
+    # the probe does see a shell when one is allowed, so the assertion above can fail
+    subprocess.run(
+        ["xelatex", "-interaction=nonstopmode", "probe.tex"], cwd=tmp_path, capture_output=True
+    )
+    assert (tmp_path / "status.txt").read_text().strip() != "0"

@@ -16,7 +16,7 @@ import pytest
 from helpers import paths
 from helpers.runlock import RunLock
 
-from .conftest import copy_project, plant_cell, run_cli
+from .conftest import copy_project, plant_cell, required, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -183,8 +183,7 @@ def _mount_tmpfs(where: Path, size: str) -> bool:
 def test_disk_full_while_writing(copy_of_built, tmp_path):
     """rule F04: a tiny disk fills mid-run: clear message, non-zero exit, latest unchanged."""
     disk = tmp_path / "disk"
-    if not _mount_tmpfs(disk, "12m"):
-        pytest.skip("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)")
+    required(_mount_tmpfs(disk, "12m"), "cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)")
     try:
         reports = disk / "reports"
         latest_run = (copy_of_built / "latest").resolve()
@@ -215,8 +214,7 @@ def test_disk_full_while_writing(copy_of_built, tmp_path):
 def test_read_only_reports_folder(tmp_path):
     """rule F05: refused before anything runs, exit 2, the folder and the reason named."""
     disk = tmp_path / "ro"
-    if not _mount_tmpfs(disk, "1m"):
-        pytest.skip("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)")
+    required(_mount_tmpfs(disk, "1m"), "cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)")
     try:
         (disk / "reports").mkdir()
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)

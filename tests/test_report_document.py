@@ -1,10 +1,13 @@
 """The reviewer documents as a reviewer gets them: structure, captions, fonts, escaping."""
 
+import json
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from helpers import paths
 
 from .conftest import HOSTILE_CITY, HOSTILE_CLAIM, LONG_CITY
 
@@ -34,7 +37,13 @@ def test_title_page_and_sections_in_order(built):
     title = " ".join(pages[0].split())
     assert "Municipal programmes for the integration of immigrants in Italy" in title
     assert "Newsletter n. 125, 29 May 2024" in title and "Enrico Campanelli" in title
-    assert re.search(r"data sha256:[0-9a-f]{12}", title) and "code " in title
+    manifest = json.loads((built["latest"] / "manifest.json").read_text())
+    data_hash = manifest["provenance"]["inputs"]["raw data"]["sha256"]
+    assert f"data sha256:{data_hash[:12]}" in title
+    commit = manifest["provenance"]["git"].get("commit")
+    # the short commit of the code that made the run; "unknown" only outside a git checkout
+    assert f"code {commit[:10]}" in title if commit else "code unknown" in title
+    assert commit or not (paths.PROJECT_ROOT / ".git").exists()
     assert pages[1].lstrip().startswith("Summary")
     assert "Contents" in pages[2]
     body = "\n".join(pages[3:])
