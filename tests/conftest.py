@@ -42,6 +42,20 @@ CANONICAL = [
 ]
 
 
+def wait_until(condition, *, timeout: float = 60.0, what: str = "the condition") -> None:
+    """Wait for an event (``condition()`` true), polling; fail after ``timeout`` seconds.
+
+    Tests wait on what they need to see, never assert how long something took.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
+
+
 def required(present: object, reason: str) -> None:
     """Skip a test whose tool or privilege is missing; under ``CI=true`` fail it instead.
 

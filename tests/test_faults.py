@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ import pytest
 from helpers import paths
 from helpers.runlock import RunLock
 
-from .conftest import copy_project, plant_cell, required, run_cli
+from .conftest import copy_project, plant_cell, required, run_cli, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +52,14 @@ def test_signal_mid_run_leaves_latest_byte_for_byte(copy_of_built, tmp_path, sig
     """rule F02: SIGTERM or SIGINT mid-run; kernels shut down, lock free, latest byte for byte."""
     latest = copy_of_built / "latest"
     target, before = os.readlink(latest), snapshot(latest)
+    # step 02 says when it is inside its work, and stays there: the signal lands in 02, not by luck
+    root = copy_project(tmp_path / "project")
+    marker = tmp_path / "inside-02"
+    plant_cell(
+        root / "notebooks" / "02_descriptive_statistics.ipynb",
+        f"import pathlib, time\npathlib.Path({str(marker)!r}).write_text('02')\ntime.sleep(600)",
+        "wait-here",
+    )
     process = subprocess.Popen(
         [
             sys.executable,
@@ -67,11 +74,9 @@ def test_signal_mid_run_leaves_latest_byte_for_byte(copy_of_built, tmp_path, sig
         ],
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "INCLUSION_REPORT_ROOT": str(root)},
     )
-    for line in process.stderr:
-        if "step 02_descriptive_statistics: running" in line:
-            break
-    time.sleep(2)  # inside the kernel's work
+    wait_until(marker.exists, timeout=300, what="step 02 to start its work")
     process.send_signal(signum)
     rest = process.stderr.read()
     assert process.wait(timeout=120) == code, rest
@@ -81,8 +86,7 @@ def test_signal_mid_run_leaves_latest_byte_for_byte(copy_of_built, tmp_path, sig
     assert len(failed) == 1
     manifest = json.loads((failed[0] / "manifest.json").read_text())
     assert manifest["status"] == "failed" and manifest["failed_step"] == "02_descriptive_statistics"
-    time.sleep(1)
-    assert kernels_of(manifest["run_id"]) == []  # no kernel left behind
+    wait_until(lambda: kernels_of(manifest["run_id"]) == [], what="no kernel left behind")
     with RunLock(copy_of_built, timeout=0):  # and the lock is free
         pass
     assert not (tmp_path / "processed").exists()
@@ -166,8 +170,7 @@ def test_kernel_that_dies_mid_notebook(tmp_path):
     (failed,) = [p for p in (reports / "runs").iterdir() if p.name != "old"]
     manifest = json.loads((failed / "manifest.json").read_text())
     assert manifest["status"] == "failed"
-    time.sleep(1)
-    assert kernels_of(manifest["run_id"]) == []
+    wait_until(lambda: kernels_of(manifest["run_id"]) == [], what="no kernel left behind")
     with RunLock(reports, timeout=0):
         pass
 

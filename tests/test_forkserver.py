@@ -6,13 +6,14 @@ import asyncio
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from helpers import kernel, paths
 from helpers.forkserver import ForkServer, launcher_arguments
+
+from .conftest import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -94,8 +95,9 @@ def test_forked_kernels_are_fresh_processes_of_the_template(tmp_path):
         assert facts["leftover"] is None  # nothing from another kernel
     assert first["pid"] != second["pid"]
     assert first["cwd"] == str(tmp_path) and second["cwd"] == str(paths.NOTEBOOKS_DIR)
-    time.sleep(0.5)
-    assert not _alive(first["pid"]) and not _alive(second["pid"])
+    wait_until(
+        lambda: not _alive(first["pid"]) and not _alive(second["pid"]), what="both kernels to exit"
+    )
 
 
 def test_a_vanished_runner_takes_its_kernels_along(tmp_path):
@@ -107,10 +109,7 @@ def test_a_vanished_runner_takes_its_kernels_along(tmp_path):
     server._reader.close()  # as if the runner had been killed: no "exit" request
     server._socket.close()
     server._process.wait(timeout=20)
-    deadline = time.monotonic() + 10
-    while _alive(facts["pid"]) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _alive(facts["pid"])
+    wait_until(lambda: not _alive(facts["pid"]), what="the orphaned kernel to exit")
     server.closed = True
 
 

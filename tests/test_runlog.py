@@ -4,6 +4,8 @@ import time
 
 from helpers.runlog import RunLog
 
+from .conftest import wait_until
+
 
 def test_lines_are_timestamped_and_copied_to_the_log_file(tmp_path):
     stream = io.StringIO()
@@ -21,11 +23,13 @@ def test_lines_are_timestamped_and_copied_to_the_log_file(tmp_path):
 def test_heartbeat_while_a_step_runs():
     stream = io.StringIO()
     log = RunLog(stream)
-    with log.heartbeat("step 03", every=0.05):
-        time.sleep(0.3)
-    beats = [line for line in stream.getvalue().splitlines() if "step 03: still running" in line]
-    assert len(beats) >= 2
-    time.sleep(0.15)
-    assert len([line for line in stream.getvalue().splitlines() if "still running" in line]) == len(
-        beats
-    )
+
+    def beats() -> list[str]:
+        return [line for line in stream.getvalue().splitlines() if "step 03: still running" in line]
+
+    with log.heartbeat("step 03", every=0.01):
+        wait_until(lambda: len(beats()) >= 2, what="two heartbeats")
+    after = len(beats())
+    # the beating thread is joined when the block ends: no beat follows, however long we look
+    time.sleep(0.1)
+    assert len(beats()) == after
