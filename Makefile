@@ -32,7 +32,7 @@ NBSTRIP_KEYS := metadata.language_info.codemirror_mode metadata.language_info.fi
                 metadata.language_info.pygments_lexer metadata.language_info.version \
                 metadata.papermill cell.metadata.papermill
 
-.PHONY: help setup system-deps test-deps git-filter report test test-fast lint lab bench clean
+.PHONY: help setup system-deps test-deps git-filter report test test-fast lint lab bench mutation clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -105,6 +105,10 @@ lab: setup ## Open JupyterLab on the project (notebooks/ first) with the project
 
 bench: setup ## Time the pipeline against plain papermill + nbconvert (not part of make test)
 	$(PY) -m helpers.bench
+
+mutation: setup ## Mutation testing of the modules that compute numbers; tally in docs/mutation.md (not part of make test)
+	$(VENV)/bin/mutmut run
+	$(PY) -m tests.mutation_report docs/mutation.md
 
 clean: ## Remove generated reports and clean data (keeps the environment)
 	rm -rf reports/runs reports/latest reports/scratch data/processed/*.csv

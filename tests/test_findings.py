@@ -171,12 +171,13 @@ def test_findings_table_follows_the_contract(classified):
 def test_order_puts_the_strongest_first():
     frame = pd.DataFrame(
         {
-            "verdict": ["inconclusive", "tentative", "consistent", "tentative"],
-            "p_primary": [0.2, 0.03, 0.001, 0.01],
+            "verdict": ["inconclusive", "tentative", "consistent", "tentative", "tentative"],
+            "p_primary": [0.2, 0.03, 0.01, 0.001, 0.03],
         }
     )
-    assert findings.order(frame).index.tolist() == [2, 3, 1, 0]
-    assert np.all(findings.order(frame).verdict.map(findings.strength).diff().fillna(0) >= 0)
+    # a verdict outranks a smaller p; ties keep the order of the fits
+    assert findings.order(frame).index.tolist() == [2, 3, 1, 4, 0]
+    assert list(findings.order(frame).columns) == ["verdict", "p_primary"]
 
 
 def test_a_doubtful_part_value_gets_the_slope_if_it_were_larger(classified):
@@ -205,3 +206,192 @@ def test_a_doubtful_part_value_gets_the_slope_if_it_were_larger(classified):
             cell,
         )
     )
+
+
+# ------------------------------------------------------------------ the edges of every rule
+def test_the_rules_at_their_boundaries():
+    # "below alpha" means strictly below: a p-value equal to alpha counts against
+    assert findings.verdict(0.01, 0.05) == "tentative"
+    assert findings.verdict(0.01, 0.0499) == "consistent"
+    assert findings.verdict(0.05, 0.01) == "inconclusive"
+    assert findings.verdict(0.02, 0.03, alpha=0.01) == "inconclusive"  # alpha is the caller's
+    assert findings.disagreeing_checks(row(p_value=0.05)) == ["classic"]
+    assert findings.disagreeing_checks(row(p_value=0.02), alpha=0.01) == [
+        "classic",
+        "hc2",
+        "rank",
+        "wild",
+    ]
+    influence, loo = city_table(
+        dfbetas=[2 / math.sqrt(10), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        slopes_without=[1.0, -1.0] + [1.0] * 8,
+        p_without=[0.05] * 10,
+    )
+    at_alpha = findings.city_dependence(influence, loo, slope=1.0, p_value=0.05, p_primary=0.05)
+    assert not at_alpha.decisive.any()  # |DFBETAS| at the threshold, a flip of a p = alpha slope
+    assert not at_alpha.precision_only.any()  # p = alpha is no significance to lose
+    below = findings.city_dependence(influence, loo, slope=1.0, p_value=0.0499, p_primary=0.0499)
+    assert list(below.city[below.decisive]) == ["C1"]
+    assert below.precision_only.sum() == 9  # every refit has p = 0.05: not below alpha
+    loose = findings.city_dependence(
+        influence, loo, slope=1.0, p_value=0.02, p_primary=0.02, alpha=0.01
+    )
+    assert not loose.decisive.any() and not loose.precision_only.any()
+
+
+def test_rank_p_without_an_exact_value():
+    plain = pd.Series({"spearman_p": 0.2})  # no exact column at all (more than ten cities)
+    assert findings.rank_p(plain) == 0.2
+    assert findings.rank_p(pd.Series({"spearman_p": 0.2, "spearman_p_exact": 0.3})) == 0.3
+
+
+def test_a_repeated_refit_is_refused():
+    influence, loo = city_table([0.1] * 3, [1.0] * 3, [0.01] * 3)
+    with pytest.raises(Exception, match="[Uu]nique|duplicate"):
+        findings.city_dependence(
+            influence, pd.concat([loo, loo]), slope=1.0, p_value=0.01, p_primary=0.01
+        )
+
+
+def checked_rows(**changes):
+    """Two fits on the same ten cities, one strong, with every column classify reads."""
+    base = {
+        "outcome": "y",
+        "n": 10,
+        "slope": 1.0,
+        "r": 0.9,
+        "r_ci_low": 0.6,
+        "r_ci_high": 0.98,
+        "p_value": 0.001,
+        "p_value_hc2_bm": 0.002,
+        "spearman_rho": 0.85,
+        "spearman_p": 0.003,
+        "spearman_p_exact": 0.003,
+        "p_wild_bootstrap": 0.004,
+        "p_permutation": 0.001,
+        "p_westfall_young": 0.002,
+        "p_holm": 0.004,
+        "adjustment": "westfall-young",
+    }
+    rows = [{**base, "predictor": "a"}, {**base, "predictor": "b", **changes}]
+    cities = [f"C{i}" for i in range(10)]
+    influence = pd.DataFrame(
+        [
+            {"outcome": "y", "predictor": p, "city": c, "leverage": 0.1, "cooks_distance": 0.01,
+             "dfbetas": 0.1, "high_leverage": False}
+            for p in ("a", "b") for c in cities
+        ]
+    )  # fmt: skip
+    loo = pd.DataFrame(
+        [
+            {"outcome": "y", "predictor": p, "dropped_city": c, "slope": 1.0, "p_value": 0.01}
+            for p in ("a", "b") for c in cities
+        ]
+    )  # fmt: skip
+    return pd.DataFrame(rows), influence, loo
+
+
+def test_classify_without_an_audit():
+    checked, influence, loo = checked_rows()
+    table = findings.classify(checked, influence, loo)
+    assert list(table.verdict) == ["consistent", "consistent"]
+    for audit_of_pair in table.audit:
+        assert audit_of_pair.empty
+        assert list(audit_of_pair.columns) == [
+            "city",
+            "field",
+            "value",
+            "claim_id",
+            "claim",
+            "qualifier",
+            "reason",
+            "slope_if_larger",
+        ]
+    assert "index" not in table.columns and table.index.tolist() == [0, 1]
+
+
+def test_classify_passes_every_reason_to_the_verdict():
+    checked, influence, loo = checked_rows(p_wild_bootstrap=0.2)
+    table = findings.classify(checked, influence, loo)
+    assert list(table.verdict) == ["consistent", "tentative"] and table.disagreeing[1] == ["wild"]
+    influence.loc[(influence.predictor == "b") & (influence.city == "C3"), "dfbetas"] = 2.0
+    checked, _, _ = checked_rows()
+    table = findings.classify(checked, influence, loo)
+    assert list(table.verdict) == ["consistent", "tentative"] and table.decisive_cities[1] == ["C3"]
+    # alpha reaches every rule: at 0.001 nothing here is below it
+    assert set(findings.classify(checked, influence, loo, alpha=0.001).verdict) == {"inconclusive"}
+    strict = findings.classify(checked.assign(p_permutation=0.0005), influence, loo, alpha=0.001)
+    assert strict.disagreeing[0] == ["classic", "hc2", "rank", "wild"]
+    assert strict.decisive_cities[1] == ["C3"]
+
+
+def test_classify_takes_holm_when_there_is_no_joint_permutation():
+    checked, influence, loo = checked_rows()
+    table = findings.classify(checked.assign(adjustment="holm"), influence, loo)
+    assert list(table.p_adjusted) == [0.004, 0.004]
+    table = findings.classify(checked, influence, loo)
+    assert list(table.p_adjusted) == [0.002, 0.002]
+
+
+def test_classify_links_only_doubts_about_the_pair_and_sizes_only_parts(classified):
+    checked, influence, loo = checked_rows()
+    influence.loc[influence.city == "C2", "high_leverage"] = True
+    flagged = pd.DataFrame(
+        [
+            {"city": "C2", "field": "a", "value": 3.0, "claim_id": "c1", "claim": "x",
+             "qualifier": "over", "reason": "part"},
+            {"city": "C2", "field": "b", "value": 3.0, "claim_id": "c2", "claim": "x",
+             "qualifier": "", "reason": "other"},
+            {"city": "C5", "field": "a", "value": 6.0, "claim_id": "c3", "claim": "x",
+             "qualifier": "", "reason": "part"},
+        ]
+    )  # fmt: skip
+    data = pd.DataFrame({"city": [f"C{i}" for i in range(10)], "y": np.arange(10.0) * 2,
+                         "a": np.arange(10.0) + 1, "b": np.arange(10.0) + 1})  # fmt: skip
+    table = findings.classify(checked, influence, loo, flagged, data)
+    first, second = table.audit
+    assert list(first.claim_id) == ["c1"] and list(second.claim_id) == ["c2"]  # C5 does not matter
+    assert list(first.columns) == [*flagged.columns, "slope_if_larger"]
+    assert first.slope_if_larger[0] == pytest.approx(
+        np.polyfit(np.r_[1.0, 2.0, 4.5, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0], data.y, 1)[0]
+    )
+    assert math.isnan(second.slope_if_larger[0])  # "something else": no direction to size
+    without_data = findings.classify(checked, influence, loo, flagged)
+    assert math.isnan(without_data.audit[0].slope_if_larger[0])
+
+
+def test_the_findings_table_holds_each_pair_as_classified(classified):
+    frame = classified.reset_index(drop=True)
+    sentences = [f"sentence {i}" for i in range(len(frame))]
+    table = findings.table(frame, sentences)
+    assert list(table.columns) == contract.FINDINGS_COLUMNS
+    for name in (
+        "outcome",
+        "predictor",
+        "n",
+        "verdict",
+        "r",
+        "r_ci_low",
+        "r_ci_high",
+        "p_primary",
+        "p_adjusted",
+    ):
+        assert table[name].tolist() == frame[name].tolist(), name
+    assert table.sentence.tolist() == sentences
+    assert table.influential_cities.tolist() == [";".join(c) for c in frame.influential_cities]
+    employment_psych = table[(table.predictor == "psychological_support_people")].iloc[0]
+    assert employment_psych.influential_cities == "Milano;Bologna"
+    assert employment_psych.audit_flags == "c10 Bologna"
+    two = frame.iloc[[0]].assign(
+        audit=[pd.DataFrame({"claim_id": ["c1", "c2"], "city": ["A", "B"]})],
+        influential_cities=[["A", "B"]],
+    )
+    assert findings.table(two, ["s"]).audit_flags[0] == "c1 A;c2 B"
+    assert findings.table(two, ["s"]).influential_cities[0] == "A;B"
+
+
+def test_classify_counts_a_flip_only_below_its_own_alpha():
+    checked, influence, loo = checked_rows(p_permutation=0.005)
+    loo.loc[(loo.predictor == "b") & (loo.dropped_city == "C4"), "slope"] = -0.5
+    assert findings.classify(checked, influence, loo).decisive_cities[1] == ["C4"]
+    assert findings.classify(checked, influence, loo, alpha=0.001).decisive_cities[1] == []

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import contract
+from helpers.audit import FLAGGED_COLUMNS
 from helpers.inference import dfbetas_threshold
 
 ALPHA = 0.05
@@ -117,13 +118,10 @@ def city_dependence(
     (a loss of precision); ``matters``: decisive or of high leverage, the cities
     whose doubtful values the findings point out.
     """
-    merged = influence.merge(
-        loo.rename(columns={"dropped_city": "city", "slope": "slope_without", "p_value": "p_without"})[
-            ["city", "slope_without", "p_without"]
-        ],
-        on="city",
-        how="left",
-        validate="one_to_one",
+    without = loo.set_index("dropped_city")  # one refit per city: a duplicate would raise below
+    merged = influence.assign(
+        slope_without=influence.city.map(without.slope),
+        p_without=influence.city.map(without.p_value),
     )
     n = len(merged)
     flipped = ~(np.sign(merged.slope_without) == np.sign(slope)) & (p_primary < alpha)
@@ -155,9 +153,8 @@ def slope_if_larger(data: pd.DataFrame, row: object, cell: object, city: str = "
     fitted = fitted.astype({row.outcome: float, row.predictor: float})
     fitted.loc[at[0], cell.field] = cell.value * LARGER_BY
     x = fitted[row.predictor].to_numpy()
-    y = fitted[row.outcome].to_numpy()
-    dx = x - x.mean()
-    return float(dx @ (y - y.mean()) / (dx @ dx))
+    dx = x - x.mean()  # centred, so y need not be: sum(dx) * mean(y) is zero
+    return float(dx @ fitted[row.outcome].to_numpy() / (dx @ dx))
 
 
 def classify(
@@ -184,11 +181,9 @@ def classify(
     pair's two columns).
     """
     if flagged is None:
-        flagged = pd.DataFrame(
-            columns=["city", "field", "value", "claim_id", "claim", "qualifier", "reason"]
-        )
+        flagged = pd.DataFrame(columns=FLAGGED_COLUMNS)
     rows = []
-    for row in checked.itertuples(index=False):
+    for row in checked.itertuples():
         key = (influence.outcome == row.outcome) & (influence.predictor == row.predictor)
         drops = loo[(loo.outcome == row.outcome) & (loo.predictor == row.predictor)]
         cities = city_dependence(
@@ -204,7 +199,7 @@ def classify(
                 slope_if_larger(data, row, cell)
                 if data is not None and cell.reason == "part"
                 else math.nan
-                for cell in audit.itertuples(index=False)
+                for cell in audit.itertuples()
             ]
         )
         adjusted = row.p_westfall_young if row.adjustment == "westfall-young" else row.p_holm
@@ -226,13 +221,16 @@ def classify(
 
 def order(classified: pd.DataFrame) -> pd.DataFrame:
     """Pairs strongest verdict first, then by primary p-value."""
-    return classified.assign(_rank=classified.verdict.map(strength)).sort_values(
-        ["_rank", "p_primary"], kind="stable"
-    ).drop(columns="_rank")
+    # pandas sorts on several columns with a stable lexsort: ties keep the fit order
+    ranked = classified.assign(_rank=classified.verdict.map(strength))
+    return ranked.sort_values(["_rank", "p_primary"]).drop(columns="_rank")
 
 
 def table(classified: pd.DataFrame, sentences: Collection[str]) -> pd.DataFrame:
-    """The machine-readable findings (``tables/findings.csv``), one row per pair, in fit order."""
+    """The machine-readable findings (``tables/findings.csv``), one row per pair, in fit order.
+
+    The columns are :data:`FINDINGS_COLUMNS`, in the order written here (tested).
+    """
     return pd.DataFrame(
         {
             "outcome": classified.outcome,
@@ -246,10 +244,9 @@ def table(classified: pd.DataFrame, sentences: Collection[str]) -> pd.DataFrame:
             "p_adjusted": classified.p_adjusted,
             "influential_cities": classified.influential_cities.map(";".join),
             "audit_flags": [
-                ";".join(f"{a.claim_id} {a.city}" for a in audit.itertuples(index=False))
+                ";".join(f"{a.claim_id} {a.city}" for a in audit.itertuples())
                 for audit in classified.audit
             ],
             "sentence": list(sentences),
-        },
-        columns=FINDINGS_COLUMNS,
+        }
     )
