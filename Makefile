@@ -106,7 +106,10 @@ lab: setup ## Open JupyterLab on the project (notebooks/ first) with the project
 bench: setup ## Time the pipeline against plain papermill + nbconvert (not part of make test)
 	$(PY) -m helpers.bench
 
+# A fresh run every time: mutmut's cache in mutants/ does not notice a changed test or a
+# module added to [tool.mutmut] (while iterating, `.venv/bin/mutmut run` reuses it).
 mutation: setup ## Mutation testing of the modules that compute numbers; tally in docs/mutation.md (not part of make test)
+	rm -rf mutants
 	$(VENV)/bin/mutmut run
 	$(PY) -m tests.mutation_report docs/mutation.md
 

@@ -216,3 +216,106 @@ def test_degenerate_data_refused():
     flat = pd.DataFrame({"x": [5.0] * 5, "y": [1.0, 2.0, 3.0, 4.0, 5.0]})
     with pytest.raises(ParameterError, match="single value"):
         stats.simple_ols(flat, "y", "x")
+
+
+# ------------------------------------------------------------------ what mutation testing asked for
+def test_messages_name_what_is_missing_and_what_may_be_chosen(data):
+    small = pd.DataFrame({"city": ["a", "b", "c"], "x": [1.0, 2.0, 3.0], "y": [2.0, 1.0, 5.0]})
+    with pytest.raises(ParameterError) as info:
+        stats.describe(small, ["x", "z"])
+    assert str(info.value) == "variables ['z'] not in the data; must be among: x, y"
+    with pytest.raises(ParameterError) as info:
+        stats.correlations(small, ["q"], "pearson")
+    assert str(info.value) == "variables ['q'] not in the data; must be among: x, y"
+    with pytest.raises(ParameterError) as info:
+        stats.correlations(small, ["x", "y"], "kendall")
+    assert str(info.value) == "method must be one of: pearson, spearman (got 'kendall')"
+    with pytest.raises(ParameterError) as info:
+        stats.simple_ols(small, "w", "x")
+    assert str(info.value) == "outcome ['w'] not in the data; must be among: x, y"
+    with pytest.raises(ParameterError) as info:
+        stats.simple_ols(small, "y", "w")
+    assert str(info.value) == "predictors ['w'] not in the data; must be among: x, y"
+    with pytest.raises(ParameterError) as info:
+        stats.multiple_regression(small, "y", ["y"])
+    assert str(info.value) == "outcome 'y' cannot also be one of its own predictors"
+    with pytest.raises(ParameterError) as info:
+        stats.simple_regressions(small, [], ["x"])
+    assert str(info.value) == "outcomes and predictors must each name at least one variable"
+
+
+def test_the_smallest_data_a_line_can_be_fitted_to():
+    three = pd.DataFrame({"x": [1.0, 2.0, 4.0], "y": [1.0, 3.0, 2.0]})
+    assert stats.simple_ols(three, "y", "x").n == 3  # exactly the rows a line with a test needs
+    two_values = pd.DataFrame({"x": [1.0, 1.0, 2.0, 2.0], "y": [1.0, 3.0, 2.0, 5.0]})
+    assert stats.simple_ols(two_values, "y", "x").slope == pytest.approx(1.5)  # two values suffice
+    with pytest.raises(ParameterError, match=r"predictor\(s\) \['x'\] take a single value"):
+        stats.simple_ols(pd.DataFrame({"x": [2.0] * 4, "y": [1.0, 2.0, 3.0, 4.0]}), "y", "x")
+
+
+def test_describe_of_no_variable_keeps_the_columns():
+    table = stats.describe(pd.DataFrame({"x": [1, 2]}), [])
+    assert table.empty and list(table.columns) == stats.DESCRIPTIVE_COLUMNS
+    whole = stats.describe(pd.DataFrame({"x": [1, 2, 4]}), ["x"])
+    assert whole["min"].dtype == float and whole.q1.iloc[0] == pytest.approx(1.5)
+
+
+def test_correlations_in_long_form_keep_n_and_both_coefficients(data):
+    long = stats.correlations_long(data, OUTCOMES + INPUTS)
+    assert list(long.columns) == [
+        "variable_a",
+        "variable_b",
+        "n",
+        "pearson_r",
+        "pearson_ci_low",
+        "pearson_ci_high",
+        "spearman_rho",
+    ]
+    assert (long.n == 10).all()
+    for row in long.itertuples(index=False):
+        ranks = pearson(
+            average_ranks(column(row.variable_a)), average_ranks(column(row.variable_b))
+        )
+        assert row.spearman_rho == pytest.approx(ranks, abs=1e-12)
+
+
+def test_fisher_interval_at_its_edges():
+    assert stats.fisher_interval(0.5, 3) == (-1.0, 1.0)  # no degrees of freedom left
+    low, high = stats.fisher_interval(0.5, 4)  # one left: wide, but an interval
+    assert -1 < low < 0.5 < high < 1
+    assert stats.fisher_interval(float("nan"), 10) == (-1.0, 1.0)
+    assert stats.fisher_interval(1.0, 10) == (1.0, 1.0)  # a perfect line: atanh would be infinite
+    assert stats.fisher_interval(-1.0, 10) == (-1.0, -1.0)
+    half = 1.959963984540054 / math.sqrt(8000 - 3)
+    z = 0.5 * math.log(1.3 / 0.7)
+    assert stats.fisher_interval(0.3, 8000) == pytest.approx(
+        (math.tanh(z - half), math.tanh(z + half))
+    )
+
+
+def test_multiple_regression_every_column_by_normal_equations(data):
+    from scipy import stats as scipy_stats
+
+    table = stats.multiple_regression(data, OUTCOMES[0], INPUTS)
+    assert list(table.columns) == stats.MULTIPLE_REGRESSION_COLUMNS
+    X = np.column_stack([np.ones(10)] + [column(v) for v in INPUTS])
+    y = np.array(column(OUTCOMES[0]))
+    beta = np.linalg.solve(X.T @ X, X.T @ y)
+    residuals = y - X @ beta
+    sigma2 = residuals @ residuals / 5
+    se = np.sqrt(np.diag(sigma2 * np.linalg.inv(X.T @ X)))
+    t = beta / se
+    crit = scipy_stats.t.ppf(0.975, 5)
+    r2 = 1 - residuals @ residuals / ((y - y.mean()) @ (y - y.mean()))
+    assert (table.outcome == OUTCOMES[0]).all() and (table.n == 10).all()
+    np.testing.assert_allclose(table.t_value, t, rtol=1e-8)
+    np.testing.assert_allclose(table.p_value, 2 * scipy_stats.t.sf(np.abs(t), 5), rtol=1e-7)
+    np.testing.assert_allclose(table.ci_low, beta - crit * se, rtol=1e-8)
+    np.testing.assert_allclose(table.ci_high, beta + crit * se, rtol=1e-8)
+    assert table.adj_r_squared.iloc[0] == pytest.approx(1 - (1 - r2) * 9 / 5, rel=1e-10)
+    both = stats.multiple_regressions(data, OUTCOMES, INPUTS)
+    assert (
+        both.index.tolist() == list(range(10))
+        and both.outcome.tolist() == [OUTCOMES[0]] * 5 + [OUTCOMES[1]] * 5
+    )
+    np.testing.assert_allclose(both.estimate.iloc[:5], beta, rtol=1e-8)
