@@ -70,7 +70,7 @@ $(UV): # uv itself, pinned, in a small virtual environment of its own (no system
 # saved in every kernel and command.
 $(ENV_STAMP): pyproject.toml uv.lock Makefile | $(UV)
 	$(UV) sync --locked --quiet --compile-bytecode
-	$(PY) -m helpers.kernel
+	$(PY) -m helpers.runner.kernels
 	@touch $@
 
 git-filter: $(ENV_STAMP) ## Strip notebook outputs on commit (nbstripout git filter; skipped outside a git checkout)
@@ -95,8 +95,9 @@ test: setup test-deps ## Run all tests (unit, end-to-end, PDF and headless brows
 test-fast: setup ## Run the fast unit tests only
 	$(PY) -m pytest -m "not slow"
 
-lint: setup ## Check style and docstrings with ruff
+lint: setup ## Check style and docstrings (ruff) and the import contracts (import-linter)
 	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/lint-imports
 
 lab: setup ## Open JupyterLab on the project (notebooks/ first) with the project's kernel
 	JUPYTER_PATH="$(CURDIR)/$(VENV)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
@@ -104,7 +105,7 @@ lab: setup ## Open JupyterLab on the project (notebooks/ first) with the project
 	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 bench: setup ## Time the pipeline against plain papermill + nbconvert (not part of make test)
-	$(PY) -m helpers.bench
+	$(PY) -m tests.bench
 
 # A fresh run every time: mutmut's cache in mutants/ does not notice a changed test or a
 # module added to [tool.mutmut] (while iterating, `.venv/bin/mutmut run` reuses it).

@@ -135,7 +135,7 @@ def plant_cell(notebook: Path, source: str, cell_id: str, at: int = 4) -> None:
 def run_cli(*args, env=None, cwd=None):
     """Run ``inclusion-report run`` in a subprocess, as cron would."""
     return subprocess.run(
-        [sys.executable, "-m", "helpers.cli", "run", *args],
+        [sys.executable, "-m", "helpers.runner.cli", "run", *args],
         capture_output=True,
         text=True,
         env=env,

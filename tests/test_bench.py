@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 def test_benchmark_smoke_run_reports_four_scenarios(tmp_path):
     target = tmp_path / "bench.json"
     done = subprocess.run(
-        [sys.executable, "-m", "helpers.bench", "--smoke", "--json", str(target)],
+        [sys.executable, "-m", "tests.bench", "--smoke", "--json", str(target)],
         capture_output=True,
         text=True,
         timeout=1200,

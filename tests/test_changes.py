@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from helpers import changes
+from helpers.runner import changes
 
 
 def write(folder, name, frame):

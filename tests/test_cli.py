@@ -1,6 +1,6 @@
 import pytest
 
-from helpers.cli import main
+from helpers.runner.cli import main
 
 
 def test_params_lists_every_notebook_parameter(capsys):

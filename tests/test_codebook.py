@@ -2,7 +2,7 @@ import json
 
 from helpers import paths
 from helpers.codebook import load_codebook
-from helpers.params import notebook_parameters
+from helpers.runner.params import notebook_parameters
 
 from .conftest import CANONICAL
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from helpers import export
 from helpers.report import Caption
+from helpers.runner import export, study
 from helpers.tables import Table
 
 from .conftest import required
@@ -123,7 +123,7 @@ def test_pdf_without_xelatex_is_a_clear_error(notebook, monkeypatch):
 
 def test_contents_lists_top_level_headings_with_working_anchors(notebook, tmp_path):
     combined = export.combine(
-        [notebook], {"title": "T"}, appendix=export.appendix_cells({"run_id": "r1"})
+        [notebook], {"title": "T"}, appendix=study.appendix_cells({"run_id": "r1"})
     )
     html = export.reviewer_html(combined, tmp_path / "report.html").read_text()
     links = re.findall(r'<a href="#([^"]+)">', html)
@@ -144,7 +144,7 @@ def test_appendix_shows_the_manifest(tmp_path):
             "lock_sha256": "cd" * 32,
         },
     }
-    cells = export.appendix_cells(manifest)
+    cells = study.appendix_cells(manifest)
     html = "".join(
         o["data"]["text/html"] for c in cells if c.cell_type == "code" for o in c.outputs
     )

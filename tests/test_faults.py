@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from helpers import paths
-from helpers.runlock import RunLock
+from helpers.runner.lock import RunLock
 
 from .conftest import copy_project, plant_cell, required, run_cli, wait_until
 
@@ -64,7 +64,7 @@ def test_signal_mid_run_leaves_latest_byte_for_byte(copy_of_built, tmp_path, sig
         [
             sys.executable,
             "-m",
-            "helpers.cli",
+            "helpers.runner.cli",
             "run",
             "--force",
             "--reports-dir",

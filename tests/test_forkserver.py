@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import kernel, paths
-from helpers.forkserver import ForkServer, launcher_arguments
+from helpers import paths
+from helpers.runner import kernels as kernel
+from helpers.runner.forkserver import ForkServer, launcher_arguments
 
 from .conftest import wait_until
 
@@ -137,17 +138,17 @@ def test_killing_a_forked_kernel_is_seen_by_its_manager(tmp_path):
 def test_a_module_that_fails_to_import_is_left_to_the_kernel(monkeypatch):
     """A broken module (a typo while editing helpers) must not stop the template: the
     notebook that imports it will show the real error in its own cell."""
-    from helpers import forkserver
+    from helpers.runner import forkserver, study
 
-    first = forkserver.PRELOAD[0]
-    monkeypatch.setattr(forkserver, "PRELOAD", ("helpers._no_such_module", "json", first))
+    first = study.PRELOAD[0]
+    monkeypatch.setattr(study, "PRELOAD", ("helpers._no_such_module", "json", first))
     done = list(forkserver._preload())
     assert done[:3] == ["helpers._no_such_module", "json", first]
 
 
 def test_without_pidfd_the_end_of_a_kernel_is_asked_of_the_template(monkeypatch, tmp_path):
     """On kernels without pidfd_open (Linux < 5.3) poll() falls back to the template's answer."""
-    from helpers import forkserver
+    from helpers.runner import forkserver
 
     with ForkServer(kernel.INTERPRETER) as server:
         server.wait_ready()

@@ -88,7 +88,7 @@ def test_force_reruns_everything_and_history_lists_the_runs(workspace, capsys):
     assert result.returncode == 0, result.stderr
     assert set(steps_of(workspace["latest"]).values()) == {"ran"}
     assert "changes since the previous run: no change" in result.stderr
-    from helpers.cli import main
+    from helpers.runner.cli import main
 
     assert main(["history", "--reports-dir", str(workspace["base"] / "reports")]) == 0
     out = capsys.readouterr().out.splitlines()

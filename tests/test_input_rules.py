@@ -12,7 +12,7 @@ import pytest
 
 from helpers import paths
 from helpers.cleaning import load_clean_data
-from helpers.params import Parameter, coerce
+from helpers.runner.params import Parameter, coerce
 
 from .conftest import run_cli
 

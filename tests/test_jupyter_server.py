@@ -28,7 +28,7 @@ import pytest
 import websocket
 
 from helpers import paths
-from helpers.kernel import kernel_dir
+from helpers.runner.kernels import kernel_dir
 
 from .conftest import copy_project
 

@@ -4,7 +4,7 @@ import sys
 from jupyter_client.kernelspec import KernelSpecManager
 
 from helpers import paths
-from helpers.kernel import LocalKernelManager, ensure_kernel
+from helpers.runner.kernels import LocalKernelManager, ensure_kernel
 
 
 def test_project_kernel_wins_over_a_user_kernel_of_the_same_name(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from helpers import paths
-from helpers.pipeline import discover_steps
+from helpers.runner.steps import discover_steps
 
 NOTEBOOKS = [step.path for step in discover_steps()]
 

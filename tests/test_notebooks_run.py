@@ -15,7 +15,7 @@ import pytest
 from nbclient import NotebookClient
 
 from helpers import paths
-from helpers.kernel import LocalKernelManager, ensure_kernel
+from helpers.runner.kernels import LocalKernelManager, ensure_kernel
 
 from .conftest import copy_project
 from .test_stats import INPUTS, OUTCOMES, closed_form_ols, column

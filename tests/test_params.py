@@ -2,8 +2,15 @@ import pytest
 
 from helpers import paths
 from helpers.errors import ParameterError
-from helpers.params import Parameter, coerce, collect_parameters, read_config, resolve_parameters
-from helpers.pipeline import RunOptions, check_parameters, discover_steps
+from helpers.runner.params import (
+    Parameter,
+    coerce,
+    collect_parameters,
+    read_config,
+    resolve_parameters,
+)
+from helpers.runner.run import RunOptions, check_parameters
+from helpers.runner.steps import discover_steps
 
 
 def p(kind, default):

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from helpers import paths
-from helpers.pipeline import _publish
+from helpers.runner.publish import publish as _publish
 
 from .conftest import copy_project
 
@@ -76,7 +76,7 @@ def replace(source, target, *args, **kwargs):
         raise OSError(28, "No space left on device", str(target))
     return real(source, target, *args, **kwargs)
 os.replace = replace
-from helpers.cli import main
+from helpers.runner.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 

@@ -8,14 +8,15 @@ import sys
 
 import pytest
 
-from helpers.runlock import LockHeld, RunLock
+from helpers.errors import LockHeld
+from helpers.runner.lock import RunLock
 
 from .conftest import run_cli
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from helpers.runlock import RunLock
+from helpers.runner.lock import RunLock
 with RunLock(Path(sys.argv[1])):
     print("held", flush=True)
     time.sleep(float(sys.argv[2]))

@@ -2,7 +2,7 @@ import io
 import re
 import time
 
-from helpers.runlog import RunLog
+from helpers.runner.log import RunLog
 
 from .conftest import wait_until
 

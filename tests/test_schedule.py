@@ -13,8 +13,7 @@ import pytest
 
 from helpers import paths
 from helpers.errors import NotebookError, ReportError
-from helpers.pipeline import discover_steps
-from helpers.schedule import Step, graph, select
+from helpers.runner.steps import Step, discover_steps, graph, select
 
 from .conftest import run_cli
 
@@ -147,7 +146,7 @@ def test_only_runs_one_step_and_leaves_latest_alone(built, tmp_path):
     assert (partial / "html" / "03_regression.html").is_file()
     assert not (partial / "report.pdf").exists() and not (tmp_path / "p").exists()
     listed = subprocess.run(
-        [sys.executable, "-m", "helpers.cli", "history", "--reports-dir", str(reports)],
+        [sys.executable, "-m", "helpers.runner.cli", "history", "--reports-dir", str(reports)],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert f"{partial.name}  succeeded" in listed and "partial run (--only 03_regression)" in listed
@@ -157,7 +156,7 @@ def test_title_page_says_when_the_data_are_synthetic():
     """A run on generated data must never present itself as the article's figures."""
     from datetime import UTC, datetime
 
-    from helpers.pipeline import _report_metadata
+    from helpers.runner.study import report_metadata as _report_metadata
 
     manifest = {
         "run_id": "r1",

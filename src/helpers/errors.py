@@ -79,3 +79,13 @@ class ExportError(ReportError):
     """Converting executed notebooks to HTML or PDF failed."""
 
     exit_code = 5
+
+
+class ForkServerError(ReportError):
+    """The kernel template process could not start or stopped answering."""
+
+
+class LockHeld(ReportError):
+    """Another run holds the reports folder's lock."""
+
+    exit_code = 6

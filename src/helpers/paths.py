@@ -8,6 +8,7 @@ papermill from another working directory, or imported by a test.
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 #: The project root: the folder holding ``pyproject.toml``. Override with the
@@ -27,7 +28,6 @@ PROCESSED_TABLE_NAME = "inclusione_attiva_clean.csv"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 REPORTS_DIR = PROJECT_ROOT / "reports"
 CONFIG_FILE = PROJECT_ROOT / "config" / "report.toml"
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 #: Name of the Jupyter kernel that runs the project's own environment.
 KERNEL_NAME = "inclusion-report"
@@ -56,3 +56,21 @@ def display_path(path: str | os.PathLike[str]) -> str:
         return absolute.relative_to(PROJECT_ROOT).as_posix()
     except ValueError:
         return str(absolute)
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` so that no reader ever sees a half-written file.
+
+    The bytes (text is written as UTF-8) go to a temporary file in the same
+    folder, which then replaces the target in one step (``os.replace``); on any
+    failure the temporary file is removed and the target is left as it was.
+    """
+    target = resolve(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

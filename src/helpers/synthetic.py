@@ -145,16 +145,9 @@ def write(
     appears in one step (written beside the target, then renamed), so a reader
     never sees half of it. Returns the absolute path written.
     """
-    target = paths.resolve(path if path is not None else default_path(n))
-    text = to_raw_text(generate(n, seed))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8", newline="")
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    return paths.write_atomic(
+        path if path is not None else default_path(n), to_raw_text(generate(n, seed))
+    )
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -118,14 +118,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["synth"]:  # its options are the generator's own
-        from helpers import synthetic
+        from helpers.runner import study
 
-        return synthetic.main(argv[1:])
+        return study.synth(argv[1:])
     args = _parser().parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         if args.command == "run":
-            from helpers.pipeline import RunOptions, run
+            from helpers.runner.run import RunOptions, run
 
             formats = ("html",) if args.no_pdf else ("html", "pdf")
             run(
@@ -143,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             )
         elif args.command == "history":
-            from helpers.changes import history
+            from helpers.runner.changes import history
 
             for entry in history(paths.resolve(args.reports_dir), args.limit):
                 seconds = f"{entry['seconds']:.1f} s" if entry.get("seconds") is not None else "-"
@@ -157,8 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"{entry['run_id']}  {entry['status']:<9} {seconds:>8}  ran: {ran:<12} {detail}"
                 )
         elif args.command == "params":
-            from helpers.params import notebook_parameters
-            from helpers.pipeline import discover_steps
+            from helpers.runner.params import notebook_parameters
+            from helpers.runner.steps import discover_steps
 
             for step in discover_steps():
                 print(step.path.name)
@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         + (f"  # {p.help}" if p.help else "")
                     )
         elif args.command == "kernel":
-            from helpers.kernel import ensure_kernel
+            from helpers.runner.kernels import ensure_kernel
 
             print(f"kernel {paths.KERNEL_NAME!r} installed in {ensure_kernel()}")
     except ReportError as exc:

@@ -120,8 +120,9 @@ def _pipeline(reports: Path, *extra: str) -> list[str]:
 
 def plain_way(scratch: Path, env: dict) -> float:
     """B: papermill, then nbconvert to HTML and to PDF, as separate commands per notebook."""
-    from helpers.params import for_notebook
-    from helpers.pipeline import RunOptions, check_parameters, discover_steps
+    from helpers.runner.params import for_notebook
+    from helpers.runner.run import RunOptions, check_parameters
+    from helpers.runner.steps import discover_steps
 
     steps = discover_steps()
     values, per_notebook = check_parameters(RunOptions(), steps)
@@ -180,7 +181,7 @@ def summarise(samples: Sequence[float]) -> dict:
 def benchmark(repeat: int, municipalities: int, scratch: Path, *, plain: bool = True) -> dict:
     """Run the four scenarios ``repeat`` times; the results as a dict (see module docstring)."""
     from helpers import synthetic
-    from helpers.kernel import ensure_kernel
+    from helpers.runner.kernels import ensure_kernel
 
     ensure_kernel()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # JUPYTER_PATH now names the project kernel
@@ -281,7 +282,7 @@ def report(results: dict) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line of ``make bench``; exit 0 when every target holds, 1 otherwise."""
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.bench", description=__doc__.split("\n")[0]
+        prog="python -m tests.bench", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--repeat", type=int, default=3, help="repetitions (default 3)")
     parser.add_argument("--municipalities", type=int, default=8000, help="size of D (default 8000)")

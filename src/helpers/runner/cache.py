@@ -1,10 +1,10 @@
-"""Incremental rebuilds: a step re-runs only when something it depends on changed.
+"""The step cache: a step re-runs only when something it depends on changed.
 
 A step's *key* is a SHA-256 over everything that can change its outputs: the
 notebook's bytes, its parameters, the files it reads (input data by content, so
 an edit to the raw table re-runs everything downstream, and the codebook, which
 every step reads), the notebook library (the ``helpers`` modules notebooks
-import, not the runner's) and the lock file of the environment. The reviewer
+import, not :mod:`helpers.runner`) and the lock file of the environment. The reviewer
 export has a key of its own (:func:`export_fingerprint`). When the key equals the one
 recorded for the same step in the latest successful run, that run's outputs are
 linked into the new run instead of executing the notebook again.
@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from helpers import paths
-from helpers.provenance import sha256
+from helpers.runner.records import sha256
 
 PROCESSED = "processed"
 
@@ -41,44 +41,25 @@ def digest(parts: Iterable[object]) -> str:
     return h.hexdigest()
 
 
-#: The runner's modules: editing one changes how the notebooks are run, never what they
-#: compute, so it is in no step's key (the export's own files have a key of their own).
-RUNNER_MODULES = frozenset(
-    {
-        "bench.py",
-        "changes.py",
-        "cli.py",
-        "export.py",
-        "forkserver.py",
-        "incremental.py",
-        "kernel.py",
-        "params.py",
-        "pipeline.py",
-        "provenance.py",
-        "runlock.py",
-        "runlog.py",
-        "schedule.py",
-    }
-)
 #: Files every step reads whatever its parameters: the codebook names, labels and
 #: describes every column, so an edit to it re-runs everything.
 SHARED_INPUTS = {"codebook": lambda: paths.DATAPACKAGE}
 
 
-def _package() -> Path:
-    return Path(__file__).resolve().parent
+#: The notebook library: the flat ``helpers`` package, everything a notebook can import.
+LIBRARY = Path(__file__).resolve().parents[1]
+#: The runner's own package (``helpers.runner``).
+RUNNER = Path(__file__).resolve().parent
 
 
 def code_fingerprint(package: Path | None = None) -> str:
-    """One hash of the notebook library: the ``helpers`` modules the notebooks import.
+    """One hash of the notebook library: the modules of ``helpers`` the notebooks import.
 
-    The runner's modules (:data:`RUNNER_MODULES`) and the export templates are
-    left out: editing them re-runs no notebook.
+    The runner's subpackage is not part of it: editing the runner changes how the
+    notebooks are run, never what they compute, so it re-runs no notebook.
     """
-    package = package or _package()
-    files = sorted(
-        p for p in package.glob("*.py") if p.name not in RUNNER_MODULES and p.is_file()
-    )
+    package = package or LIBRARY
+    files = sorted(p for p in package.glob("*.py") if p.is_file())
     return digest((p.name, sha256(p)) for p in files)
 
 
@@ -87,7 +68,7 @@ def export_fingerprint(package: Path | None = None) -> str:
 
     When it changes, a run reuses every step and builds the report again.
     """
-    package = package or _package()
+    package = package or RUNNER
     files = [package / "export.py"] + sorted(
         p for p in (package / "templates").rglob("*") if p.is_file()
     )

@@ -4,7 +4,7 @@ A plain kernel is a new Python process that imports ipykernel, then the
 notebook imports pandas, matplotlib, seaborn, statsmodels and ``helpers``:
 about five seconds of CPU before the first useful line, for every notebook.
 The runner instead starts one *template* process per run
-(``python -m helpers.forkserver``), which imports all of that once, renders a
+(``python -m helpers.runner.forkserver``), which imports all of that once, renders a
 throw-away figure to load the fonts, and then waits. Each notebook still gets
 its own fresh kernel process, as with ``ipykernel_launcher``, but that process
 is an ``os.fork()`` of the template: the imports are already in memory.
@@ -16,7 +16,7 @@ reach its whole process group, as with ``jupyter_client``'s launcher). The
 template holds no threads and no ZeroMQ context when it forks.
 
 JupyterLab and anything else that starts the kernel from its spec are not
-affected; only the runner passes a fork server to :class:`helpers.kernel.LocalKernelManager`.
+affected; only the runner passes a fork server to :class:`helpers.runner.kernels.LocalKernelManager`.
 
 The template talks to the runner over a socket pair, one JSON line per
 request: ``spawn`` (fork a kernel; returns its pid), ``status`` (exit code of
@@ -41,38 +41,10 @@ from typing import Any
 
 from jupyter_client.provisioning import LocalProvisioner
 
-from helpers.errors import ReportError
+from helpers.errors import ForkServerError
+from helpers.runner import study
 
-#: Modules the template imports, in this order: first what every kernel needs and
-#: what step 01 (cleaning) uses, then the plotting and modelling stack. The template
-#: answers requests between two imports, so an early kernel does not wait for
-#: the modules it will never use (it imports anything missing itself).
-PRELOAD = (
-    "IPython",
-    "ipykernel.kernelapp",
-    "numpy",
-    "pandas",
-    "pandera.pandas",
-    "helpers.cleaning",
-    "helpers.codebook",
-    "helpers.report",
-    "helpers.tables",
-    "scipy.stats",
-    "statsmodels.regression.linear_model",  # what helpers use, not all of statsmodels.api
-    "matplotlib.pyplot",
-    "matplotlib_inline.backend_inline",
-    "seaborn",
-    "helpers.audit",
-    "helpers.inference",
-    "helpers.narrative",
-    "helpers.plots",
-    "helpers.stats",
-)
 LAUNCHER = "ipykernel_launcher"
-
-
-class ForkServerError(ReportError):
-    """The template process could not start or stopped answering."""
 
 
 def launcher_arguments(cmd: Sequence[str]) -> list[str] | None:
@@ -94,11 +66,11 @@ def launcher_arguments(cmd: Sequence[str]) -> list[str] | None:
 
 
 def _preload():
-    """Import :data:`PRELOAD`, then render a figure; yields between steps."""
+    """Import the study's modules (:data:`helpers.runner.study.PRELOAD`), then warm up; yields between steps."""
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     import importlib
 
-    for name in PRELOAD:
+    for name in study.PRELOAD:
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - e.g. a typo in helpers being edited
@@ -106,26 +78,7 @@ def _preload():
             # notebook cell that does so shows the real error.
             pass
         yield name
-    # Render once, off pyplot and in the project's theme (restored afterwards), so the
-    # fonts, text layout caches and the PDF font subsetter are loaded before forking.
-    from io import BytesIO
-
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    from helpers import plots
-
-    with matplotlib.rc_context():
-        plots.set_theme()
-        figure = Figure(figsize=(2, 2))
-        axes = figure.add_subplot()
-        axes.plot([0, 1], [0, 1], label="warm-up 0.5 ≤ ρ")
-        axes.set_title("warm-up")
-        axes.set_xlabel("x (%)")
-        axes.legend()
-        for fmt in ("svg", "pdf", "png"):
-            figure.savefig(BytesIO(), format=fmt)
-            yield f"figure as {fmt}"
+    yield from study.warm_up()
 
 
 def _become_kernel(request: dict, ready: int) -> None:
@@ -265,7 +218,7 @@ class ForkServer:
         ours, theirs = socket.socketpair()
         try:
             self._process = subprocess.Popen(
-                [*python, "-m", "helpers.forkserver", str(theirs.fileno())],
+                [*python, "-m", "helpers.runner.forkserver", str(theirs.fileno())],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
                 env=env,
@@ -316,7 +269,7 @@ class ForkServer:
 
         With ``early``, the kernel is forked as soon as the request arrives, even
         if the template is still importing (for steps that need little); otherwise
-        once every module of :data:`PRELOAD` is loaded.
+        once every module of :data:`helpers.runner.study.PRELOAD` is loaded.
         """
         answer = self._request(
             {"op": "spawn", "args": list(args), "env": env, "cwd": cwd, "early": early}
@@ -444,5 +397,5 @@ class ForkProvisioner(LocalProvisioner):
         return self.connection_info
 
 
-if __name__ == "__main__":  # python -m helpers.forkserver FD
+if __name__ == "__main__":  # python -m helpers.runner.forkserver FD
     serve(int(sys.argv[1]))

@@ -1,4 +1,4 @@
-"""What a run was made from: input hashes, code version, interpreter and package versions.
+"""A run's records: what it was made from (input hashes, code, versions) and its manifest.
 
 The runner records this in each run's ``manifest.json``, and the reviewer report's
 appendix prints it, so a reader can tell exactly which data and code produced a
@@ -8,6 +8,7 @@ given PDF.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import subprocess
@@ -35,11 +36,13 @@ KEY_PACKAGES = (
 
 def sha256(path: str | os.PathLike[str]) -> str:
     """SHA-256 of a file's bytes, in hex."""
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write a manifest or a record as indented JSON, atomically."""
+    paths.write_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
 def hash_files(folder: Path, names: Iterable[str]) -> dict[str, str]:

@@ -1,157 +1,29 @@
-"""The step graph and its executor: which notebooks run, in what order, side by side.
+"""Notebook execution: the steps of the graph run with papermill, independent ones side by side.
 
-Each notebook declares the files it reads from earlier steps and the files it
-writes (metadata ``inclusion_report.reads`` / ``.writes``). From those lists
-the runner knows that ``02`` and ``03`` both need only ``01``'s clean table, so
-they run at the same time, and that ``04`` waits for both.
-
-A step whose key (see :mod:`helpers.incremental`) matches the latest successful
+A step whose key (see :mod:`helpers.runner.cache`) matches the latest successful
 run is not executed: its outputs are linked in. A step that runs gets a fresh
-kernel (forked from the run's warm template, see :mod:`helpers.forkserver`, or
-started plainly with ``--sequential``), and its researcher HTML is exported as
+kernel (forked from the run's warm template on Linux, see
+:mod:`helpers.runner.forkserver`, or started plainly), and its researcher HTML is exported as
 soon as it finishes, while other steps are still running. Its outputs are its
 executed notebook, that HTML, and the files it declares.
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from helpers import incremental, provenance
-from helpers.errors import NotebookError, ParameterError, ReportError
+from helpers import paths
+from helpers.errors import NotebookError, ReportError
+from helpers.runner import cache, records
+from helpers.runner.kernels import KernelGuard
+from helpers.runner.steps import Node, Step
 
-
-@dataclass(frozen=True)
-class Step:
-    """One notebook of the pipeline."""
-
-    number: int
-    path: Path
-
-    @property
-    def name(self) -> str:
-        """File name without extension, e.g. ``02_descriptive_statistics``."""
-        return self.path.stem
-
-
-@dataclass
-class Node:
-    """A step with what it reads and writes (paths inside the run folder) and what it waits for."""
-
-    step: Step
-    reads: list[str]
-    writes: list[str]
-    after: set[str] = field(default_factory=set)
-
-
-def graph(steps: Sequence[Step]) -> list[Node]:
-    """The steps with their dependencies, from the notebooks' declared reads and writes.
-
-    Refuses (as a notebook error) a notebook that does not declare what it
-    writes, a file declared by two notebooks, and a read that no earlier step writes.
-    """
-    writer: dict[str, str] = {}
-    nodes = []
-    for step in steps:
-        declared = incremental.declared_writes(step.path)
-        if declared is None:
-            raise NotebookError(
-                f"notebook {step.path.name} does not declare the files it writes: add "
-                '"writes": [...] to its metadata "inclusion_report" (an empty list if none)'
-            )
-        reads = [incremental.run_path(item) for item in incremental.declared_reads(step.path)]
-        for item in reads:
-            if item not in writer:
-                raise NotebookError(
-                    f"notebook {step.path.name} reads {item}, which no earlier notebook "
-                    'declares in its metadata "inclusion_report.writes"'
-                )
-        node = Node(step, reads, [incremental.run_path(w) for w in declared])
-        node.after = {writer[item] for item in reads}
-        for item in node.writes:
-            if item in writer:
-                raise NotebookError(
-                    f"{item} is declared as written by both {writer[item]} and {step.name}"
-                )
-            writer[item] = step.name
-        nodes.append(node)
-    return nodes
-
-
-def select(nodes: Sequence[Node], only: Sequence[str]) -> tuple[list[Node], set[str]]:
-    """The nodes needed to run the steps named in ``only`` (by number or name), and those names.
-
-    The named steps and everything they read from, directly or not; nothing downstream.
-    """
-    wanted = set()
-    for token in only:
-        matches = [
-            n.step.name for n in nodes if n.step.name == token or n.step.name[:2] == token.zfill(2)
-        ]
-        if not matches:
-            raise ParameterError(
-                f"--only {token}: no such step; the steps are "
-                + ", ".join(n.step.name for n in nodes)
-            )
-        wanted.update(matches)
-    by_name = {n.step.name: n for n in nodes}
-    needed, stack = set(), list(wanted)
-    while stack:
-        name = stack.pop()
-        if name not in needed:
-            needed.add(name)
-            stack.extend(by_name[name].after)
-    return [n for n in nodes if n.step.name in needed], wanted
-
-
-class KernelGuard:
-    """Starts kernels for a run and can stop all of them at once (on failure or a signal).
-
-    With ``fork=True`` kernels are forked from a warm template process started
-    right away, so its imports overlap with the runner's own preparation.
-    """
-
-    def __init__(self, *, fork: bool):
-        from helpers import kernel
-
-        self.server = None
-        if fork:
-            from helpers.forkserver import ForkServer
-
-            self.server = ForkServer(kernel.INTERPRETER)
-            self._classes = {
-                early: kernel.with_fork_server(self.server, early=early) for early in (True, False)
-            }
-        else:
-            self._classes = dict.fromkeys((True, False), kernel.LocalKernelManager)
-
-    def manager_class(self, node: Node):
-        """Kernel manager class for a step: steps that wait for nothing start without delay."""
-        return self._classes[not node.after]
-
-    def stop_all(self) -> None:
-        """Kill every kernel of this run that is still running."""
-        from helpers.kernel import LocalKernelManager
-
-        for manager in list(LocalKernelManager.running):
-            pgid = getattr(manager.provisioner, "pgid", None)
-            if pgid:
-                try:
-                    os.killpg(pgid, signal.SIGKILL)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        """Stop the template process (and with it any kernel it still has)."""
-        if self.server is not None:
-            self.server.close()
+__all__ = ["Context", "KernelGuard", "execute", "execute_notebook"]
 
 
 @dataclass
@@ -175,7 +47,7 @@ class Context:
 
 
 def _key(ctx: Context, node: Node, outputs: dict[str, str]) -> str:
-    return incremental.key_after(
+    return cache.key_after(
         node.step.path,
         ctx.parameters(node.step),
         outputs,
@@ -198,9 +70,41 @@ def _reusable(ctx: Context, node: Node, key: str, old: dict | None) -> bool:
     )
 
 
+def execute_notebook(
+    step: Step, output: Path, parameters: dict, *, progress: bool | dict, manager_class
+) -> None:
+    """Execute one notebook with papermill in the project's kernel; errors as NotebookError."""
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        papermill.execute_notebook(
+            str(step.path),
+            str(output),
+            parameters=parameters,
+            kernel_name=paths.KERNEL_NAME,
+            cwd=str(paths.NOTEBOOKS_DIR),
+            progress_bar=progress,
+            log_output=False,
+            report_mode=False,
+            kernel_manager_class=manager_class,
+        )
+    except (DeadKernelError, CellTimeoutError) as exc:
+        raise NotebookError(
+            f"notebook {step.path.name}: the kernel stopped ({type(exc).__name__}: {exc}); "
+            f"the executed notebook so far: {paths.display_path(output)}"
+        ) from None
+    except PapermillExecutionError as exc:
+        raise NotebookError(
+            f"notebook {step.path.name} failed in cell {exc.cell_index + 1} of the executed "
+            f"notebook (execution count {exc.exec_count}): {exc.ename}: {exc.evalue}\n"
+            f"  the executed notebook shows the error: {paths.display_path(output)}"
+        ) from None
+
+
 def _run_one(ctx: Context, node: Node, key: str, slot: int) -> dict:
-    from helpers import export
-    from helpers.pipeline import execute_notebook
+    from helpers.runner import export
 
     step = node.step
     t0 = time.perf_counter()
@@ -227,7 +131,7 @@ def _run_one(ctx: Context, node: Node, key: str, slot: int) -> dict:
         "step": step.name,
         "key": key,
         "status": "ran",
-        "outputs": provenance.hash_files(ctx.run_dir, files),
+        "outputs": records.hash_files(ctx.run_dir, files),
         "seconds": round(seconds, 3),
     }
 
@@ -258,7 +162,7 @@ def execute(ctx: Context, nodes: Sequence[Node]) -> list[dict]:
                 old = old_steps.get(node.step.name)
                 if _reusable(ctx, node, key, old):
                     pending.remove(node)
-                    incremental.link_outputs(ctx.previous_dir, ctx.run_dir, old["outputs"])
+                    cache.link_outputs(ctx.previous_dir, ctx.run_dir, old["outputs"])
                     ctx.log(
                         f"step {node.step.name}: unchanged, outputs reused from run {ctx.previous['run_id']}"
                     )

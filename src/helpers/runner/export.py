@@ -25,6 +25,8 @@ from traitlets.config import Config
 from helpers import paths
 from helpers.errors import ExportError
 
+#: The nbconvert templates of the reviewer and researcher exports.
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 #: Cells with these tags never reach the reviewer versions.
 REVIEWER_REMOVED_TAGS = {"parameters", "injected-parameters", "remove-cell", "researcher-only"}
 LATEX_COMMAND = [
@@ -104,21 +106,11 @@ def _reviewer_config() -> Config:
     return c
 
 
-def _write_atomic(path: Path, data: bytes | str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    mode = "wb" if isinstance(data, bytes) else "w"
-    with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as handle:
-        handle.write(data)
-    os.replace(tmp, path)
-    return path
-
-
 def _html_exporter(config: Config | None = None) -> HTMLExporter:
     return HTMLExporter(
         config=config or Config(),
         template_name="report_html",
-        extra_template_basedirs=[str(paths.TEMPLATES_DIR)],
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
         embed_images=True,
     )
 
@@ -130,10 +122,10 @@ def researcher_html(notebook: str | os.PathLike[str], target: str | os.PathLike[
         body, _ = _html_exporter().from_notebook_node(nb)
     except Exception as exc:  # nbconvert raises many types; name the file
         raise ExportError(f"HTML export of {paths.display_path(notebook)} failed: {exc}") from exc
-    return _write_atomic(Path(target), body)
+    return paths.write_atomic(target, body)
 
 
-def _display_cell(html: str, latex: str, text: str) -> nbformat.NotebookNode:
+def display_cell(html: str, latex: str, text: str) -> nbformat.NotebookNode:
     """A code cell without source whose only output has an HTML and a LaTeX form."""
     output = nbformat.v4.new_output(
         "display_data", data={"text/html": html, "text/latex": latex, "text/plain": text}
@@ -159,78 +151,11 @@ def contents_cell(cells: Sequence[nbformat.NotebookNode]) -> nbformat.NotebookNo
         f'<li><a href="#{html.escape(_anchor(h), quote=True)}">{html.escape(h)}</a></li>'
         for h in headings
     )
-    return _display_cell(
+    return display_cell(
         f'<nav class="toc"><h2>Contents</h2><ul>{items}</ul></nav>',
         "\\clearpage\n\\tableofcontents\n\\clearpage\n",
         "Contents: " + "; ".join(headings),
     )
-
-
-def _spaced_hash(digest: str | None) -> str:
-    return " ".join(digest[i : i + 16] for i in range(0, len(digest), 16)) if digest else "unknown"
-
-
-def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
-    """The provenance appendix, built from a run's manifest: parameters, inputs, versions."""
-    import pandas as pd
-
-    from helpers.tables import Table
-
-    def table(frame: pd.DataFrame, caption: str, label: str) -> nbformat.NotebookNode:
-        t = Table(frame, caption, label=label)
-        return _display_cell(t._repr_html_(), t._repr_latex_(), repr(t))
-
-    origin = manifest.get("provenance", {})
-    git = origin.get("git", {})
-    commit = git.get("commit") or "unknown (not a git checkout)"
-    dirty = " with uncommitted changes" if git.get("dirty") else ""
-    intro = nbformat.v4.new_markdown_cell(
-        "# Appendix: provenance of this run\n\n"
-        "Everything needed to tell which data, code and software produced this report. "
-        "The same record is in `manifest.json` beside the report."
-    )
-    run = pd.DataFrame(
-        {
-            "Item": ["Run", "Started (UTC)", "Code (git commit)", "Python", "Lock file (SHA-256)"],
-            "Value": [
-                manifest.get("run_id", ""),
-                manifest.get("started", ""),
-                f"{commit}{dirty}",
-                origin.get("python", ""),
-                _spaced_hash(origin.get("lock_sha256")),
-            ],
-        }
-    )
-    parameters = pd.DataFrame(
-        {
-            "Parameter": list(manifest.get("parameters", {})),
-            "Value": [str(v) for v in manifest.get("parameters", {}).values()],
-        }
-    )
-    inputs = pd.DataFrame(
-        {
-            "Input": list(origin.get("inputs", {})),
-            "File": [i["path"] for i in origin.get("inputs", {}).values()],
-            "SHA-256": [_spaced_hash(i["sha256"]) for i in origin.get("inputs", {}).values()],
-        }
-    )
-    packages = pd.DataFrame(
-        {
-            "Package": list(origin.get("packages", {})),
-            "Version": list(origin.get("packages", {}).values()),
-        }
-    )
-    return [
-        intro,
-        table(run, "The run.", "Table A.1"),
-        table(
-            parameters,
-            "Parameters of the run, after the config file and the command line.",
-            "Table A.2",
-        ),
-        table(inputs, "Input files and their SHA-256 hashes.", "Table A.3"),
-        table(packages, "Versions of the packages that compute and draw the results.", "Table A.4"),
-    ]
 
 
 def combine(
@@ -268,7 +193,7 @@ def reviewer_html(nb: nbformat.NotebookNode, target: str | os.PathLike[str]) -> 
         body, _ = _html_exporter(_reviewer_config()).from_notebook_node(copy.deepcopy(nb))
     except Exception as exc:
         raise ExportError(f"reviewer HTML export failed: {exc}") from exc
-    return _write_atomic(Path(target), body)
+    return paths.write_atomic(target, body)
 
 
 def reviewer_pdf(nb: nbformat.NotebookNode, target: str | os.PathLike[str]) -> Path:
@@ -281,7 +206,7 @@ def reviewer_pdf(nb: nbformat.NotebookNode, target: str | os.PathLike[str]) -> P
     exporter = SettlingPDFExporter(
         config=_reviewer_config(),
         template_name="report_latex",
-        extra_template_basedirs=[str(paths.TEMPLATES_DIR)],
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
     )
     try:
         pdf, _ = exporter.from_notebook_node(copy.deepcopy(nb))
@@ -292,4 +217,4 @@ def reviewer_pdf(nb: nbformat.NotebookNode, target: str | os.PathLike[str]) -> P
         ) from exc
     except Exception as exc:
         raise ExportError(f"PDF export failed: {exc}") from exc
-    return _write_atomic(Path(target), pdf)
+    return paths.write_atomic(target, pdf)

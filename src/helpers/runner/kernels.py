@@ -1,4 +1,4 @@
-"""The project's Jupyter kernel: registered in the project's own environment.
+"""Kernels: the project's kernel spec, the kernel manager, and the guard that starts and stops a run's kernels.
 
 Notebooks name the kernel ``inclusion-report``. :func:`ensure_kernel` writes its
 spec into this environment (``sys.prefix``) pointing at this interpreter, and
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import uuid
@@ -51,9 +52,7 @@ def ensure_kernel() -> Path:
         current = None
     if current != spec:
         target.mkdir(parents=True, exist_ok=True)
-        tmp = spec_file.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(spec, indent=1) + "\n")
-        os.replace(tmp, spec_file)
+        paths.write_atomic(spec_file, json.dumps(spec, indent=1) + "\n")
     data_dir = str(Path(sys.prefix) / "share" / "jupyter")
     existing = [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
     if data_dir not in existing:
@@ -70,7 +69,7 @@ class LocalKernelManager(AsyncKernelManager):
 
     transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
 
-    #: A :class:`helpers.forkserver.ForkServer` to fork kernels from; None starts them plainly.
+    #: A :class:`helpers.runner.forkserver.ForkServer` to fork kernels from; None starts them plainly.
     #: The runner sets it on a subclass made for one run (see :func:`with_fork_server`).
     fork_server = None
     #: Fork without waiting for the template to finish importing (see ForkServer.spawn).
@@ -81,7 +80,7 @@ class LocalKernelManager(AsyncKernelManager):
     async def _async_pre_start_kernel(self, **kw):
         LocalKernelManager.running.add(self)
         if self.fork_server is not None and self.provisioner is None:
-            from helpers.forkserver import ForkProvisioner
+            from helpers.runner.forkserver import ForkProvisioner
 
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
             self.provisioner = ForkProvisioner(
@@ -122,5 +121,44 @@ def with_fork_server(server, *, early: bool = False) -> type[LocalKernelManager]
     )
 
 
-if __name__ == "__main__":  # python -m helpers.kernel
+class KernelGuard:
+    """Starts kernels for a run and can stop all of them at once (on failure or a signal).
+
+    With ``fork=True`` kernels are forked from a warm template process started
+    right away, so its imports overlap with the runner's own preparation.
+    """
+
+    def __init__(self, *, fork: bool):
+        self.server = None
+        if fork:
+            from helpers.runner.forkserver import ForkServer
+
+            self.server = ForkServer(INTERPRETER)
+            self._classes = {
+                early: with_fork_server(self.server, early=early) for early in (True, False)
+            }
+        else:
+            self._classes = dict.fromkeys((True, False), LocalKernelManager)
+
+    def manager_class(self, node):
+        """Kernel manager class for a step: steps that wait for nothing start without delay."""
+        return self._classes[not node.after]
+
+    def stop_all(self) -> None:
+        """Kill every kernel of this run that is still running."""
+        for manager in list(LocalKernelManager.running):
+            pgid = getattr(manager.provisioner, "pgid", None)
+            if pgid:
+                try:
+                    os.killpg(pgid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        """Stop the template process (and with it any kernel it still has)."""
+        if self.server is not None:
+            self.server.close()
+
+
+if __name__ == "__main__":  # python -m helpers.runner.kernels
     print(f"kernel {paths.KERNEL_NAME!r} installed in {ensure_kernel()}")

@@ -14,13 +14,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from helpers.errors import ReportError
-
-
-class LockHeld(ReportError):
-    """Another run holds the reports folder's lock."""
-
-    exit_code = 6
+from helpers.errors import LockHeld
 
 
 class RunLock:

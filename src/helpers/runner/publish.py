@@ -1,0 +1,110 @@
+"""Publishing a run: its folder, the ``latest`` link, the clean table, and pruning old runs.
+
+A run is built in ``<reports>/runs/<UTC time>-<id>/``. Only a run that succeeded
+is published, and :func:`publish` is its one final step: the clean table in
+``data/processed/`` and ``<reports>/latest`` change together, so a reader finds
+both old or both new.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from helpers.errors import ParameterError, ReportError
+
+
+def check_writable(reports_dir: Path) -> None:
+    """Refuse, before anything runs, a reports folder that cannot be created or written."""
+    try:
+        reports_dir.mkdir(parents=True, exist_ok=True)
+        probe = reports_dir / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ParameterError(
+            f"the reports folder {reports_dir} cannot be written ({exc.strerror}); "
+            "choose another with --reports-dir"
+        ) from None
+
+
+def check_latest_is_ours(reports_dir: Path) -> None:
+    """Refuse to start when ``latest`` is not the symlink this tool maintains."""
+    latest = reports_dir / "latest"
+    if latest.exists() and not latest.is_symlink():
+        raise ReportError(
+            f"{latest} is a real folder, not the link this tool maintains; "
+            "move it away and run again"
+        )
+
+
+@contextmanager
+def signals_held():
+    """Hold SIGINT and SIGTERM back for the few instructions of a publish (POSIX threads only).
+
+    A signal that arrives meanwhile is delivered when the block ends, after both
+    renames: a reader never sees one changed without the other.
+    """
+    if (
+        not hasattr(signal, "pthread_sigmask")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def publish(processed: Path, processed_target: Path, reports_dir: Path, run_dir: Path) -> None:
+    """Publish a successful run: the clean table and ``reports/latest`` change together.
+
+    Both are staged first beside their targets (a copy of the table, a new
+    symbolic link); then, with SIGINT and SIGTERM held back, two renames follow
+    each other. If the second fails, the first is undone from a hard link to the
+    old table, so a reader finds both old or both new.
+    """
+    check_latest_is_ours(reports_dir)
+    processed_target.parent.mkdir(parents=True, exist_ok=True)
+    token = uuid.uuid4().hex[:8]
+    staged_table = processed_target.with_name(f".{processed_target.name}.{token}.tmp")
+    backup = processed_target.with_name(f".{processed_target.name}.{token}.old")
+    staged_link = reports_dir / f".latest.{token}"
+    try:
+        shutil.copyfile(processed, staged_table)
+        os.symlink(os.path.relpath(run_dir, reports_dir), staged_link)
+        had_table = processed_target.exists()
+        if had_table:
+            try:
+                os.link(processed_target, backup)
+            except OSError:  # a file system without hard links
+                shutil.copy2(processed_target, backup)
+        with signals_held():
+            os.replace(staged_table, processed_target)
+            try:
+                os.replace(staged_link, reports_dir / "latest")
+            except BaseException:
+                if had_table:
+                    os.replace(backup, processed_target)
+                else:
+                    processed_target.unlink(missing_ok=True)
+                raise
+    finally:
+        for leftover in (staged_table, backup, staged_link):
+            leftover.unlink(missing_ok=True)
+
+
+def prune(runs_dir: Path, keep: int, current: Path) -> None:
+    """Delete all but the ``keep`` newest run folders; never the current one."""
+    runs = sorted(p for p in runs_dir.iterdir() if p.is_dir())
+    for old in runs[:-keep]:
+        if old.resolve() != current.resolve():
+            shutil.rmtree(old, ignore_errors=True)
