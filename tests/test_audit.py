@@ -82,3 +82,28 @@ def test_flagged_cells_name_city_column_and_claim():
         ("Torino", "psychological_support_people", "c09", "other"),
     }
     assert cells.set_index("claim_id").loc["c08", "value"] == 10_000
+
+
+def test_flagged_cells_search_the_fields_of_the_codebook_given():
+    """Only the codebook's variables are searched for other figures of the text."""
+    from dataclasses import replace
+
+    from helpers.codebook import load_codebook
+
+    full = load_codebook()
+    # the field stays described (claims name it) but is no variable of this codebook
+    fewer = replace(
+        full,
+        fields=[
+            replace(f, role="id") if f.name == "psychological_support_people" else f
+            for f in full.fields
+        ],
+    )
+    data = load_clean_data()
+    everywhere = audit.flagged_cells(audit.read_claims(), data, full)
+    narrowed = audit.flagged_cells(audit.read_claims(), data, fewer)
+    searched = (everywhere.field == "psychological_support_people") & (everywhere.reason == "other")
+    assert searched.sum() == 1  # Torino's 300, the volunteers' figure
+    # the claim's own field is still checked; only the search of other columns narrows
+    kept = everywhere[~searched].reset_index(drop=True)
+    assert narrowed.reset_index(drop=True).equals(kept)

@@ -168,3 +168,40 @@ def test_processed_round_trip(tmp_path):
 def test_read_processed_missing_file_says_what_to_do(tmp_path):
     with pytest.raises(DataError, match="run it first"):
         read_processed(tmp_path / "absent.csv")
+
+
+def test_no_changed_cell_gives_an_empty_table_with_its_columns(raw_text, write_raw):
+    """A table written without any separator: nothing was rewritten, the columns stay."""
+    lines = raw_text.splitlines()[:1]
+    lines += [
+        f"City{i}\t{20 + i}\t{500 + i}\t{30 + i}\t{900 + i}\t{70 + i}\t{400 + i}" for i in range(10)
+    ]
+    raw = read_raw_table(write_raw("\n".join(lines) + "\n"))
+    changes = changes_from_raw(raw, clean_table(raw))
+    assert changes.empty
+    assert list(changes.columns) == ["line", "city", "column", "raw_text", "clean_value"]
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        (
+            ["1.000", "2,5"],
+            "1 number lost its thousands separator and 1 decimal comma became a decimal point",
+        ),
+        (
+            ["1.000", "2.000", "2,5", "3,5"],
+            "2 numbers lost their thousands separator and 2 decimal commas became decimal points",
+        ),
+        (["2,5", "07"], "1 decimal comma became a decimal point and 1 other cell was rewritten"),
+        (["07", "08"], "2 other cells were rewritten"),
+        (
+            ["1.000", "2,5", "3,5", "07"],
+            "1 number lost its thousands separator, 2 decimal commas became decimal points "
+            "and 1 other cell was rewritten",
+        ),
+        (["1.000", "10.000"], "all of them are numbers whose thousands separator was removed"),
+    ],
+)
+def test_describe_changes_counts_each_kind(cells, expected):
+    assert describe_changes(pd.DataFrame({"raw_text": cells})) == expected

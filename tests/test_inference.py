@@ -684,3 +684,34 @@ def test_power_table_for_ten_cities(rng):
 
 def test_nothing_is_detectable_with_three_cities():
     assert math.isnan(inference.detectable_correlation(3, 0.05 / 8))
+
+
+def test_dfbetas_where_undefined_is_nan_without_warnings():
+    """Three cities (no residual df without one) and a perfect line: NaN, and no warning noise."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        three = inference.dfbetas(np.array([1.0, 2.0, 4.0]), np.array([1.0, 3.0, 2.0]))
+        line = inference.dfbetas(np.arange(6.0), 2 * np.arange(6.0) + 1)
+        bent = 2 * np.arange(6.0) + 1
+        bent[5] = 20.0  # without the last city the other five fit a line exactly
+        one = inference.dfbetas(np.arange(6.0), bent)
+    assert np.isnan(three).all()
+    assert np.isnan(line).all()
+    assert np.isnan(one[5]) and np.isfinite(one[:5]).all()
+    # the finite ones agree with refits
+    np.testing.assert_allclose(one[:5], dfbetas_by_refits(np.arange(6.0), bent)[:5], rtol=1e-8)
+
+
+def test_wild_bootstrap_default_seed_is_the_documented_one():
+    """Past twelve cities the signs are drawn: the default seed is the protocol's 20240529."""
+    rng = np.random.default_rng(7)
+    n = inference.WILD_EXACT_LIMIT + 2
+    x = rng.normal(size=n)
+    y = 0.3 * x + rng.normal(size=n)
+    default = inference.wild_bootstrap_p(x, y, draws=2_000)
+    assert default[1] == "monte carlo"
+    assert default == inference.wild_bootstrap_p(x, y, seed=20240529, draws=2_000)
+    others = {inference.wild_bootstrap_p(x, y, seed=s, draws=2_000)[0] for s in (1, 2, 3)}
+    assert others != {default[0]}  # the seed matters here

@@ -556,12 +556,19 @@ def dfbetas(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     n = x.size
+    if n <= 3:  # no residual variance is left once a row is dropped
+        return np.full(n, np.nan)
     dx, sxx, h, w = _design(x)
     slope = w @ y
     residuals = y - y.mean() - slope * dx
+    # a refit that fits exactly leaves only round-off: its residual sum of squares
+    # is then below what rounding the outcome alone can produce, and DFBETAS is undefined
+    round_off = n * (32 * np.finfo(float).eps * np.abs(y).max()) ** 2
     with np.errstate(divide="ignore", invalid="ignore"):
         moved = dx * residuals / ((1 - h) * sxx)
-        s_without = np.sqrt(np.maximum(residuals @ residuals - residuals**2 / (1 - h), 0) / (n - 3))
+        sse_without = residuals @ residuals - residuals**2 / (1 - h)
+        sse_without = np.where(sse_without > round_off, sse_without, np.nan)
+        s_without = np.sqrt(sse_without / (n - 3))
         out = moved / (s_without / math.sqrt(sxx))
     return np.where(np.isfinite(out), out, np.nan)
 
