@@ -166,3 +166,76 @@ def test_without_pidfd_the_end_of_a_kernel_is_asked_of_the_template(monkeypatch,
 
 def _no_pidfd(pid):
     raise OSError(38, "Function not implemented")
+
+
+def test_the_template_stops_its_kernels_on_sigterm(tmp_path):
+    """Someone else's SIGTERM to the template (a process manager, `kill`) takes its kernels along."""
+    server = ForkServer(kernel.INTERPRETER)
+    manager_class = kernel.with_fork_server(server)
+    facts, km = asyncio.run(_run(manager_class, PROBE, str(tmp_path)))
+    assert _alive(facts["pid"])
+    os.kill(server.pid, signal.SIGTERM)
+    assert server._process.wait(timeout=30) == 0  # it left on its own, after stopping them
+    wait_until(lambda: not _alive(facts["pid"]), what="the template's kernel to exit")
+    server.closed = True
+
+
+def test_a_template_that_never_answers_is_given_up(tmp_path):
+    """The runner does not hang on a template that never answers: a clear error, and it is stopped."""
+    from helpers.errors import ForkServerError
+
+    # a "template" that sleeps instead of greeting the runner
+    silent = ForkServer(["python3", "-c", "import time; time.sleep(600)"], timeout=0.5)
+    with pytest.raises(ForkServerError, match="did not answer within 0.5 s"):
+        silent.wait_ready()
+    assert silent.closed and silent._process.poll() is not None
+    silent.close()  # idempotent after giving up
+
+
+def test_a_kernel_that_dies_at_once_is_not_counted_as_running(tmp_path):
+    """A child that exits right after its ready byte (here: its folder is gone) is reaped and
+    forgotten, however the exit and the template's bookkeeping interleave."""
+    with ForkServer(kernel.INTERPRETER) as server:
+        server.wait_ready()
+        pids = [
+            server.spawn(["-f", "x.json"], dict(os.environ), str(tmp_path / "no-such-folder"))
+            for _ in range(20)
+        ]
+        wait_until(
+            lambda: all(server.status(pid) is not None for pid in pids),
+            what="the children's exit codes",
+        )
+        assert {server.status(pid) for pid in pids} == {1}
+        assert not set(pids) & set(server.running())
+
+
+def test_kernels_fork_only_where_it_is_safe(monkeypatch):
+    """Linux forks from the template; macOS and the rest start kernels the ordinary way."""
+    from helpers.runner import forkserver
+
+    monkeypatch.delenv(forkserver.KERNELS_ENV, raising=False)
+    monkeypatch.setattr(forkserver.sys, "platform", "linux")
+    assert forkserver.supported()
+    for other in ("darwin", "win32", "freebsd14"):
+        monkeypatch.setattr(forkserver.sys, "platform", other)
+        assert not forkserver.supported()
+    monkeypatch.setattr(forkserver.sys, "platform", "linux")
+    monkeypatch.setenv(forkserver.KERNELS_ENV, "plain")
+    assert not forkserver.supported()
+
+
+def test_on_macos_the_guard_starts_kernels_plainly(monkeypatch):
+    """What a Mac gets: no template process, the ordinary kernel manager for every step."""
+    from helpers.runner import forkserver
+
+    monkeypatch.delenv(forkserver.KERNELS_ENV, raising=False)
+    monkeypatch.setattr(forkserver.sys, "platform", "darwin")
+    guard = kernel.KernelGuard(fork=True)
+    try:
+        assert guard.forked is False and guard.server is None
+        for after in (set(), {"01_data_cleaning"}):
+            node = type("Node", (), {"after": after})()
+            assert guard.manager_class(node) is kernel.LocalKernelManager
+            assert kernel.LocalKernelManager.fork_server is None
+    finally:
+        guard.close()

@@ -169,3 +169,19 @@ def test_title_page_says_when_the_data_are_synthetic():
     assert "Figures from" not in synthetic
     manifest["data"] = {"rows": 10, "synthetic": False}
     assert _report_metadata(manifest, started)["subtitle"].startswith("Figures from")
+
+
+@pytest.mark.slow
+def test_the_path_other_systems_take_gives_the_same_tables(built, tmp_path):
+    """Kernels started the ordinary way, side by side (what macOS gets): same bytes, no template."""
+    assert built["result"].returncode == 0, built["result"].stderr
+    reports = tmp_path / "reports"
+    env = {**os.environ, "INCLUSION_REPORT_KERNELS": "plain"}
+    result = run_cli(
+        "--no-pdf", "--reports-dir", str(reports), "--processed-dir", str(tmp_path / "p"), env=env
+    )
+    assert result.returncode == 0, result.stderr
+    plain = (reports / "latest").resolve()
+    manifest = json.loads((plain / "manifest.json").read_text())
+    assert manifest["execution"] == "parallel, plainly started kernels"
+    assert _tables(plain) == _tables(built["latest"].resolve())

@@ -45,6 +45,26 @@ from helpers.errors import ForkServerError
 from helpers.runner import study
 
 LAUNCHER = "ipykernel_launcher"
+#: Seconds the runner waits for any answer of the template (its greeting, a fork) before
+#: giving up on it: far more than importing the stack takes, even on a slow machine.
+READ_TIMEOUT = 300.0
+#: ``INCLUSION_REPORT_KERNELS=plain`` starts kernels the ordinary way even on Linux
+#: (how every other system runs; used by the tests), ``fork`` asks for the template.
+KERNELS_ENV = "INCLUSION_REPORT_KERNELS"
+
+
+def supported() -> bool:
+    """Whether kernels are forked from a template here: on Linux only, unless told otherwise.
+
+    Forking a process that has imported numpy and matplotlib is unsafe on macOS
+    (Accelerate and the Objective-C runtime do not survive it, which is why CPython
+    made ``spawn`` the default there), and Windows has no ``fork``. Everywhere but
+    Linux kernels start the ordinary way, with the same results, a little slower.
+    """
+    choice = os.environ.get(KERNELS_ENV, "").strip().lower()
+    if choice == "plain":
+        return False
+    return hasattr(os, "fork") and (sys.platform.startswith("linux") or choice == "fork")
 
 
 def launcher_arguments(cmd: Sequence[str]) -> list[str] | None:
@@ -88,6 +108,7 @@ def _become_kernel(request: dict, ready: int) -> None:
         os.setsid()
         for signum in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
             signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, set())  # the fork inherited a held SIGCHLD
         os.write(ready, b"1")
         os.close(ready)
         os.chdir(request["cwd"])
@@ -119,9 +140,18 @@ def _become_kernel(request: dict, ready: int) -> None:
             os._exit(code)
 
 
+class _Terminated(Exception):
+    """SIGTERM reached the template: stop the kernels, then leave."""
+
+
+def _on_sigterm(signum, frame):  # noqa: ARG001 - signal handler signature
+    raise _Terminated
+
+
 def serve(fd: int) -> None:
     """The template's main loop on socket ``fd``: preload, answering requests in between."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides what to stop
+    signal.signal(signal.SIGTERM, _on_sigterm)  # killed by someone else: take the kernels along
     conn = socket.socket(fileno=fd)
     reader = conn.makefile("rb")
     children: set[int] = set()
@@ -149,19 +179,25 @@ def serve(fd: int) -> None:
                 reply({"error": f"{threading.active_count()} threads alive in the template"})
                 return True
             read_end, write_end = os.pipe()
-            pid = os.fork()
-            if pid == 0:
+            # SIGCHLD is held until the child is recorded: one that dies at once is
+            # then reaped after it is in `children`, never before (and never left there).
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+            try:
+                pid = os.fork()
+                if pid == 0:
+                    os.close(read_end)
+                    os.close(fd)  # the kernel must not hold the runner's line open
+                    _become_kernel(request, write_end)
+                os.close(write_end)
+                os.read(read_end, 1)  # the child has its own session before anyone signals it
                 os.close(read_end)
-                os.close(fd)  # the kernel must not hold the runner's line open
-                _become_kernel(request, write_end)
-            os.close(write_end)
-            os.read(read_end, 1)  # the child has its own session before anyone signals it
-            os.close(read_end)
-            children.add(pid)
+                children.add(pid)
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
             reply({"pid": pid})
         elif request["op"] == "status":
             reap()
-            reply({"status": finished.get(request["pid"])})
+            reply({"status": finished.get(request["pid"]), "running": sorted(children)})
         elif request["op"] == "exit":
             return False
         return True
@@ -186,9 +222,10 @@ def serve(fd: int) -> None:
         for line in reader:
             if not answer(line):
                 return
-    except OSError:  # the runner went away mid-request
+    except (OSError, _Terminated):  # the runner went away mid-request, or SIGTERM
         pass
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut this short
         _stop(children, reap)
 
 
@@ -214,7 +251,13 @@ def _stop(children: set[int], reap) -> None:
 class ForkServer:
     """The runner's handle on a template process. Thread-safe; close it when done."""
 
-    def __init__(self, python: Sequence[str] = (sys.executable,), env: dict | None = None):
+    def __init__(
+        self,
+        python: Sequence[str] = (sys.executable,),
+        env: dict | None = None,
+        *,
+        timeout: float = READ_TIMEOUT,
+    ):
         ours, theirs = socket.socketpair()
         try:
             self._process = subprocess.Popen(
@@ -227,6 +270,8 @@ class ForkServer:
         finally:
             theirs.close()
         self._socket = ours
+        self._socket.settimeout(timeout)
+        self.timeout = timeout
         self._reader = ours.makefile("rb")
         self._lock = threading.Lock()
         self._ready: dict | None = None
@@ -238,7 +283,15 @@ class ForkServer:
         return self._process.pid
 
     def _read(self) -> dict:
-        line = self._reader.readline()
+        try:
+            line = self._reader.readline()
+        except TimeoutError:
+            # a template that hangs is stopped: the run fails with a message, not a hang
+            self._abandon()
+            raise ForkServerError(
+                f"the kernel template process did not answer within {self.timeout:g} s; "
+                "it was stopped (run with --sequential to start kernels without it)"
+            ) from None
         if not line:
             code = self._process.poll()
             raise ForkServerError(
@@ -247,6 +300,14 @@ class ForkServer:
                 + "; its error, if any, is printed above"
             )
         return json.loads(line)
+
+    def _abandon(self) -> None:
+        """Kill the template (it takes its kernels' sessions along) and close our end."""
+        self.closed = True
+        self._process.kill()
+        self._process.wait()
+        self._reader.close()
+        self._socket.close()
 
     def _request(self, message: dict) -> dict:
         with self._lock:
@@ -284,6 +345,10 @@ class ForkServer:
             return self._request({"op": "status", "pid": pid})["status"]
         except (ForkServerError, OSError):
             return None
+
+    def running(self) -> list[int]:
+        """The kernels the template counts as running (a diagnostic for tests)."""
+        return self._request({"op": "status", "pid": -1})["running"]
 
     def close(self) -> None:
         """Stop the template; it stops any kernel still running. Idempotent."""

@@ -124,16 +124,20 @@ def with_fork_server(server, *, early: bool = False) -> type[LocalKernelManager]
 class KernelGuard:
     """Starts kernels for a run and can stop all of them at once (on failure or a signal).
 
-    With ``fork=True`` kernels are forked from a warm template process started
-    right away, so its imports overlap with the runner's own preparation.
+    With ``fork=True``, where forking is safe (Linux, see
+    :func:`helpers.runner.forkserver.supported`), kernels are forked from a warm
+    template process started right away, so its imports overlap with the runner's
+    own preparation. Elsewhere, or with ``fork=False``, each kernel starts the
+    ordinary way. :attr:`forked` says which.
     """
 
     def __init__(self, *, fork: bool):
-        self.server = None
-        if fork:
-            from helpers.runner.forkserver import ForkServer
+        from helpers.runner import forkserver
 
-            self.server = ForkServer(INTERPRETER)
+        self.server = None
+        self.forked = fork and forkserver.supported()
+        if self.forked:
+            self.server = forkserver.ForkServer(INTERPRETER)
             self._classes = {
                 early: with_fork_server(self.server, early=early) for early in (True, False)
             }

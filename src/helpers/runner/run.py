@@ -233,7 +233,11 @@ def _build(
         "provenance": records.collect(inputs),
         "code_sha256": code,
         "data": data_facts,
-        "execution": "sequential" if options.sequential else "parallel, forked kernels",
+        "execution": "sequential"
+        if options.sequential
+        else "parallel, forked kernels"
+        if kernels.forked
+        else "parallel, plainly started kernels",
         "steps": [],
     }
     if only is not None:
