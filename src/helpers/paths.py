@@ -8,6 +8,7 @@ papermill from another working directory, or imported by a test.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from pathlib import Path
 
@@ -31,7 +32,7 @@ CONFIG_FILE = PROJECT_ROOT / "config" / "report.toml"
 
 #: Name of the Jupyter kernel that runs the project's own environment.
 KERNEL_NAME = "inclusion-report"
-KERNEL_DISPLAY_NAME = "Inclusion report (Python 3.11)"
+KERNEL_DISPLAY_NAME = f"Inclusion report (Python {sys.version_info.major}.{sys.version_info.minor})"
 
 
 def resolve(path: str | os.PathLike[str]) -> Path:

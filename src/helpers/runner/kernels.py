@@ -24,8 +24,12 @@ from traitlets import CaselessStrEnum, default
 
 from helpers import paths
 
-#: How the kernel's interpreter is started (the fork server's template starts the same way).
-INTERPRETER = (sys.executable, "-Xfrozen_modules=off")  # no debugger warning at start-up
+#: How the kernel's interpreter is started (the fork server's template starts the same way):
+#: as ipykernel's installer writes it, without frozen modules on CPython (no debugger warning).
+INTERPRETER = (
+    sys.executable,
+    *(["-Xfrozen_modules=off"] if sys.implementation.name == "cpython" else []),
+)
 
 
 def kernel_dir() -> Path:
@@ -33,26 +37,37 @@ def kernel_dir() -> Path:
     return Path(sys.prefix) / "share" / "jupyter" / "kernels" / paths.KERNEL_NAME
 
 
+def kernel_spec() -> dict:
+    """The kernel.json ipykernel's own installer writes for this interpreter and name."""
+    from ipykernel.kernelspec import get_kernel_dict
+
+    spec = get_kernel_dict(python_arguments=list(INTERPRETER[1:]))
+    spec["display_name"] = paths.KERNEL_DISPLAY_NAME
+    return spec
+
+
 def ensure_kernel() -> Path:
     """Install (or repair) the project's kernel spec and make it win the lookup.
 
-    Returns the folder that holds ``kernel.json``.
+    The spec is written by ipykernel's installer into this environment
+    (``sys.prefix``), only when the one there differs. Returns the folder that
+    holds ``kernel.json``.
     """
     target = kernel_dir()
-    spec_file = target / "kernel.json"
-    spec = {
-        "argv": [*INTERPRETER, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": paths.KERNEL_DISPLAY_NAME,
-        "language": "python",
-        "metadata": {"debugger": True},
-    }
     try:
-        current = json.loads(spec_file.read_text())
+        current = json.loads((target / "kernel.json").read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         current = None
-    if current != spec:
-        target.mkdir(parents=True, exist_ok=True)
-        paths.write_atomic(spec_file, json.dumps(spec, indent=1) + "\n")
+    if current != kernel_spec():
+        from ipykernel import kernelspec
+
+        # frozen_modules=False: "-Xfrozen_modules=off", as INTERPRETER starts the template
+        kernelspec.install(
+            kernel_name=paths.KERNEL_NAME,
+            display_name=paths.KERNEL_DISPLAY_NAME,
+            prefix=sys.prefix,
+            frozen_modules=False,
+        )
     data_dir = str(Path(sys.prefix) / "share" / "jupyter")
     existing = [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
     if data_dir not in existing:
