@@ -19,6 +19,17 @@ from pathlib import Path
 from helpers.errors import ParameterError, ReportError
 
 
+def open_run_dir(runs_dir: Path, run_id: str) -> Path:
+    """Make a new run's folder with its sub-folders; a clear error if that is impossible."""
+    run_dir = runs_dir / run_id
+    try:
+        for sub in ("notebooks", "tables", "html", "data"):
+            (run_dir / sub).mkdir(parents=True)
+    except OSError as exc:
+        raise ReportError(f"cannot create the run folder {run_dir}: {exc.strerror}") from None
+    return run_dir
+
+
 def check_writable(reports_dir: Path) -> None:
     """Refuse, before anything runs, a reports folder that cannot be created or written."""
     try:

@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from helpers import paths
-from helpers.errors import ReportError
 from helpers.runner import cache, publish, records, study
 from helpers.runner import steps as step_graph
 from helpers.runner.execute import Context, KernelGuard, execute
@@ -209,35 +208,18 @@ def _build(
 
     reports_dir = paths.resolve(options.reports_dir)
     runs_dir = reports_dir / "runs"
-    run_dir = runs_dir / run_id
-    try:
-        for sub in ("notebooks", "tables", "html", "data"):
-            (run_dir / sub).mkdir(parents=True)
-    except OSError as exc:
-        raise ReportError(f"cannot create the run folder {run_dir}: {exc.strerror}") from None
+    run_dir = publish.open_run_dir(runs_dir, run_id)
     if isinstance(log, RunLog):
         log.attach(run_dir / "run.log")
-
-    inputs = {"raw data": raw_path, "data package": paths.DATAPACKAGE}
-    if "claims_path" in values:
-        inputs["article claims"] = values["claims_path"]
-    config = paths.resolve(options.config_path) if options.config_path else paths.CONFIG_FILE
-    if config.exists():
-        inputs["config"] = config
-    inputs |= {f"notebook {step.path.name}": step.path for step in steps}
     manifest = {
         "run_id": run_id,
         "started": started.isoformat(),
         "status": "running",
         "parameters": values,
-        "provenance": records.collect(inputs),
+        "provenance": records.collect(_inputs(options, values, raw_path, steps)),
         "code_sha256": code,
         "data": data_facts,
-        "execution": "sequential"
-        if options.sequential
-        else "parallel, forked kernels"
-        if kernels.forked
-        else "parallel, plainly started kernels",
+        "execution": _execution(options, kernels),
         "steps": [],
     }
     if only is not None:
@@ -273,23 +255,7 @@ def _build(
         entries = execute(context, nodes)
         if only is None:
             study.check_tables(run_dir / "tables")
-            t0 = time.perf_counter()
-            before = cache.snapshot(run_dir)
-            _export(options, manifest, run_dir, steps, started)
-            manifest["export"] = {
-                "formats": sorted(options.formats),
-                "key": cache.export_fingerprint(),
-                "seconds": round(time.perf_counter() - t0, 3),
-                "outputs": records.hash_files(
-                    run_dir,
-                    [
-                        name
-                        for name in cache.written(before, cache.snapshot(run_dir))
-                        if name not in ("run.log", "manifest.json")
-                    ],
-                ),
-            }
-            log(f"export: done in {time.perf_counter() - t0:.1f} s")
+            manifest["export"] = _export(options, manifest, run_dir, steps, started, log)
             _record_changes(previous_dir, previous, run_dir, log)
         manifest["steps"] = entries
         manifest["outputs"] = {
@@ -312,17 +278,7 @@ def _build(
                 run_dir,
             )
     except BaseException as exc:
-        done = {e["step"] for e in manifest["steps"]}
-        failed_step = next((s.name for s in steps if s.name not in done), None)
-        if failed_step:
-            record({"step": failed_step, "status": "failed"})
-        manifest.update(
-            status="failed",
-            finished=_utc_now().isoformat(),
-            seconds=round(time.perf_counter() - clock, 3),
-            error=str(exc) or type(exc).__name__,
-            failed_step=failed_step,
-        )
+        _record_failure(manifest, steps, exc, record, clock=clock)
         records.write_json(run_dir / "manifest.json", manifest)
         log(f"run failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
         if isinstance(log, RunLog):
@@ -347,6 +303,39 @@ def _build(
     return RunResult(run_dir, up_to_date=False, ran=ran)
 
 
+def _inputs(options: RunOptions, values: dict, raw_path: str, steps) -> dict:
+    """The files a run is made from, by role, for the manifest's provenance."""
+    inputs = {"raw data": raw_path, "data package": paths.DATAPACKAGE}
+    if "claims_path" in values:
+        inputs["article claims"] = values["claims_path"]
+    config = paths.resolve(options.config_path) if options.config_path else paths.CONFIG_FILE
+    if config.exists():
+        inputs["config"] = config
+    return inputs | {f"notebook {step.path.name}": step.path for step in steps}
+
+
+def _execution(options: RunOptions, kernels: KernelGuard) -> str:
+    """How the steps ran, as the manifest records it."""
+    if options.sequential:
+        return "sequential"
+    return "parallel, forked kernels" if kernels.forked else "parallel, plainly started kernels"
+
+
+def _record_failure(manifest: dict, steps, exc: BaseException, record, *, clock: float) -> None:
+    """Mark the manifest failed, naming the first step that did not finish and the error."""
+    done = {e["step"] for e in manifest["steps"]}
+    failed_step = next((s.name for s in steps if s.name not in done), None)
+    if failed_step:
+        record({"step": failed_step, "status": "failed"})
+    manifest.update(
+        status="failed",
+        finished=_utc_now().isoformat(),
+        seconds=round(time.perf_counter() - clock, 3),
+        error=str(exc) or type(exc).__name__,
+        failed_step=failed_step,
+    )
+
+
 def _record_changes(previous_dir: Path | None, previous: dict, run_dir: Path, log) -> None:
     """Write changes.json and changes.txt; a failure here is reported, never fatal."""
     from helpers.runner import changes
@@ -365,12 +354,19 @@ def _record_changes(previous_dir: Path | None, previous: dict, run_dir: Path, lo
     log(f"changes since the previous run: {headline}")
 
 
-def _export(options: RunOptions, manifest: dict, run_dir: Path, steps, started: datetime) -> None:
-    """The reviewer report: HTML and PDF built side by side (xelatex is its own process)."""
+def _export(
+    options: RunOptions, manifest: dict, run_dir: Path, steps, started: datetime, log
+) -> dict:
+    """The reviewer report, HTML and PDF built side by side (xelatex is its own process).
+
+    Returns what the manifest records of it: formats, key, seconds and the files written.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     from helpers.runner import export
 
+    t0 = time.perf_counter()
+    before = cache.snapshot(run_dir)
     executed = [run_dir / "notebooks" / step.path.name for step in steps]
     combined = export.combine(
         executed, study.report_metadata(manifest, started), appendix=study.appendix_cells(manifest)
@@ -385,3 +381,13 @@ def _export(options: RunOptions, manifest: dict, run_dir: Path, steps, started: 
             export.reviewer_html(combined, run_dir / "report.html")
         if pdf is not None:
             pdf.result()
+    written = cache.written(before, cache.snapshot(run_dir))
+    log(f"export: done in {time.perf_counter() - t0:.1f} s")
+    return {
+        "formats": sorted(options.formats),
+        "key": cache.export_fingerprint(),
+        "seconds": round(time.perf_counter() - t0, 3),
+        "outputs": records.hash_files(
+            run_dir, [name for name in written if name not in ("run.log", "manifest.json")]
+        ),
+    }
