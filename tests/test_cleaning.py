@@ -205,3 +205,13 @@ def test_no_changed_cell_gives_an_empty_table_with_its_columns(raw_text, write_r
 )
 def test_describe_changes_counts_each_kind(cells, expected):
     assert describe_changes(pd.DataFrame({"raw_text": cells})) == expected
+
+
+def test_raw_cells_as_a_frame_keep_the_published_text(raw_text):
+    """What notebook 01 shows as "the table as published": headers and cells untouched."""
+    raw = read_raw_table("data/raw/inclusione_attiva.tsv")
+    frame = raw.to_frame()
+    lines = [line.split("\t") for line in raw_text.splitlines()]
+    assert list(frame.columns) == lines[0]
+    assert frame.values.tolist() == lines[1:]
+    assert {str(d) for d in frame.dtypes} == {"object"}  # text: "10.000" stays "10.000"

@@ -698,11 +698,6 @@ def log_transform(frame: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame
     return out
 
 
-def exact_permutation_count(n: int) -> int:
-    """n!, the number of orderings an exact test enumerates."""
-    return math.factorial(n)
-
-
 # ------------------------------------------------------------------ power
 #: Above this many cities power comes from Fisher's z approximation, which is then
 #: indistinguishable from the exact distribution and needs no numerical integration.
