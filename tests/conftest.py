@@ -41,6 +41,31 @@ CANONICAL = [
     "psychological_support_people",
 ]
 
+#: A made-up seventh indicator, written as a field of ``datapackage.json`` is: the tests of
+#: "indicators by data alone" add it to a copy of the codebook and expect no code to need an edit.
+LANGUAGE_FIELD = {
+    "name": "Ore di Corso di Lingua",
+    "canonical_name": "language_course_hours",
+    "title": "Hours of language courses",
+    "short_title": "Language courses",
+    "description": "Made up for the tests: hours of Italian-language courses given.",
+    "type": "integer",
+    "groupChar": ".",
+    "unit": "hours",
+    "role": "input",
+    "constraints": {"required": True, "minimum": 0},
+}
+#: Its values for the cities of :data:`ARTICLE_TABLE`, in the same order.
+LANGUAGE_HOURS = [1200, 950, 640, 780, 1100, 1450, 520, 870, 610, 730]
+
+
+def package_with(field: dict, target: Path) -> Path:
+    """Write the project's ``datapackage.json`` with ``field`` added last to the table's fields."""
+    package = json.loads(paths.DATAPACKAGE.read_text(encoding="utf-8"))
+    package["resources"][0]["schema"]["fields"].append(field)
+    target.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return target
+
 
 def wait_until(condition, *, timeout: float = 60.0, what: str = "the condition") -> None:
     """Wait for an event (``condition()`` true), polling; fail after ``timeout`` seconds.

@@ -8,7 +8,12 @@ def test_params_lists_every_notebook_parameter(capsys):
     out = capsys.readouterr().out
     assert "01_data_cleaning.ipynb" in out and "03_regression.ipynb" in out
     assert "multiple_regression: bool = False" in out
-    assert "outcomes: list = ['employment_rate_increase_pct', 'health_service_access_pct']" in out
+    assert (
+        "outcomes: list = []  # regression outcomes; empty: the codebook's outcomes (role "
+        '"outcome" in data/raw/datapackage.json)\n'
+        "      empty means, from the codebook: ['employment_rate_increase_pct', "
+        "'health_service_access_pct']\n"
+    ) in out
 
 
 def test_unknown_parameter_exit_code_and_message(capsys, tmp_path):

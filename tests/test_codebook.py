@@ -2,7 +2,9 @@ import json
 
 from helpers import paths
 from helpers.codebook import load_codebook
-from helpers.runner.params import notebook_parameters
+from helpers.runner.params import notebook_parameters, read_config
+from helpers.runner.run import RunOptions, check_parameters
+from helpers.runner.steps import discover_steps
 
 from .conftest import CANONICAL
 
@@ -37,9 +39,23 @@ def test_datapackage_cites_source_and_describes_every_field():
     assert "29 May 2024" in load_codebook().citation()
 
 
-def test_notebook_defaults_agree_with_codebook_roles():
+def test_outcomes_and_predictors_come_from_the_codebook_alone():
+    """No copy of the lists: empty in the notebooks, absent from the config, filled by the runner."""
     codebook = load_codebook()
     for notebook in ("02_descriptive_statistics.ipynb", "03_regression.ipynb"):
         params = notebook_parameters(paths.NOTEBOOKS_DIR / notebook)
-        assert params["outcomes"].default == codebook.variables("outcome")
-        assert params["predictors"].default == codebook.variables("input")
+        assert params["outcomes"].default == [] and params["predictors"].default == []
+        assert 'role "outcome"' in params["outcomes"].help
+        assert 'role "input"' in params["predictors"].help
+    config = read_config(None)
+    assert "outcomes" not in config and "predictors" not in config
+    values, _ = check_parameters(RunOptions(), discover_steps())
+    assert values["outcomes"] == codebook.variables("outcome")
+    assert values["predictors"] == codebook.variables("input")
+
+
+def test_or_role_keeps_a_choice_and_fills_an_empty_one():
+    codebook = load_codebook()
+    assert codebook.or_role([], "outcome") == codebook.variables("outcome")
+    assert codebook.or_role((), "input") == codebook.variables("input")
+    assert codebook.or_role(["new_businesses"], "input") == ["new_businesses"]

@@ -81,6 +81,35 @@ def test_lists_from_the_command_line_reach_notebooks_as_lists():  # "P08"
     assert ast.literal_eval(source.split("=", 1)[1].strip()) == ["a", "b"]  # a list, not a string
 
 
+def test_empty_lists_of_variables_are_the_codebook_roles():  # "P05"
+    from helpers.codebook import load_codebook
+    from helpers.runner.run import RunOptions, check_parameters
+    from helpers.runner.steps import discover_steps
+
+    cli = [("outcomes", "[]"), ("predictors", "")]
+    values, _ = check_parameters(RunOptions(cli_parameters=cli), discover_steps())
+    assert values["outcomes"] == load_codebook().variables("outcome") != []
+    assert values["predictors"] == load_codebook().variables("input") != []
+
+
+def test_empty_list_without_a_field_of_that_role_is_refused(tmp_path, monkeypatch):  # "P09"
+    import json
+
+    from helpers.errors import ParameterError
+    from helpers.runner.study import check_values
+
+    package = json.loads(paths.DATAPACKAGE.read_text(encoding="utf-8"))
+    for field in package["resources"][0]["schema"]["fields"]:
+        field["role"] = "input" if field["role"] == "outcome" else field["role"]
+    codebook = tmp_path / "datapackage.json"
+    codebook.write_text(json.dumps(package), encoding="utf-8")
+    monkeypatch.setattr(paths, "DATAPACKAGE", codebook)
+    with pytest.raises(ParameterError) as info:
+        check_values({"outcomes": [], "predictors": []})
+    for fragment in ["'outcomes'", "role 'outcome'", str(codebook)]:
+        assert fragment in str(info.value)
+
+
 # ---------------------------------------------------------------- refused inputs
 def replace_cell(city: str, column: int, value: str) -> str:
     out = []
@@ -220,7 +249,6 @@ REFUSED_PARAMETERS = {
         ["-p", "outcomes", "new_businesses"],
         ["new_businesses", "both an outcome and a predictor"],
     ),
-    "P05": (["-p", "predictors", "[]"], ["'predictors'", "at least one"]),
     "P06": (["-p", "permutation_seed", "abc"], ["'permutation_seed'", "a number (int)"]),
 }
 

@@ -7,6 +7,8 @@ from helpers import narrative, stats
 from helpers.cleaning import load_clean_data
 from helpers.codebook import load_codebook
 
+from .conftest import LANGUAGE_FIELD, LANGUAGE_HOURS, package_with
+
 CAUSAL = re.compile(
     r"\b(effect|effects|cause|causes|caused|leads? to|impact|impacts|because|drives?)\b", re.I
 )
@@ -337,3 +339,35 @@ def test_summary_groups_many_consistent_pairs():
     grouped = [b for b in bullets if b.startswith("4 pairs are consistent associations")]
     assert len(grouped) == 1 and "(r = 0.20, 0.18 to 0.22)" in grouped[0]
     assert not [b for b in bullets if b.startswith("Consistent association")]  # no sentence per pair
+
+
+def test_texts_name_the_codebook_fields_and_count_them(classified, tmp_path):
+    """No text counts the indicators or lists them by hand: a seventh field shows up in both."""
+    from helpers import audit
+
+    intro = narrative.regression_intro(10)
+    assert (
+        "activity (training, new businesses, community events, psychological support) also report a "
+        "larger or smaller outcome (increase in immigrant employment rate, access to health services)"
+    ) in intro
+    codebook = load_codebook(package_with(LANGUAGE_FIELD, tmp_path / "datapackage.json"))
+    wider = narrative.regression_intro(
+        10, codebook.variables("outcome"), codebook.variables("input"), codebook
+    )
+    assert (
+        "(training, new businesses, community events, psychological support, language courses)"
+        in wider
+    )
+    chosen = narrative.regression_intro(
+        10, ["health_service_access_pct"], ["new_businesses"], codebook
+    )
+    assert (
+        "activity (new businesses) also report a larger or smaller outcome "
+        "(access to health services)"
+    ) in chosen
+    data = load_clean_data().assign(language_course_hours=LANGUAGE_HOURS)
+    claims = audit.check_claims(audit.read_claims(), data)
+    six = narrative.executive_summary(load_clean_data(), classified, power_table(), claims)
+    seven = narrative.executive_summary(data, classified, power_table(), claims, codebook)
+    assert six[0].startswith("The article's table gives six indicators for 10 Italian cities")
+    assert seven[0].startswith("The article's table gives seven indicators for 10 Italian cities")

@@ -1,6 +1,9 @@
+import json
+
 import pytest
 
 from helpers import paths
+from helpers.codebook import load_codebook
 from helpers.errors import ParameterError
 from helpers.runner.params import (
     Parameter,
@@ -11,6 +14,7 @@ from helpers.runner.params import (
 )
 from helpers.runner.run import RunOptions, check_parameters
 from helpers.runner.steps import discover_steps
+from helpers.runner.study import check_values
 
 
 def p(kind, default):
@@ -89,7 +93,6 @@ def test_precedence_default_config_cli():
         ([("output_dir", "/tmp")], "set by the runner"),
         ([("outcomes", "nope")], "not a numeric column"),
         ([("outcomes", "city")], "not a numeric column"),
-        ([("predictors", "[]")], "at least one"),
         ([("outcomes", "new_businesses")], "both an outcome and a predictor"),
         ([("log_variables", "city")], "not a numeric column"),
         ([("permutation_resamples", "999")], "at least 100,000"),
@@ -112,3 +115,68 @@ def test_config_file(tmp_path):
     with pytest.raises(ParameterError, match="does not exist"):
         read_config(tmp_path / "absent.toml")
     assert read_config(None) == read_config(paths.CONFIG_FILE)
+
+
+def test_empty_outcomes_and_predictors_are_the_codebook_roles():
+    codebook = load_codebook()
+    values, _ = check_parameters(
+        RunOptions(cli_parameters=[("predictors", "[]")]), discover_steps()
+    )
+    assert values["outcomes"] == codebook.variables("outcome")
+    assert values["predictors"] == codebook.variables("input")
+    assert values["outcomes"] and values["predictors"]
+    absent = {}
+    check_values(absent)  # a run whose notebooks declare neither
+    assert absent == {
+        "outcomes": codebook.variables("outcome"),
+        "predictors": codebook.variables("input"),
+    }
+
+
+def test_a_list_given_is_kept_as_given():
+    values, _ = check_parameters(
+        RunOptions(
+            cli_parameters=[
+                ("outcomes", "health_service_access_pct"),
+                ("predictors", "psychological_support_people,new_businesses"),
+            ]
+        ),
+        discover_steps(),
+    )
+    assert values["outcomes"] == ["health_service_access_pct"]
+    assert values["predictors"] == ["psychological_support_people", "new_businesses"]
+
+
+def test_an_outcome_left_in_the_default_inputs_says_where_they_came_from():
+    with pytest.raises(ParameterError) as info:
+        check_values({"outcomes": ["new_businesses"], "predictors": []})
+    message = str(info.value)
+    assert "['new_businesses'] cannot be both an outcome and a predictor" in message
+    assert "'predictors' was not given, so it holds every field of role 'input'" in message
+
+
+def without_role(tmp_path, role: str):
+    """A copy of the data package in which no field has ``role`` (they become inputs or outcomes)."""
+    package = json.loads(paths.DATAPACKAGE.read_text(encoding="utf-8"))
+    other = "input" if role == "outcome" else "outcome"
+    for field in package["resources"][0]["schema"]["fields"]:
+        if field["role"] == role:
+            field["role"] = other
+    target = tmp_path / "datapackage.json"
+    target.write_text(json.dumps(package), encoding="utf-8")
+    return target
+
+
+@pytest.mark.parametrize(("parameter", "role"), [("outcomes", "outcome"), ("predictors", "input")])
+def test_a_codebook_without_the_role_refuses_an_empty_list(tmp_path, monkeypatch, parameter, role):
+    monkeypatch.setattr(paths, "DATAPACKAGE", without_role(tmp_path, role))
+    with pytest.raises(ParameterError) as info:
+        check_values({"outcomes": [], "predictors": []})
+    message = str(info.value)
+    assert message.startswith(f"parameter {parameter!r} is empty")
+    assert f"every field of role {role!r}" in message and "there is none" in message
+    assert str(tmp_path / "datapackage.json") in message and f"-p {parameter}" in message
+    # naming the variables is still possible with such a codebook
+    named = {"outcomes": ["employment_rate_increase_pct"], "predictors": ["new_businesses"]}
+    check_values(named)
+    assert named == {"outcomes": ["employment_rate_increase_pct"], "predictors": ["new_businesses"]}

@@ -6,6 +6,7 @@ from helpers import plots, stats
 from helpers.cleaning import load_clean_data
 from helpers.codebook import load_codebook
 
+from .conftest import LANGUAGE_FIELD, LANGUAGE_HOURS, package_with
 from .test_stats import INPUTS, OUTCOMES, column
 
 
@@ -59,6 +60,53 @@ def test_correlation_pair_spans_minus_one_to_one(data):
     meshes = [c for ax in fig.axes for c in ax.collections if isinstance(c, QuadMesh)]
     assert len(meshes) == 2
     assert all(m.get_clim() == (-1, 1) for m in meshes)
+
+
+def test_a_seventh_variable_gets_its_panels_in_every_figure(data, tmp_path):
+    """A field added to the codebook is drawn like the others: no figure counts on six."""
+    from helpers import inference
+
+    codebook = load_codebook(package_with(LANGUAGE_FIELD, tmp_path / "datapackage.json"))
+    wider = data.assign(language_course_hours=LANGUAGE_HOURS)
+    outcomes, inputs = codebook.variables("outcome"), codebook.variables("input")
+    assert inputs == [*INPUTS, "language_course_hours"]
+    variables = outcomes + inputs
+    title = LANGUAGE_FIELD["title"]
+
+    def visible(fig):
+        return [ax for ax in fig.axes if ax.get_visible()]
+
+    panels = visible(plots.distributions(wider, variables, codebook=codebook))
+    assert [ax.get_title().replace("\n", " ") for ax in panels] == [
+        codebook.field(v).title for v in variables
+    ]
+    for fig in (
+        plots.correlation_pair(
+            stats.correlations(wider, variables, "pearson"),
+            stats.correlations(wider, variables, "spearman"),
+            codebook=codebook,
+        ),
+        plots.city_profile(wider, variables, codebook=codebook),
+    ):
+        labels = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_xticklabels()]
+        assert len(labels) == 7 and title in labels[-1]
+
+    fits = stats.simple_regressions(wider, outcomes, inputs)
+    assert len(fits) == 10
+    panels = visible(plots.regression_grid(wider, fits, codebook=codebook))
+    assert len(panels) == 10  # five inputs wrap: a band of two rows per outcome
+    for ax, fit in zip(panels, fits.itertuples(index=False), strict=True):
+        (line,) = ax.get_lines()
+        x, y = line.get_data()
+        np.testing.assert_allclose(y, fit.intercept + fit.slope * np.asarray(x), rtol=1e-12)
+        assert codebook.field(fit.predictor).title in ax.get_xlabel().replace("\n", " ")
+    for band in (panels[:5], panels[5:]):  # one y scale per outcome, wrapped row included
+        assert len({ax.get_ylim() for ax in band}) == 1
+    assert panels[0].get_ylim() != panels[5].get_ylim()
+
+    loo = inference.leave_one_out(wider, fits)
+    assert len(visible(plots.leave_one_out(fits, loo, codebook=codebook))) == 10
+    assert len(visible(plots.diagnostics(wider, fits, codebook=codebook))) == 20
 
 
 # ------------------------------------------------------------------ many cities

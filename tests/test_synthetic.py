@@ -8,7 +8,7 @@ from helpers import synthetic
 from helpers.cleaning import load_clean_data, read_raw_table
 from helpers.codebook import load_codebook
 
-from .conftest import CANONICAL
+from .conftest import CANONICAL, LANGUAGE_FIELD, package_with
 
 PERCENTAGES = ["employment_rate_increase_pct", "health_service_access_pct"]
 COUNTS = [
@@ -121,3 +121,35 @@ def test_default_path_is_in_the_ignored_synthetic_folder():
     assert (
         synthetic.default_path(8000).as_posix().endswith("data/synthetic/municipalities_8000.tsv")
     )
+
+
+def test_a_field_added_to_the_codebook_gets_values_and_the_others_stay(tmp_path):
+    codebook = load_codebook(package_with(LANGUAGE_FIELD, tmp_path / "datapackage.json"))
+    wider = synthetic.generate(400, seed=8, codebook=codebook)
+    assert list(wider.columns) == [*CANONICAL, "language_course_hours"]
+    hours = wider.language_course_hours
+    assert hours.dtype == np.int64 and (hours >= 1).all() and hours.nunique() > 10
+    # drawn from its own generator: the six columns are those of the codebook without it
+    pd.testing.assert_frame_equal(wider[CANONICAL], synthetic.generate(400, seed=8))
+    text = synthetic.to_raw_text(wider, codebook)
+    assert text.splitlines()[0].endswith("\tOre di Corso di Lingua")
+    path = tmp_path / "wider.tsv"
+    path.write_text(text, encoding="utf-8")
+    from helpers.cleaning import clean_table
+
+    pd.testing.assert_frame_equal(clean_table(read_raw_table(path, codebook), codebook), wider)
+
+
+def test_bounds_of_the_codebook_are_kept(tmp_path):
+    share = LANGUAGE_FIELD | {
+        "canonical_name": "share_pct",
+        "name": "Quota (%)",
+        "type": "number",
+        "unit": "%",
+        "role": "outcome",
+        "constraints": {"required": True, "minimum": 20, "maximum": 30},
+    }
+    codebook = load_codebook(package_with(share, tmp_path / "datapackage.json"))
+    values = synthetic.generate(2_000, seed=2, codebook=codebook).share_pct
+    assert values.between(20, 30).all() and values.nunique() > 10
+    assert np.array_equal(values * 10, np.rint(values * 10))

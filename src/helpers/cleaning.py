@@ -217,7 +217,7 @@ def _parse_column(raw: RawTable, field: Field, city_label: str, problems: list[P
                     field.label,
                     cell,
                     "a value: missing values (empty, 'n.d.', '-') are not accepted, "
-                    "every city needs all six indicators",
+                    "every city needs a value in every column of the codebook",
                     city=row[city_position] or None,
                 )
             )

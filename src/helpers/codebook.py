@@ -8,6 +8,7 @@ field. Code never repeats that information; it asks this module.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -98,6 +99,15 @@ class Codebook:
     def variables(self, role: str | None = None) -> list[str]:
         """Canonical names of the numeric variables, optionally of one role only."""
         return [f.name for f in self.fields if f.role != "id" and (role is None or f.role == role)]
+
+    def or_role(self, chosen: Sequence[str], role: str) -> list[str]:
+        """``chosen`` as a list; when it is empty, every variable of ``role``, in file order.
+
+        The rule behind the empty default of the ``outcomes`` and ``predictors``
+        parameters: a run that names no variables analyses what the codebook's
+        roles say, so a column added to the data package is analysed without a code edit.
+        """
+        return list(chosen) if chosen else self.variables(role)
 
     def citation(self) -> str:
         """A one-line citation of the source article."""

@@ -69,9 +69,13 @@ def _p(p: float) -> str:
     return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
+def _lower_first(text: str) -> str:
+    """``text`` with a lower-case first letter, for the middle of a sentence."""
+    return text[:1].lower() + text[1:]
+
+
 def _phrase(name: str, codebook: Codebook) -> str:
-    title = codebook.field(name).title
-    return title[0].lower() + title[1:]
+    return _lower_first(codebook.field(name).title)
 
 
 def _r(x: float) -> str:
@@ -587,7 +591,8 @@ def executive_summary(
     else:
         listed = ", ".join(names) if n <= 12 else ", ".join(names[:5]) + f" and {n - 5:,} others"
         opening = (
-            f"The article's table gives six indicators for {n:,} Italian cities taking part in the "
+            f"The article's table gives {count_words(len(codebook.variables()))} indicators for "
+            f"{n:,} Italian cities taking part in the "
             f"Inclusione Attiva programme ({listed}), as reported by the programmes themselves."
         )
     bullets = [opening]
@@ -671,12 +676,27 @@ def correlation_intro(n: int) -> str:
     )
 
 
-def regression_intro(n: int) -> str:
-    """The opening paragraph of the regression section."""
+def regression_intro(
+    n: int,
+    outcomes: list[str] | None = None,
+    predictors: list[str] | None = None,
+    codebook: Codebook | None = None,
+) -> str:
+    """The opening paragraph of the regression section, naming the run's inputs and outcomes.
+
+    ``outcomes`` and ``predictors`` default to the codebook's roles.
+    """
+    codebook = codebook or load_codebook()
+    inputs = ", ".join(
+        _lower_first(codebook.field(name).short)
+        for name in codebook.or_role(predictors or [], "input")
+    )
+    results = ", ".join(
+        _phrase(name, codebook) for name in codebook.or_role(outcomes or [], "outcome")
+    )
     return (
         "This section asks, one pair at a time, whether cities that report more of a programme "
-        "activity (training, new businesses, community events, psychological support) also report a "
-        "larger or smaller outcome (employment-rate increase, access to health services). Each line is "
+        f"activity ({inputs}) also report a larger or smaller outcome ({results}). Each line is "
         f"an ordinary least-squares fit with an intercept on the {count_words(n)} cities; its slope is "
         "the difference in the outcome between cities whose input differs by one unit, a comparison "
         "between cities, not a change over time."

@@ -40,6 +40,8 @@ ROWS_LIMIT = 30
 SHOWN_CITIES = 10
 #: Hexagons across a binned panel.
 HEXBIN_GRIDSIZE = 28
+#: Most panels side by side in a row of the regression grid; more inputs wrap to a new row.
+GRID_COLUMNS = 4
 
 
 def dense(frame: pd.DataFrame | Sequence) -> bool:
@@ -278,6 +280,10 @@ def regression_grid(
 ) -> plt.Figure:
     """One panel per fit: the cities as points, labelled, and the least-squares line.
 
+    Each outcome has a row of panels, one per input, sharing the outcome's scale;
+    more than :data:`GRID_COLUMNS` inputs wrap onto further rows of the same outcome
+    (five inputs: rows of three and two).
+
     ``flagged`` (columns ``outcome, predictor, city``) marks cities with high
     leverage or a large Cook's distance in that fit with an open orange ring.
     Above :data:`POINTS_LIMIT` cities, hexagons shaded by the number of cities
@@ -288,13 +294,26 @@ def regression_grid(
     city = codebook.id_field.name
     outcomes = list(dict.fromkeys(fits["outcome"]))
     predictors = list(dict.fromkeys(fits["predictor"]))
-    fig, axes = plt.subplots(
-        len(outcomes),
-        len(predictors),
-        figsize=(PAGE_WIDTH, 1.85 * len(outcomes) + 0.8),
+    # each outcome gets a band of rows of at most GRID_COLUMNS panels, one per input, as even as can be
+    band = int(np.ceil(len(predictors) / GRID_COLUMNS))
+    ncols = int(np.ceil(len(predictors) / band))
+    fig, grid = plt.subplots(
+        len(outcomes) * band,
+        ncols,
+        figsize=(PAGE_WIDTH, 1.85 * len(outcomes) * band + 0.8),
         squeeze=False,
-        sharey="row",
+        sharey="row" if band == 1 else False,
     )
+    axes = [
+        [grid[o * band + p // ncols][p % ncols] for p in range(len(predictors))]
+        for o in range(len(outcomes))
+    ]
+    for o, row in enumerate(axes):
+        if band > 1:  # one y scale per outcome, as sharey="row" gives a band of one row
+            for ax in row[1:]:
+                ax.sharey(row[0])
+        for p in range(len(predictors), band * ncols):
+            grid[o * band + p // ncols][p % ncols].set_visible(False)
     colours = sns.color_palette(PALETTE)
     binned = dense(frame)
     if binned:

@@ -11,20 +11,29 @@ Nothing here describes a real place. Each municipality is called
 "Comune sintetico 0001", "Comune sintetico 0002", ..., the default file name
 says "synthetic", and :func:`is_synthetic` lets a notebook say so in the report.
 
-How the values are made (loosely, so that the regressions have something to find):
+How the values are made (loosely, so that the regressions have something to find).
+The columns are the codebook's (``data/raw/datapackage.json``), whatever their number:
+each field's kind, role and bounds say how its values are drawn, so a field added
+there gets synthetic values too, with no edit here.
 
 * a latent *size* (log of the population, median about 3,000 residents) drives
   every count, as it would in real data;
 * a latent *engagement* (how active the local programme is) raises the counts
-  a little and both percentages somewhat more;
-* counts are 1 plus a Poisson draw (at least one of everything, so every count
-  also has a logarithm); percentages have one decimal and lie between 0 and 100.
+  a little and the other numbers somewhat more, outcomes most;
+* counts (integer fields) are 1 plus a Poisson draw around a per-resident rate
+  of their own (at least one of everything, so every count also has a logarithm);
+* other numbers (percentages) have one decimal and lie within the field's minimum
+  and maximum (0 and 100 when the codebook gives none); outcomes also lean on
+  the per-resident rate of the first count input, as employment might on training;
+* each field draws from a generator of its own, seeded from ``seed`` and its
+  name, so adding a field to the codebook leaves the other columns as they were.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,6 +50,8 @@ DEFAULT_SEED = 20240529
 SYNTHETIC_DIR = paths.DATA_DIR / "synthetic"
 #: Fewest rows the pipeline accepts (see :data:`helpers.validation.MIN_CITIES`).
 MIN_MUNICIPALITIES = 3
+#: Each count's per-resident rate is drawn log-uniformly between these (4 to 800 per 10,000).
+COUNT_RATES = (0.0004, 0.08)
 
 
 def default_path(n: int = DEFAULT_MUNICIPALITIES) -> Path:
@@ -60,48 +71,66 @@ def is_synthetic(cities: Sequence[str] | pd.Series) -> bool:
     return bool(values) and all(c.startswith(NAME_PREFIX + " ") for c in values)
 
 
-def _percentage(rng: np.random.Generator, centre: np.ndarray, spread: float) -> np.ndarray:
-    """Percentages with one decimal, within 0 and 100 (computed in tenths, so exact)."""
-    tenths = np.rint(np.clip(centre + rng.normal(scale=spread, size=centre.size), 0, 100) * 10)
+def _field_rng(seed: int, name: str) -> np.random.Generator:
+    """The generator of one field: from ``seed`` and the field's name, not its position."""
+    return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
+
+
+def _one_decimal(
+    rng: np.random.Generator, centre: np.ndarray, spread: float, low: float, high: float
+) -> np.ndarray:
+    """Numbers with one decimal within ``low`` and ``high`` (computed in tenths, so exact)."""
+    tenths = np.rint((centre + rng.normal(scale=spread, size=centre.size)) * 10)
+    tenths = np.clip(tenths, np.ceil(low * 10), np.floor(high * 10))
     return tenths.astype(np.int64) / 10
 
 
-def generate(n: int = DEFAULT_MUNICIPALITIES, seed: int = DEFAULT_SEED) -> pd.DataFrame:
-    """A clean table of ``n`` synthetic municipalities: canonical names, the clean dtypes.
+def generate(
+    n: int = DEFAULT_MUNICIPALITIES, seed: int = DEFAULT_SEED, codebook: Codebook | None = None
+) -> pd.DataFrame:
+    """A clean table of ``n`` synthetic municipalities: the codebook's columns, the clean dtypes.
 
     The frame is what :func:`helpers.cleaning.load_clean_data` returns for the
     file :func:`write` makes from it.
     """
     if n < MIN_MUNICIPALITIES:
         raise ValueError(f"at least {MIN_MUNICIPALITIES} municipalities, got {n}")
+    codebook = codebook or load_codebook()
     rng = np.random.default_rng(seed)
     size = rng.normal(size=n)  # standardised log-population
     engagement = rng.normal(size=n)
     population = np.exp(8.0 + 1.25 * size)
-
-    def count(per_resident: float, noise: float) -> np.ndarray:
-        rate = per_resident * np.exp(0.35 * engagement + rng.normal(scale=noise, size=n))
-        return 1 + rng.poisson(population * rate).astype(np.int64)
-
-    training = count(0.004, 0.4)
-    businesses = count(0.0004, 0.5)
-    events = count(0.08, 0.6)
-    support = count(0.002, 0.5)
-    training_rate = np.log(training / population)
-    training_z = (training_rate - training_rate.mean()) / training_rate.std()
-    employment = _percentage(rng, 35 + 8 * engagement + 4 * training_z, 9)
-    health = _percentage(rng, 78 + 4 * engagement + 3 * size, 7)
-    return pd.DataFrame(
-        {
-            "city": pd.Series(names(n), dtype=str),
-            "employment_rate_increase_pct": employment,
-            "training_participants": training,
-            "new_businesses": businesses,
-            "community_event_participants": events,
-            "health_service_access_pct": health,
-            "psychological_support_people": support,
-        }
-    )
+    columns: dict[str, pd.Series | np.ndarray] = {
+        codebook.id_field.name: pd.Series(names(n), dtype=str)
+    }
+    lever = None  # standardised log rate of the first count input, for the outcomes
+    for field in codebook.fields:  # counts first: the outcomes lean on one of them
+        if field.role == "id" or not field.is_count:
+            continue
+        draw = _field_rng(seed, field.name)
+        per_resident = np.exp(draw.uniform(*np.log(COUNT_RATES)))
+        rate = per_resident * np.exp(0.35 * engagement + draw.normal(scale=0.5, size=n))
+        values = 1 + draw.poisson(population * rate).astype(np.int64)
+        low = 1 if field.minimum is None else max(1, int(np.ceil(field.minimum)))
+        high = np.iinfo(np.int64).max if field.maximum is None else int(field.maximum)
+        columns[field.name] = np.clip(values, low, high)
+        if lever is None and field.role == "input":
+            log_rate = np.log(values / population)
+            lever = (log_rate - log_rate.mean()) / log_rate.std()
+    for field in codebook.fields:
+        if field.role == "id" or field.is_count:
+            continue
+        draw = _field_rng(seed, field.name)
+        low = 0.0 if field.minimum is None else float(field.minimum)
+        high = low + 100.0 if field.maximum is None else float(field.maximum)
+        scale = (high - low) / 100  # the leanings below are in points of a 0-100 range
+        centre = low + (high - low) * draw.uniform(0.35, 0.8) + 4 * scale * engagement
+        if field.role == "outcome":
+            centre = centre + 4 * scale * engagement
+            if lever is not None:
+                centre = centre + 4 * scale * lever
+        columns[field.name] = _one_decimal(draw, centre, 8 * scale, low, high)
+    return pd.DataFrame({field.name: columns[field.name] for field in codebook.fields})
 
 
 def italian_integer(value: int) -> str:
@@ -145,8 +174,10 @@ def write(
     appears in one step (written beside the target, then renamed), so a reader
     never sees half of it. Returns the absolute path written.
     """
+    codebook = load_codebook()
     return paths.write_atomic(
-        path if path is not None else default_path(n), to_raw_text(generate(n, seed))
+        path if path is not None else default_path(n),
+        to_raw_text(generate(n, seed, codebook), codebook),
     )
 
 

@@ -157,9 +157,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"{entry['run_id']}  {entry['status']:<9} {seconds:>8}  ran: {ran:<12} {detail}"
                 )
         elif args.command == "params":
+            from helpers.runner import study
             from helpers.runner.params import notebook_parameters
             from helpers.runner.steps import discover_steps
 
+            defaults = study.role_defaults()
             for step in discover_steps():
                 print(step.path.name)
                 for p in notebook_parameters(step.path).values():
@@ -167,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"  {p.name}: {p.type} = {p.default!r}"
                         + (f"  # {p.help}" if p.help else "")
                     )
+                    if p.name in defaults and not p.default:
+                        print(f"      empty means, from the codebook: {defaults[p.name]!r}")
         elif args.command == "kernel":
             from helpers.runner.kernels import ensure_kernel
 

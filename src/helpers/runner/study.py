@@ -60,14 +60,51 @@ PRELOAD = (
 )
 
 
+#: List parameters that, left empty (or not declared), take the codebook's fields of one role.
+ROLE_DEFAULTS = {"outcomes": "outcome", "predictors": "input"}
+
+
+def role_defaults() -> dict[str, list[str]]:
+    """What each of :data:`ROLE_DEFAULTS` means when left empty, as the codebook says now."""
+    codebook = load_codebook()
+    return {parameter: codebook.variables(role) for parameter, role in ROLE_DEFAULTS.items()}
+
+
+def fill_from_codebook(values: dict) -> list[str]:
+    """Give ``outcomes`` and ``predictors`` that are empty or absent the codebook's roles, in place.
+
+    So the manifest, the steps' cache keys and the data check see the variables a
+    run really analyses, and a field added to ``datapackage.json`` joins the next run.
+    Returns the names of the parameters filled.
+    """
+    codebook = load_codebook()
+    filled = []
+    for parameter, role in ROLE_DEFAULTS.items():
+        given = values.get(parameter) or []
+        chosen = codebook.or_role(given, role)
+        if not chosen:
+            raise ParameterError(
+                f"parameter {parameter!r} is empty, so it takes every field of role {role!r} in "
+                f"{paths.display_path(paths.DATAPACKAGE)}, and there is none; give that role to at "
+                f"least one field there, or name the variables with -p {parameter} a,b"
+            )
+        values[parameter] = chosen
+        if not given:
+            filled.append(parameter)
+    return filled
+
+
 def check_values(values: dict) -> None:
-    """The analysis's rules on resolved parameters: known variables, roles apart, enough resamples."""
+    """The analysis's rules on resolved parameters: known variables, roles apart, enough resamples.
+
+    Empty or absent ``outcomes`` and ``predictors`` are first filled from the codebook
+    (:func:`fill_from_codebook`), so the checks and everything after them see real lists.
+    """
+    filled = fill_from_codebook(values)
     variables = load_codebook().variables()
     for role in ("outcomes", "predictors", "log_variables"):
         if role in values:
             chosen = values[role]
-            if not chosen and role != "log_variables":
-                raise ParameterError(f"parameter {role!r} must name at least one variable")
             unknown = [v for v in chosen if v not in variables]
             if unknown:
                 raise ParameterError(
@@ -76,10 +113,16 @@ def check_values(values: dict) -> None:
                 )
             if len(set(chosen)) != len(chosen):
                 raise ParameterError(f"parameter {role!r} lists a variable twice: {chosen}")
-    if "outcomes" in values and "predictors" in values:
-        overlap = sorted(set(values["outcomes"]) & set(values["predictors"]))
-        if overlap:
-            raise ParameterError(f"{overlap} cannot be both an outcome and a predictor")
+    overlap = sorted(set(values["outcomes"]) & set(values["predictors"]))
+    if overlap:
+        defaulted = [
+            f"{name!r} was not given, so it holds every field of role {ROLE_DEFAULTS[name]!r}"
+            for name in filled
+        ]
+        raise ParameterError(
+            f"{overlap} cannot be both an outcome and a predictor"
+            + (f" ({'; '.join(defaulted)}: name its variables with -p)" if defaulted else "")
+        )
     if values.get("permutation_resamples", MIN_RESAMPLES) < MIN_RESAMPLES:
         raise ParameterError(
             f"parameter 'permutation_resamples' must be at least {MIN_RESAMPLES:,} "
