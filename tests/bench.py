@@ -302,11 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = benchmark(
             args.repeat, args.municipalities, Path(scratch), plain=not args.no_plain
         )
-    target = paths.resolve(args.json)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(json.dumps(results, indent=2) + "\n")
-    os.replace(tmp, target)
+    target = paths.write_atomic(args.json, json.dumps(results, indent=2) + "\n")
     print(report(results))
     print(f"results written to {paths.display_path(target)}")
     return 0 if all(t["met"] for t in results["targets"].values()) else 1
