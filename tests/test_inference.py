@@ -697,6 +697,8 @@ def test_dfbetas_where_undefined_is_nan_without_warnings():
         bent = 2 * np.arange(6.0) + 1
         bent[5] = 20.0  # without the last city the other five fit a line exactly
         one = inference.dfbetas(np.arange(6.0), bent)
+        lone = inference.dfbetas(np.array([0.1] * 9 + [0.7]), np.arange(10.0) ** 1.5)
+    assert np.isnan(lone[-1]) and np.isfinite(lone[:-1]).all()  # leverage 1: undefined
     assert np.isnan(three).all()
     assert np.isnan(line).all()
     assert np.isnan(one[5]) and np.isfinite(one[:5]).all()
@@ -715,3 +717,22 @@ def test_wild_bootstrap_default_seed_is_the_documented_one():
     assert default == inference.wild_bootstrap_p(x, y, seed=20240529, draws=2_000)
     others = {inference.wild_bootstrap_p(x, y, seed=s, draws=2_000)[0] for s in (1, 2, 3)}
     assert others != {default[0]}  # the seed matters here
+
+
+def test_leave_one_out_without_the_lone_city_has_no_slope():
+    """Nine cities share one x value: dropping the tenth leaves no spread, so no slope (NaN),
+    even where round-off leaves a residue of 2e-13 in the left-out Sxx; no warning noise."""
+    import warnings
+
+    y = np.arange(10.0) ** 1.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        exact = inference.leave_one_out_closed_form(np.array([0.1] * 9 + [0.7]), y)
+        x = np.array([41.0] * 9 + [2.4])
+        slopes, p = inference.leave_one_out_closed_form(x, y)
+    assert np.isnan(exact[0][-1]) and np.isnan(exact[1][-1])  # Sxx without it is exactly 0
+    assert np.isnan(slopes[-1]) and np.isnan(p[-1])
+    # the other refits keep the lone city, so they have a slope: compare with refits
+    for i in range(9):
+        keep = np.arange(10) != i
+        assert slopes[i] == pytest.approx(closed_form_ols(x[keep], y[keep])["slope"], rel=1e-9)
