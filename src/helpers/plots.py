@@ -525,14 +525,19 @@ def specification_curve(
     pairs = list(dict.fromkeys(rows.predictor))
     ncols = min(2, max(1, len(pairs)))
     nrows = int(np.ceil(len(pairs) / ncols))
-    fig = plt.figure(figsize=(PAGE_WIDTH, 3.3 * nrows + 0.2))
-    grid = fig.add_gridspec(2 * nrows, ncols, height_ratios=[1.2, 1.3] * nrows, hspace=0.08)
+    fig = plt.figure(figsize=(PAGE_WIDTH, 3.6 * nrows + 0.2))
+    # per pair: estimates, choices, then a spacer row for the x label and the next title
+    grid = fig.add_gridspec(
+        3 * nrows, ncols, height_ratios=[1.2, 1.3, 0.45] * nrows, hspace=0.1, wspace=0.85,
+        left=0.17, right=0.98, top=0.93, bottom=0.02,
+    )
     colours = sns.color_palette(PALETTE)
     for index, predictor in enumerate(pairs):
         r, c = divmod(index, ncols)
-        top = fig.add_subplot(grid[2 * r, c])
-        bottom = fig.add_subplot(grid[2 * r + 1, c], sharex=top)
-        pair = rows[rows.predictor == predictor].sort_values("estimate", kind="stable")
+        top = fig.add_subplot(grid[3 * r, c])
+        bottom = fig.add_subplot(grid[3 * r + 1, c], sharex=top)
+        in_order = rows[rows.predictor == predictor]
+        pair = in_order.sort_values("estimate", kind="stable")
         x = np.arange(len(pair))
         significant = pair.p_value.to_numpy() < alpha
         primary = (
@@ -551,7 +556,7 @@ def specification_curve(
         top.tick_params(labelsize=5.5, labelbottom=False)
         choices = [
             *[s for s in ("count", "per_10k_residents", "log") if s in set(pair.scale)],
-            *dict.fromkeys(pair["sample"]),
+            *dict.fromkeys(in_order["sample"]),
             *[e for e in ("ols", "spearman", "theil_sen") if e in set(pair.estimator)],
         ]
         level = {name: i for i, name in enumerate(choices)}

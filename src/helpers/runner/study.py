@@ -248,7 +248,9 @@ def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
     intro = nbformat.v4.new_markdown_cell(
         "# Appendix: provenance of this run\n\n"
         "Everything needed to tell which data, code and software produced this report. "
-        "The same record is in `manifest.json` beside the report."
+        "The same record is in `manifest.json` beside the report.\n\n"
+        "Resident populations (for `input_scale` and the specification curve): "
+        f"{_population_source(manifest)}"
     )
     run = pd.DataFrame(
         {
@@ -325,6 +327,18 @@ def synth(argv: Sequence[str]) -> int:
     from helpers import synthetic
 
     return synthetic.main(list(argv))
+
+
+def _population_source(manifest: dict) -> str:
+    """Where the population figures come from, and the file the run read them from."""
+    from helpers.codebook import population_citation, population_path
+
+    given = manifest.get("parameters", {}).get("population_path")
+    shown = given or paths.display_path(population_path())
+    try:
+        return f"{population_citation()} File: `{shown}`."
+    except (KeyError, OSError):
+        return f"`{shown}`."
 
 
 def _spaced_hash(digest: str | None) -> str:
