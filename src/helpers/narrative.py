@@ -791,3 +791,116 @@ def influence_intro(n: int) -> str:
         f"{count_words(n)} times, leaving out one city at a time; the cities above a threshold are listed "
         "below."
     )
+
+
+# ------------------------------------------------------------------ the specification curve
+_SCALE_WORDS = {
+    "count": "the counts as published",
+    "per_10k_residents": "inputs per 10,000 residents",
+    "log": "the log of the inputs",
+}
+_ESTIMATOR_WORDS = {"ols": "Pearson's r", "spearman": "Spearman's \u03c1", "theil_sen": "Theil\u2013Sen"}
+
+
+def _sample_words(sample: str) -> str:
+    if sample == "all":
+        return "all cities"
+    if sample == "without_flagged":
+        return "without the values the audit flags"
+    return sample.replace("without_", "without ", 1)
+
+
+def _spec_words(row) -> str:
+    return f"{_ESTIMATOR_WORDS[row.estimator]} on {_SCALE_WORDS[row.scale]}, {_sample_words(row.sample)}"
+
+
+def curve_intro(n: int, scale_label: str, population_note: str) -> str:
+    """What the specification curve is and how to read it, before its results."""
+    return (
+        "Each conclusion above rests on a few choices: the scale of the inputs (the counts the article "
+        "prints, the same per 10,000 residents, or their natural logarithm), which cities enter, and "
+        "which estimator measures the association. A specification curve (Simonsohn, Simmons and "
+        "Nelson, *Nature Human Behaviour* 4, 2020) estimates each pair under every combination: "
+        "the three scales; all cities, without the cities whose values the claims audit flags, and "
+        "without each high-leverage city in turn; and Pearson's r (the standardised least-squares "
+        "slope), Spearman's \u03c1 and the Theil\u2013Sen slope (the median of the slopes between "
+        "every two cities, standardised the same way). Each estimate has its 95% interval, its "
+        "p-value (a permutation test of r or \u03c1 over random orderings, Kendall's test for "
+        f"Theil\u2013Sen) and its n. This run's own inputs are {scale_label}. {population_note} "
+        "The curve is a robustness display, not a further test: the p-values of its "
+        "specifications are not adjusted for their number and overlap heavily, so a pair that "
+        "reaches p < 0.05 in some of them is no stronger than its verdict, while a conclusion "
+        "that fails under a reasonable choice is weaker than it looked. With "
+        f"{count_words(n)} cities, dropping one moves every estimate noticeably."
+    )
+
+
+def curve_notes(
+    classified: pd.DataFrame,
+    specs: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    primary_scale: str = "count",
+    alpha: float = ALPHA,
+) -> list[str]:
+    """One sentence per pair saying whether its conclusion changes with the scale or the sample.
+
+    Only ever weakens: a tentative or consistent pair is said to depend on the choices
+    under which p reaches alpha or more or the sign turns; an inconclusive pair that
+    reaches p < alpha under some choices stays inconclusive, and the sentence says why.
+    """
+    notes = []
+    for row in rules.order(classified).itertuples(index=False):
+        pair = specs[(specs.outcome == row.outcome) & (specs.predictor == row.predictor)]
+        pair = pair[pair.estimate.notna()]
+        primary = pair[(pair.scale == primary_scale) & (pair["sample"] == "all") & (pair.estimator == "ols")]
+        if pair.empty or primary.empty:
+            continue
+        sign = np.sign(primary.estimate.iloc[0])
+        same = int((np.sign(pair.estimate) == sign).sum())
+        significant = pair.p_value < alpha
+        total = len(pair)
+        count = f"same sign in {same} of {total} specifications; p < {alpha:g} in {int(significant.sum())}"
+        name = _pair(row, codebook)
+        name = name[0].upper() + name[1:]
+        if row.verdict == "inconclusive":
+            if significant.any():
+                where = [_spec_words(s) for s in pair[significant].itertuples(index=False)][:3]
+                more = "; \u2026" if significant.sum() > 3 else ""
+                notes.append(
+                    f"{name}: inconclusive, and it stays so although some specifications reach "
+                    f"p < {alpha:g} ({'; '.join(where)}{more}): "
+                    f"{count}. A robustness check can only weaken a conclusion, never turn an "
+                    "inconclusive pair into an association."
+                )
+            else:
+                notes.append(f"{name}: inconclusive under every specification ({count}).")
+            continue
+        weak = pair[(~significant) | (np.sign(pair.estimate) != sign)]
+        scales = [s for s in dict.fromkeys(weak.scale) if s != primary_scale]
+        lost_scale = [
+            s for s in scales
+            if not ((pair.scale == s) & (pair["sample"] == "all") & (pair.estimator == "ols") & significant).any()
+        ]
+        samples = list(
+            dict.fromkeys(weak[(weak.scale == primary_scale) & (weak.estimator == "ols")]["sample"])
+        )
+        parts = []
+        if lost_scale:
+            parts.append("with " + join_and([_SCALE_WORDS[s] for s in lost_scale]))
+        if samples:
+            parts.append(join_and([_sample_words(s) for s in samples]))
+        if parts:
+            notes.append(
+                f"{name}: the {row.verdict} association depends on the analysis: p reaches "
+                f"{alpha:g} or more {' and '.join(parts)} ({count}), so it holds only under some "
+                "reasonable choices."
+            )
+        elif (~significant).any():
+            notes.append(
+                f"{name}: the {row.verdict} association keeps p < {alpha:g} on every scale and "
+                f"sample with Pearson's r, but not with every estimator ({count})."
+            )
+        else:
+            notes.append(f"{name}: the {row.verdict} association holds under every specification ({count}).")
+    return notes

@@ -1,0 +1,374 @@
+"""City size and the analytic choices: input scales and the specification curve.
+
+Two jobs. First, the ``input_scale`` parameter: every input as published
+(``count``), per 10,000 residents (``per_10k_residents``, with the population table
+read through :func:`helpers.codebook.load_population`) or as its natural logarithm
+(``log``). Second, the specification curve of every outcome–input pair: the same
+association estimated under every combination of the reasonable choices (Simonsohn,
+Simmons and Nelson, *Nature Human Behaviour* 4, 2020; the "multiverse" of Steegen,
+Tuerlinckx, Gelman and Vanpaemel, *Perspectives on Psychological Science* 11, 2016):
+
+* scale: the three above;
+* sample: every city (``all``); without the cities whose values the claims audit
+  flags in the pair's two columns (``without_flagged``, when there are any); without
+  each high-leverage city in turn (``without_<city>``: leverage above 2p/n = 4/n in the
+  pair's fit on any of the three scales, the :data:`LEVERAGE_CITIES` largest);
+* estimator: ``ols``, the standardised least-squares slope, which is Pearson's r
+  (95% interval by Fisher's z, :func:`helpers.stats.fisher_interval`); ``spearman``,
+  Spearman's rho (interval by Fisher's z with Bonett and Wright's variance,
+  *Psychometrika* 65, 2000); ``theil_sen``, the median of the pairwise slopes (Theil
+  1950; Sen, *JASA* 63, 1968), standardised like the OLS slope (times sd(x) / sd(y)),
+  with Sen's interval from the distribution of Kendall's tau.
+
+p-values: for ``ols`` and ``spearman`` a two-sided permutation test of r (of the
+values, or of their ranks) over :data:`CURVE_PERMUTATIONS` random orderings from the
+run's seed (:func:`helpers.inference.permutation_test`; every specification of one
+sample is scored on the same orderings), the t approximation above
+:data:`CURVE_PERMUTATION_LIMIT` cities; for ``theil_sen`` Kendall's tau test, the
+test Sen's slope inverts. The curve is a robustness display: it can show that a
+conclusion depends on a choice, never make a conclusion stronger than the primary
+test's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import scipy.stats as sps
+
+from helpers import contract, inference, paths, stats
+from helpers.codebook import Codebook, load_population
+from helpers.errors import DataError, ParameterError, Problem
+
+SCALES = ("count", "per_10k_residents", "log")
+ESTIMATORS = ("ols", "spearman", "theil_sen")
+#: Residents per which the ``per_10k_residents`` scale counts.
+PER_RESIDENTS = 10_000
+#: Random orderings behind each permutation p-value of the curve.
+CURVE_PERMUTATIONS = 19_999
+#: Above this many cities the curve's p-values of r and rho use the t approximation.
+CURVE_PERMUTATION_LIMIT = 1_000
+#: Above this many cities Theil–Sen (n² / 2 pairwise slopes) is left out.
+THEIL_SEN_LIMIT = 2_000
+#: At most this many high-leverage cities are left out one at a time, largest first.
+LEVERAGE_CITIES = 3
+ALPHA = 0.05
+SPECIFICATION_COLUMNS = contract.SPECIFICATION_COLUMNS
+ALL, WITHOUT_FLAGGED = "all", "without_flagged"
+NEEDS_POPULATION = "a row for this city in the population table (input_scale per_10k_residents needs it)"
+
+#: How each scale is named in captions, axis labels and the title page.
+SCALE_LABELS = {
+    "count": "counts as published",
+    "per_10k_residents": f"per {PER_RESIDENTS:,} residents",
+    "log": "natural logarithm",
+}
+
+
+# ------------------------------------------------------------------ the input scale
+def check_scale(scale: str) -> str:
+    """``scale`` if it is one of :data:`SCALES`; otherwise a ParameterError listing them."""
+    if scale not in SCALES:
+        raise ParameterError(
+            f"parameter 'input_scale' is {scale!r}; choose one of: {', '.join(SCALES)}"
+        )
+    return scale
+
+
+def needs_population(scale: str) -> bool:
+    """True for the scales that divide by the resident population."""
+    return check_scale(scale) == "per_10k_residents"
+
+
+def scale_label(scale: str) -> str:
+    """"per 10,000 residents", "counts as published", "natural logarithm"."""
+    return SCALE_LABELS[check_scale(scale)]
+
+
+def missing_population(
+    cities: Sequence[str], population: pd.DataFrame | None = None
+) -> list[str]:
+    """The cities that have no row in the population table, in the order given."""
+    population = load_population() if population is None else population
+    known = set(population.city)
+    return [str(c) for c in cities if c not in known]
+
+
+def require_population(
+    cities: Sequence[str], population: pd.DataFrame | None = None, *, path: str | None = None
+) -> None:
+    """A DataError naming every city that the population table lacks (none: nothing)."""
+    missing = missing_population(cities, population)
+    if missing:
+        raise DataError(
+            path or paths.display_path(_population_file()),
+            [
+                Problem(None, "population", None, NEEDS_POPULATION, city=c)
+                for c in missing
+            ],
+        )
+
+
+def _population_file():
+    from helpers.codebook import population_path
+
+    return population_path()
+
+
+def scale_inputs(
+    frame: pd.DataFrame,
+    predictors: Sequence[str],
+    scale: str,
+    population: pd.DataFrame | None = None,
+    *,
+    city: str = "city",
+) -> pd.DataFrame:
+    """A copy of ``frame`` with each predictor on ``scale`` (outcomes untouched).
+
+    ``per_10k_residents``: value / population * 10,000, the population from
+    ``population`` (default: the data package's table); a city without one is a
+    DataError naming it. ``log``: natural logarithm (only positive values have one:
+    ParameterError otherwise, from :func:`helpers.inference.log_transform`).
+    """
+    check_scale(scale)
+    if scale == "count":
+        return frame.copy()
+    if scale == "log":
+        return inference.log_transform(frame, predictors)
+    population = load_population() if population is None else population
+    require_population(list(frame[city]), population)
+    residents = frame[city].map(population.set_index("city").population).astype(float)
+    out = frame.copy()
+    for name in predictors:
+        out[name] = out[name].astype(float) / residents * PER_RESIDENTS
+    return out
+
+
+def scaled_codebook(codebook: Codebook, predictors: Sequence[str], scale: str) -> Codebook:
+    """The codebook with the predictors' units (and, for ``log``, titles) saying the scale."""
+    check_scale(scale)
+    if scale == "count":
+        return codebook
+    if scale == "log":
+        return codebook.with_log(list(predictors))
+    per = f"per {PER_RESIDENTS:,} residents"
+    fields = tuple(
+        replace(f, unit=f"{f.unit} {per}" if f.unit else per) if f.name in predictors else f
+        for f in codebook.fields
+    )
+    return replace(codebook, fields=fields)
+
+
+# ------------------------------------------------------------------ estimators
+def pairwise_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The slope of every pair of points with different x, (y_j - y_i) / (x_j - x_i)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    i, j = np.triu_indices(len(x), k=1)
+    dx = x[j] - x[i]
+    keep = dx != 0
+    return (y[j] - y[i])[keep] / dx[keep]
+
+
+def theil_sen(x: np.ndarray, y: np.ndarray) -> float:
+    """Theil–Sen slope: the median of the pairwise slopes (pairs with equal x left out)."""
+    slopes = pairwise_slopes(x, y)
+    return float(np.median(slopes)) if slopes.size else math.nan
+
+
+def theil_sen_interval(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Sen's confidence interval of the Theil–Sen slope (scipy.stats.theilslopes)."""
+    result = sps.theilslopes(np.asarray(y, float), np.asarray(x, float), alpha=level)
+    return float(result.low_slope), float(result.high_slope)
+
+
+def spearman_interval(rho: float, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Interval of Spearman's rho: Fisher's z with Bonett and Wright's variance (1 + rho²/2) / (n - 3)."""
+    if n <= 3 or not math.isfinite(rho):
+        return -1.0, 1.0
+    if abs(rho) >= 1:
+        return float(rho), float(rho)
+    half = sps.norm.ppf(0.5 + level / 2) * math.sqrt((1 + rho**2 / 2) / (n - 3))
+    z = math.atanh(rho)
+    return math.tanh(z - half), math.tanh(z + half)
+
+
+def _r(x: np.ndarray, y: np.ndarray) -> float:
+    xc, yc = x - x.mean(), y - y.mean()
+    denominator = math.sqrt(float(xc @ xc) * float(yc @ yc))
+    return float(xc @ yc) / denominator if denominator > 0 else math.nan
+
+
+def _t_p(r: float, n: int) -> float:
+    if not math.isfinite(r) or n < 3:
+        return math.nan
+    if abs(r) >= 1:
+        return 0.0
+    t = r * math.sqrt((n - 2) / (1 - r**2))
+    return float(2 * sps.t.sf(abs(t), n - 2))
+
+
+# ------------------------------------------------------------------ samples
+def leverage(x: np.ndarray) -> np.ndarray:
+    """Leverage of each point in a simple fit with intercept: 1/n + (x - mean)² / Sxx."""
+    x = np.asarray(x, dtype=float)
+    xc = x - x.mean()
+    sxx = float(xc @ xc)
+    return 1 / len(x) + (xc**2 / sxx if sxx > 0 else 0.0)
+
+
+def samples(
+    scaled: dict[str, pd.DataFrame],
+    outcome: str,
+    predictor: str,
+    flagged: pd.DataFrame | None = None,
+    *,
+    city: str = "city",
+) -> list[tuple[str, tuple[str, ...]]]:
+    """The samples of one pair: ``(name, cities left out)``, ``all`` first.
+
+    ``scaled`` maps each available scale to the table on that scale. High leverage:
+    above 2p/n with p = 2 coefficients, the rule of :func:`helpers.inference.influence`.
+    """
+    found: list[tuple[str, tuple[str, ...]]] = [(ALL, ())]
+    if flagged is not None and len(flagged):
+        doubtful = flagged[flagged.field.isin([outcome, predictor])].city
+        cities = tuple(c for c in next(iter(scaled.values()))[city] if c in set(doubtful))
+        if cities:
+            found.append((WITHOUT_FLAGGED, cities))
+    largest: dict[str, float] = {}
+    for table in scaled.values():
+        h = leverage(table[predictor].to_numpy(float))
+        for name, value in zip(table[city], h, strict=True):
+            if value > 4 / len(table):
+                largest[name] = max(value, largest.get(name, 0.0))
+    ranked = sorted(largest, key=lambda c: -largest[c])[:LEVERAGE_CITIES]
+    found += [(f"without_{c}", (c,)) for c in ranked]
+    return found
+
+
+# ------------------------------------------------------------------ the curve
+def curve(
+    frame: pd.DataFrame,
+    outcomes: Sequence[str],
+    predictors: Sequence[str],
+    *,
+    population: pd.DataFrame | None = None,
+    flagged: pd.DataFrame | None = None,
+    seed: int = 20240529,
+    n_resamples: int = CURVE_PERMUTATIONS,
+    city: str = "city",
+) -> pd.DataFrame:
+    """The specification curve: one row per (pair, scale, sample, estimator), columns :data:`SPECIFICATION_COLUMNS`.
+
+    ``frame`` holds the inputs as published (the scales are applied here). Scales that
+    cannot be computed are left out, not guessed: ``per_10k_residents`` when the
+    population table lacks a city, ``log`` for an input with a value of zero or less.
+    """
+    data = frame[[city, *outcomes, *predictors]].dropna().reset_index(drop=True)
+    population = load_population() if population is None else population
+    scaled: dict[str, pd.DataFrame] = {"count": data}
+    if not missing_population(list(data[city]), population):
+        scaled["per_10k_residents"] = scale_inputs(data, predictors, "per_10k_residents", population, city=city)
+    positive = [p for p in predictors if (data[p] > 0).all()]
+    if positive:
+        scaled["log"] = inference.log_transform(data, positive)
+    usable = {s: [p for p in predictors if s != "log" or p in positive] for s in scaled}
+
+    plans = {(y, x): samples({s: scaled[s] for s in scaled if x in usable[s]}, y, x, flagged, city=city)
+             for y in outcomes for x in predictors}
+    dropped_sets = sorted({drop for plan in plans.values() for _, drop in plan})
+    p_values = {drop: _permutation_p(scaled, usable, outcomes, drop, seed, n_resamples, city)
+                for drop in dropped_sets}
+
+    rows = []
+    for (y, x), plan in plans.items():
+        for scale in SCALES:
+            if scale not in scaled or x not in usable[scale]:
+                continue
+            for name, drop in plan:
+                table = scaled[scale][~scaled[scale][city].isin(drop)]
+                xs, ys = table[x].to_numpy(float), table[y].to_numpy(float)
+                n = len(xs)
+                p_r, p_rho = p_values[drop][(scale, y, x)]
+                r = _r(xs, ys)
+                rho = _r(sps.rankdata(xs), sps.rankdata(ys))
+                rows.append((y, x, scale, name, "ols", n, r, *stats.fisher_interval(r, n), p_r))
+                rows.append((y, x, scale, name, "spearman", n, rho, *spearman_interval(rho, n), p_rho))
+                rows.append((y, x, scale, name, "theil_sen", n, *_theil_sen_row(xs, ys)))
+    return pd.DataFrame(rows, columns=SPECIFICATION_COLUMNS)
+
+
+def _theil_sen_row(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float, float, float]:
+    if len(xs) > THEIL_SEN_LIMIT:
+        return math.nan, math.nan, math.nan, math.nan
+    sx, sy = float(np.std(xs, ddof=1)), float(np.std(ys, ddof=1))
+    if not (sx > 0 and sy > 0):
+        return math.nan, math.nan, math.nan, math.nan
+    standard = sx / sy
+    low, high = theil_sen_interval(xs, ys)
+    p = float(sps.kendalltau(xs, ys).pvalue)
+    return theil_sen(xs, ys) * standard, low * standard, high * standard, p
+
+
+def _permutation_p(
+    scaled: dict[str, pd.DataFrame],
+    usable: dict[str, list[str]],
+    outcomes: Sequence[str],
+    drop: tuple[str, ...],
+    seed: int,
+    n_resamples: int,
+    city: str,
+) -> dict[tuple[str, str, str], tuple[float, float]]:
+    """The p-values of r and of rho for every (scale, outcome, predictor) of one sample, on shared orderings."""
+    columns = [(s, x) for s in scaled for x in usable[s]]
+    tables = {s: scaled[s][~scaled[s][city].isin(drop)] for s in scaled}
+    base = next(iter(tables.values()))
+    n = len(base)
+    x = np.column_stack([tables[s][p].to_numpy(float) for s, p in columns])
+    y = base[list(outcomes)].to_numpy(float)
+    xr, yr = sps.rankdata(x, axis=0), sps.rankdata(y, axis=0)
+    if n > CURVE_PERMUTATION_LIMIT:
+        k = len(outcomes)
+        p_raw = np.array([[_t_p(_r(x[:, j], y[:, i]), n) for j in range(x.shape[1])] for i in range(k)])
+        p_rank = np.array([[_t_p(_r(xr[:, j], yr[:, i]), n) for j in range(x.shape[1])] for i in range(k)])
+    else:
+        p_raw = inference.permutation_test(x, y, seed=seed, n_resamples=n_resamples, exact_limit=0).p
+        p_rank = inference.permutation_test(xr, yr, seed=seed, n_resamples=n_resamples, exact_limit=0).p
+        p_raw, p_rank = np.atleast_2d(p_raw), np.atleast_2d(p_rank)
+    return {
+        (s, yname, xname): (float(p_raw[i, j]), float(p_rank[i, j]))
+        for i, yname in enumerate(outcomes)
+        for j, (s, xname) in enumerate(columns)
+    }
+
+
+# ------------------------------------------------------------------ summaries
+def summary(specs: pd.DataFrame, primary_scale: str = "count", alpha: float = ALPHA) -> pd.DataFrame:
+    """One row per pair: how many specifications keep the primary estimate's sign, how many reach p < alpha.
+
+    The primary specification is (``primary_scale``, ``all``, ``ols``): the run's own fit.
+    Columns: outcome, predictor, specifications, same_sign, significant, primary, line.
+    """
+    rows = []
+    for (y, x), group in specs.groupby(["outcome", "predictor"], sort=False):
+        done = group[group.estimate.notna()]
+        primary = done[(done.scale == primary_scale) & (done["sample"] == ALL) & (done.estimator == "ols")]
+        reference = float(primary.estimate.iloc[0]) if len(primary) else math.nan
+        same = int((np.sign(done.estimate) == np.sign(reference)).sum())
+        significant = int((done.p_value < alpha).sum())
+        rows.append(
+            {
+                "outcome": y,
+                "predictor": x,
+                "specifications": len(done),
+                "same_sign": same,
+                "significant": significant,
+                "primary": reference,
+                "line": f"same sign in {same} of {len(done)} specifications; p < {alpha:g} in {significant}",
+            }
+        )
+    return pd.DataFrame(rows)

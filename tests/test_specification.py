@@ -1,0 +1,183 @@
+"""The input scales and the specification curve, against computations written here."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import specification as sp
+from helpers.codebook import load_codebook, load_population, population_citation
+from helpers.errors import DataError, ParameterError
+from helpers.runner import study
+
+CITIES = ["Milano", "Bologna", "Torino", "Firenze", "Napoli", "Roma", "Genova", "Palermo", "Bari", "Verona"]
+EMPLOYMENT = [25, 70, 30, 40, 50, 45, 35, 55, 60, 50]
+EVENTS = [1000, 10000, 300, 2000, 5000, 6000, 1500, 4000, 2500, 3000]
+BUSINESSES = [50, 20, 30, 15, 25, 35, 20, 20, 25, 30]
+POPULATION = [1354196, 387971, 841600, 360930, 913462, 2748109, 558745, 630167, 316015, 255588]
+
+
+def frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"city": CITIES, "employment": EMPLOYMENT, "events": EVENTS, "businesses": BUSINESSES}
+    )
+
+
+def population() -> pd.DataFrame:
+    return pd.DataFrame({"city": CITIES, "population": POPULATION})
+
+
+def pearson(x, y) -> float:
+    n = len(x)
+    mx, my = sum(x) / n, sum(y) / n
+    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True))
+    sxx = sum((a - mx) ** 2 for a in x)
+    syy = sum((b - my) ** 2 for b in y)
+    return sxy / math.sqrt(sxx * syy)
+
+
+def test_the_population_table_is_the_data_packages_and_has_every_city():
+    table = load_population()
+    assert list(table.city) == CITIES
+    assert list(table.population) == POPULATION
+    assert set(table.reference_date) == {"2023"}
+    assert "CC BY 4.0" in population_citation() and "ISTAT" in population_citation()
+
+
+def test_per_10k_residents_is_the_count_divided_by_population_times_10000():
+    scaled = sp.scale_inputs(frame(), ["events", "businesses"], "per_10k_residents", population())
+    for i, city in enumerate(CITIES):
+        assert scaled.events[i] == pytest.approx(EVENTS[i] / POPULATION[i] * 10_000, rel=1e-12), city
+        assert scaled.businesses[i] == pytest.approx(BUSINESSES[i] / POPULATION[i] * 10_000, rel=1e-12)
+    assert list(scaled.employment) == EMPLOYMENT  # outcomes are never rescaled
+
+
+def test_per_capita_and_log_fits_recomputed_by_hand():
+    specs = sp.curve(frame(), ["employment"], ["events"], population=population(), n_resamples=999)
+    per = [e / p * 10_000 for e, p in zip(EVENTS, POPULATION, strict=True)]
+    logged = [math.log(e) for e in EVENTS]
+    for scale, x in [("count", EVENTS), ("per_10k_residents", per), ("log", logged)]:
+        row = specs[(specs.scale == scale) & (specs["sample"] == "all") & (specs.estimator == "ols")].iloc[0]
+        r = pearson(x, EMPLOYMENT)
+        assert row.estimate == pytest.approx(r, abs=1e-12)
+        half = 1.959963984540054 / math.sqrt(10 - 3)
+        assert row.ci_low == pytest.approx(math.tanh(math.atanh(r) - half), abs=1e-9)
+        assert row.ci_high == pytest.approx(math.tanh(math.atanh(r) + half), abs=1e-9)
+        assert row.n == 10
+    # the log scale has the ranks of the counts: the same Spearman rho
+    rho = specs[(specs["sample"] == "all") & (specs.estimator == "spearman")].set_index("scale").estimate
+    assert rho["log"] == pytest.approx(rho["count"], abs=1e-12)
+
+
+def test_theil_sen_is_the_median_of_every_pairwise_slope():
+    rng = np.random.default_rng(7)
+    for n in (3, 7, 10, 11):
+        x = rng.integers(0, 6, n).astype(float)  # ties in x: those pairs have no slope
+        y = rng.normal(size=n)
+        slopes = [
+            (y[j] - y[i]) / (x[j] - x[i])
+            for i, j in itertools.combinations(range(n), 2)
+            if x[j] != x[i]
+        ]
+        assert sp.theil_sen(x, y) == pytest.approx(statistics.median(slopes), abs=1e-12)
+
+
+def test_theil_sen_is_standardised_like_the_ols_slope():
+    specs = sp.curve(frame(), ["employment"], ["businesses"], population=population(), n_resamples=999)
+    row = specs[(specs.scale == "count") & (specs["sample"] == "all") & (specs.estimator == "theil_sen")].iloc[0]
+    slopes = [
+        (EMPLOYMENT[j] - EMPLOYMENT[i]) / (BUSINESSES[j] - BUSINESSES[i])
+        for i, j in itertools.combinations(range(10), 2)
+        if BUSINESSES[j] != BUSINESSES[i]
+    ]
+    standard = statistics.stdev(BUSINESSES) / statistics.stdev(EMPLOYMENT)
+    assert row.estimate == pytest.approx(statistics.median(slopes) * standard, abs=1e-12)
+    assert row.ci_low <= row.estimate <= row.ci_high
+
+
+def test_the_table_holds_the_full_product_of_choices():
+    flagged = pd.DataFrame({"city": ["Bologna"], "field": ["events"]})
+    specs = sp.curve(frame(), ["employment"], ["events", "businesses"], population=population(),
+                     flagged=flagged, n_resamples=999)
+    assert list(specs.columns) == sp.SPECIFICATION_COLUMNS
+    for predictor, group in specs.groupby("predictor"):
+        samples = list(dict.fromkeys(group["sample"]))
+        assert samples[0] == "all"
+        assert ("without_flagged" in samples) == (predictor == "events")
+        expected = set(itertools.product(sp.SCALES, samples, sp.ESTIMATORS))
+        found = list(zip(group.scale, group["sample"], group.estimator, strict=True))
+        assert len(found) == len(expected) and set(found) == expected
+        # each high-leverage city left out in turn: n drops by one
+        for sample in samples:
+            dropped = 1 if sample.startswith("without_") and sample != "without_flagged" else 0
+            if sample == "without_flagged":
+                dropped = 1
+            assert set(group[group["sample"] == sample].n) == {10 - dropped}
+    hand = {c for c, h in zip(CITIES, _leverage(EVENTS), strict=True) if h > 0.4}
+    per = [e / p for e, p in zip(EVENTS, POPULATION, strict=True)]
+    hand |= {c for c, h in zip(CITIES, _leverage(per), strict=True) if h > 0.4}
+    hand |= {c for c, h in zip(CITIES, _leverage([math.log(e) for e in EVENTS]), strict=True) if h > 0.4}
+    named = {s.removeprefix("without_") for s in specs[specs.predictor == "events"]["sample"]} - {"all", "flagged"}
+    assert named <= hand and len(named) == min(len(hand), sp.LEVERAGE_CITIES)
+
+
+def _leverage(x):
+    n, m = len(x), sum(x) / len(x)
+    sxx = sum((v - m) ** 2 for v in x)
+    return [1 / n + (v - m) ** 2 / sxx for v in x]
+
+
+def test_summary_counts_signs_and_p_values():
+    specs = pd.DataFrame({
+        "outcome": ["y"] * 4, "predictor": ["x"] * 4, "scale": ["count", "log", "count", "log"],
+        "sample": ["all", "all", "without_A", "without_A"], "estimator": ["ols"] * 4, "n": [10, 10, 9, 9],
+        "estimate": [0.5, 0.4, -0.1, 0.2], "ci_low": 0.0, "ci_high": 0.0, "p_value": [0.01, 0.2, 0.8, 0.04],
+    })
+    line = sp.summary(specs).line.iloc[0]
+    assert line == "same sign in 3 of 4 specifications; p < 0.05 in 2"
+
+
+def test_an_unknown_scale_is_a_parameter_error():
+    with pytest.raises(ParameterError, match="input_scale"):
+        sp.check_scale("per_capita")
+    values = {"input_scale": "per_capita"}
+    with pytest.raises(ParameterError, match="per_capita") as caught:
+        study.check_values(values)
+    assert caught.value.exit_code == 2
+
+
+def test_a_city_without_population_is_a_data_error_naming_it():
+    short = population()[population().city != "Bari"]
+    with pytest.raises(DataError, match="Bari") as caught:
+        sp.scale_inputs(frame(), ["events"], "per_10k_residents", short)
+    assert caught.value.exit_code == 3
+    # the curve leaves the per-resident scale out instead
+    specs = sp.curve(frame(), ["employment"], ["events"], population=short, n_resamples=999)
+    assert "per_10k_residents" not in set(specs.scale)
+
+
+def test_the_runner_checks_the_population_before_anything_runs(tmp_path):
+    table = load_population()
+    table[table.city != "Verona"].to_csv(tmp_path / "population.tsv", sep="\t", index=False)
+    values = {"input_scale": "per_10k_residents", "population_path": str(tmp_path / "population.tsv")}
+    with pytest.raises(DataError, match="Verona") as caught:
+        study.check_data("data/raw/inclusione_attiva.tsv", values, log=lambda _: None)
+    assert caught.value.exit_code == 3
+    study.check_data("data/raw/inclusione_attiva.tsv", {"input_scale": "count",
+                     "population_path": str(tmp_path / "population.tsv")}, log=lambda _: None)
+
+
+def test_the_runner_names_the_scales_as_the_library_does():
+    assert study.SCALE_LABELS == sp.SCALE_LABELS
+    assert study.DEFAULT_SCALE == sp.SCALES[0]
+
+
+def test_scaled_codebook_says_the_scale_on_axis_labels():
+    codebook = sp.scaled_codebook(load_codebook(), ["new_businesses"], "per_10k_residents")
+    assert codebook.field("new_businesses").axis_label.endswith("(businesses per 10,000 residents)")
+    assert codebook.field("employment_rate_increase_pct").unit == "%"
