@@ -181,3 +181,24 @@ def test_scaled_codebook_says_the_scale_on_axis_labels():
     codebook = sp.scaled_codebook(load_codebook(), ["new_businesses"], "per_10k_residents")
     assert codebook.field("new_businesses").axis_label.endswith("(businesses per 10,000 residents)")
     assert codebook.field("employment_rate_increase_pct").unit == "%"
+
+
+@pytest.mark.parametrize("scale", ["per_10k_residents", "log"])
+def test_a_transformed_field_remembers_how_it_was_published(scale):
+    """A doubt about a published figure is worded in the published unit, whatever the scale."""
+
+    codebook = load_codebook()
+    scaled = sp.scaled_codebook(codebook, ["psychological_support_people"], scale)
+    field = scaled.field("psychological_support_people")
+    assert field.unit != "people"  # the analysed scale is said ...
+    assert field.published == codebook.field("psychological_support_people")  # ... and undone
+    assert field.published.unit == "people"
+    assert scaled.field("new_businesses").published is scaled.field("new_businesses")
+
+
+def test_units_of_one_inside_a_rate():
+    from helpers.codebook import singular
+
+    assert singular("people per 10,000 residents") == "person per 10,000 residents"
+    assert singular("log participants") == "log participant"
+    assert singular("%") == "%" and singular(None) is None

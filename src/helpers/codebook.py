@@ -7,6 +7,7 @@ field. Code never repeats that information; it asks this module.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -24,6 +25,19 @@ ROLES = ("id", "outcome", "input")
 SINGULAR_UNITS = {"people": "person", "participants": "participant", "businesses": "business"}
 
 
+def singular(unit: str | None) -> str | None:
+    """The unit of one: "person" for "people", also inside a rate or a log.
+
+    >>> singular("people"), singular("people per 10,000 residents"), singular("log businesses")
+    ('person', 'person per 10,000 residents', 'log business')
+    """
+    if not unit:
+        return unit
+    prefix = "log " if unit.startswith("log ") else ""
+    head, sep, tail = unit.removeprefix(prefix).partition(" per ")
+    return prefix + SINGULAR_UNITS.get(head, head) + sep + tail
+
+
 @dataclass(frozen=True)
 class Field:
     """One column of the table as the codebook describes it."""
@@ -38,6 +52,13 @@ class Field:
     short: str = ""  # a label of two words at most, for crowded tables and panels
     minimum: float | None = None
     maximum: float | None = None
+    #: The field as published, when this one describes it transformed (log, per residents).
+    as_published: Field | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    @property
+    def published(self) -> Field:
+        """The field as the article publishes it: its title and unit before any transformation."""
+        return self.as_published or self
 
     @property
     def is_count(self) -> bool:
@@ -52,7 +73,7 @@ class Field:
     @property
     def unit_singular(self) -> str | None:
         """The unit of one: "person" for "people"; other units as they are."""
-        return SINGULAR_UNITS.get(self.unit, self.unit) if self.unit else self.unit
+        return singular(self.unit)
 
     @property
     def axis_label(self) -> str:
@@ -127,6 +148,7 @@ class Codebook:
                 title=f"log of {f.title[0].lower() + f.title[1:]}",
                 short=f"log {f.short[0].lower() + f.short[1:]}",
                 unit=f"log {f.unit}",
+                as_published=f.published,
             )
             if f.name in names
             else f

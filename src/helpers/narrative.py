@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import findings as rules
-from helpers.codebook import SINGULAR_UNITS, Codebook, load_codebook
+from helpers.codebook import Codebook, load_codebook, singular
 from helpers.inference import EXACT_PERMUTATION_LIMIT as EXACT_RANK_LIMIT
 from helpers.inference import critical_r, dfbetas_threshold
 from helpers.synthetic import is_synthetic
@@ -126,8 +126,6 @@ def _cities_at(frame: pd.DataFrame, column: str, value: float, city: str) -> str
     return _names(names, "and", NAMED_CITIES)
 
 
-#: Singular forms of the codebook's count units, for a value of exactly one.
-_SINGULAR = SINGULAR_UNITS
 
 
 def _unit_for(value: float, unit: str | None) -> str:
@@ -140,7 +138,7 @@ def _unit_for(value: float, unit: str | None) -> str:
         return ""
     if unit == "%":
         return "%"
-    return f" {_SINGULAR.get(unit, unit) if value == 1 else unit}"
+    return f" {singular(unit) if value == 1 else unit}"
 
 
 def describe_ranges(
@@ -298,7 +296,7 @@ def _check_reading(row, name: str) -> str:
 def _per(step: float, unit: str | None) -> str:
     """'per 1,000 participants', 'per business'."""
     if step == 1:
-        return f"per {SINGULAR_UNITS.get(unit, unit) if unit else 'unit'}"
+        return f"per {singular(unit) if unit else 'unit'}"
     return f"per {format_number(step)}{_unit_for(step, unit)}"
 
 
@@ -350,7 +348,8 @@ def _audit_notes(row, codebook: Codebook, step: float) -> list[str]:
             if city.decisive
             else f"{cell.city} weighs heavily on this fit (leverage {city.leverage:.2f}), and its"
         )
-        field = codebook.field(cell.field)
+        # the doubtful figure is the one the article publishes: its title and unit as published
+        field = codebook.field(cell.field).published
         value = format_number(cell.value) + _unit_for(cell.value, field.unit)
         quoted = ("more than " if cell.qualifier == "over" else "") + value
         claim = cell.claim[0].lower() + cell.claim[1:]

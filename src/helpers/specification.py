@@ -157,7 +157,9 @@ def scaled_codebook(codebook: Codebook, predictors: Sequence[str], scale: str) -
         return codebook.with_log(list(predictors))
     per = f"per {PER_RESIDENTS:,} residents"
     fields = tuple(
-        replace(f, unit=f"{f.unit} {per}" if f.unit else per) if f.name in predictors else f
+        replace(f, unit=f"{f.unit} {per}" if f.unit else per, as_published=f.published)
+        if f.name in predictors
+        else f
         for f in codebook.fields
     )
     return replace(codebook, fields=fields)
