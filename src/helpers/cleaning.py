@@ -305,42 +305,35 @@ def changes_from_raw(
     value used from then on.
     """
     codebook = codebook or load_codebook()
-    city_label = codebook.id_field.label
-    cities = [row[raw.header.index(city_label)] for row in raw.rows]
-    found = []  # (row, field position, record): sorted into file order below
-    for order, field in enumerate(codebook.fields):
-        position = raw.header.index(field.label)
-        for i, value in enumerate(clean[field.name].tolist()):
-            text = raw.rows[i][position]
+    city_position = raw.header.index(codebook.id_field.label)
+    positions = [(field, raw.header.index(field.label)) for field in codebook.fields]
+    columns = {field.name: clean[field.name].tolist() for field in codebook.fields}
+    records = []  # file order: row by row, the codebook's columns within a row
+    for i, (row, line) in enumerate(zip(raw.rows, raw.lines, strict=True)):
+        for field, position in positions:
+            value = columns[field.name][i]
             written = f"{value:g}" if isinstance(value, float) else str(value)
-            if text != written:
-                found.append(
-                    (
-                        i,
-                        order,
-                        {
-                            "line": raw.lines[i],
-                            "city": cities[i],
-                            "column": field.name,
-                            "raw_text": text,
-                            "clean_value": value,
-                        },
-                    )
+            if row[position] != written:
+                records.append(
+                    {
+                        "line": line,
+                        "city": row[city_position],
+                        "column": field.name,
+                        "raw_text": row[position],
+                        "clean_value": value,
+                    }
                 )
-    records = [record for _, _, record in sorted(found, key=lambda item: item[:2])]
     return pd.DataFrame(records, columns=["line", "city", "column", "raw_text", "clean_value"])
 
 
 def describe_changes(changes: pd.DataFrame) -> str:
     """Say what kind of rewriting the changed cells of :func:`changes_from_raw` went through."""
-    text = changes.raw_text.astype(str)
-    thousands = int(text.str.contains(".", regex=False).sum())
-    decimals = int(text.str.contains(",", regex=False).sum())
+    dotted = [("." in text) for text in changes.raw_text.astype(str)]
+    commas = [("," in text) for text in changes.raw_text.astype(str)]
+    thousands, decimals = sum(dotted), sum(commas)
     if thousands == len(changes):
         return "all of them are numbers whose thousands separator was removed"
-    other = len(changes) - int(
-        (text.str.contains(".", regex=False) | text.str.contains(",", regex=False)).sum()
-    )
+    other = sum(not (dot or comma) for dot, comma in zip(dotted, commas, strict=True))
     parts = []
     if thousands:
         parts.append(
