@@ -69,9 +69,10 @@ def test_per_capita_and_log_fits_recomputed_by_hand():
         assert row.ci_low == pytest.approx(math.tanh(math.atanh(r) - half), abs=1e-9)
         assert row.ci_high == pytest.approx(math.tanh(math.atanh(r) + half), abs=1e-9)
         assert row.n == 10
-    # the log scale has the ranks of the counts: the same Spearman rho
+    # the log keeps the ranks of the counts, so its Spearman rho would repeat the count's: left out
     rho = specs[(specs["sample"] == "all") & (specs.estimator == "spearman")].set_index("scale").estimate
-    assert rho["log"] == pytest.approx(rho["count"], abs=1e-12)
+    assert set(rho.index) == {"count", "per_10k_residents"}
+    assert rho["count"] == pytest.approx(pearson(_ranks(EVENTS), _ranks(EMPLOYMENT)), abs=1e-12)
 
 
 def test_theil_sen_is_the_median_of_every_pairwise_slope():
@@ -110,6 +111,7 @@ def test_the_table_holds_the_full_product_of_choices():
         assert samples[0] == "all"
         assert ("without_flagged" in samples) == (predictor == "events")
         expected = set(itertools.product(sp.SCALES, samples, sp.ESTIMATORS))
+        expected -= {("log", s, "spearman") for s in samples}  # ranks do not change under the log
         found = list(zip(group.scale, group["sample"], group.estimator, strict=True))
         assert len(found) == len(expected) and set(found) == expected
         # each high-leverage city left out in turn: n drops by one
@@ -123,7 +125,15 @@ def test_the_table_holds_the_full_product_of_choices():
     hand |= {c for c, h in zip(CITIES, _leverage(per), strict=True) if h > 0.4}
     hand |= {c for c, h in zip(CITIES, _leverage([math.log(e) for e in EVENTS]), strict=True) if h > 0.4}
     named = {s.removeprefix("without_") for s in specs[specs.predictor == "events"]["sample"]} - {"all", "flagged"}
+    hand -= {"Bologna"}  # already left out as the flagged value: not a second time
     assert named <= hand and len(named) == min(len(hand), sp.LEVERAGE_CITIES)
+
+
+def _ranks(values):
+    """Average ranks, 1-based, by counting (no library)."""
+    return [
+        sum(w < v for w in values) + (sum(w == v for w in values) + 1) / 2 for v in values
+    ]
 
 
 def _leverage(x):
@@ -138,8 +148,11 @@ def test_summary_counts_signs_and_p_values():
         "sample": ["all", "all", "without_A", "without_A"], "estimator": ["ols"] * 4, "n": [10, 10, 9, 9],
         "estimate": [0.5, 0.4, -0.1, 0.2], "ci_low": 0.0, "ci_high": 0.0, "p_value": [0.01, 0.2, 0.8, 0.04],
     })
-    line = sp.summary(specs).line.iloc[0]
-    assert line == "same sign in 3 of 4 specifications; p < 0.05 in 2"
+    summary = sp.summary(specs).iloc[0]
+    assert (summary.positive, summary.negative, summary.significant) == (3, 1, 2)
+    assert summary.line == (
+        "positive in 3 of 4 specifications, negative in 1 (estimates from -0.10 to 0.50); p < 0.05 in 2"
+    )
 
 
 def test_an_unknown_scale_is_a_parameter_error():

@@ -19,6 +19,7 @@ from helpers import findings as rules
 from helpers.codebook import Codebook, load_codebook, singular
 from helpers.inference import EXACT_PERMUTATION_LIMIT as EXACT_RANK_LIMIT
 from helpers.inference import critical_r, dfbetas_threshold
+from helpers.specification import curve_count
 from helpers.synthetic import is_synthetic
 from helpers.tables import format_fixed, format_number, format_p
 
@@ -168,11 +169,12 @@ def describe_ranges(
 
 
 # ---------------------------------------------------------------- findings under every check
-def limitations(n: int = 10, *, synthetic: bool = False) -> list[str]:
+def limitations(n: int = 10, *, synthetic: bool = False, input_scale: str = "count") -> list[str]:
     """What self-reported city figures cannot tell, stated with every set of findings.
 
     For the article's table (n = 10) this is :data:`LIMITATIONS`; a synthetic
-    table gets a first point saying that its figures are made up.
+    table gets a first point saying that its figures are made up, and a run on
+    another ``input_scale`` says what that scale does and does not fix.
     """
     made_up = [
         f"Synthetic data: the {n:,} municipalities and every figure here were made up by a seeded "
@@ -183,7 +185,7 @@ def limitations(n: int = 10, *, synthetic: bool = False) -> list[str]:
         f"Associations, not effects: the {count_words(n)} cities all ran the programmes, with no "
         "comparison group and no measurement from before they began, so no figure here shows what "
         "an activity changed.",
-        *_LIMITATIONS_OF_THE_DATA,
+        *[_SIZE.get(input_scale, text) if text is _NO_SIZE else text for text in _LIMITATIONS_OF_THE_DATA],
     ]
 
 
@@ -211,11 +213,24 @@ _LIMITATIONS_OF_THE_DATA = [
     "hold for the people in them.",
     "Self-reported: the programmes and municipalities supplied the figures; the article does not say "
     "how they were collected or checked.",
-    "No control for size: counts are not scaled by each city's population or immigrant population, "
-    "so larger cities may simply report larger numbers.",
+    _NO_SIZE := "No control for size in the primary analysis: the counts are as published, not divided by "
+    "each city's population, so larger cities "
+    "may simply report larger numbers; the specification curve repeats every pair per 10,000 residents "
+    "and on the log scale.",
     "An ambiguous unit: the article gives the employment-rate increase in percent without saying "
     "whether it means percentage points or a relative change.",
 ]
+#: The size limitation as a run on another input scale words it.
+_SIZE = {
+    "per_10k_residents": "Size by division, in a sensitivity run: every input is divided by the city's "
+    "total resident population (ISTAT 2023), not by its immigrant population, and the outcomes are "
+    "not divided; so the rates partly measure city size (smaller cities get larger rates), visitors "
+    "from elsewhere count against residents, and the population's year need not be the figures'. "
+    "The primary analysis is the one on the counts as published.",
+    "log": "Size compressed, not removed, in a sensitivity run: the natural log of the counts narrows "
+    "the gap between large and small cities but does not divide by population. The primary analysis "
+    "is the one on the counts as published.",
+}
 #: The limitations of the article's ten cities (see :func:`limitations`).
 LIMITATIONS = limitations(10)
 
@@ -856,10 +871,8 @@ def curve_notes(
         if pair.empty or primary.empty:
             continue
         sign = np.sign(primary.estimate.iloc[0])
-        same = int((np.sign(pair.estimate) == sign).sum())
         significant = pair.p_value < alpha
-        total = len(pair)
-        count = f"same sign in {same} of {total} specifications; p < {alpha:g} in {int(significant.sum())}"
+        count = curve_count(pair, alpha)
         name = _pair(row, codebook)
         name = name[0].upper() + name[1:]
         if row.verdict == "inconclusive":
@@ -875,31 +888,17 @@ def curve_notes(
             else:
                 notes.append(f"{name}: inconclusive under every specification ({count}).")
             continue
+        # every specification, on every scale, sample and estimator, where the association
+        # does not hold as found: p at alpha or above, or the sign turned
         weak = pair[(~significant) | (np.sign(pair.estimate) != sign)]
-        scales = [s for s in dict.fromkeys(weak.scale) if s != primary_scale]
-        lost_scale = [
-            s for s in scales
-            if not ((pair.scale == s) & (pair["sample"] == "all") & (pair.estimator == "ols") & significant).any()
-        ]
-        samples = list(
-            dict.fromkeys(weak[(weak.scale == primary_scale) & (weak.estimator == "ols")]["sample"])
-        )
-        parts = []
-        if lost_scale:
-            parts.append("with " + join_and([_SCALE_WORDS[s] for s in lost_scale]))
-        if samples:
-            parts.append(join_and([_sample_words(s) for s in samples]))
-        if parts:
-            notes.append(
-                f"{name}: the {row.verdict} association depends on the analysis: p reaches "
-                f"{alpha:g} or more {' and '.join(parts)} ({count}), so it holds only under some "
-                "reasonable choices."
-            )
-        elif (~significant).any():
-            notes.append(
-                f"{name}: the {row.verdict} association keeps p < {alpha:g} on every scale and "
-                f"sample with Pearson's r, but not with every estimator ({count})."
-            )
-        else:
+        if weak.empty:
             notes.append(f"{name}: the {row.verdict} association holds under every specification ({count}).")
+            continue
+        where = [_spec_words(s) for s in weak.itertuples(index=False)][:3]
+        more = "; \u2026" if len(weak) > 3 else ""
+        notes.append(
+            f"{name}: the {row.verdict} association depends on the analysis: under {len(weak)} of "
+            f"{len(pair)} specifications p reaches {alpha:g} or more or the sign turns (among them: "
+            f"{'; '.join(where)}{more}); {count}. It holds only under some reasonable choices."
+        )
     return notes

@@ -12,8 +12,10 @@ Tuerlinckx, Gelman and Vanpaemel, *Perspectives on Psychological Science* 11, 20
 * sample: every city (``all``); without the cities whose values the claims audit
   flags in the pair's two columns (``without_flagged``, when there are any); without
   each high-leverage city in turn (``without_<city>``: leverage above 2p/n = 4/n in the
-  pair's fit on any of the three scales, the :data:`LEVERAGE_CITIES` largest);
-* estimator: ``ols``, the standardised least-squares slope, which is Pearson's r
+  pair's fit on any of the three scales, the :data:`LEVERAGE_CITIES` largest, a city
+  already left out as the flagged values not twice);
+* estimator (Spearman's rho not on the log scale, where it equals the count's):
+  ``ols``, the standardised least-squares slope, which is Pearson's r
   (95% interval by Fisher's z, :func:`helpers.stats.fisher_interval`); ``spearman``,
   Spearman's rho (interval by Fisher's z with Bonett and Wright's variance,
   *Psychometrika* 65, 2000); ``theil_sen``, the median of the pairwise slopes (Theil
@@ -247,8 +249,11 @@ def samples(
         for name, value in zip(table[city], h, strict=True):
             if value > 4 / len(table):
                 largest[name] = max(value, largest.get(name, 0.0))
-    ranked = sorted(largest, key=lambda c: -largest[c])[:LEVERAGE_CITIES]
-    found += [(f"without_{c}", (c,)) for c in ranked]
+    # a city whose leaving out is already a sample (the flagged values are its own) is not
+    # repeated under another name: the curve counts distinct analyses
+    taken = {drop for _, drop in found}
+    ranked = [c for c in sorted(largest, key=lambda c: -largest[c]) if (c,) not in taken]
+    found += [(f"without_{c}", (c,)) for c in ranked[:LEVERAGE_CITIES]]
     return found
 
 
@@ -299,7 +304,8 @@ def curve(
                 r = _r(xs, ys)
                 rho = _r(sps.rankdata(xs), sps.rankdata(ys))
                 rows.append((y, x, scale, name, "ols", n, r, *stats.fisher_interval(r, n), p_r))
-                rows.append((y, x, scale, name, "spearman", n, rho, *spearman_interval(rho, n), p_rho))
+                if scale != "log":  # ranks, so rho, do not change under the log: no repeat
+                    rows.append((y, x, scale, name, "spearman", n, rho, *spearman_interval(rho, n), p_rho))
                 rows.append((y, x, scale, name, "theil_sen", n, *_theil_sen_row(xs, ys)))
     return pd.DataFrame(rows, columns=SPECIFICATION_COLUMNS)
 
@@ -349,28 +355,47 @@ def _permutation_p(
 
 
 # ------------------------------------------------------------------ summaries
-def summary(specs: pd.DataFrame, primary_scale: str = "count", alpha: float = ALPHA) -> pd.DataFrame:
-    """One row per pair: how many specifications keep the primary estimate's sign, how many reach p < alpha.
+def curve_count(pair: pd.DataFrame, alpha: float = ALPHA) -> str:
+    """How the specifications of one pair came out, without taking any of them as the reference.
 
-    The primary specification is (``primary_scale``, ``all``, ``ols``): the run's own fit.
-    Columns: outcome, predictor, specifications, same_sign, significant, primary, line.
+    >>> import pandas as pd
+    >>> curve_count(pd.DataFrame({"estimate": [0.5, 0.2, -0.1], "p_value": [0.01, 0.3, 0.6]}))
+    'positive in 2 of 3 specifications, negative in 1 (estimates from -0.10 to 0.50); p < 0.05 in 1'
+    """
+    done = pair[pair.estimate.notna()]
+    positive, negative = int((done.estimate > 0).sum()), int((done.estimate < 0).sum())
+    zero = len(done) - positive - negative
+    signs = f"positive in {positive} of {len(done)} specifications, negative in {negative}"
+    if zero:
+        signs += f", exactly zero in {zero}"
+    spread = f" (estimates from {done.estimate.min():.2f} to {done.estimate.max():.2f})" if len(done) else ""
+    return f"{signs}{spread}; p < {alpha:g} in {int((done.p_value < alpha).sum())}"
+
+
+def summary(specs: pd.DataFrame, primary_scale: str = "count", alpha: float = ALPHA) -> pd.DataFrame:
+    """One row per pair: how many specifications give a positive and a negative estimate, how many p < alpha.
+
+    No specification is the reference for the counts (an estimate near zero would make
+    "the same sign" a coin toss); ``primary`` is the run's own fit, (``primary_scale``,
+    ``all``, ``ols``), shown beside them.
+    Columns: outcome, predictor, specifications, positive, negative, significant, primary, line.
     """
     rows = []
     for (y, x), group in specs.groupby(["outcome", "predictor"], sort=False):
         done = group[group.estimate.notna()]
         primary = done[(done.scale == primary_scale) & (done["sample"] == ALL) & (done.estimator == "ols")]
         reference = float(primary.estimate.iloc[0]) if len(primary) else math.nan
-        same = int((np.sign(done.estimate) == np.sign(reference)).sum())
         significant = int((done.p_value < alpha).sum())
         rows.append(
             {
                 "outcome": y,
                 "predictor": x,
                 "specifications": len(done),
-                "same_sign": same,
+                "positive": int((done.estimate > 0).sum()),
+                "negative": int((done.estimate < 0).sum()),
                 "significant": significant,
                 "primary": reference,
-                "line": f"same sign in {same} of {len(done)} specifications; p < {alpha:g} in {significant}",
+                "line": curve_count(done, alpha),
             }
         )
     return pd.DataFrame(rows)

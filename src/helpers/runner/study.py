@@ -218,6 +218,8 @@ def report_metadata(manifest: dict, started: datetime) -> dict:
         )
     scale = manifest.get("parameters", {}).get("input_scale", DEFAULT_SCALE)
     subtitle += f". Inputs: {SCALE_LABELS.get(scale, scale)}"
+    if scale != DEFAULT_SCALE:
+        subtitle += " (a sensitivity run: the primary analysis uses the counts as published)"
     return {
         "title": REPORT_TITLE,
         "subtitle": subtitle,
