@@ -15,6 +15,8 @@ from helpers.codebook import load_codebook, load_population, population_citation
 from helpers.errors import DataError, ParameterError
 from helpers.runner import study
 
+from .test_stats import pearson
+
 CITIES = ["Milano", "Bologna", "Torino", "Firenze", "Napoli", "Roma", "Genova", "Palermo", "Bari", "Verona"]
 EMPLOYMENT = [25, 70, 30, 40, 50, 45, 35, 55, 60, 50]
 EVENTS = [1000, 10000, 300, 2000, 5000, 6000, 1500, 4000, 2500, 3000]
@@ -30,15 +32,6 @@ def frame() -> pd.DataFrame:
 
 def population() -> pd.DataFrame:
     return pd.DataFrame({"city": CITIES, "population": POPULATION})
-
-
-def pearson(x, y) -> float:
-    n = len(x)
-    mx, my = sum(x) / n, sum(y) / n
-    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True))
-    sxx = sum((a - mx) ** 2 for a in x)
-    syy = sum((b - my) ** 2 for b in y)
-    return sxy / math.sqrt(sxx * syy)
 
 
 def test_the_population_table_is_the_data_packages_and_has_every_city():
