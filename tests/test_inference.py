@@ -736,3 +736,4 @@ def test_leave_one_out_without_the_lone_city_has_no_slope():
     for i in range(9):
         keep = np.arange(10) != i
         assert slopes[i] == pytest.approx(closed_form_ols(x[keep], y[keep])["slope"], rel=1e-9)
+

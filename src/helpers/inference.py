@@ -585,21 +585,19 @@ def influence(frame: pd.DataFrame, fits: pd.DataFrame, *, city: str = "city") ->
     |DFBETAS| of the slope above 2/sqrt(n).
     """
     rows = []
-    for fit in fits.itertuples(index=False):
-        data = frame[[city, fit.outcome, fit.predictor]].dropna()
-        result = OLS(
-            data[fit.outcome].astype(float), add_constant(data[fit.predictor].astype(float))
-        ).fit()
-        summary = result.get_influence()
-        moved = dfbetas(data[fit.predictor].to_numpy(float), data[fit.outcome].to_numpy(float))
+    for outcome, predictor in zip(fits.outcome, fits.predictor, strict=True):
+        data = frame[[city, outcome, predictor]].dropna()
+        y, x = data[outcome].astype(float), data[predictor].astype(float)
+        summary = OLS(y, add_constant(x)).fit().get_influence()
+        moved = dfbetas(x.to_numpy(), y.to_numpy())
         n, p = len(data), 2
         for name, h, d, b in zip(
             data[city], summary.hat_matrix_diag, summary.cooks_distance[0], moved, strict=True
         ):
             rows.append(
                 {
-                    "outcome": fit.outcome,
-                    "predictor": fit.predictor,
+                    "outcome": outcome,
+                    "predictor": predictor,
                     "city": name,
                     "leverage": float(h),
                     "cooks_distance": float(d),
