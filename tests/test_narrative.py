@@ -371,12 +371,3 @@ def test_texts_name_the_codebook_fields_and_count_them(classified, tmp_path):
     seven = narrative.executive_summary(data, classified, power_table(), claims, codebook)
     assert six[0].startswith("The article's table gives six indicators for 10 Italian cities")
     assert seven[0].startswith("The article's table gives seven indicators for 10 Italian cities")
-
-
-def test_a_sensitivity_scale_words_its_own_size_limitation():
-    """Per 10,000 residents is not per 10,000 immigrants, and the outcomes are not divided."""
-    per = " ".join(narrative.limitations(10, input_scale="per_10k_residents"))
-    assert "not by its immigrant population" in per and "outcomes are not divided" in per
-    assert "No control for size" not in per
-    logged = " ".join(narrative.limitations(10, input_scale="log"))
-    assert "does not divide by population" in logged

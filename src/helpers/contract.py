@@ -83,19 +83,6 @@ CLAIMS_CHECK_COLUMNS = [
     "flag",
 ]
 
-SPECIFICATION_COLUMNS = [
-    "outcome",
-    "predictor",
-    "scale",
-    "sample",
-    "estimator",
-    "n",
-    "estimate",
-    "ci_low",
-    "ci_high",
-    "p_value",
-]
-
 #: File name (under ``<run>/tables/``) → columns, for every table each run must write.
 TABLES = {
     "descriptive_statistics.csv": DESCRIPTIVE_COLUMNS,
@@ -105,5 +92,4 @@ TABLES = {
     "claims_check.csv": CLAIMS_CHECK_COLUMNS,
     "findings.csv": FINDINGS_COLUMNS,
     "power.csv": POWER_COLUMNS,
-    "specification_curve.csv": SPECIFICATION_COLUMNS,
 }

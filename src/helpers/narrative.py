@@ -16,10 +16,9 @@ import numpy as np
 import pandas as pd
 
 from helpers import findings as rules
-from helpers.codebook import Codebook, load_codebook, singular
+from helpers.codebook import SINGULAR_UNITS, Codebook, load_codebook
 from helpers.inference import EXACT_PERMUTATION_LIMIT as EXACT_RANK_LIMIT
 from helpers.inference import critical_r, dfbetas_threshold
-from helpers.specification import curve_count
 from helpers.synthetic import is_synthetic
 from helpers.tables import format_fixed, format_number, format_p
 
@@ -127,6 +126,8 @@ def _cities_at(frame: pd.DataFrame, column: str, value: float, city: str) -> str
     return _names(names, "and", NAMED_CITIES)
 
 
+#: Singular forms of the codebook's count units, for a value of exactly one.
+_SINGULAR = SINGULAR_UNITS
 
 
 def _unit_for(value: float, unit: str | None) -> str:
@@ -139,7 +140,7 @@ def _unit_for(value: float, unit: str | None) -> str:
         return ""
     if unit == "%":
         return "%"
-    return f" {singular(unit) if value == 1 else unit}"
+    return f" {_SINGULAR.get(unit, unit) if value == 1 else unit}"
 
 
 def describe_ranges(
@@ -169,12 +170,11 @@ def describe_ranges(
 
 
 # ---------------------------------------------------------------- findings under every check
-def limitations(n: int = 10, *, synthetic: bool = False, input_scale: str = "count") -> list[str]:
+def limitations(n: int = 10, *, synthetic: bool = False) -> list[str]:
     """What self-reported city figures cannot tell, stated with every set of findings.
 
     For the article's table (n = 10) this is :data:`LIMITATIONS`; a synthetic
-    table gets a first point saying that its figures are made up, and a run on
-    another ``input_scale`` says what that scale does and does not fix.
+    table gets a first point saying that its figures are made up.
     """
     made_up = [
         f"Synthetic data: the {n:,} municipalities and every figure here were made up by a seeded "
@@ -185,7 +185,7 @@ def limitations(n: int = 10, *, synthetic: bool = False, input_scale: str = "cou
         f"Associations, not effects: the {count_words(n)} cities all ran the programmes, with no "
         "comparison group and no measurement from before they began, so no figure here shows what "
         "an activity changed.",
-        *[_SIZE.get(input_scale, text) if text is _NO_SIZE else text for text in _LIMITATIONS_OF_THE_DATA],
+        *_LIMITATIONS_OF_THE_DATA,
     ]
 
 
@@ -213,24 +213,11 @@ _LIMITATIONS_OF_THE_DATA = [
     "hold for the people in them.",
     "Self-reported: the programmes and municipalities supplied the figures; the article does not say "
     "how they were collected or checked.",
-    _NO_SIZE := "No control for size in the primary analysis: the counts are as published, not divided by "
-    "each city's population, so larger cities "
-    "may simply report larger numbers; the specification curve repeats every pair per 10,000 residents "
-    "and on the log scale.",
+    "No control for size: counts are not scaled by each city's population or immigrant population, "
+    "so larger cities may simply report larger numbers.",
     "An ambiguous unit: the article gives the employment-rate increase in percent without saying "
     "whether it means percentage points or a relative change.",
 ]
-#: The size limitation as a run on another input scale words it.
-_SIZE = {
-    "per_10k_residents": "Size by division, in a sensitivity run: every input is divided by the city's "
-    "total resident population (ISTAT 2023), not by its immigrant population, and the outcomes are "
-    "not divided; so the rates partly measure city size (smaller cities get larger rates), visitors "
-    "from elsewhere count against residents, and the population's year need not be the figures'. "
-    "The primary analysis is the one on the counts as published.",
-    "log": "Size compressed, not removed, in a sensitivity run: the natural log of the counts narrows "
-    "the gap between large and small cities but does not divide by population. The primary analysis "
-    "is the one on the counts as published.",
-}
 #: The limitations of the article's ten cities (see :func:`limitations`).
 LIMITATIONS = limitations(10)
 
@@ -311,7 +298,7 @@ def _check_reading(row, name: str) -> str:
 def _per(step: float, unit: str | None) -> str:
     """'per 1,000 participants', 'per business'."""
     if step == 1:
-        return f"per {singular(unit) if unit else 'unit'}"
+        return f"per {SINGULAR_UNITS.get(unit, unit) if unit else 'unit'}"
     return f"per {format_number(step)}{_unit_for(step, unit)}"
 
 
@@ -363,8 +350,7 @@ def _audit_notes(row, codebook: Codebook, step: float) -> list[str]:
             if city.decisive
             else f"{cell.city} weighs heavily on this fit (leverage {city.leverage:.2f}), and its"
         )
-        # the doubtful figure is the one the article publishes: its title and unit as published
-        field = codebook.field(cell.field).published
+        field = codebook.field(cell.field)
         value = format_number(cell.value) + _unit_for(cell.value, field.unit)
         quoted = ("more than " if cell.qualifier == "over" else "") + value
         claim = cell.claim[0].lower() + cell.claim[1:]
@@ -805,100 +791,3 @@ def influence_intro(n: int) -> str:
         f"{count_words(n)} times, leaving out one city at a time; the cities above a threshold are listed "
         "below."
     )
-
-
-# ------------------------------------------------------------------ the specification curve
-_SCALE_WORDS = {
-    "count": "the counts as published",
-    "per_10k_residents": "inputs per 10,000 residents",
-    "log": "the log of the inputs",
-}
-_ESTIMATOR_WORDS = {"ols": "Pearson's r", "spearman": "Spearman's \u03c1", "theil_sen": "Theil\u2013Sen"}
-
-
-def _sample_words(sample: str) -> str:
-    if sample == "all":
-        return "all cities"
-    if sample == "without_flagged":
-        return "without the values the audit flags"
-    return sample.replace("without_", "without ", 1)
-
-
-def _spec_words(row) -> str:
-    return f"{_ESTIMATOR_WORDS[row.estimator]} on {_SCALE_WORDS[row.scale]}, {_sample_words(row.sample)}"
-
-
-def curve_intro(n: int, scale_label: str, population_note: str) -> str:
-    """What the specification curve is and how to read it, before its results."""
-    return (
-        "Each conclusion above rests on a few choices: the scale of the inputs (the counts the article "
-        "prints, the same per 10,000 residents, or their natural logarithm), which cities enter, and "
-        "which estimator measures the association. A specification curve (Simonsohn, Simmons and "
-        "Nelson, *Nature Human Behaviour* 4, 2020) estimates each pair under every combination: "
-        "the three scales; all cities, without the cities whose values the claims audit flags, and "
-        "without each high-leverage city in turn; and Pearson's r (the standardised least-squares "
-        "slope), Spearman's \u03c1 and the Theil\u2013Sen slope (the median of the slopes between "
-        "every two cities, standardised the same way). Each estimate has its 95% interval, its "
-        "p-value (a permutation test of r or \u03c1 over random orderings, Kendall's test for "
-        f"Theil\u2013Sen) and its n. This run's own inputs are {scale_label}. {population_note} "
-        "The curve is a robustness display, not a further test: the p-values of its "
-        "specifications are not adjusted for their number and overlap heavily, so a pair that "
-        "reaches p < 0.05 in some of them is no stronger than its verdict, while a conclusion "
-        "that fails under a reasonable choice is weaker than it looked. With "
-        f"{count_words(n)} cities, dropping one moves every estimate noticeably."
-    )
-
-
-def curve_notes(
-    classified: pd.DataFrame,
-    specs: pd.DataFrame,
-    codebook: Codebook,
-    *,
-    primary_scale: str = "count",
-    alpha: float = ALPHA,
-) -> list[str]:
-    """One sentence per pair saying whether its conclusion changes with the scale or the sample.
-
-    Only ever weakens: a tentative or consistent pair is said to depend on the choices
-    under which p reaches alpha or more or the sign turns; an inconclusive pair that
-    reaches p < alpha under some choices stays inconclusive, and the sentence says why.
-    """
-    notes = []
-    for row in rules.order(classified).itertuples(index=False):
-        pair = specs[(specs.outcome == row.outcome) & (specs.predictor == row.predictor)]
-        pair = pair[pair.estimate.notna()]
-        primary = pair[(pair.scale == primary_scale) & (pair["sample"] == "all") & (pair.estimator == "ols")]
-        if pair.empty or primary.empty:
-            continue
-        sign = np.sign(primary.estimate.iloc[0])
-        significant = pair.p_value < alpha
-        count = curve_count(pair, alpha)
-        name = _pair(row, codebook)
-        name = name[0].upper() + name[1:]
-        if row.verdict == "inconclusive":
-            if significant.any():
-                where = [_spec_words(s) for s in pair[significant].itertuples(index=False)][:3]
-                more = "; \u2026" if significant.sum() > 3 else ""
-                notes.append(
-                    f"{name}: inconclusive, and it stays so although some specifications reach "
-                    f"p < {alpha:g} ({'; '.join(where)}{more}): "
-                    f"{count}. A robustness check can only weaken a conclusion, never turn an "
-                    "inconclusive pair into an association."
-                )
-            else:
-                notes.append(f"{name}: inconclusive under every specification ({count}).")
-            continue
-        # every specification, on every scale, sample and estimator, where the association
-        # does not hold as found: p at alpha or above, or the sign turned
-        weak = pair[(~significant) | (np.sign(pair.estimate) != sign)]
-        if weak.empty:
-            notes.append(f"{name}: the {row.verdict} association holds under every specification ({count}).")
-            continue
-        where = [_spec_words(s) for s in weak.itertuples(index=False)][:3]
-        more = "; \u2026" if len(weak) > 3 else ""
-        notes.append(
-            f"{name}: the {row.verdict} association depends on the analysis: under {len(weak)} of "
-            f"{len(pair)} specifications p reaches {alpha:g} or more or the sign turns (among them: "
-            f"{'; '.join(where)}{more}); {count}. It holds only under some reasonable choices."
-        )
-    return notes

@@ -57,19 +57,7 @@ PRELOAD = (
     "helpers.narrative",
     "helpers.plots",
     "helpers.stats",
-    "helpers.specification",
 )
-
-
-#: The ``input_scale`` of the article's own form, and how each scale is named on the title
-#: page (the same words as :data:`helpers.specification.SCALE_LABELS`, kept here so the
-#: runner reads them without loading the statistics stack; a test checks they agree).
-DEFAULT_SCALE = "count"
-SCALE_LABELS = {
-    "count": "counts as published",
-    "per_10k_residents": "per 10,000 residents",
-    "log": "natural logarithm",
-}
 
 
 #: List parameters that, left empty (or not declared), take the codebook's fields of one role.
@@ -135,10 +123,6 @@ def check_values(values: dict) -> None:
             f"{overlap} cannot be both an outcome and a predictor"
             + (f" ({'; '.join(defaulted)}: name its variables with -p)" if defaulted else "")
         )
-    if values.get("input_scale", DEFAULT_SCALE) != DEFAULT_SCALE:
-        from helpers.specification import check_scale
-
-        check_scale(values["input_scale"])
     if values.get("permutation_resamples", MIN_RESAMPLES) < MIN_RESAMPLES:
         raise ParameterError(
             f"parameter 'permutation_resamples' must be at least {MIN_RESAMPLES:,} "
@@ -170,16 +154,6 @@ def check_data(raw_path: str, values: dict, log) -> dict:
                 for p in flat
             ],
         )
-    scale = values.get("input_scale", DEFAULT_SCALE)
-    if scale != DEFAULT_SCALE:
-        from helpers.codebook import load_population
-        from helpers.specification import needs_population, require_population
-
-        if needs_population(scale):
-            population_path = values.get("population_path")
-            population = load_population(population_path)
-            shown = paths.display_path(paths.resolve(population_path)) if population_path else None
-            require_population(list(data["city"]), population, path=shown)
     log(f"data ok: {paths.display_path(paths.resolve(raw_path))} ({len(data)} rows)")
     return {"rows": len(data), "synthetic": is_synthetic(data["city"])}
 
@@ -216,10 +190,6 @@ def report_metadata(manifest: dict, started: datetime) -> dict:
             f"Figures from \u201c{source['title']}\u201d by {source['author']}, "
             f"{source['publication']} {source['issue']}, {published}"
         )
-    scale = manifest.get("parameters", {}).get("input_scale", DEFAULT_SCALE)
-    subtitle += f". Inputs: {SCALE_LABELS.get(scale, scale)}"
-    if scale != DEFAULT_SCALE:
-        subtitle += " (a sensitivity run: the primary analysis uses the counts as published)"
     return {
         "title": REPORT_TITLE,
         "subtitle": subtitle,
@@ -250,9 +220,7 @@ def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
     intro = nbformat.v4.new_markdown_cell(
         "# Appendix: provenance of this run\n\n"
         "Everything needed to tell which data, code and software produced this report. "
-        "The same record is in `manifest.json` beside the report.\n\n"
-        "Resident populations (for `input_scale` and the specification curve): "
-        f"{_population_source(manifest)}"
+        "The same record is in `manifest.json` beside the report."
     )
     run = pd.DataFrame(
         {
@@ -329,18 +297,6 @@ def synth(argv: Sequence[str]) -> int:
     from helpers import synthetic
 
     return synthetic.main(list(argv))
-
-
-def _population_source(manifest: dict) -> str:
-    """Where the population figures come from, and the file the run read them from."""
-    from helpers.codebook import population_citation, population_path
-
-    given = manifest.get("parameters", {}).get("population_path")
-    shown = given or paths.display_path(population_path())
-    try:
-        return f"{population_citation()} File: `{shown}`."
-    except (KeyError, OSError):
-        return f"`{shown}`."
 
 
 def _spaced_hash(digest: str | None) -> str:
