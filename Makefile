@@ -18,7 +18,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 APT_PACKAGES := texlive-xetex texlive-latex-extra texlive-fonts-recommended texlive-plain-generic \
                 lmodern fonts-symbola pandoc poppler-utils
 TEX_FILES    := adjustbox.sty tcolorbox.sty titling.sty enumitem.sty upquote.sty booktabs.sty \
-                longtable.sty soul.sty eurosym.sty fontspec.sty
+                longtable.sty soul.sty eurosym.sty fontspec.sty newunicodechar.sty
 SYSTEM_STAMP := $(VENV)/.system-ok
 ENV_STAMP    := $(VENV)/.env-ok
 

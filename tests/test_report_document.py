@@ -126,3 +126,9 @@ def test_hostile_city_round_trips_literally(hostile_built):
     assert LONG_CITY.replace(" ", "") in flat_long.replace(" ", "")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
     assert not Path("/tmp/pwned").exists()
+
+
+def test_every_character_of_the_pdf_has_a_glyph(built):
+    """A letter the fonts lack (Greek in running text, as in "ρ = 0.41") prints as U+FFFD."""
+    assert "\ufffd" not in pdftotext(built["latest"] / "report.pdf")
+
