@@ -737,3 +737,26 @@ def test_leave_one_out_without_the_lone_city_has_no_slope():
         keep = np.arange(10) != i
         assert slopes[i] == pytest.approx(closed_form_ols(x[keep], y[keep])["slope"], rel=1e-9)
 
+
+
+def test_dfbetas_at_the_edges_of_where_it_is_defined():
+    """Four cities are enough (one residual df without a row); a row of leverage exactly 1
+    has none; a line fitted exactly at any scale has none; a line fitted to within 1e-8
+    still has one, and it agrees with refits."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        four = inference.dfbetas(np.array([0.0, 1.0, 3.0, 4.0]), np.array([1.0, 3.0, 2.0, 5.0]))
+        alone4 = inference.dfbetas(np.array([0.0, 0, 0, 1]), np.array([1.0, 2, 4, 3]))
+        alone5 = inference.dfbetas(np.array([0.0, 0, 0, 0, 1]), np.array([1.0, 2, 4, 3, 7]))
+        big_line = inference.dfbetas(np.arange(6.0), 1000 * (0.3 * np.arange(6.0) + 0.1))
+        x = np.arange(8.0)
+        wobble = 2 * x + 1 + 1e-8 * np.array([1, -2, 1, 3, -1, 0, -2, 1])
+        near = inference.dfbetas(x, wobble)
+    np.testing.assert_allclose(four, dfbetas_by_refits([0.0, 1, 3, 4], [1.0, 3, 2, 5]), rtol=1e-9)
+    assert np.isnan(alone4[-1]) and np.isnan(alone5[-1])
+    assert np.isfinite(alone5[:-1]).all()
+    assert np.isnan(big_line).all()
+    assert np.isfinite(near).all()
+    np.testing.assert_allclose(near, dfbetas_by_refits(list(x), list(wobble)), rtol=1e-4, atol=1e-5)
