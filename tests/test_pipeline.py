@@ -43,7 +43,8 @@ def test_run_succeeds_and_publishes(built):
         "01_data_cleaning",
         "02_descriptive_statistics",
         "03_regression",
-        "04_summary",
+        "04_specification_curve",
+        "05_summary",
     ]
     assert (built["processed"] / paths.PROCESSED_TABLE_NAME).exists()
 
@@ -153,7 +154,8 @@ def test_html_reports_exist_offline(built):
         "01_data_cleaning.html",
         "02_descriptive_statistics.html",
         "03_regression.html",
-        "04_summary.html",
+        "04_specification_curve.html",
+        "05_summary.html",
     ]
     assert (
         "load_clean" in (latest / "html" / "01_data_cleaning.html").read_text()

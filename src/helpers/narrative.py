@@ -831,8 +831,9 @@ def _spec_words(row) -> str:
 def curve_intro(n: int, scale_label: str, population_note: str) -> str:
     """What the specification curve is and how to read it, before its results."""
     return (
-        "Each conclusion above rests on a few choices: the scale of the inputs (the counts the article "
-        "prints, the same per 10,000 residents, or their natural logarithm), which cities enter, and "
+        "Each verdict of the regression section rests on a few choices: the scale of the inputs "
+        "(the counts the article prints, the same per 10,000 residents, or their natural "
+        "logarithm), which cities enter, and "
         "which estimator measures the association. A specification curve (Simonsohn, Simmons and "
         "Nelson, *Nature Human Behaviour* 4, 2020) estimates each pair under every combination: "
         "the three scales; all cities, without the cities whose values the claims audit flags, and "
