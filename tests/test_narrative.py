@@ -380,3 +380,36 @@ def test_a_sensitivity_scale_words_its_own_size_limitation():
     assert "No control for size" not in per
     logged = " ".join(narrative.limitations(10, input_scale="log"))
     assert "does not divide by population" in logged
+
+
+def test_curve_notes_group_the_pairs_no_specification_moves():
+    """The summary's form: one sentence per pair the curve says something about, then the rest named together."""
+    y = "employment_rate_increase_pct"
+    pairs = [
+        ("community_event_participants", "tentative", 0.006, [0.78, 0.5], [0.006, 0.2]),
+        ("training_participants", "inconclusive", 0.8, [-0.09, 0.1], [0.8, 0.6]),
+        ("new_businesses", "inconclusive", 0.1, [-0.5, -0.4], [0.1, 0.3]),
+    ]
+    classified = pd.DataFrame(
+        {"outcome": y, "predictor": [x for x, *_ in pairs], "verdict": [v for _, v, *_ in pairs],
+         "p_primary": [p for _, _, p, *_ in pairs]}
+    )  # fmt: skip
+    specs = pd.DataFrame(
+        [
+            {"outcome": y, "predictor": x, "scale": "count", "sample": sample, "estimator": "ols",
+             "estimate": e, "p_value": q}
+            for x, _, _, estimates, ps in pairs
+            for sample, e, q in zip(["all", "without_flagged"], estimates, ps, strict=True)
+        ]
+    )  # fmt: skip
+    codebook = load_codebook()
+    each = narrative.curve_notes(classified, specs, codebook)
+    grouped = narrative.curve_notes(classified, specs, codebook, group_unchanged=True)
+    assert len(each) == 3 and grouped[0] == each[0]
+    assert "the tentative association depends on the analysis: under 1 of 2" in each[0]
+    assert all("inconclusive under every specification (" in note for note in each[1:])
+    businesses = narrative._pair(classified.iloc[2], codebook)
+    training = narrative._pair(classified.iloc[1], codebook)
+    assert grouped[1:] == [
+        f"Inconclusive under every specification, none reaching p < 0.05: {businesses}; {training}."
+    ]

@@ -857,14 +857,18 @@ def curve_notes(
     *,
     primary_scale: str = "count",
     alpha: float = ALPHA,
+    group_unchanged: bool = False,
 ) -> list[str]:
     """One sentence per pair saying whether its conclusion changes with the scale or the sample.
 
     Only ever weakens: a tentative or consistent pair is said to depend on the choices
     under which p reaches alpha or more or the sign turns; an inconclusive pair that
     reaches p < alpha under some choices stays inconclusive, and the sentence says why.
+    With ``group_unchanged`` (the summary), the pairs inconclusive under every
+    specification share one last sentence that names them, without their counts.
     """
     notes = []
+    unchanged = []
     for row in rules.order(classified).itertuples(index=False):
         pair = specs[(specs.outcome == row.outcome) & (specs.predictor == row.predictor)]
         pair = pair[pair.estimate.notna()]
@@ -886,6 +890,8 @@ def curve_notes(
                     f"{count}. A robustness check can only weaken a conclusion, never turn an "
                     "inconclusive pair into an association."
                 )
+            elif group_unchanged:
+                unchanged.append(_pair(row, codebook))
             else:
                 notes.append(f"{name}: inconclusive under every specification ({count}).")
             continue
@@ -901,5 +907,11 @@ def curve_notes(
             f"{name}: the {row.verdict} association depends on the analysis: under {len(weak)} of "
             f"{len(pair)} specifications p reaches {alpha:g} or more or the sign turns (among them: "
             f"{'; '.join(where)}{more}); {count}. It holds only under some reasonable choices."
+        )
+    if unchanged:
+        notes.append(
+            f"Inconclusive under every specification, none reaching p < {alpha:g}: "
+            + "; ".join(unchanged)
+            + "."
         )
     return notes
