@@ -107,3 +107,75 @@ def test_flagged_cells_search_the_fields_of_the_codebook_given():
     # the claim's own field is still checked; only the search of other columns narrows
     kept = everywhere[~searched].reset_index(drop=True)
     assert narrowed.reset_index(drop=True).equals(kept)
+
+
+def _claims(*rows):
+    """A claims table as read_claims returns it: numbers already parsed (None for none)."""
+    keys = ["claim_id", "city", "number", "qualifier", "field", "check", "scope"]
+    frame = pd.DataFrame([dict(zip(keys, row, strict=True)) for row in rows])
+    return frame.assign(programme="P", claim="a claim", unit="u", location="here")[audit.CLAIM_COLUMNS]
+
+
+def test_each_kind_of_claim_against_a_small_table():
+    """'over' agrees with a larger or equal figure (and says so when equal), 'exactly' only
+    with the same; min and max over cities; a city not in the table, a claim without a number."""
+    data = load_clean_data()
+    low = float(data.employment_rate_increase_pct.min())
+    high = float(data.new_businesses.max())
+    bologna_events = float(data.set_index("city").loc["Bologna", "community_event_participants"])
+    claims = _claims(
+        ("o1", "Bologna", bologna_events - 1, "over", "community_event_participants", "value", "whole"),
+        ("o2", "Bologna", bologna_events, "over", "community_event_participants", "value", "whole"),
+        ("o3", "Bologna", bologna_events + 1, "over", "community_event_participants", "value", "whole"),
+        ("e1", "Bologna", bologna_events - 1, "exactly", "community_event_participants", "value", "whole"),
+        ("m1", "", low, "exactly", "employment_rate_increase_pct", "min", "whole"),
+        ("m2", "", high, "exactly", "new_businesses", "max", "whole"),
+        ("x1", "Atlantide", 5.0, "exactly", "new_businesses", "value", "whole"),
+        ("n1", "", None, "", "", "none", ""),
+    )
+    result = audit.check_claims(claims, data).set_index("claim_id")
+    assert result.status.to_dict() == {
+        "o1": "agrees",
+        "o2": "agrees",
+        "o3": "disagrees",
+        "e1": "disagrees",
+        "m1": "agrees",
+        "m2": "agrees",
+        "x1": "cannot be checked",
+        "n1": "cannot be checked",
+    }
+    assert result.loc["m1", "table_value"] == low and result.loc["m2", "table_value"] == high
+    assert "the round figure itself" in result.loc["o2", "flag"]
+    assert "round figure" not in result.loc["o1", "flag"]
+    assert result.loc["x1", "flag"] == "Atlantide is not a city of the table"
+    assert result.loc["n1", "flag"] == "the article gives no figure for this"
+    assert pd.isna(result.loc["n1", "number"])
+
+
+def test_figures_in_flags_are_written_as_numbers_are():
+    """Whole numbers with thousands separators and no decimals; others as they are."""
+    data = load_clean_data().copy()
+    data.loc[data.city == "Milano", "employment_rate_increase_pct"] = 2.5
+    claims = _claims(
+        ("p1", "Bologna", 10_000.0, "over", "community_event_participants", "value", "part"),
+        ("q1", "Milano", 2.5, "exactly", "health_service_access_pct", "value", "whole"),
+    )
+    flags = audit.check_claims(claims, data).set_index("claim_id").flag
+    assert "(10,000)" in flags["p1"]
+    assert "is also 2.5," in flags["q1"]
+
+
+def test_check_claims_searches_the_codebook_given():
+    from dataclasses import replace
+
+    from helpers.codebook import load_codebook
+
+    full = load_codebook()
+    fewer = replace(
+        full,
+        fields=[replace(f, role="id") if f.name == "psychological_support_people" else f for f in full.fields],
+    )
+    data, claims = load_clean_data(), audit.read_claims()
+    c09 = lambda codebook: audit.check_claims(claims, data, codebook).set_index("claim_id").flag["c09"]  # noqa: E731
+    assert "people given psychological support" in c09(full).lower() or "psycholog" in c09(full).lower()
+    assert "psycholog" not in c09(fewer).lower()
