@@ -182,3 +182,18 @@ def test_check_claims_searches_the_codebook_given():
     c09 = lambda codebook: audit.check_claims(claims, data, codebook).set_index("claim_id").flag["c09"]  # noqa: E731
     assert "people given psychological support" in c09(full).lower() or "psycholog" in c09(full).lower()
     assert "psycholog" not in c09(fewer).lower()
+
+
+def test_every_column_of_the_check_carries_the_claim():
+    """Each result row repeats its claim's identity, number, qualifier, unit and field."""
+    claims = audit.read_claims()
+    result = audit.check_claims(claims, load_clean_data())
+    assert list(result.columns) == audit.RESULT_COLUMNS
+    for column in ("claim_id", "programme", "city", "claim", "qualifier", "unit", "field"):
+        assert result[column].tolist() == claims[column].tolist(), column
+    numbers = [None if pd.isna(n) else float(n) for n in claims.number]
+    assert [None if pd.isna(n) else n for n in result.number] == numbers
+    assert sum(n is None for n in numbers) >= 1  # claims without a figure are kept as such
+    # titles inside a sentence are in lower case, as the codebook's title lowered
+    c09 = result.set_index("claim_id").flag["c09"]
+    assert "the table's people given psychological support for Torino is also 300" in c09
