@@ -63,6 +63,7 @@ def test_bad_claims_file(tmp_path):
         audit.read_claims(bad)
     message = str(info.value)
     assert "line 8" in message and "'5x0'" in message and "'valu'" in message
+    assert str(bad) in message  # the file is named
 
 
 def test_read_claims_keeps_columns():
@@ -197,3 +198,30 @@ def test_every_column_of_the_check_carries_the_claim():
     # titles inside a sentence are in lower case, as the codebook's title lowered
     c09 = result.set_index("claim_id").flag["c09"]
     assert "the table's people given psychological support for Torino is also 300" in c09
+
+
+def test_claims_numbers_are_read_as_text_then_parsed_the_italian_way(tmp_path):
+    """With every number present, a reader that guessed types would take '10.000' for ten;
+    read as text and parsed the Italian way it is ten thousand."""
+    lines = audit.CLAIMS_FILE.read_text(encoding="utf-8").splitlines()
+    header, rows = lines[0], [line for line in lines[1:] if line.split("\t")[4]]
+    assert any(line.split("\t")[4] == "10.000" for line in rows)
+    full = tmp_path / "claims.tsv"
+    full.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    claims = audit.read_claims(full).set_index("claim_id")
+    expected = {line.split("\t")[0]: line.split("\t")[4] for line in rows}
+    for claim_id, text in expected.items():
+        assert claims.loc[claim_id, "number"] == float(text.replace(".", "").replace(",", "."))
+    assert 10_000 in set(claims.number)
+
+
+def test_a_claims_file_with_other_columns_is_refused_naming_it(tmp_path):
+    bad = tmp_path / "claims.tsv"
+    bad.write_text(
+        audit.CLAIMS_FILE.read_text(encoding="utf-8").replace("claim_id\t", "id\t", 1),
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError) as info:
+        audit.read_claims(bad)
+    message = str(info.value)
+    assert str(bad) in message and "line 1" in message and "'claim_id'" in message
