@@ -64,6 +64,9 @@ def test_bad_claims_file(tmp_path):
     message = str(info.value)
     assert "line 8" in message and "'5x0'" in message and "'valu'" in message
     assert str(bad) in message  # the file is named
+    # each problem with its line, column, value and what was expected
+    assert "line 8, column 'number': found '5x0', expected a number in Italian format" in message
+    assert "line 8, column 'check': found 'valu', expected one of value, min, max" in message
 
 
 def test_read_claims_keeps_columns():
