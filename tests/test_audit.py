@@ -67,6 +67,7 @@ def test_bad_claims_file(tmp_path):
     # each problem with its line, column, value and what was expected
     assert "line 8, column 'number': found '5x0', expected a number in Italian format" in message
     assert "line 8, column 'check': found 'valu', expected one of value, min, max" in message
+    assert "line 8, column 'check': found 'valu', expected a field and a number to check against" in message
 
 
 def test_read_claims_keeps_columns():
@@ -201,6 +202,7 @@ def test_every_column_of_the_check_carries_the_claim():
     # titles inside a sentence are in lower case, as the codebook's title lowered
     c09 = result.set_index("claim_id").flag["c09"]
     assert "the table's people given psychological support for Torino is also 300" in c09
+    assert "for something else; the table's people given" in c09  # two flags, joined by "; "
 
 
 def test_claims_numbers_are_read_as_text_then_parsed_the_italian_way(tmp_path):
@@ -228,3 +230,19 @@ def test_a_claims_file_with_other_columns_is_refused_naming_it(tmp_path):
         audit.read_claims(bad)
     message = str(info.value)
     assert str(bad) in message and "line 1" in message and "'claim_id'" in message
+
+
+def test_repeated_claim_ids_are_refused(tmp_path):
+    lines = audit.CLAIMS_FILE.read_text(encoding="utf-8").splitlines()
+    bad = tmp_path / "claims.tsv"
+    bad.write_text("\n".join([*lines, lines[1]]) + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        audit.read_claims(bad)
+    assert "column 'claim_id'" in str(info.value) and "unique claim identifiers" in str(info.value)
+
+
+def test_no_claims_give_empty_tables_with_their_columns():
+    empty = audit.read_claims().iloc[0:0]
+    data = load_clean_data()
+    assert list(audit.check_claims(empty, data).columns) == audit.RESULT_COLUMNS
+    assert list(audit.flagged_cells(empty, data).columns) == audit.FLAGGED_COLUMNS
