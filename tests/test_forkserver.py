@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -185,7 +186,7 @@ def test_a_template_that_never_answers_is_given_up(tmp_path):
     from helpers.errors import ForkServerError
 
     # a "template" that sleeps instead of greeting the runner
-    silent = ForkServer(["python3", "-c", "import time; time.sleep(600)"], timeout=0.5)
+    silent = ForkServer([sys.executable, "-c", "import time; time.sleep(600)"], timeout=0.5)
     with pytest.raises(ForkServerError, match="did not answer within 0.5 s"):
         silent.wait_ready()
     assert silent.closed and silent._process.poll() is not None
