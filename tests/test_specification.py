@@ -208,3 +208,107 @@ def test_units_of_one_inside_a_rate():
     assert singular("people per 10,000 residents") == "person per 10,000 residents"
     assert singular("log participants") == "log participant"
     assert singular("%") == "%" and singular(None) is None
+
+
+# ------------------------------------------------------------------ the joint test
+Z975 = 1.959963984540054
+
+
+def _sen_interval_by_hand(x, y):
+    """Sen's (1968) interval, equation 2.6, written out: sorted slopes, ranks from Kendall's S variance."""
+    n = len(x)
+    slopes = sorted(
+        (y[i] - y[j]) / (x[i] - x[j]) for i in range(n) for j in range(n) if x[i] > x[j]
+    )
+    ties = lambda v: sum(  # noqa: E731
+        k * (k - 1) * (2 * k + 5) for k in (list(v).count(u) for u in set(v))
+    )
+    sigma = math.sqrt((n * (n - 1) * (2 * n + 5) - ties(x) - ties(y)) / 18)
+    total = len(slopes)
+    upper = min(int(np.round((total + Z975 * sigma) / 2)), total - 1)
+    lower = max(int(np.round((total - Z975 * sigma) / 2)) - 1, 0)
+    return slopes[lower], slopes[upper]
+
+
+def _side(low, high):
+    return 1 if low > 0 else -1 if high < 0 else 0
+
+
+@pytest.mark.parametrize("estimator", sp.ESTIMATORS)
+def test_interval_sides_are_the_curves_intervals_for_every_row(estimator):
+    rng = np.random.default_rng(11)
+    for n in (4, 7, 10):
+        x = rng.integers(0, 5, n).astype(float)  # ties in x
+        x[0], x[1] = 0.0, 5.0  # never all the same
+        base = rng.integers(0, 4, n).astype(float) + 0.8 * x  # ties in y, and some association
+        ys = np.array([rng.permutation(base) for _ in range(60)] + [base, np.full(n, 2.0)])
+        sides = sp.interval_sides(x, ys, estimator)
+        for y, side in zip(ys, sides, strict=True):
+            if np.std(y) == 0:
+                assert side == 0  # no association can be estimated from a constant
+                continue
+            if estimator == "theil_sen":
+                expected = _side(*_sen_interval_by_hand(list(x), list(y)))
+            else:
+                a, b = (x, y) if estimator == "ols" else (_ranks(list(x)), _ranks(list(y)))
+                r = pearson(a, b)
+                spread = 1 + r**2 / 2 if estimator == "spearman" else 1.0
+                half = Z975 * math.sqrt(spread / (n - 3))
+                if abs(r) >= 1 - 1e-12:  # a perfect (rank) line: the interval is the point
+                    expected = _side(r, r)
+                else:
+                    expected = _side(math.tanh(math.atanh(r) - half), math.tanh(math.atanh(r) + half))
+            assert side == expected, (estimator, list(x), list(y))
+
+
+def test_interval_sides_agree_with_scipys_theil_sen():
+    import scipy.stats as sps
+
+    rng = np.random.default_rng(3)
+    x = np.array([50, 20, 30, 15, 25, 35, 20, 20, 25, 30], dtype=float)
+    for _ in range(200):
+        y = rng.integers(20, 80, 10).astype(float) + rng.choice([0, 1.5], 10) * x
+        low, high = sps.theilslopes(y, x, alpha=0.95)[2:4]
+        assert sp.interval_sides(x, y[None, :], "theil_sen")[0] == _side(low, high)
+
+
+def test_joint_test_counts_what_the_curve_shows_and_shuffles_like_a_brute_force():
+    data = frame()
+    flagged = pd.DataFrame({"city": ["Bologna"], "field": ["events"]})
+    shuffles, seed = 39, 5
+    joint = sp.joint_test(data, ["employment"], ["events", "businesses"], population=population(),
+                          flagged=flagged, seed=seed, n_resamples=shuffles)
+    assert list(joint.columns) == sp.JOINT_COLUMNS
+
+    def one_sided(table):
+        specs = sp.curve(table, ["employment"], ["events", "businesses"], population=population(),
+                         flagged=flagged, n_resamples=9)
+        counts = {}
+        for x, group in specs.groupby("predictor"):
+            above, below = int((group.ci_low > 0).sum()), int((group.ci_high < 0).sum())
+            counts[x] = (max(above, below), above, below, len(group))
+        return counts
+
+    observed = one_sided(data)
+    orders = np.random.default_rng(seed).permuted(np.tile(np.arange(10), (shuffles, 1)), axis=1)
+    null = [one_sided(data.assign(employment=data.employment.to_numpy()[o])) for o in orders]
+    for row in joint.itertuples(index=False):
+        statistic, above, below, total = observed[row.predictor]
+        assert (row.specifications, row.one_sided, row.shuffles) == (total, statistic, shuffles)
+        assert row.side == ("" if statistic == 0 else "positive" if above > below else "negative")
+        hits = sum(counts[row.predictor][0] >= statistic for counts in null)
+        assert row.p_value == pytest.approx((1 + hits) / (1 + shuffles), abs=1e-15)
+
+
+def test_joint_test_of_a_perfect_line_and_of_a_constant():
+    data = pd.DataFrame({"city": CITIES, "employment": [3 * b + 1 for b in BUSINESSES[:9]] + [2.0],
+                         "flat": [5.0] * 10, "businesses": BUSINESSES})
+    data.loc[9, "employment"] = 3 * BUSINESSES[9] + 1
+    joint = sp.joint_test(data, ["employment", "flat"], ["businesses"], population=population(),
+                          n_resamples=99).set_index("outcome")
+    line, flat = joint.loc["employment"], joint.loc["flat"]
+    specs = sp.curve(data, ["employment"], ["businesses"], population=population(), n_resamples=9)
+    # on the counts the line is exact: every one of those intervals is a point above zero
+    assert line.side == "positive" and line.one_sided >= (specs.scale == "count").sum() > 0
+    assert line.p_value < 0.05  # shuffles of a perfect line are rarely one-sided everywhere
+    assert (flat.one_sided, flat.side, flat.p_value) == (0, "", 1.0)

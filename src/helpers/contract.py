@@ -95,6 +95,16 @@ SPECIFICATION_COLUMNS = [
     "ci_high",
     "p_value",
 ]
+#: The specification curve's joint test, one row per pair (helpers.specification.joint_test).
+SPECIFICATION_JOINT_COLUMNS = [
+    "outcome",
+    "predictor",
+    "specifications",
+    "one_sided",
+    "side",
+    "shuffles",
+    "p_value",
+]
 
 #: File name (under ``<run>/tables/``) → columns, for every table each run must write.
 TABLES = {
@@ -106,4 +116,5 @@ TABLES = {
     "findings.csv": FINDINGS_COLUMNS,
     "power.csv": POWER_COLUMNS,
     "specification_curve.csv": SPECIFICATION_COLUMNS,
+    "specification_joint_test.csv": SPECIFICATION_JOINT_COLUMNS,
 }

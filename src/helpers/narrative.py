@@ -845,7 +845,11 @@ def curve_intro(n: int, scale_label: str, population_note: str) -> str:
         "The curve is a robustness display, not a further test: the p-values of its "
         "specifications are not adjusted for their number and overlap heavily, so a pair that "
         "reaches p < 0.05 in some of them is no stronger than its verdict, while a conclusion "
-        "that fails under a reasonable choice is weaker than it looked. With "
+        "that fails under a reasonable choice is weaker than it looked. The joint test of each curve "
+        "(Simonsohn and colleagues' test of the curve as a whole) counts the specifications whose "
+        "interval lies wholly on one side of zero and asks how often shuffling the outcome across the "
+        "cities gives as many; a small p says the curve is more one-sided than chance would make it, "
+        "not that the association is real for every choice, nor that it is more than an association. With "
         f"{count_words(n)} cities, dropping one moves every estimate noticeably."
     )
 

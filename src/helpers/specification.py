@@ -54,6 +54,10 @@ PER_RESIDENTS = 10_000
 CURVE_PERMUTATIONS = 19_999
 #: Above this many cities the curve's p-values of r and rho use the t approximation.
 CURVE_PERMUTATION_LIMIT = 1_000
+#: Shufflings of each outcome behind the curve's joint test (:func:`joint_test`).
+JOINT_SHUFFLES = 1_999
+#: Columns of the joint test's table (:func:`joint_test`).
+JOINT_COLUMNS = contract.SPECIFICATION_JOINT_COLUMNS
 #: Above this many cities Theil–Sen (n² / 2 pairwise slopes) is left out.
 THEIL_SEN_LIMIT = 2_000
 #: At most this many high-leverage cities are left out one at a time, largest first.
@@ -275,18 +279,7 @@ def curve(
     cannot be computed are left out, not guessed: ``per_10k_residents`` when the
     population table lacks a city, ``log`` for an input with a value of zero or less.
     """
-    data = frame[[city, *outcomes, *predictors]].dropna().reset_index(drop=True)
-    population = load_population() if population is None else population
-    scaled: dict[str, pd.DataFrame] = {"count": data}
-    if not missing_population(list(data[city]), population):
-        scaled["per_10k_residents"] = scale_inputs(data, predictors, "per_10k_residents", population, city=city)
-    positive = [p for p in predictors if (data[p] > 0).all()]
-    if positive:
-        scaled["log"] = inference.log_transform(data, positive)
-    usable = {s: [p for p in predictors if s != "log" or p in positive] for s in scaled}
-
-    plans = {(y, x): samples({s: scaled[s] for s in scaled if x in usable[s]}, y, x, flagged, city=city)
-             for y in outcomes for x in predictors}
+    data, scaled, usable, plans = _design(frame, outcomes, predictors, population, flagged, city)
     dropped_sets = sorted({drop for plan in plans.values() for _, drop in plan})
     p_values = {drop: _permutation_p(scaled, usable, outcomes, drop, seed, n_resamples, city)
                 for drop in dropped_sets}
@@ -308,6 +301,33 @@ def curve(
                     rows.append((y, x, scale, name, "spearman", n, rho, *spearman_interval(rho, n), p_rho))
                 rows.append((y, x, scale, name, "theil_sen", n, *_theil_sen_row(xs, ys)))
     return pd.DataFrame(rows, columns=SPECIFICATION_COLUMNS)
+
+
+def _design(
+    frame: pd.DataFrame,
+    outcomes: Sequence[str],
+    predictors: Sequence[str],
+    population: pd.DataFrame | None,
+    flagged: pd.DataFrame | None,
+    city: str,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], dict[str, list[str]], dict]:
+    """The curve's choices: rows, scales, the inputs usable on each scale, each pair's samples.
+
+    The complete rows of ``frame``; the table on each scale that can be computed; and
+    for every (outcome, input) pair its samples (:func:`samples`).
+    """
+    data = frame[[city, *outcomes, *predictors]].dropna().reset_index(drop=True)
+    population = load_population() if population is None else population
+    scaled: dict[str, pd.DataFrame] = {"count": data}
+    if not missing_population(list(data[city]), population):
+        scaled["per_10k_residents"] = scale_inputs(data, predictors, "per_10k_residents", population, city=city)
+    positive = [p for p in predictors if (data[p] > 0).all()]
+    if positive:
+        scaled["log"] = inference.log_transform(data, positive)
+    usable = {s: [p for p in predictors if s != "log" or p in positive] for s in scaled}
+    plans = {(y, x): samples({s: scaled[s] for s in scaled if x in usable[s]}, y, x, flagged, city=city)
+             for y in outcomes for x in predictors}
+    return data, scaled, usable, plans
 
 
 def _theil_sen_row(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float, float, float]:
@@ -352,6 +372,128 @@ def _permutation_p(
         for i, yname in enumerate(outcomes)
         for j, (s, xname) in enumerate(columns)
     }
+
+
+# ------------------------------------------------------------------ the joint test
+def interval_sides(x: np.ndarray, ys: np.ndarray, estimator: str, level: float = 0.95) -> np.ndarray:
+    """Where each row's 95% interval lies: +1 above zero, -1 below, 0 across zero or undefined.
+
+    ``x`` is one input (n values), ``ys`` one outcome per row (k by n, e.g. shuffled
+    copies). The intervals are the curve's own, computed for every row at once:
+    Fisher's z for ``ols`` (:func:`helpers.stats.fisher_interval`), Fisher's z with
+    Bonett and Wright's variance for ``spearman`` (:func:`spearman_interval`) and
+    Sen's interval for ``theil_sen`` (:func:`theil_sen_interval`, equation 2.6 of
+    Sen 1968 as :func:`scipy.stats.theilslopes` implements it, ties included).
+    """
+    x = np.asarray(x, dtype=float)
+    ys = np.atleast_2d(np.asarray(ys, dtype=float))
+    n = len(x)
+    z = sps.norm.ppf(0.5 + level / 2)
+    if estimator == "theil_sen":
+        return _sen_sides(x, ys, z)
+    if estimator == "spearman":
+        x, ys = sps.rankdata(x), sps.rankdata(ys, axis=1)
+    elif estimator != "ols":
+        raise ValueError(f"unknown estimator {estimator!r}; expected one of {', '.join(ESTIMATORS)}")
+    xc = x - x.mean()
+    yc = ys - ys.mean(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = (yc @ xc) / np.sqrt(float(xc @ xc) * np.einsum("ij,ij->i", yc, yc))
+        if n <= 3:
+            return np.zeros(len(ys), dtype=int)
+        spread = 1 + r**2 / 2 if estimator == "spearman" else np.ones_like(r)
+        beyond = np.abs(np.arctanh(np.clip(r, -1, 1))) > z * np.sqrt(spread / (n - 3))
+    sides = np.where(beyond | (np.abs(r) >= 1), np.sign(r), 0.0)
+    return np.nan_to_num(sides).astype(int)
+
+
+def _ties(values: np.ndarray) -> np.ndarray:
+    """Sen's tie term of each row, the sum over groups of equal values of t(t - 1)(2t + 5).
+
+    Each member of a group of t adds (t - 1)(2t + 5): t of them add up to the group's term.
+    """
+    t = (values[..., :, None] == values[..., None, :]).sum(axis=-1)
+    return ((t - 1) * (2 * t + 5)).sum(axis=-1)
+
+
+def _sen_sides(x: np.ndarray, ys: np.ndarray, z: float) -> np.ndarray:
+    n = len(x)
+    i, j = np.nonzero(x[:, None] - x[None, :] > 0)  # every pair with x_i > x_j, once
+    if i.size == 0:  # every x the same: no slope, no interval
+        return np.zeros(len(ys), dtype=int)
+    slopes = np.sort((ys[:, i] - ys[:, j]) / (x[i] - x[j]), axis=1)
+    total = slopes.shape[1]
+    variance = (n * (n - 1) * (2 * n + 5) - _ties(x) - _ties(ys)) / 18
+    # ties can leave no variance (a constant outcome): no interval, as scipy gives NaN
+    defined = variance >= 0
+    sigma = np.sqrt(np.where(defined, variance, 0.0))
+    upper = np.minimum(np.round((total + z * sigma) / 2).astype(int), total - 1)
+    lower = np.maximum(np.round((total - z * sigma) / 2).astype(int) - 1, 0)
+    rows = np.arange(len(ys))
+    low, high = slopes[rows, lower], slopes[rows, upper]
+    return np.where(defined & (low > 0), 1, np.where(defined & (high < 0), -1, 0))
+
+
+def joint_test(
+    frame: pd.DataFrame,
+    outcomes: Sequence[str],
+    predictors: Sequence[str],
+    *,
+    population: pd.DataFrame | None = None,
+    flagged: pd.DataFrame | None = None,
+    seed: int = 20240529,
+    n_resamples: int = JOINT_SHUFFLES,
+    city: str = "city",
+) -> pd.DataFrame:
+    """Simonsohn, Simmons and Nelson's joint test of each pair's curve, one row per pair.
+
+    The statistic is the number of the pair's specifications whose 95% interval lies
+    wholly on one side of zero, counted on the side with more of them. Under the null
+    hypothesis of no association the outcome's values could belong to any city, so
+    the statistic is recomputed after ``n_resamples`` random shufflings of the
+    outcome across the cities (every specification of a shuffle sees the same
+    shuffle, and the samples stay those of the data: who is flagged or high-leverage
+    does not depend on the outcome's order); p = (1 + shuffles with a statistic at
+    least as large) / (1 + ``n_resamples``). The test asks whether the curve as a
+    whole is more one-sided than chance gives; it is a check on the curve, not a
+    further test of any pair.
+
+    Columns :data:`JOINT_COLUMNS`: outcome, predictor, specifications (with an
+    interval), one_sided (the statistic), side ("positive", "negative", "both" when
+    as many lie on each side, "" when none), shuffles, p_value.
+    """
+    data, scaled, usable, plans = _design(frame, outcomes, predictors, population, flagged, city)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for y in outcomes:
+        values = data[y].to_numpy(float)
+        shuffled = values[rng.permuted(np.tile(np.arange(len(values)), (n_resamples, 1)), axis=1)]
+        ys = np.vstack([values, shuffled])  # row 0: the data as observed
+        for x in predictors:
+            counts = np.zeros((len(ys), 2), dtype=int)  # specifications above, below zero
+            total = 0
+            for scale in SCALES:
+                if scale not in scaled or x not in usable[scale]:
+                    continue
+                for _, drop in plans[(y, x)]:
+                    keep = ~scaled[scale][city].isin(drop).to_numpy()
+                    xs = scaled[scale][x].to_numpy(float)[keep]
+                    for estimator in ESTIMATORS:
+                        if estimator == "spearman" and scale == "log":
+                            continue  # as in the curve: ranks do not change under the log
+                        if estimator == "theil_sen" and keep.sum() > THEIL_SEN_LIMIT:
+                            continue
+                        sides = interval_sides(xs, ys[:, keep], estimator)
+                        counts[:, 0] += sides > 0
+                        counts[:, 1] += sides < 0
+                        total += 1
+            statistic = counts.max(axis=1)
+            observed = int(statistic[0])
+            above, below = counts[0]
+            side = "" if observed == 0 else "positive" if above > below else "negative" if below > above else "both"
+            p = (1 + int((statistic[1:] >= observed).sum())) / (1 + n_resamples)
+            rows.append((y, x, total, observed, side, n_resamples, p))
+    return pd.DataFrame(rows, columns=JOINT_COLUMNS)
 
 
 # ------------------------------------------------------------------ summaries
