@@ -50,6 +50,8 @@ class Field:
     kind: str  # Frictionless type: "string", "integer" or "number"
     description: str
     short: str = ""  # a label of two words at most, for crowded tables and panels
+    #: What the article leaves open about the column (period, population, baseline, unit).
+    open_questions: str = ""
     minimum: float | None = None
     maximum: float | None = None
     #: The field as published, when this one describes it transformed (log, per residents).
@@ -190,6 +192,7 @@ def _load(path: Path) -> Codebook:
                 kind=raw["type"],
                 description=raw.get("description", ""),
                 short=raw.get("short_title", raw["title"]),
+                open_questions=raw.get("open_questions", ""),
                 minimum=constraints.get("minimum"),
                 maximum=constraints.get("maximum"),
             )

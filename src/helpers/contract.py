@@ -55,6 +55,10 @@ FINDINGS_COLUMNS = [
     "p_adjusted",
     "influential_cities",
     "audit_flags",
+    "n_without_flagged",
+    "r_without_flagged",
+    "p_without_flagged",
+    "bottom_line",
     "sentence",
 ]
 POWER_COLUMNS = [

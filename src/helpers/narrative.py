@@ -168,9 +168,26 @@ def describe_ranges(
     return sentences
 
 
+def definitions(codebook: Codebook | None = None) -> list[str]:
+    """One bullet per indicator: what its label says, what it may mean, what the article leaves open.
+
+    From the codebook (``description`` and ``open_questions`` in
+    ``data/raw/datapackage.json``), so a new indicator brings its own definition.
+    """
+    codebook = codebook or load_codebook()
+    out = []
+    for name in codebook.variables():
+        field = codebook.field(name)
+        text = f"{field.title} (in the article: \u201c{field.label}\u201d). {field.description}"
+        if field.open_questions:
+            text += f" Not stated: {field.open_questions[0].lower() + field.open_questions[1:]}"
+        out.append(text)
+    return out
+
+
 # ---------------------------------------------------------------- findings under every check
 def limitations(n: int = 10, *, synthetic: bool = False, input_scale: str = "count") -> list[str]:
-    """What self-reported city figures cannot tell, stated with every set of findings.
+    """What city-level figures from untraced sources cannot tell, stated with every set of findings.
 
     For the article's table (n = 10) this is :data:`LIMITATIONS`; a synthetic
     table gets a first point saying that its figures are made up, and a run on
@@ -208,11 +225,29 @@ def sample_size_caveat(n: int, fits: int, alpha: float = ALPHA) -> str:
     )
 
 
+#: Where the article says its figures come from, in our words (its "Fonti dei Dati" paragraph).
+SOURCES_AS_STATED = (
+    "According to the article, the Inclusione Attiva figures come from the annual reports of the "
+    "municipalities involved, reports by NGOs and third-sector associations, academic studies, and "
+    "official statistics from ISTAT and the Ministry of Labour and Social Policies; it does not say "
+    "which figure comes from which source, and its reference marks are broken (printed as \u201c??\u201d), so "
+    "no figure can be traced to its origin."
+)
+#: The ReCoSol network in the summary: the article gives no data on its results.
+NO_RECOSOL_DATA = (
+    "The article gives no figures for the results of the other initiative it describes, the ReCoSol "
+    "network (founded in 2003, more than 200 municipalities, according to the article), beyond calling "
+    "them significant; nothing in this report measures that network."
+)
+
 _LIMITATIONS_OF_THE_DATA = [
     "Ecological data: the figures are city-level aggregates, and what holds across cities need not "
     "hold for the people in them.",
-    "Self-reported: the programmes and municipalities supplied the figures; the article does not say "
-    "how they were collected or checked.",
+    "Sources stated only in general: according to the article the Inclusione Attiva figures come from "
+    "municipal annual reports, NGO and third-sector reports, academic studies and ISTAT and Ministry of "
+    "Labour statistics (ReCoSol's from the network's own reports), but no figure is tied to its source, "
+    "the article's reference marks are broken, and it does not say how the figures were collected, "
+    "checked or made comparable across cities.",
     _NO_SIZE := "No control for size in the primary analysis: the counts are as published, not divided by "
     "each city's population, so larger cities "
     "may simply report larger numbers; the specification curve repeats every pair per 10,000 residents "
@@ -315,6 +350,11 @@ def _per(step: float, unit: str | None) -> str:
     return f"per {format_number(step)}{_unit_for(step, unit)}"
 
 
+def step_words(step: float, unit: str | None) -> str:
+    """The amount a slope is expressed per, for a table cell: '1,000 participants', '1 business'."""
+    return f"{format_number(step)}{_unit_for(step, unit)}".strip()
+
+
 def _decisive_notes(row, step: float, unit: str | None) -> list[str]:
     """What each city that decides a pair does to its slope, on the scale of the fitted-line sentence."""
     notes = []
@@ -386,6 +426,35 @@ def _audit_notes(row, codebook: Codebook, step: float) -> list[str]:
     return notes
 
 
+def _doubt_note(row, alpha: float = ALPHA) -> list[str]:
+    """The pair without every city whose figure in it the claims audit doubts (issue: audit meets findings)."""
+    fit = getattr(row, "without_doubted", None)
+    if not fit:
+        return []
+    cities = list(fit["cities"])
+    claims = ", ".join(dict.fromkeys(row.doubted.claim_id))
+    head = (
+        f"the claims audit doubts the figures of {_names(cities, 'and', NAMED_CITIES)} in this pair "
+        f"(claim{'s' if ',' in claims else ''} {claims})"
+    )
+    if fit["r"] != fit["r"]:  # NaN: too few cities left, or no spread
+        return [f"{head}; without them no correlation can be computed"]
+    numbers = (
+        f"without them r = {_r(fit['r'])} (95% CI {_interval(fit['r_ci_low'], fit['r_ci_high'])}, "
+        f"n = {fit['n']:,}; permutation {_p(fit['p'])})"
+    )
+    if row.verdict == "inconclusive":
+        reading = "" if not fit["p"] < alpha else ", and the pair stays inconclusive: leaving figures out can weaken a finding, never make one"
+    elif fit["p"] < alpha:
+        reading = ": the association does not rest on those figures alone"
+    else:
+        reading = (
+            f": without the figures in doubt the evidence is inconclusive (p \u2265 {alpha:g}), so the "
+            "association rests on them"
+        )
+    return [f"{head}; {numbers}{reading}"]
+
+
 def finding(row, codebook: Codebook | None = None, *, family: int, steps: dict | None = None) -> str:
     """One plain-English sentence (or a few) on one pair, from its verdict and its reasons.
 
@@ -397,7 +466,7 @@ def finding(row, codebook: Codebook | None = None, *, family: int, steps: dict |
     x, y = _phrase(row.predictor, codebook), _phrase(row.outcome, codebook)
     step = (steps or {}).get(row.predictor, 1.0)
     unit = codebook.field(row.predictor).unit
-    audit = _audit_notes(row, codebook, step)
+    audit = _audit_notes(row, codebook, step) + _doubt_note(row)
     decisive = _decisive_notes(row, step, unit)
     if row.verdict == "inconclusive":
         text = (
@@ -426,6 +495,44 @@ def finding(row, codebook: Codebook | None = None, *, family: int, steps: dict |
         + "."
         + _sentences(_precision_notes(row, step, unit) + audit)
         + slope
+    )
+
+
+def bottom_line(row, codebook: Codebook | None = None, *, family: int, alpha: float = ALPHA) -> str:
+    """One plain sentence on one pair for a reader who is not a statistician: no p, no r.
+
+    What the cities' figures show, how much weight it bears, and why, in the words
+    of the verdict's rules; an inconclusive pair is never "no association". The
+    numbers are in :func:`finding`.
+    """
+    codebook = codebook or load_codebook()
+    x, y = _phrase(row.predictor, codebook), _phrase(row.outcome, codebook)
+    if row.verdict == "inconclusive":
+        return (
+            f"Cities' figures for {x} and {y} cannot tell whether the two go together: ten cities leave "
+            "room for anything from a clear negative to a clear positive relation."
+        )
+    direction = "higher" if row.slope > 0 else "lower"
+    pattern = f"Cities that report more {x} also tend to report {direction} figures for the {y}"
+    weak = []
+    if not row.p_adjusted < alpha:
+        weak.append(f"it does not survive the allowance for having tested {count_words(family)} pairs")
+    if len(row.disagreeing):
+        weak.append("another way of testing it does not confirm it")
+    if len(row.decisive_cities):
+        weak.append(f"it hangs on one city ({_names(list(row.decisive_cities), 'or', NAMED_CITIES)})")
+    fit = getattr(row, "without_doubted", None)
+    if fit and not fit["p"] < alpha:
+        weak.append(
+            f"it fades without the figures of {_names(list(fit['cities']), 'and', NAMED_CITIES)}, which "
+            "the article's own text puts in doubt"
+        )
+    caution = "a pattern across cities, not evidence that the activity raised or lowered the outcome"
+    if row.verdict == "consistent" and not weak:
+        return f"{pattern}; the pattern holds under every check, but it is {caution}."
+    return (
+        f"{pattern}, but the evidence is weak: {join_and(weak) if weak else 'it holds only under some checks'}. "
+        f"Treat it as a lead to check with better data; even at best it would be {caution}."
     )
 
 
@@ -487,44 +594,51 @@ def describe_power(power: pd.DataFrame) -> str:
     )
 
 
+def _claims_tally(results: pd.DataFrame) -> str:
+    """"3 agree with the table, 4 are consistent with it (...), 0 disagree and 4 cannot be checked"."""
+    counts = results.status.value_counts()
+    return (
+        f"{counts.get('agrees', 0)} agree with the table, {counts.get('consistent', 0)} are consistent "
+        "with it without being confirmed (a lower bound, or a figure for only part of what a column "
+        f"counts), {counts.get('disagrees', 0)} disagree and {counts.get('cannot be checked', 0)} "
+        "cannot be checked because no column records them"
+    )
+
+
 def describe_audit(
     results: pd.DataFrame, table_label: str = "the table", *, synthetic: bool = False
 ) -> list[str]:
     """Sentences summarising the check of the article's text against its table.
 
-    With ``synthetic`` the table is not the article's, and the first sentence
-    says that the outcome of the check means nothing about the article.
+    Claims with a number are counted by status; claims without one (success,
+    change, size) are counted apart, as beyond what the table can show. With
+    ``synthetic`` the table is not the article's, and the first sentence says
+    that the outcome of the check means nothing about the article.
     """
-    counts = results.status.value_counts()
-    tally = (
-        f"{counts.get('agrees', 0)} agree, {counts.get('disagrees', 0)} disagree and "
-        f"{counts.get('cannot be checked', 0)} cannot be checked"
+    numeric = results[results.number.notna()]
+    words = results[results.status == "beyond the table"]
+    claims = f"{len(numeric)} claims with a number" + (
+        f" and {len(words)} without one" if len(words) else ""
     )
     if synthetic:
         return [
-            f"The article's text makes {len(results)} numeric claims. This run's table is synthetic, "
-            f"not the article's, so checked against it {tally}: the check runs, but its outcome says "
-            "nothing about the article, and no doubt about the article's table is raised here."
+            f"The article's text makes {claims}. This run's table is synthetic, not the article's, so "
+            f"checked against it {_claims_tally(numeric)}: the check runs, but its outcome says nothing "
+            "about the article, and no doubt about the article's table is raised here."
         ]
-    sentences = [
-        f"The article's text makes {len(results)} numeric claims: {counts.get('agrees', 0)} agree "
-        f"with its table, {counts.get('disagrees', 0)} disagree and "
-        f"{counts.get('cannot be checked', 0)} cannot be checked against it."
-    ]
-    no_figures = results[results.number.isna()]
-    for row in no_figures.itertuples(index=False):
+    sentences = [f"The article's text makes {claims}. Of those with a number, {_claims_tally(numeric)}."]
+    if len(words):
         sentences.append(
-            f"{row.programme}: {row.claim[0].lower() + row.claim[1:]}; nothing can be verified."
+            f"The {count_words(len(words))} claims without a number (that a programme succeeded, worked, "
+            "improved something or reached notable numbers) go further than any table of city totals can "
+            f"support; {table_label} says what each would need."
         )
-    flagged = results[
-        (results.flag != "") & results.number.notna() & (results.status != "cannot be checked")
-    ]
-    coincidences = results[results.flag.str.contains("something else")]
-    if len(flagged) or len(coincidences):
+    doubtful = numeric[numeric.flag.str.contains("only a part|something else|lower bound")]
+    if len(doubtful):
         sentences.append(
-            f"{len(flagged) + len(coincidences)} of them raise a doubt about the table: "
-            "values that equal a figure the text gives for a narrower or a different thing suggest that "
-            f"some table entries were filled from single anecdotes ({table_label} gives each case)."
+            f"{len(doubtful)} of the claims with a number raise a doubt about the table: where a table "
+            "value equals a figure the text gives for a narrower or a different thing, that entry may "
+            "have been filled from a single example rather than from a count of the whole."
         )
     return sentences
 
@@ -605,11 +719,25 @@ def executive_summary(
     else:
         listed = ", ".join(names) if n <= 12 else ", ".join(names[:5]) + f" and {n - 5:,} others"
         opening = (
-            f"The article's table gives {count_words(len(codebook.variables()))} indicators for "
-            f"{n:,} Italian cities taking part in the "
-            f"Inclusione Attiva programme ({listed}), as reported by the programmes themselves."
+            f"The article's table gives {count_words(len(codebook.variables()))} indicators for the "
+            f"{count_words(n)} cities it names among the municipalities running the Inclusione Attiva "
+            f"programme for economic immigrants ({listed}). {SOURCES_AS_STATED}"
         )
     bullets = [opening]
+    ordered = rules.order(classified)
+    plain = [line for line in ordered[ordered.verdict != "inconclusive"].get("bottom_line", []) if line]
+    unclear = ordered[ordered.verdict == "inconclusive"]
+    if len(unclear):
+        pairs = join_and([_pair(row, codebook) for row in unclear.itertuples(index=False)])
+        some = "the other " if plain else ""
+        listed = f" ({pairs})" if len(unclear) <= 2 else ""
+        plain.append(
+            f"For {some}{count_words(len(unclear))} {'pair' if len(unclear) == 1 else 'pairs'}{listed}, "
+            f"the {count_words(n)} cities' figures cannot tell whether the two go together: they leave room "
+            "for anything from a clear negative to a clear positive relation, so neither a link nor its "
+            "absence can be claimed."
+        )
+    bullets.append("In plain words: " + " ".join(plain))
     for outcome in dict.fromkeys(classified.outcome):
         field = codebook.field(outcome)
         values = data[outcome]
@@ -625,7 +753,6 @@ def executive_summary(
         f"README, a permutation test of Pearson's r at \u03b1 = {ALPHA}, adjusted for the {family} "
         f"pairs (n = {int(classified.n.max()):,} cities each): " + join_and(parts) + "."
     )
-    ordered = rules.order(classified)
     consistent = ordered[ordered.verdict == "consistent"]
     if len(consistent) > GROUPED_ROBUST:
         bullets.append(
@@ -646,13 +773,17 @@ def executive_summary(
         )
     if len(power):
         bullets.append(describe_power(power))
-    bullets += describe_audit(claims, synthetic=synthetic)[:1]
+    audit = describe_audit(claims, "section 2", synthetic=synthetic)
+    bullets.append(" ".join(audit[:2]) if not synthetic else audit[0])
+    if not synthetic:
+        bullets.append(NO_RECOSOL_DATA)
     bullets.append(
         "These are associations in made-up data, not findings about any real city or programme; the "
         "limitations section says what even real figures of this kind could not show."
         if synthetic
-        else f"These are associations across {count_words(n)} self-reported city figures, not effects "
-        "of the programmes; the limitations section says why."
+        else f"These are associations across {count_words(n)} city figures whose sources the article "
+        "names only in general, not effects of the programmes; the limitations section says why, and "
+        "the last section what an evaluation would need."
     )
     return bullets
 
@@ -919,3 +1050,72 @@ def curve_notes(
             + "."
         )
     return notes
+
+
+# ------------------------------------------------------------------ for readers who are not statisticians
+#: The terms the report uses, in plain words (term, meaning), in the order a reader meets them.
+GLOSSARY = [
+    ("Association", "two figures that tend to be high or low in the same cities. It says nothing about "
+     "which causes which, or whether a third thing (such as city size) drives both."),
+    ("Effect", "what an activity changed compared with what would have happened without it. These data "
+     "cannot show effects (section 7 says what could)."),
+    ("r (Pearson's correlation)", "a number from \u22121 to 1 for how closely two figures follow a straight "
+     "line across the cities: 0 none, 1 a perfect rising line, \u22121 a perfect falling one."),
+    ("\u03c1 (Spearman's rank correlation)", "the same idea on the cities' rank orders instead of their "
+     "values, so one extreme city counts for less."),
+    ("95% interval (CI)", "the range of values compatible with the data, by the method named; with ten "
+     "cities it is wide."),
+    ("p-value (p)", "how often a pattern at least this strong would appear by chance if the two figures "
+     "were unrelated. Below 0.05 (\u03b1, the threshold fixed in advance) the pattern is called "
+     "statistically significant; above it the result is inconclusive, not a proof of no link."),
+    ("Permutation test", "a p-value found by reshuffling one figure across the cities many times (here "
+     "every possible order) and counting how often the shuffled pattern is as strong as the real one."),
+    ("Adjusted p", "a p-value corrected for having tested several pairs at once, since each extra test "
+     "is another chance of a fluke; here by Westfall and Young's method (maxT) or Holm's."),
+    ("Slope", "in a fitted straight line, how much the outcome differs on average between cities whose "
+     "input differs by a stated amount (per 1,000 participants, for instance)."),
+    ("R\u00b2", "the share of the differences in the outcome between cities that the fitted line accounts for."),
+    ("HC2, HC3, wild bootstrap", "ways of computing a slope's uncertainty that do not assume every city's "
+     "figure is equally noisy; used as checks on the main test."),
+    ("Leverage, Cook's distance, DFBETAS", "measures of how much a single city pulls the fitted line: "
+     "by having an extreme input, by moving the whole fit, or by moving the slope when it is left out."),
+    ("Specification curve", "the same pair estimated under every reasonable choice of scale, cities and "
+     "method, to show whether a conclusion depends on any one choice."),
+    ("Theil\u2013Sen slope", "the median of the slopes between every two cities; one extreme city moves it little."),
+]
+
+
+def glossary() -> list[str]:
+    """The glossary as bullets, "Term: meaning"."""
+    return [f"{term}: {meaning}" for term, meaning in GLOSSARY]
+
+
+#: What an evaluation of the programmes would need that the article's table lacks (section 7).
+EVALUATION_INTRO = (
+    "The article's table can rank ten cities; it cannot say whether the programmes raised employment or "
+    "improved access to health care, because it shows each city once, after the programmes started, and "
+    "no city without them. An evaluation that could answer that question would need, at the least:"
+)
+EVALUATION_NEEDS = [
+    "Measurements before and after: the same indicators, defined the same way, for the years before "
+    "each city started the programme and for the years after, with the start dates.",
+    "Comparison municipalities: similar cities that did not run the programme, or started it later, "
+    "measured in the same way over the same years. The change in the programme cities minus the change "
+    "in the comparison cities (a difference-in-differences design) removes what both share, such as the "
+    "national labour market; its key assumption, that both groups would have moved alike without the "
+    "programme, can be checked on the years before it began.",
+    "Records of individuals, not city totals: who took part and who was eligible but did not, with age, "
+    "sex, education, year of arrival and prior work, linked to later employment and health-care records. "
+    "Participants choose to take part, so comparing them with similar non-participants, or admitting "
+    "applicants by lottery where places are short, guards against crediting the programme with what "
+    "the participants would have achieved anyway.",
+    "What each city actually did and spent: start dates, number of places, hours of training, budget "
+    "per activity. Then differences in outcomes can be related to differences in intensity and cost.",
+    "Definitions fixed in advance and traced sources: which immigrants are counted, what counts as access "
+    "to health care, what period each figure covers, and which office produced it; and an analysis plan "
+    "written down before the data are seen.",
+]
+EVALUATION_CLOSING = (
+    "With these, ten cities would still be few for city-level comparisons; individual records from many "
+    "participants and non-participants are what would give an evaluation its precision."
+)
