@@ -79,6 +79,7 @@ def classified(fits):
     table["sentence"] = narrative.findings(
         table, steps={name: narrative.input_step(data[name]) for name in fits.predictor.unique()}
     )
+    table["bottom_line"] = [narrative.bottom_line(row, family=len(table)) for row in table.itertuples(index=False)]
     return table
 
 
@@ -129,7 +130,8 @@ def test_limitations_state_the_four_limits():
     text = " ".join(narrative.LIMITATIONS).lower()
     for needle in (
         "city-level",
-        "self-reported",
+        "istat and ministry of labour",
+        "no figure is tied to its source",
         "population",
         "percentage points",
         "comparison group",
@@ -187,6 +189,21 @@ def test_executive_summary_counts_the_whole_family(classified):
     assert "What ten cities can detect" in text
     assert not CAUSAL.search(text.replace("not effects", ""))
     assert not ABSENCE.search(text)
+    # the article's sources as it states them, and the programme as it describes it
+    for needle in ("ISTAT", "Ministry of Labour and Social Policies", "NGOs and third-sector", "annual reports",
+                   "economic immigrants", "the ten cities it names"):
+        assert needle in text, needle
+    for gone in ("ten large cities", "reported by the programmes themselves", "self-reported"):
+        assert gone not in text, gone
+    # plain words first: the bottom lines come before any p-value, and before the verdict counts
+    plain = next(i for i, b in enumerate(bullets) if b.startswith("In plain words: "))
+    assert plain == 1 and "p =" not in bullets[plain] and "r =" not in bullets[plain]
+    assert "it fades without the figures of Bologna and Torino" in bullets[plain]
+    assert "For the other seven pairs, the ten cities' figures cannot tell" in bullets[plain]
+    # the audit's counts, claims without a number apart, and ReCoSol's lack of data
+    assert "11 claims with a number and 6 without one" in text
+    assert "3 agree with the table, 4 are consistent with it" in text
+    assert "no figures for the results of the other initiative it describes, the ReCoSol network" in text
 
 
 # ------------------------------------------------------------------ any number of cities
@@ -306,8 +323,8 @@ def test_synthetic_runs_say_so_in_the_summary_and_the_audit(classified):
     assert "synthetic, not the article's" in audit_sentence
     assert "says nothing about the article" in audit_sentence
     real = narrative.executive_summary(load_clean_data(), table, power_table(), claims)
-    assert real[0].startswith("The article's table gives six indicators for 10 Italian cities")
-    assert real[-1].startswith("These are associations across ten self-reported city figures")
+    assert real[0].startswith("The article's table gives six indicators for the ten cities it names")
+    assert real[-1].startswith("These are associations across ten city figures whose sources")
 
 
 def test_summary_groups_many_consistent_pairs():
@@ -369,8 +386,8 @@ def test_texts_name_the_codebook_fields_and_count_them(classified, tmp_path):
     claims = audit.check_claims(audit.read_claims(), data)
     six = narrative.executive_summary(load_clean_data(), classified, power_table(), claims)
     seven = narrative.executive_summary(data, classified, power_table(), claims, codebook)
-    assert six[0].startswith("The article's table gives six indicators for 10 Italian cities")
-    assert seven[0].startswith("The article's table gives seven indicators for 10 Italian cities")
+    assert six[0].startswith("The article's table gives six indicators for the ten cities")
+    assert seven[0].startswith("The article's table gives seven indicators for the ten cities")
 
 
 def test_a_sensitivity_scale_words_its_own_size_limitation():
@@ -413,3 +430,47 @@ def test_curve_notes_group_the_pairs_no_specification_moves():
     assert grouped[1:] == [
         f"Inconclusive under every specification, none reaching p < 0.05: {businesses}; {training}."
     ]
+
+
+def test_bottom_lines_are_plain_and_never_claim_absence(classified):
+    """No p, no r, no causal word; weak evidence says why in words; an inconclusive pair is never 'no association'."""
+    for row in classified.itertuples(index=False):
+        line = narrative.bottom_line(row, family=len(classified))
+        assert not re.search(r"\b(p|r|R²|CI)\s*[=<>]", line), line
+        assert not CAUSAL.search(line.replace("not evidence that the activity raised or lowered", "")), line
+        assert not ABSENCE.search(line), line
+    pair = lambda y, x: next(  # noqa: E731
+        r for r in classified.itertuples(index=False) if (r.outcome, r.predictor) == (y, x)
+    )
+    events = pair("employment_rate_increase_pct", "community_event_participants")
+    line = narrative.bottom_line(events, family=8)
+    assert line.startswith("Cities that report more community-event participation also tend to report higher")
+    assert "does not survive the allowance for having tested eight pairs" in line
+    assert "another way of testing it does not confirm it" in line  # the wild bootstrap
+    assert "fades without the figures of Bologna and Torino" in line
+    # the same pair with its doubted figures holding up, every check agreeing and adjusted p below alpha
+    strong = events._replace(
+        p_adjusted=0.01, disagreeing=[], without_doubted=dict(events.without_doubted, p=0.01), verdict="consistent"
+    )
+    assert "the pattern holds under every check" in narrative.bottom_line(strong, family=8)
+    inconclusive = pair("health_service_access_pct", "training_participants")
+    assert "cannot tell whether the two go together" in narrative.bottom_line(inconclusive, family=8)
+
+
+def test_definitions_come_from_the_codebook(tmp_path):
+    lines = narrative.definitions()
+    codebook = load_codebook()
+    assert len(lines) == len(codebook.variables())
+    health = next(line for line in lines if line.startswith("Access to health services"))
+    assert "Accesso ai Servizi Sanitari (%)" in health and "improvement" in health and "Not stated:" in health
+    employment = next(line for line in lines if line.startswith("Increase in immigrant employment rate"))
+    assert "percentage points" in employment and "relative change" in employment
+    wider = narrative.definitions(load_codebook(package_with(LANGUAGE_FIELD, tmp_path / "datapackage.json")))
+    assert len(wider) == len(lines) + 1
+
+
+def test_the_glossary_explains_the_report_terms():
+    terms = " ".join(term for term, _ in narrative.GLOSSARY)
+    for needle in ("p-value", "Adjusted p", "R²", "HC2, HC3", "Cook's distance", "95% interval", "Association", "Effect"):
+        assert needle in terms, needle
+    assert narrative.glossary()[0].startswith("Association: ")

@@ -532,7 +532,7 @@ def bottom_line(row, codebook: Codebook | None = None, *, family: int, alpha: fl
         return f"{pattern}; the pattern holds under every check, but it is {caution}."
     return (
         f"{pattern}, but the evidence is weak: {join_and(weak) if weak else 'it holds only under some checks'}. "
-        f"Treat it as a lead to check with better data; even at best it would be {caution}."
+        f"Treat it as a question for better data, not an answer; even at best it would be {caution}."
     )
 
 
@@ -601,7 +601,7 @@ def _claims_tally(results: pd.DataFrame) -> str:
         f"{counts.get('agrees', 0)} agree with the table, {counts.get('consistent', 0)} are consistent "
         "with it without being confirmed (a lower bound, or a figure for only part of what a column "
         f"counts), {counts.get('disagrees', 0)} disagree and {counts.get('cannot be checked', 0)} "
-        "cannot be checked because no column records them"
+        "cannot be checked, as no column records them"
     )
 
 
