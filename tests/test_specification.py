@@ -312,3 +312,20 @@ def test_joint_test_of_a_perfect_line_and_of_a_constant():
     assert line.side == "positive" and line.one_sided >= (specs.scale == "count").sum() > 0
     assert line.p_value < 0.05  # shuffles of a perfect line are rarely one-sided everywhere
     assert (flat.one_sided, flat.side, flat.p_value) == (0, "", 1.0)
+
+
+def test_joint_test_leaves_theil_sen_out_above_its_limit(monkeypatch):
+    data = frame()
+    full = sp.joint_test(data, ["employment"], ["businesses"], population=population(), n_resamples=19)
+    monkeypatch.setattr(sp, "JOINT_THEIL_SEN_LIMIT", 9)
+    fewer = sp.joint_test(data, ["employment"], ["businesses"], population=population(), n_resamples=19)
+    specs = sp.curve(data, ["employment"], ["businesses"], population=population(), n_resamples=9)
+    # with ten cities in "all" and nine in each "without_" sample, only the 10-city ones drop out
+    ten = ((specs.estimator == "theil_sen") & (specs.n > 9)).sum()
+    assert full.specifications[0] == len(specs) and fewer.specifications[0] == len(specs) - ten > 0
+
+
+def test_joint_test_is_not_run_above_its_city_limit(monkeypatch):
+    monkeypatch.setattr(sp, "JOINT_CITY_LIMIT", 9)
+    joint = sp.joint_test(frame(), ["employment"], ["businesses"], population=population(), n_resamples=19)
+    assert joint.shuffles[0] == 0 and math.isnan(joint.p_value[0]) and joint.specifications[0] > 0

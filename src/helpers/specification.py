@@ -56,6 +56,12 @@ CURVE_PERMUTATIONS = 19_999
 CURVE_PERMUTATION_LIMIT = 1_000
 #: Shufflings of each outcome behind the curve's joint test (:func:`joint_test`).
 JOINT_SHUFFLES = 1_999
+#: Above this many cities the joint test leaves Theil–Sen out: its shuffled intervals sort
+#: n² / 2 slopes per shuffle (at 500 cities, 2,000 shuffles of 125,000 slopes per specification).
+JOINT_THEIL_SEN_LIMIT = 100
+#: Above this many cities the joint test is not run (every specification's interval is then
+#: narrow, and shuffling thousands of cities 1,999 times costs minutes): its p is empty.
+JOINT_CITY_LIMIT = CURVE_PERMUTATION_LIMIT
 #: Columns of the joint test's table (:func:`joint_test`).
 JOINT_COLUMNS = contract.SPECIFICATION_JOINT_COLUMNS
 #: Above this many cities Theil–Sen (n² / 2 pairwise slopes) is left out.
@@ -456,7 +462,10 @@ def joint_test(
     does not depend on the outcome's order); p = (1 + shuffles with a statistic at
     least as large) / (1 + ``n_resamples``). The test asks whether the curve as a
     whole is more one-sided than chance gives; it is a check on the curve, not a
-    further test of any pair.
+    further test of any pair. Above :data:`JOINT_THEIL_SEN_LIMIT` cities the Theil–Sen
+    specifications are left out of the count (``specifications`` says how many entered);
+    above :data:`JOINT_CITY_LIMIT` cities nothing is shuffled (``shuffles`` 0, ``p_value``
+    empty).
 
     Columns :data:`JOINT_COLUMNS`: outcome, predictor, specifications (with an
     interval), one_sided (the statistic), side ("positive", "negative", "both" when
@@ -464,6 +473,8 @@ def joint_test(
     """
     data, scaled, usable, plans = _design(frame, outcomes, predictors, population, flagged, city)
     rng = np.random.default_rng(seed)
+    if len(data) > JOINT_CITY_LIMIT:
+        n_resamples = 0  # the statistic of the data alone; no p-value
     rows = []
     for y in outcomes:
         values = data[y].to_numpy(float)
@@ -481,8 +492,8 @@ def joint_test(
                     for estimator in ESTIMATORS:
                         if estimator == "spearman" and scale == "log":
                             continue  # as in the curve: ranks do not change under the log
-                        if estimator == "theil_sen" and keep.sum() > THEIL_SEN_LIMIT:
-                            continue
+                        if estimator == "theil_sen" and keep.sum() > JOINT_THEIL_SEN_LIMIT:
+                            continue  # said in the docstring and in the table's specification count
                         sides = interval_sides(xs, ys[:, keep], estimator)
                         counts[:, 0] += sides > 0
                         counts[:, 1] += sides < 0
@@ -491,7 +502,7 @@ def joint_test(
             observed = int(statistic[0])
             above, below = counts[0]
             side = "" if observed == 0 else "positive" if above > below else "negative" if below > above else "both"
-            p = (1 + int((statistic[1:] >= observed).sum())) / (1 + n_resamples)
+            p = (1 + int((statistic[1:] >= observed).sum())) / (1 + n_resamples) if n_resamples else math.nan
             rows.append((y, x, total, observed, side, n_resamples, p))
     return pd.DataFrame(rows, columns=JOINT_COLUMNS)
 
