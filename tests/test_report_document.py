@@ -138,3 +138,16 @@ def test_every_character_of_the_pdf_has_a_glyph(built):
     assert "\ufffd" not in text
     # LaTeX sets the letter in math italic: pdftotext gives U+1D70C for it
     assert any(f"Spearman{q}s {rho}" in text for q in ("\u2019", "'") for rho in ("\u03c1", "\U0001d70c"))
+
+
+def test_appendix_says_which_parameters_this_run_used(built):
+    """Table A.2 of the article's run: the exact test leaves permutation_resamples unused."""
+    text = pdftotext(built["latest"] / "report.pdf", "-raw")
+    table = " ".join(text[text.index("Table A.2.") : text.index("Table A.3.")].split())
+    assert "Parameter Value In this run" in table
+    assert (
+        "permutation_resamples 100000 not used: with 10 cities the test counts every one "
+        "of the 3,628,800 orderings"
+    ) in table
+    assert "log_variables [] none logged" in table
+    assert "multiple_regression False off: no multiple regression section" in table
