@@ -115,6 +115,10 @@ def test_tables_hold_the_contract_and_right_numbers(built):
         "p_adjusted",
         "influential_cities",
         "audit_flags",
+        "n_without_flagged",
+        "r_without_flagged",
+        "p_without_flagged",
+        "bottom_line",
         "sentence",
     ]
     assert set(found.verdict) <= {"consistent", "tentative", "inconclusive"}
