@@ -264,6 +264,23 @@ def test_a_claims_file_with_other_columns_is_refused_naming_it(tmp_path):
         audit.read_claims(bad)
     message = str(info.value)
     assert str(bad) in message and "line 1" in message and "'claim_id'" in message
+    # what was found (the file's own header) beside what was expected
+    assert "line 1: found ['id', 'programme', 'city'," in message
+
+
+def test_a_bad_qualifier_and_an_unknown_field_are_named_with_their_lines(tmp_path):
+    lines = audit.CLAIMS_FILE.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split("\t")
+    rows = [line.split("\t") for line in lines[1:]]
+    rows[6][header.index("qualifier")] = "about"  # c07, line 8
+    rows[7][header.index("field")] = "festivals"  # c08, line 9
+    bad = tmp_path / "claims.tsv"
+    bad.write_text("\n".join([lines[0], *("\t".join(r) for r in rows)]) + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        audit.read_claims(bad)
+    message = str(info.value)
+    assert "line 8, column 'qualifier': found 'about', expected exactly, over or empty" in message
+    assert "line 9, column 'field': found 'festivals', expected a canonical name of the codebook" in message
 
 
 def test_repeated_claim_ids_are_refused(tmp_path):
