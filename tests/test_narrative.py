@@ -111,7 +111,7 @@ def test_findings_of_the_article_in_words(classified):
     # the audit meets the finding in the same sentence group, with the direction it would move
     assert "Bologna weighs heavily on this fit (leverage 0.66)" in events and "claim c08" in events
     assert "the article's text gives more than 10,000 participants for a part of it alone" in events
-    assert "were the true figure half as large again, the slope would be 2.48 instead of 3.77" in events
+    assert "were the true figure 50% larger (an arbitrary multiple, for scale), the slope would be 2.48 instead of 3.77" in events
     training = by_pair[("employment_rate_increase_pct", "training_participants")]
     assert training.startswith(
         "Inconclusive for training-course participants and increase in immigrant employment rate: the data "
@@ -198,11 +198,11 @@ def test_executive_summary_counts_the_whole_family(classified):
     # plain words first: the bottom lines come before any p-value, and before the verdict counts
     plain = next(i for i, b in enumerate(bullets) if b.startswith("In plain words: "))
     assert plain == 1 and "p =" not in bullets[plain] and "r =" not in bullets[plain]
-    assert "it fades without the figures of Bologna and Torino" in bullets[plain]
+    assert "without the figures of Bologna and Torino, which the article's own text puts in doubt, the evidence becomes inconclusive" in bullets[plain]
     assert "For the other seven pairs, the ten cities' figures cannot tell" in bullets[plain]
     # the audit's counts, claims without a number apart, and ReCoSol's lack of data
     assert "11 claims with a number and 6 without one" in text
-    assert "3 agree with the table, 4 are consistent with it" in text
+    assert "3 agree with the table, 5 are consistent with it" in text
     assert "no figures for the results of the other initiative it describes, the ReCoSol network" in text
 
 
@@ -233,7 +233,7 @@ def test_paragraphs_for_the_article_read_as_written():
     assert "a leverage above 2p/n = 0.4, a Cook's distance above 4/n = 0.4 and a |DFBETAS| above" in influence
     assert "A city *decides* a pair when its |DFBETAS| exceeds 0.63, or when leaving it out flips" in influence
     assert narrative.limitations(10) == narrative.LIMITATIONS
-    assert narrative.LIMITATIONS[0].startswith("Associations, not effects: the ten cities all ran")
+    assert narrative.LIMITATIONS[0].startswith("Associations, not effects: according to the article the ten cities all run")
     caveat = narrative.sample_size_caveat(10, 8)
     assert caveat.startswith("This analysis is exploratory")
     assert "on average 0.4 false positives are expected by chance" in caveat
@@ -446,15 +446,22 @@ def test_bottom_lines_are_plain_and_never_claim_absence(classified):
     line = narrative.bottom_line(events, family=8)
     assert line.startswith("Cities that report more community-event participation also tend to report higher")
     assert "does not survive the allowance for having tested eight pairs" in line
-    assert "another way of testing it does not confirm it" in line  # the wild bootstrap
-    assert "fades without the figures of Bologna and Torino" in line
+    assert "one of the four checks (the wild bootstrap) does not confirm it" in line
+    assert "without the figures of Bologna and Torino, which the article's own text puts in doubt" in line
     # the same pair with its doubted figures holding up, every check agreeing and adjusted p below alpha
     strong = events._replace(
         p_adjusted=0.01, disagreeing=[], without_doubted=dict(events.without_doubted, p=0.01), verdict="consistent"
     )
     assert "the pattern holds under every check" in narrative.bottom_line(strong, family=8)
     inconclusive = pair("health_service_access_pct", "training_participants")
-    assert "cannot tell whether the two go together" in narrative.bottom_line(inconclusive, family=8)
+    # each inconclusive pair says the range of links its own interval allows
+    words = narrative.bottom_line(inconclusive, family=8)
+    assert "cannot tell whether the two go together" in words
+    assert words.endswith(f"anything {narrative.link_range(inconclusive.r_ci_low, inconclusive.r_ci_high)}.")
+    assert narrative.link_range(-0.01, 0.90) == "from about zero to a strong positive link"
+    assert narrative.link_range(-0.68, 0.57) == "from a strong negative to a strong positive link"
+    assert narrative.link_range(-0.29, 0.83) == "from a weak negative to a strong positive link"
+    assert narrative.link_range(0.31, 0.45) == "around a moderate positive link"
 
 
 def test_definitions_come_from_the_codebook(tmp_path):

@@ -46,13 +46,13 @@ CLAIM_COLUMNS = [
 ]
 #: Claims without a number, by what they assert, and what the table lacks to support them.
 QUALITATIVE = {
-    "effect": "a claim about what the programmes achieved: the table gives one figure per city, with "
-    "no measurement from before the programmes and no comparison municipalities, so it can show how "
-    "the cities differ, not what the programmes changed",
-    "change": "a claim of change over time: the table gives one figure per city and no earlier one, "
-    "so it cannot show an improvement",
+    "effect": "a claim about what a programme achieved: the article gives no figures from before the "
+    "programmes and none for places without them, so its data can show how cities differ, not what "
+    "a programme changed",
+    "change": "a claim of change over time: the table gives one figure per city (a level or a change, "
+    "it does not say which) and no earlier figure or baseline, so it cannot show an improvement",
     "size": "a claim that figures are large: the table gives no yardstick (people eligible, a target, "
-    "other years or other cities) to judge their size against",
+    "earlier years or cities outside the programme) to judge their size against",
 }
 CHECKS = ("value", "min", "max", "n_cities", "none", *QUALITATIVE)
 #: Every status a claim can get, in the order the report counts them.
@@ -174,8 +174,9 @@ def _check(
                     f"the table's {title} for {claim.city} ({_fmt(value)}) equals the figure the text "
                     "gives for only a part of it: the table may record just that part"
                     + (
-                        f"; the text puts that part alone above {_fmt(number)}, so the table's total is "
-                        "no larger than its part, which points the same way"
+                        f"; read strictly ('more than {_fmt(number)}'), that part alone would exceed the "
+                        "table's total, which cannot be; read loosely (about that many), the total equals "
+                        "the part. Either way the table's figure most likely records that part only"
                         if claim.qualifier == "over"
                         else ""
                     )

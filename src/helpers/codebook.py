@@ -52,6 +52,8 @@ class Field:
     short: str = ""  # a label of two words at most, for crowded tables and panels
     #: What the article leaves open about the column (period, population, baseline, unit).
     open_questions: str = ""
+    #: A few words a reader needs beside the column's values wherever they are quoted.
+    caveat: str = ""
     minimum: float | None = None
     maximum: float | None = None
     #: The field as published, when this one describes it transformed (log, per residents).
@@ -193,6 +195,7 @@ def _load(path: Path) -> Codebook:
                 description=raw.get("description", ""),
                 short=raw.get("short_title", raw["title"]),
                 open_questions=raw.get("open_questions", ""),
+                caveat=raw.get("caveat", ""),
                 minimum=constraints.get("minimum"),
                 maximum=constraints.get("maximum"),
             )

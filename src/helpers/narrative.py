@@ -199,9 +199,9 @@ def limitations(n: int = 10, *, synthetic: bool = False, input_scale: str = "cou
         "article's own table has ten cities."
     ]
     return (made_up if synthetic else []) + [
-        f"Associations, not effects: the {count_words(n)} cities all ran the programmes, with no "
-        "comparison group and no measurement from before they began, so no figure here shows what "
-        "an activity changed.",
+        f"Associations, not effects: according to the article the {count_words(n)} cities all run "
+        "Inclusione Attiva; there is no comparison group, no measurement from before the programme began "
+        "and no date for any figure, so no figure here shows what an activity changed.",
         *[_SIZE.get(input_scale, text) if text is _NO_SIZE else text for text in _LIMITATIONS_OF_THE_DATA],
     ]
 
@@ -230,8 +230,8 @@ SOURCES_AS_STATED = (
     "According to the article, the Inclusione Attiva figures come from the annual reports of the "
     "municipalities involved, reports by NGOs and third-sector associations, academic studies, and "
     "official statistics from ISTAT and the Ministry of Labour and Social Policies; it does not say "
-    "which figure comes from which source, and its reference marks are broken (printed as \u201c??\u201d), so "
-    "no figure can be traced to its origin."
+    "which figure comes from which source, and in the copy available to us its reference marks are "
+    "unreadable (printed as \u201c??\u201d), so no figure can be traced to its origin."
 )
 #: The ReCoSol network in the summary: the article gives no data on its results.
 NO_RECOSOL_DATA = (
@@ -245,9 +245,12 @@ _LIMITATIONS_OF_THE_DATA = [
     "hold for the people in them.",
     "Sources stated only in general: according to the article the Inclusione Attiva figures come from "
     "municipal annual reports, NGO and third-sector reports, academic studies and ISTAT and Ministry of "
-    "Labour statistics (ReCoSol's from the network's own reports), but no figure is tied to its source, "
-    "the article's reference marks are broken, and it does not say how the figures were collected, "
-    "checked or made comparable across cities.",
+    "Labour statistics (ReCoSol's from the network's own reports, statistical studies and awards), but "
+    "no figure is tied to its source, the reference marks are unreadable in the copy available to us, "
+    "and it does not say how the figures were collected, checked or made comparable across cities.",
+    "Round figures: every value in the table is a round number, and a rise of 70 percentage points in a "
+    "city's immigrant employment rate would be implausible (a relative rise of 70% is large too); the "
+    "table may hold estimates or illustrations rather than measurements.",
     _NO_SIZE := "No control for size in the primary analysis: the counts are as published, not divided by "
     "each city's population, so larger cities "
     "may simply report larger numbers; the specification curve repeats every pair per 10,000 residents "
@@ -416,7 +419,7 @@ def _audit_notes(row, codebook: Codebook, step: float) -> list[str]:
             larger = getattr(cell, "slope_if_larger", math.nan)
             if larger == larger:
                 doubt += (
-                    f"; were the true figure half as large again, the slope would be "
+                    f"; were the true figure 50% larger (an arbitrary multiple, for scale), the slope would be "
                     f"{format_number(larger * step)} instead of {format_number(row.slope * step)} "
                     f"{_per(step, codebook.field(row.predictor).unit)}"
                 )
@@ -498,6 +501,25 @@ def finding(row, codebook: Codebook | None = None, *, family: int, steps: dict |
     )
 
 
+def _link_words(r: float) -> str:
+    """A correlation in words: 'about zero', 'a weak positive link', 'a strong negative link'."""
+    size = abs(r)
+    if size < 0.1:
+        return "about zero"
+    strength = "weak" if size < 0.3 else "moderate" if size < 0.5 else "strong"
+    return f"a {strength} {'positive' if r > 0 else 'negative'} link"
+
+
+def link_range(low: float, high: float) -> str:
+    """An interval of r in words: 'from a strong negative to a strong positive link'."""
+    a, b = _link_words(low), _link_words(high)
+    if a == b:
+        return f"around {a}"
+    if a.endswith(" link") and b.endswith(" link"):
+        a = a.removesuffix(" link")
+    return f"from {a} to {b}"
+
+
 def bottom_line(row, codebook: Codebook | None = None, *, family: int, alpha: float = ALPHA) -> str:
     """One plain sentence on one pair for a reader who is not a statistician: no p, no r.
 
@@ -509,8 +531,8 @@ def bottom_line(row, codebook: Codebook | None = None, *, family: int, alpha: fl
     x, y = _phrase(row.predictor, codebook), _phrase(row.outcome, codebook)
     if row.verdict == "inconclusive":
         return (
-            f"Cities' figures for {x} and {y} cannot tell whether the two go together: ten cities leave "
-            "room for anything from a clear negative to a clear positive relation."
+            f"Cities' figures for {x} and {y} cannot tell whether the two go together: the data allow "
+            f"anything {link_range(row.r_ci_low, row.r_ci_high)}."
         )
     direction = "higher" if row.slope > 0 else "lower"
     pattern = f"Cities that report more {x} also tend to report {direction} figures for the {y}"
@@ -518,14 +540,18 @@ def bottom_line(row, codebook: Codebook | None = None, *, family: int, alpha: fl
     if not row.p_adjusted < alpha:
         weak.append(f"it does not survive the allowance for having tested {count_words(family)} pairs")
     if len(row.disagreeing):
-        weak.append("another way of testing it does not confirm it")
+        names = join_and([CHECK_NAMES[name] for name in row.disagreeing])
+        weak.append(
+            f"{count_words(len(row.disagreeing))} of the {count_words(len(rules.CHECKS))} checks ({names}) "
+            f"{'does' if len(row.disagreeing) == 1 else 'do'} not confirm it"
+        )
     if len(row.decisive_cities):
         weak.append(f"it hangs on one city ({_names(list(row.decisive_cities), 'or', NAMED_CITIES)})")
     fit = getattr(row, "without_doubted", None)
     if fit and not fit["p"] < alpha:
         weak.append(
-            f"it fades without the figures of {_names(list(fit['cities']), 'and', NAMED_CITIES)}, which "
-            "the article's own text puts in doubt"
+            f"without the figures of {_names(list(fit['cities']), 'and', NAMED_CITIES)}, which the "
+            "article's own text puts in doubt, the evidence becomes inconclusive"
         )
     caution = "a pattern across cities, not evidence that the activity raised or lowered the outcome"
     if row.verdict == "consistent" and not weak:
@@ -720,8 +746,9 @@ def executive_summary(
         listed = ", ".join(names) if n <= 12 else ", ".join(names[:5]) + f" and {n - 5:,} others"
         opening = (
             f"The article's table gives {count_words(len(codebook.variables()))} indicators for the "
-            f"{count_words(n)} cities it names among the municipalities running the Inclusione Attiva "
-            f"programme for economic immigrants ({listed}). {SOURCES_AS_STATED}"
+            f"{count_words(n)} cities it names ({listed}) among the municipalities running the Inclusione "
+            "Attiva programme, which it presents as a successful example of integrating economic "
+            f"immigrants. {SOURCES_AS_STATED}"
         )
     bullets = [opening]
     ordered = rules.order(classified)
@@ -733,9 +760,9 @@ def executive_summary(
         listed = f" ({pairs})" if len(unclear) <= 2 else ""
         plain.append(
             f"For {some}{count_words(len(unclear))} {'pair' if len(unclear) == 1 else 'pairs'}{listed}, "
-            f"the {count_words(n)} cities' figures cannot tell whether the two go together: they leave room "
-            "for anything from a clear negative to a clear positive relation, so neither a link nor its "
-            "absence can be claimed."
+            f"the {count_words(n)} cities' figures cannot tell whether the two go together, nor how "
+            "strongly, so neither a link nor its absence can be claimed; section 5 gives, for each, the "
+            "range of links the data allow."
         )
     bullets.append("In plain words: " + " ".join(plain))
     for outcome in dict.fromkeys(classified.outcome):
@@ -745,7 +772,8 @@ def executive_summary(
             f"{field.title}: from {format_number(values.min())}{field.unit if field.unit == '%' else ''} "
             f"({_cities_at(data, outcome, values.min(), city)}) to "
             f"{format_number(values.max())}{field.unit if field.unit == '%' else ''} "
-            f"({_cities_at(data, outcome, values.max(), city)})."
+            f"({_cities_at(data, outcome, values.max(), city)})"
+            + (f"; {field.caveat}." if field.caveat else ".")
         )
     parts = [counted_verdict(key, counts.get(key, 0)) for key in rules.VERDICTS]
     bullets.append(
@@ -882,7 +910,7 @@ def primary_test_intro(
         else "Holm's method (the pairs do not all rest on the same cities, so no joint shuffle exists)"
     )
     return (
-        "**The primary test, declared before this run.** Every pair is judged by one test, stated in "
+        "**The primary test, fixed before this run.** Every pair is judged by one test, stated in "
         "the project's README and here: a two-sided permutation test of Pearson's r at the "
         f"{ALPHA} level. It assumes only that, under the null hypothesis that input and outcome are "
         "independent, every ordering of the cities' outcome values is equally likely; it does not assume "
@@ -1082,6 +1110,22 @@ GLOSSARY = [
     ("Specification curve", "the same pair estimated under every reasonable choice of scale, cities and "
      "method, to show whether a conclusion depends on any one choice."),
     ("Theil\u2013Sen slope", "the median of the slopes between every two cities; one extreme city moves it little."),
+    ("Standardised estimate", "a slope rescaled to the spread of both figures (times the input's standard "
+     "deviation, divided by the outcome's), so that estimates on different scales can be set side by side; "
+     "for least squares it equals r, for Theil\u2013Sen it can exceed 1 and is not a correlation."),
+    ("Joint test", "a test of a whole specification curve: how often shuffled data give as many "
+     "estimates clearly on one side of zero as the real data do."),
+    ("Consistent, tentative, inconclusive", "the report's verdicts, by rules fixed in section 3: consistent "
+     "when the adjusted p is below 0.05, every check agrees and no single city decides it; tentative when "
+     "p is below 0.05 but one of those fails; inconclusive when p is 0.05 or more."),
+    ("Power", "the chance that a test finds a link of a given true size; with ten cities it is low for "
+     "all but strong links."),
+    ("Bivariate normality", "the assumption that two figures are jointly bell-shaped across cities; the "
+     "intervals of r and the power figures rely on it, the permutation test does not."),
+    ("Percentage points and percent", "a rate going from 40% to 50% rises by 10 percentage points, or by "
+     "25 percent of its starting value; the article's employment column does not say which it means."),
+    ("Ecological", "about groups (here cities), not people: what holds across cities need not hold for "
+     "the individuals in them."),
 ]
 
 
@@ -1093,8 +1137,8 @@ def glossary() -> list[str]:
 #: What an evaluation of the programmes would need that the article's table lacks (section 7).
 EVALUATION_INTRO = (
     "The article's table can rank ten cities; it cannot say whether the programmes raised employment or "
-    "improved access to health care, because it shows each city once, after the programmes started, and "
-    "no city without them. An evaluation that could answer that question would need, at the least:"
+    "improved access to health care: it shows each city once, on a date it does not give, and no city "
+    "without them. An evaluation that could answer that question would need, at the least:"
 )
 EVALUATION_NEEDS = [
     "Measurements before and after: the same indicators, defined the same way, for the years before "
@@ -1114,6 +1158,18 @@ EVALUATION_NEEDS = [
     "Definitions fixed in advance and traced sources: which immigrants are counted, what counts as access "
     "to health care, what period each figure covers, and which office produced it; and an analysis plan "
     "written down before the data are seen.",
+    "First of all, confirmation of what ran where: each city's council decisions or project records "
+    "(for instance of projects funded by the EU Asylum, Migration and Integration Fund, FAMI in Italy) "
+    "showing that the programme exists there, what it includes and when it started.",
+    "Existing administrative sources rather than programme reports: the mandatory notices of hirings "
+    "and terminations (Comunicazioni Obbligatorie) or social-security (INPS) records for employment, "
+    "health-service registrations with the local health authorities for access to care, and "
+    "residence-permit records for the number of immigrants each rate refers to. Linking them at the "
+    "level of individuals needs a legal basis and safeguards under the GDPR.",
+    "Methods that fit programmes starting at different dates: difference-in-differences estimators "
+    "built for staggered adoption (for instance Callaway and Sant'Anna, Journal of Econometrics 225, "
+    "2021), since the classic two-period version can mislead when start dates differ; and the cost "
+    "per additional person employed, so that activities can be compared for value.",
 ]
 EVALUATION_CLOSING = (
     "With these, ten cities would still be few for city-level comparisons; individual records from many "

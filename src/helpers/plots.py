@@ -432,8 +432,8 @@ def leave_one_out(
         )
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.tick_params(axis="x", labelsize=5.5)
-        # "points" of the published percentage: the article does not say percentage points or percent
-        unit = "points" if codebook.field(fit.outcome).unit == "%" else codebook.field(fit.outcome).unit
+        # the article's % units: it does not say percentage points or a relative change
+        unit = "article's % units" if codebook.field(fit.outcome).unit == "%" else codebook.field(fit.outcome).unit
         per = codebook.field(fit.predictor).unit_singular or "unit"
         ax.set_xlabel(f"slope ({unit} per {per}) without the city on the left", fontsize=6)
         ax.invert_yaxis()
@@ -467,7 +467,7 @@ def diagnostics(
         res_ax.axhline(0, color="0.5", lw=0.8)
         unit = codebook.field(fit.outcome).unit or ""
         res_ax.set_xlabel(f"fitted ({unit})", fontsize=6)
-        res_ax.set_ylabel(f"residual ({'points' if unit == '%' else unit})", fontsize=6)
+        res_ax.set_ylabel(f"residual ({'article' + chr(39) + 's % units' if unit == '%' else unit})", fontsize=6)
         standardised = np.sort(residuals / residuals.std(ddof=2))
         n = len(standardised)
         theoretical = sps.norm.ppf((np.arange(1, n + 1) - 0.375) / (n + 0.25))  # Blom positions

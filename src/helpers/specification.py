@@ -513,7 +513,7 @@ def curve_count(pair: pd.DataFrame, alpha: float = ALPHA) -> str:
 
     >>> import pandas as pd
     >>> curve_count(pd.DataFrame({"estimate": [0.5, 0.2, -0.1], "p_value": [0.01, 0.3, 0.6]}))
-    'positive in 2 of 3 specifications, negative in 1 (estimates from -0.10 to 0.50); p < 0.05 in 1'
+    'positive in 2 of 3 specifications, negative in 1 (estimates from \u22120.10 to 0.50); p < 0.05 in 1'
     """
     done = pair[pair.estimate.notna()]
     positive, negative = int((done.estimate > 0).sum()), int((done.estimate < 0).sum())
@@ -521,7 +521,8 @@ def curve_count(pair: pd.DataFrame, alpha: float = ALPHA) -> str:
     signs = f"positive in {positive} of {len(done)} specifications, negative in {negative}"
     if zero:
         signs += f", exactly zero in {zero}"
-    spread = f" (estimates from {done.estimate.min():.2f} to {done.estimate.max():.2f})" if len(done) else ""
+    low, high = (f"{v:.2f}".replace("-", "\u2212") for v in (done.estimate.min(), done.estimate.max())) if len(done) else ("", "")
+    spread = f" (estimates from {low} to {high})" if len(done) else ""
     return f"{signs}{spread}; p < {alpha:g} in {int((done.p_value < alpha).sum())}"
 
 
@@ -531,7 +532,8 @@ def summary(specs: pd.DataFrame, primary_scale: str = "count", alpha: float = AL
     No specification is the reference for the counts (an estimate near zero would make
     "the same sign" a coin toss); ``primary`` is the run's own fit, (``primary_scale``,
     ``all``, ``ols``), shown beside them.
-    Columns: outcome, predictor, specifications, positive, negative, significant, primary, line.
+    Columns: outcome, predictor, specifications, positive, negative, zero (an estimate of exactly
+    0, as a Theil–Sen median of tied slopes can be), significant, primary, line.
     """
     rows = []
     for (y, x), group in specs.groupby(["outcome", "predictor"], sort=False):
@@ -546,6 +548,7 @@ def summary(specs: pd.DataFrame, primary_scale: str = "count", alpha: float = AL
                 "specifications": len(done),
                 "positive": int((done.estimate > 0).sum()),
                 "negative": int((done.estimate < 0).sum()),
+                "zero": int((done.estimate == 0).sum()),
                 "significant": significant,
                 "primary": reference,
                 "line": curve_count(done, alpha),
