@@ -67,6 +67,45 @@ def notebook(tmp_path):
     return path
 
 
+def test_sections_are_combined_in_the_order_of_their_numbers(tmp_path):
+    """A step beside another can hold a section between two of its (03: 3, 5, 6; 04: 4)."""
+
+    def part(name, *texts, front=False):
+        nb = new_notebook(
+            cells=[new_markdown_cell(t) for t in texts],
+            metadata={"inclusion_report": {"position": "front"}} if front else {},
+        )
+        nbformat.write(nb, tmp_path / name)
+        return tmp_path / name
+
+    notebooks = [
+        part("01.ipynb", "# 1. Data", "text of 1"),
+        part("03.ipynb", "params of 3", "# 3. Regression", "text of 3", "# 5. Findings", "## 5a"),
+        part("04.ipynb", "params of 4", "# 4. Curve", "text of 4", "## 4a"),
+        part("05.ipynb", "# Summary", "## notes", front=True),
+        part("06.ipynb", "unnumbered, after the last section"),
+    ]
+    cells = export.combine(notebooks, {}).cells
+    assert [c.source for c in cells if c.cell_type == "markdown"] == [
+        "# Summary",
+        "## notes",
+        "# 1. Data",
+        "text of 1",
+        "params of 3",
+        "# 3. Regression",
+        "text of 3",
+        "params of 4",
+        "# 4. Curve",
+        "text of 4",
+        "## 4a",
+        "# 5. Findings",
+        "## 5a",
+        "unnumbered, after the last section",
+    ]
+    contents = cells[2].outputs[0].data["text/plain"]
+    assert contents == "Contents: 1. Data; 3. Regression; 4. Curve; 5. Findings"
+
+
 def test_researcher_html_keeps_code_and_is_offline(notebook, tmp_path):
     html = export.researcher_html(notebook, tmp_path / "r.html").read_text()
     assert "secret_code_marker" in html

@@ -164,7 +164,8 @@ def test_findings_table_follows_the_contract(classified):
     table = findings.table(classified.reset_index(drop=True), ["s"] * len(classified))
     assert list(table.columns) == contract.FINDINGS_COLUMNS
     events = table[table.predictor == "community_event_participants"].iloc[0]
-    assert events.audit_flags == "c08 Bologna" and events.influential_cities == "Bologna"
+    # every city whose figure in the pair the audit doubts, not only the influential ones
+    assert events.audit_flags == "c08 Bologna;c09 Torino" and events.influential_cities == "Bologna"
     assert table.p_adjusted.tolist() == classified.p_westfall_young.tolist()
 
 
@@ -381,9 +382,9 @@ def test_the_findings_table_holds_each_pair_as_classified(classified):
     assert table.influential_cities.tolist() == [";".join(c) for c in frame.influential_cities]
     employment_psych = table[(table.predictor == "psychological_support_people")].iloc[0]
     assert employment_psych.influential_cities == "Milano;Bologna"
-    assert employment_psych.audit_flags == "c10 Bologna"
+    assert employment_psych.audit_flags == "c09 Torino;c10 Bologna"
     two = frame.iloc[[0]].assign(
-        audit=[pd.DataFrame({"claim_id": ["c1", "c2"], "city": ["A", "B"]})],
+        doubted=[pd.DataFrame({"claim_id": ["c1", "c2"], "city": ["A", "B"]})],
         influential_cities=[["A", "B"]],
     )
     assert findings.table(two, ["s"]).audit_flags[0] == "c1 A;c2 B"
@@ -395,3 +396,59 @@ def test_classify_counts_a_flip_only_below_its_own_alpha():
     loo.loc[(loo.predictor == "b") & (loo.dropped_city == "C4"), "slope"] = -0.5
     assert findings.classify(checked, influence, loo).decisive_cities[1] == ["C4"]
     assert findings.classify(checked, influence, loo, alpha=0.001).decisive_cities[1] == []
+
+
+def _pearson(x, y):
+    n = len(x)
+    mx, my = sum(x) / n, sum(y) / n
+    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True))
+    sxx = sum((a - mx) ** 2 for a in x)
+    syy = sum((b - my) ** 2 for b in y)
+    return sxy / math.sqrt(sxx * syy)
+
+
+def test_without_the_doubted_cities_by_hand(classified):
+    """Employment and events without Bologna and Torino: r by hand, p over all 8! orderings by brute force."""
+    import itertools
+
+    data = load_clean_data()
+    rest = data[~data.city.isin(["Bologna", "Torino"])]
+    x, y = list(rest.community_event_participants.astype(float)), list(rest.employment_rate_increase_pct.astype(float))
+    r = _pearson(x, y)
+    hits = sum(abs(_pearson(x, list(order))) >= abs(r) - 1e-12 for order in itertools.permutations(y))
+    fit = classified.loc[("employment_rate_increase_pct", "community_event_participants")].without_doubted
+    assert fit["cities"] == ["Bologna", "Torino"] and fit["n"] == 8
+    assert fit["r"] == pytest.approx(r, abs=1e-12)
+    assert fit["p"] == pytest.approx(hits / math.factorial(8), abs=1e-12)
+    half = 1.959963984540054 / math.sqrt(8 - 3)
+    assert fit["r_ci_low"] == pytest.approx(math.tanh(math.atanh(r) - half), abs=1e-12)
+    assert fit["r_ci_high"] == pytest.approx(math.tanh(math.atanh(r) + half), abs=1e-12)
+    # the primary test on all ten cities is below 0.05, without the doubted figures it is not
+    assert classified.loc[("employment_rate_increase_pct", "community_event_participants")].p_primary < 0.05
+    assert fit["p"] >= 0.05
+    # a pair whose columns the audit does not touch has nothing to leave out
+    assert classified.loc[("health_service_access_pct", "training_participants")].without_doubted is None
+
+
+def test_without_cities_edges():
+    frame = pd.DataFrame({"city": list("ABCD"), "y": [1.0, 2.0, 3.0, 5.0], "x": [1.0, 1.0, 2.0, 3.0]})
+    few = findings.without_cities(frame, "y", "x", ["A", "B"])
+    assert few["n"] == 2 and math.isnan(few["r"]) and math.isnan(few["p"])
+    flat = findings.without_cities(frame, "y", "x", ["C", "D"])  # x is 1 and 1: no spread
+    assert flat["n"] == 2 and math.isnan(flat["r"])
+    three = findings.without_cities(frame, "y", "x", ["A"])
+    assert three["n"] == 3 and three["r"] == pytest.approx(_pearson([1.0, 2.0, 3.0], [2.0, 3.0, 5.0]))
+
+
+def test_findings_table_carries_the_fit_without_the_doubted_cities(classified):
+    frame = classified.reset_index(drop=True)
+    table = findings.table(frame, ["s"] * len(frame), [f"line {i}" for i in range(len(frame))])
+    assert table.bottom_line.tolist() == [f"line {i}" for i in range(len(frame))]
+    for row, fit in zip(table.itertuples(index=False), frame.without_doubted, strict=True):
+        if fit is None:
+            assert pd.isna(row.n_without_flagged) and math.isnan(row.r_without_flagged)
+        else:
+            assert (row.n_without_flagged, row.r_without_flagged, row.p_without_flagged) == (
+                fit["n"], fit["r"], fit["p"]
+            )
+    assert findings.table(frame, ["s"] * len(frame)).bottom_line.tolist() == [""] * len(frame)

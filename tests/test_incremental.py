@@ -58,6 +58,7 @@ def test_a_parameter_of_03_reruns_only_03_and_the_exports(workspace):
         "02": "reused",
         "03": "ran",
         "04": "reused",
+        "05": "reused",
     }
     assert "outputs reused" in result.stderr
     assert (workspace["latest"] / "tables" / "multiple_regressions.csv").exists()

@@ -235,6 +235,21 @@ def test_refused_files(rule, make, produced, tmp_path):
     refused(produced, "-p", "raw_data_path", str(path), expect=3, fragments=[str(path), fragment])
 
 
+def test_a_city_without_a_population_is_refused(produced, tmp_path):  # "D26"
+    population = tmp_path / "population.tsv"
+    lines = (paths.RAW_DATA_DIR / "population.tsv").read_text(encoding="utf-8").splitlines()
+    population.write_text(
+        "\n".join(line for line in lines if not line.startswith("Verona\t")) + "\n",
+        encoding="utf-8",
+    )
+    refused(
+        produced,
+        *("-p", "input_scale", "per_10k_residents", "-p", "population_path", str(population)),
+        expect=3,
+        fragments=[str(population), "Verona", "population"],
+    )
+
+
 REFUSED_PARAMETERS = {
     "P01": (["-p", "colour", "red"], ["unknown parameter 'colour'", "raw_data_path"]),
     "P02": (
@@ -250,6 +265,7 @@ REFUSED_PARAMETERS = {
         ["new_businesses", "both an outcome and a predictor"],
     ),
     "P06": (["-p", "permutation_seed", "abc"], ["'permutation_seed'", "a number (int)"]),
+    "P10": (["-p", "input_scale", "per_capita"], ["'input_scale'", "'per_capita'", "per_10k_residents"]),
 }
 
 

@@ -79,6 +79,7 @@ def classified(fits):
     table["sentence"] = narrative.findings(
         table, steps={name: narrative.input_step(data[name]) for name in fits.predictor.unique()}
     )
+    table["bottom_line"] = [narrative.bottom_line(row, family=len(table)) for row in table.itertuples(index=False)]
     return table
 
 
@@ -110,7 +111,7 @@ def test_findings_of_the_article_in_words(classified):
     # the audit meets the finding in the same sentence group, with the direction it would move
     assert "Bologna weighs heavily on this fit (leverage 0.66)" in events and "claim c08" in events
     assert "the article's text gives more than 10,000 participants for a part of it alone" in events
-    assert "were the true figure half as large again, the slope would be 2.48 instead of 3.77" in events
+    assert "were the true figure 50% larger (an arbitrary multiple, for scale), the slope would be 2.48 instead of 3.77" in events
     training = by_pair[("employment_rate_increase_pct", "training_participants")]
     assert training.startswith(
         "Inconclusive for training-course participants and increase in immigrant employment rate: the data "
@@ -129,7 +130,8 @@ def test_limitations_state_the_four_limits():
     text = " ".join(narrative.LIMITATIONS).lower()
     for needle in (
         "city-level",
-        "self-reported",
+        "istat and ministry of labour",
+        "no figure is tied to its source",
         "population",
         "percentage points",
         "comparison group",
@@ -187,6 +189,21 @@ def test_executive_summary_counts_the_whole_family(classified):
     assert "What ten cities can detect" in text
     assert not CAUSAL.search(text.replace("not effects", ""))
     assert not ABSENCE.search(text)
+    # the article's sources as it states them, and the programme as it describes it
+    for needle in ("ISTAT", "Ministry of Labour and Social Policies", "NGOs and third-sector", "annual reports",
+                   "economic immigrants", "the ten cities it names"):
+        assert needle in text, needle
+    for gone in ("ten large cities", "reported by the programmes themselves", "self-reported"):
+        assert gone not in text, gone
+    # plain words first: the bottom lines come before any p-value, and before the verdict counts
+    plain = next(i for i, b in enumerate(bullets) if b.startswith("In plain words: "))
+    assert plain == 1 and "p =" not in bullets[plain] and "r =" not in bullets[plain]
+    assert "without the figures of Bologna and Torino, which the article's own text puts in doubt, the evidence becomes inconclusive" in bullets[plain]
+    assert "For the other seven pairs, the ten cities' figures cannot tell" in bullets[plain]
+    # the audit's counts, claims without a number apart, and ReCoSol's lack of data
+    assert "11 claims with a number and 6 without one" in text
+    assert "3 agree with the table, 5 are consistent with it" in text
+    assert "no figures for the results of the other initiative it describes, the ReCoSol network" in text
 
 
 # ------------------------------------------------------------------ any number of cities
@@ -216,7 +233,7 @@ def test_paragraphs_for_the_article_read_as_written():
     assert "a leverage above 2p/n = 0.4, a Cook's distance above 4/n = 0.4 and a |DFBETAS| above" in influence
     assert "A city *decides* a pair when its |DFBETAS| exceeds 0.63, or when leaving it out flips" in influence
     assert narrative.limitations(10) == narrative.LIMITATIONS
-    assert narrative.LIMITATIONS[0].startswith("Associations, not effects: the ten cities all ran")
+    assert narrative.LIMITATIONS[0].startswith("Associations, not effects: according to the article the ten cities all run")
     caveat = narrative.sample_size_caveat(10, 8)
     assert caveat.startswith("This analysis is exploratory")
     assert "on average 0.4 false positives are expected by chance" in caveat
@@ -306,8 +323,8 @@ def test_synthetic_runs_say_so_in_the_summary_and_the_audit(classified):
     assert "synthetic, not the article's" in audit_sentence
     assert "says nothing about the article" in audit_sentence
     real = narrative.executive_summary(load_clean_data(), table, power_table(), claims)
-    assert real[0].startswith("The article's table gives six indicators for 10 Italian cities")
-    assert real[-1].startswith("These are associations across ten self-reported city figures")
+    assert real[0].startswith("The article's table gives six indicators for the ten cities it names")
+    assert real[-1].startswith("These are associations across ten city figures whose sources")
 
 
 def test_summary_groups_many_consistent_pairs():
@@ -369,5 +386,98 @@ def test_texts_name_the_codebook_fields_and_count_them(classified, tmp_path):
     claims = audit.check_claims(audit.read_claims(), data)
     six = narrative.executive_summary(load_clean_data(), classified, power_table(), claims)
     seven = narrative.executive_summary(data, classified, power_table(), claims, codebook)
-    assert six[0].startswith("The article's table gives six indicators for 10 Italian cities")
-    assert seven[0].startswith("The article's table gives seven indicators for 10 Italian cities")
+    assert six[0].startswith("The article's table gives six indicators for the ten cities")
+    assert seven[0].startswith("The article's table gives seven indicators for the ten cities")
+
+
+def test_a_sensitivity_scale_words_its_own_size_limitation():
+    """Per 10,000 residents is not per 10,000 immigrants, and the outcomes are not divided."""
+    per = " ".join(narrative.limitations(10, input_scale="per_10k_residents"))
+    assert "not by its immigrant population" in per and "outcomes are not divided" in per
+    assert "No control for size" not in per
+    logged = " ".join(narrative.limitations(10, input_scale="log"))
+    assert "does not divide by population" in logged
+
+
+def test_curve_notes_group_the_pairs_no_specification_moves():
+    """The summary's form: one sentence per pair the curve says something about, then the rest named together."""
+    y = "employment_rate_increase_pct"
+    pairs = [
+        ("community_event_participants", "tentative", 0.006, [0.78, 0.5], [0.006, 0.2]),
+        ("training_participants", "inconclusive", 0.8, [-0.09, 0.1], [0.8, 0.6]),
+        ("new_businesses", "inconclusive", 0.1, [-0.5, -0.4], [0.1, 0.3]),
+    ]
+    classified = pd.DataFrame(
+        {"outcome": y, "predictor": [x for x, *_ in pairs], "verdict": [v for _, v, *_ in pairs],
+         "p_primary": [p for _, _, p, *_ in pairs]}
+    )  # fmt: skip
+    specs = pd.DataFrame(
+        [
+            {"outcome": y, "predictor": x, "scale": "count", "sample": sample, "estimator": "ols",
+             "estimate": e, "p_value": q}
+            for x, _, _, estimates, ps in pairs
+            for sample, e, q in zip(["all", "without_flagged"], estimates, ps, strict=True)
+        ]
+    )  # fmt: skip
+    codebook = load_codebook()
+    each = narrative.curve_notes(classified, specs, codebook)
+    grouped = narrative.curve_notes(classified, specs, codebook, group_unchanged=True)
+    assert len(each) == 3 and grouped[0] == each[0]
+    assert "the tentative association depends on the analysis: under 1 of 2" in each[0]
+    assert all("inconclusive under every specification (" in note for note in each[1:])
+    businesses = narrative._pair(classified.iloc[2], codebook)
+    training = narrative._pair(classified.iloc[1], codebook)
+    assert grouped[1:] == [
+        f"Inconclusive under every specification, none reaching p < 0.05: {businesses}; {training}."
+    ]
+
+
+def test_bottom_lines_are_plain_and_never_claim_absence(classified):
+    """No p, no r, no causal word; weak evidence says why in words; an inconclusive pair is never 'no association'."""
+    for row in classified.itertuples(index=False):
+        line = narrative.bottom_line(row, family=len(classified))
+        assert not re.search(r"\b(p|r|R²|CI)\s*[=<>]", line), line
+        assert not CAUSAL.search(line.replace("not evidence that the activity raised or lowered", "")), line
+        assert not ABSENCE.search(line), line
+    pair = lambda y, x: next(  # noqa: E731
+        r for r in classified.itertuples(index=False) if (r.outcome, r.predictor) == (y, x)
+    )
+    events = pair("employment_rate_increase_pct", "community_event_participants")
+    line = narrative.bottom_line(events, family=8)
+    assert line.startswith("Cities that report more community-event participation also tend to report higher")
+    assert "does not survive the allowance for having tested eight pairs" in line
+    assert "one of the four checks (the wild bootstrap) does not confirm it" in line
+    assert "without the figures of Bologna and Torino, which the article's own text puts in doubt" in line
+    # the same pair with its doubted figures holding up, every check agreeing and adjusted p below alpha
+    strong = events._replace(
+        p_adjusted=0.01, disagreeing=[], without_doubted=dict(events.without_doubted, p=0.01), verdict="consistent"
+    )
+    assert "the pattern holds under every check" in narrative.bottom_line(strong, family=8)
+    inconclusive = pair("health_service_access_pct", "training_participants")
+    # each inconclusive pair says the range of links its own interval allows
+    words = narrative.bottom_line(inconclusive, family=8)
+    assert "cannot tell whether the two go together" in words
+    assert words.endswith(f"anything {narrative.link_range(inconclusive.r_ci_low, inconclusive.r_ci_high)}.")
+    assert narrative.link_range(-0.01, 0.90) == "from about zero to a strong positive link"
+    assert narrative.link_range(-0.68, 0.57) == "from a strong negative to a strong positive link"
+    assert narrative.link_range(-0.29, 0.83) == "from a weak negative to a strong positive link"
+    assert narrative.link_range(0.31, 0.45) == "around a moderate positive link"
+
+
+def test_definitions_come_from_the_codebook(tmp_path):
+    lines = narrative.definitions()
+    codebook = load_codebook()
+    assert len(lines) == len(codebook.variables())
+    health = next(line for line in lines if line.startswith("Access to health services"))
+    assert "Accesso ai Servizi Sanitari (%)" in health and "improvement" in health and "Not stated:" in health
+    employment = next(line for line in lines if line.startswith("Increase in immigrant employment rate"))
+    assert "percentage points" in employment and "relative change" in employment
+    wider = narrative.definitions(load_codebook(package_with(LANGUAGE_FIELD, tmp_path / "datapackage.json")))
+    assert len(wider) == len(lines) + 1
+
+
+def test_the_glossary_explains_the_report_terms():
+    terms = " ".join(term for term, _ in narrative.GLOSSARY)
+    for needle in ("p-value", "Adjusted p", "R²", "HC2, HC3", "Cook's distance", "95% interval", "Association", "Effect"):
+        assert needle in terms, needle
+    assert narrative.glossary()[0].startswith("Association: ")

@@ -72,7 +72,8 @@ def test_notebook_parameters_are_collected():
         "01_data_cleaning.ipynb",
         "02_descriptive_statistics.ipynb",
         "03_regression.ipynb",
-        "04_summary.ipynb",
+        "04_specification_curve.ipynb",
+        "05_summary.ipynb",
     }
 
 

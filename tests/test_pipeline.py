@@ -43,7 +43,8 @@ def test_run_succeeds_and_publishes(built):
         "01_data_cleaning",
         "02_descriptive_statistics",
         "03_regression",
-        "04_summary",
+        "04_specification_curve",
+        "05_summary",
     ]
     assert (built["processed"] / paths.PROCESSED_TABLE_NAME).exists()
 
@@ -114,6 +115,10 @@ def test_tables_hold_the_contract_and_right_numbers(built):
         "p_adjusted",
         "influential_cities",
         "audit_flags",
+        "n_without_flagged",
+        "r_without_flagged",
+        "p_without_flagged",
+        "bottom_line",
         "sentence",
     ]
     assert set(found.verdict) <= {"consistent", "tentative", "inconclusive"}
@@ -141,7 +146,8 @@ def test_tables_hold_the_contract_and_right_numbers(built):
         [2.0] * 8
     )
     claims = pd.read_csv(tables / "claims_check.csv", keep_default_na=False)
-    assert set(claims.status) <= {"agrees", "disagrees", "cannot be checked"} and len(claims) == 12
+    statuses = {"agrees", "consistent", "disagrees", "cannot be checked", "beyond the table"}
+    assert set(claims.status) <= statuses and len(claims) == 17
     # full precision in the CSV: not rounded for display
     assert len(repr(fits.slope.iloc[0]).split(".")[1]) > 6
 
@@ -153,7 +159,8 @@ def test_html_reports_exist_offline(built):
         "01_data_cleaning.html",
         "02_descriptive_statistics.html",
         "03_regression.html",
-        "04_summary.html",
+        "04_specification_curve.html",
+        "05_summary.html",
     ]
     assert (
         "load_clean" in (latest / "html" / "01_data_cleaning.html").read_text()

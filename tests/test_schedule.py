@@ -38,15 +38,18 @@ def _notebook(folder: Path, name: str, reads=None, writes=None) -> Step:
     return Step(int(name[:2]), path)
 
 
-def test_the_project_graph_runs_02_and_03_side_by_side():
+def test_the_project_graph_runs_02_03_and_04_side_by_side():
     nodes = {n.step.name: n for n in graph(discover_steps())}
     assert nodes["01_data_cleaning"].after == set()
     assert nodes["02_descriptive_statistics"].after == {"01_data_cleaning"}
     assert nodes["03_regression"].after == {"01_data_cleaning"}
-    assert nodes["04_summary"].after == {
+    # the specification curve needs only the clean table: it never waits for 03, the longest step
+    assert nodes["04_specification_curve"].after == {"01_data_cleaning"}
+    assert nodes["05_summary"].after == {
         "01_data_cleaning",
         "02_descriptive_statistics",
         "03_regression",
+        "04_specification_curve",
     }
     assert f"data/{paths.PROCESSED_TABLE_NAME}" in nodes["01_data_cleaning"].writes
 
@@ -85,10 +88,71 @@ def test_select_takes_a_step_and_what_it_reads_from():
     chosen, wanted = select(nodes, ["3"])
     assert [n.step.name for n in chosen] == ["01_data_cleaning", "03_regression"]
     assert wanted == {"03_regression"}
-    chosen, _ = select(nodes, ["04_summary"])
-    assert len(chosen) == 4
+    chosen, _ = select(nodes, ["4"])
+    assert [n.step.name for n in chosen] == ["01_data_cleaning", "04_specification_curve"]
+    chosen, _ = select(nodes, ["05_summary"])
+    assert len(chosen) == 5
     with pytest.raises(ReportError, match="no such step"):
         select(nodes, ["09"])
+
+
+def test_the_curve_takes_the_core_02_leaves_while_03_still_runs(tmp_path, monkeypatch):
+    """Two workers: 02 and 03 start together, 04 as soon as 02 is done, 05 after all.
+
+    Steps are stand-ins that wait for the test's signal, so the order is decided by
+    events, not by how long anything takes.
+    """
+    import threading
+    from types import SimpleNamespace
+
+    from helpers.runner import execute as executor
+
+    nodes = graph(discover_steps())
+    numbers = [n.step.name[:2] for n in nodes]
+    started = {k: threading.Event() for k in numbers}
+    release = {k: threading.Event() for k in numbers}
+    finished: list[str] = []
+
+    def stand_in(ctx, node, key, slot):
+        number = node.step.name[:2]
+        started[number].set()
+        assert release[number].wait(60)
+        finished.append(number)
+        return {"step": node.step.name, "key": key, "status": "ran", "outputs": {}, "seconds": 0}
+
+    monkeypatch.setattr(executor, "_run_one", stand_in)
+    ctx = executor.Context(
+        run_dir=tmp_path,
+        parameters=lambda step: {},
+        notebook_parameters=lambda step: {},
+        code="code",
+        environment="env",
+        previous_dir=None,
+        previous={},
+        log=lambda line: None,
+        kernels=SimpleNamespace(stop_all=lambda: None),
+        workers=2,
+    )
+    entries = []
+    thread = threading.Thread(target=lambda: entries.extend(executor.execute(ctx, nodes)))
+    thread.start()
+    try:
+        assert started["01"].wait(60)
+        release["01"].set()
+        assert started["02"].wait(60) and started["03"].wait(60)
+        assert not started["04"].is_set()  # both workers busy
+        release["02"].set()
+        assert started["04"].wait(60)
+        assert "03" not in finished  # 04 runs beside 03, on the core 02 left
+        assert not started["05"].is_set()
+        release["04"].set()
+        release["03"].set()
+        assert started["05"].wait(60)
+    finally:
+        for event in release.values():
+            event.set()
+        thread.join(60)
+    assert [e["step"][:2] for e in entries] == numbers == ["01", "02", "03", "04", "05"]
 
 
 # ----------------------------------------------------------------------------- end to end
@@ -111,6 +175,13 @@ def test_parallel_forked_run_equals_a_plain_sequential_run(built, tmp_path):
         i for i, line in enumerate(log) if "step 02_descriptive_statistics: done" in line
     )
     assert started_03 < done_02  # 03 did not wait for 02
+    started_04 = next(
+        i for i, line in enumerate(log) if "step 04_specification_curve: running" in line
+    )
+    done_03 = next(i for i, line in enumerate(log) if "step 03_regression: done" in line)
+    assert started_04 > min(done_02, done_03)  # it waited for a free core, not for 03
+    if done_02 < done_03:  # as always so far: 02 is the shorter step
+        assert started_04 < done_03  # the curve ran beside 03
     reports = tmp_path / "reports"
     result = run_cli(
         "--sequential", "--reports-dir", str(reports), "--processed-dir", str(tmp_path / "p")

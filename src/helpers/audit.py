@@ -1,9 +1,22 @@
 """The article against itself: each number in its text checked against its own table.
 
 Claims are data (``data/raw/article_claims.tsv``); this module only applies the
-rules. A claim *agrees*, *disagrees* or *cannot be checked*; independently of
-that status, a *flag* says when something looks wrong, for instance a table
-value that equals a number the text gives for a different, narrower thing.
+rules, the same rule to every claim of the same kind. A claim with a number
+
+* *agrees* when the table holds exactly that number for the same thing;
+* is *consistent* when the table does not contradict it but cannot confirm it
+  either: the text's number is a lower bound ("over 10,000"), or covers only a
+  part of what the column counts (one festival among all community events) and
+  the table's total is at least as large;
+* *disagrees* when the table contradicts it;
+* *cannot be checked* when no column records what it counts.
+
+A claim without a number (success, effectiveness, an improvement, a notable
+size) is *beyond the table*: its check says what kind of claim it is
+(:data:`QUALITATIVE`), and its flag what ten city figures from one table would
+need before they could support it. Independently of the status, a *flag* says
+when something looks wrong, for instance a table value that equals a number the
+text gives for a different, narrower thing.
 """
 
 from __future__ import annotations
@@ -31,7 +44,19 @@ CLAIM_COLUMNS = [
     "scope",
     "location",
 ]
-CHECKS = ("value", "min", "max", "n_cities", "none")
+#: Claims without a number, by what they assert, and what the table lacks to support them.
+QUALITATIVE = {
+    "effect": "a claim about what a programme achieved: the article gives no figures from before the "
+    "programmes and none for places without them, so its data can show how cities differ, not what "
+    "a programme changed",
+    "change": "a claim of change over time: the table gives one figure per city (a level or a change, "
+    "it does not say which) and no earlier figure or baseline, so it cannot show an improvement",
+    "size": "a claim that figures are large: the table gives no yardstick (people eligible, a target, "
+    "earlier years or cities outside the programme) to judge their size against",
+}
+CHECKS = ("value", "min", "max", "n_cities", "none", *QUALITATIVE)
+#: Every status a claim can get, in the order the report counts them.
+STATUSES = ("agrees", "consistent", "disagrees", "cannot be checked", "beyond the table")
 QUALIFIERS = ("exactly", "over", "")
 RESULT_COLUMNS = contract.CLAIMS_CHECK_COLUMNS
 
@@ -61,7 +86,12 @@ def read_claims(
             problems.append(Problem(line, "qualifier", row.qualifier, "exactly, over or empty"))
         if row.field and row.field not in codebook.names:
             problems.append(Problem(line, "field", row.field, "a canonical name of the codebook"))
-        if row.check != "none" and (not row.field or numbers[-1] is None):
+        if row.check in QUALITATIVE:
+            if numbers[-1] is not None:
+                problems.append(
+                    Problem(line, "number", row.number, f"no number for a claim checked as {row.check!r}")
+                )
+        elif row.check != "none" and (not row.field or numbers[-1] is None):
             problems.append(
                 Problem(line, "check", row.check, "a field and a number to check against")
             )
@@ -70,10 +100,6 @@ def read_claims(
     if problems:
         raise DataError(shown, problems)
     return frame.assign(number=numbers)
-
-
-def _compare(number: float, qualifier: str, value: float) -> bool:
-    return value >= number if qualifier == "over" else value == number
 
 
 def _fmt(x: float) -> str:
@@ -129,13 +155,16 @@ def _check(
         elif claim.check == "n_cities":
             value = float(len(data))
 
-        if value is None:
+        if claim.check in QUALITATIVE:
+            status = "beyond the table"
+            flags.append(QUALITATIVE[claim.check])
+        elif value is None:
             status = "cannot be checked"
             if number is None:
                 flags.append("the article gives no figure for this")
         elif claim.scope == "part":
             # the claim covers part of what the table counts: the table must be at least as large
-            status = "agrees" if value >= number else "disagrees"
+            status = "consistent" if value >= number else "disagrees"
             if value == number:
                 cells.append(
                     (claim.city, claim.field, value, claim.claim_id, claim.claim, claim.qualifier, "part")
@@ -144,11 +173,24 @@ def _check(
                 flags.append(
                     f"the table's {title} for {claim.city} ({_fmt(value)}) equals the figure the text "
                     "gives for only a part of it: the table may record just that part"
+                    + (
+                        f"; read strictly ('more than {_fmt(number)}'), that part alone would exceed the "
+                        "table's total, which cannot be; read loosely (about that many), the total equals "
+                        "the part. Either way the table's figure most likely records that part only"
+                        if claim.qualifier == "over"
+                        else ""
+                    )
+                )
+        elif claim.qualifier == "over":
+            # "over N" is a lower bound: a table value of N or more does not contradict it
+            status = "consistent" if value >= number else "disagrees"
+            if value == number:
+                flags.append(
+                    f"the text's 'over {_fmt(number)}' is only a lower bound; the table gives the round "
+                    "figure itself"
                 )
         else:
-            status = "agrees" if _compare(number, claim.qualifier, value) else "disagrees"
-            if claim.qualifier == "over" and value == number:
-                flags.append("the text says 'over', the table gives the round figure itself")
+            status = "agrees" if value == number else "disagrees"
 
         # a number of the text that reappears in the same city's row under another column
         if claim.city and number is not None and claim.city in by_city.index:

@@ -7,6 +7,7 @@ field. Code never repeats that information; it asks this module.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -24,6 +25,19 @@ ROLES = ("id", "outcome", "input")
 SINGULAR_UNITS = {"people": "person", "participants": "participant", "businesses": "business"}
 
 
+def singular(unit: str | None) -> str | None:
+    """The unit of one: "person" for "people", also inside a rate or a log.
+
+    >>> singular("people"), singular("people per 10,000 residents"), singular("log businesses")
+    ('person', 'person per 10,000 residents', 'log business')
+    """
+    if not unit:
+        return unit
+    prefix = "log " if unit.startswith("log ") else ""
+    head, sep, tail = unit.removeprefix(prefix).partition(" per ")
+    return prefix + SINGULAR_UNITS.get(head, head) + sep + tail
+
+
 @dataclass(frozen=True)
 class Field:
     """One column of the table as the codebook describes it."""
@@ -36,8 +50,19 @@ class Field:
     kind: str  # Frictionless type: "string", "integer" or "number"
     description: str
     short: str = ""  # a label of two words at most, for crowded tables and panels
+    #: What the article leaves open about the column (period, population, baseline, unit).
+    open_questions: str = ""
+    #: A few words a reader needs beside the column's values wherever they are quoted.
+    caveat: str = ""
     minimum: float | None = None
     maximum: float | None = None
+    #: The field as published, when this one describes it transformed (log, per residents).
+    as_published: Field | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    @property
+    def published(self) -> Field:
+        """The field as the article publishes it: its title and unit before any transformation."""
+        return self.as_published or self
 
     @property
     def is_count(self) -> bool:
@@ -52,7 +77,7 @@ class Field:
     @property
     def unit_singular(self) -> str | None:
         """The unit of one: "person" for "people"; other units as they are."""
-        return SINGULAR_UNITS.get(self.unit, self.unit) if self.unit else self.unit
+        return singular(self.unit)
 
     @property
     def axis_label(self) -> str:
@@ -127,6 +152,7 @@ class Codebook:
                 title=f"log of {f.title[0].lower() + f.title[1:]}",
                 short=f"log {f.short[0].lower() + f.short[1:]}",
                 unit=f"log {f.unit}",
+                as_published=f.published,
             )
             if f.name in names
             else f
@@ -168,6 +194,8 @@ def _load(path: Path) -> Codebook:
                 kind=raw["type"],
                 description=raw.get("description", ""),
                 short=raw.get("short_title", raw["title"]),
+                open_questions=raw.get("open_questions", ""),
+                caveat=raw.get("caveat", ""),
                 minimum=constraints.get("minimum"),
                 maximum=constraints.get("maximum"),
             )
@@ -180,3 +208,63 @@ def _load(path: Path) -> Codebook:
 def load_codebook(path: str | Path | None = None) -> Codebook:
     """Read the codebook from a Frictionless ``datapackage.json`` (default: the project's)."""
     return _load(paths.resolve(path) if path is not None else paths.DATAPACKAGE)
+
+
+# ------------------------------------------------------------------ context: population
+#: The data package's resource that holds each city's resident population.
+POPULATION_RESOURCE = "population"
+POPULATION_COLUMNS = ["city", "istat_code", "population", "reference_date", "source"]
+
+
+def population_resource(datapackage: str | Path | None = None) -> dict:
+    """The ``population`` resource of the data package: path, sources, licence, schema."""
+    path = paths.resolve(datapackage) if datapackage is not None else paths.DATAPACKAGE
+    package = json.loads(path.read_text(encoding="utf-8"))
+    for resource in package["resources"]:
+        if resource["name"] == POPULATION_RESOURCE:
+            return resource
+    raise KeyError(f"{path}: no resource named {POPULATION_RESOURCE!r}")
+
+
+def population_path(datapackage: str | Path | None = None) -> Path:
+    """Where the population table lives: its resource's path, beside ``datapackage.json``."""
+    base = paths.resolve(datapackage) if datapackage is not None else paths.DATAPACKAGE
+    return base.parent / population_resource(datapackage)["path"]
+
+
+def population_citation(datapackage: str | Path | None = None) -> str:
+    """One line naming where the population figures come from, their vintage and licence."""
+    resource = population_resource(datapackage)
+    source = resource["sources"][0]
+    licence = resource["licenses"][0]["name"].replace("-", " ")
+    return f"{source['title']}, data year {source['vintage']} ({licence})."
+
+
+def load_population(path: str | Path | None = None) -> pd.DataFrame:
+    """Read the population table (default: the data package's ``population`` resource).
+
+    Columns :data:`POPULATION_COLUMNS`; ``population`` is a positive whole number of
+    residents. Anything else is a :class:`~helpers.errors.DataError` naming the file.
+    """
+    import pandas as pd
+
+    from helpers.errors import DataError, Problem
+
+    target = paths.resolve(path) if path is not None else population_path()
+    shown = paths.display_path(target)
+    try:
+        table = pd.read_csv(target, sep="\t", dtype={"istat_code": str, "reference_date": str})
+    except FileNotFoundError:
+        raise DataError(shown, Problem(None, None, None, "a population table (city, population)")) from None
+    missing = [c for c in POPULATION_COLUMNS if c not in table.columns]
+    if missing:
+        raise DataError(shown, Problem(1, None, None, f"the columns {', '.join(POPULATION_COLUMNS)}"))
+    counts = pd.to_numeric(table.population, errors="coerce")
+    bad = [
+        Problem(line + 2, "population", value, "a whole number of residents above zero", city=str(city))
+        for line, (city, value, number) in enumerate(zip(table.city, table.population, counts, strict=True))
+        if not (number > 0 and float(number).is_integer())
+    ]
+    if bad:
+        raise DataError(shown, bad)
+    return table.assign(population=counts.astype("int64"))[POPULATION_COLUMNS]

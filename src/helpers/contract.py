@@ -55,6 +55,10 @@ FINDINGS_COLUMNS = [
     "p_adjusted",
     "influential_cities",
     "audit_flags",
+    "n_without_flagged",
+    "r_without_flagged",
+    "p_without_flagged",
+    "bottom_line",
     "sentence",
 ]
 POWER_COLUMNS = [
@@ -83,6 +87,29 @@ CLAIMS_CHECK_COLUMNS = [
     "flag",
 ]
 
+SPECIFICATION_COLUMNS = [
+    "outcome",
+    "predictor",
+    "scale",
+    "sample",
+    "estimator",
+    "n",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+]
+#: The specification curve's joint test, one row per pair (helpers.specification.joint_test).
+SPECIFICATION_JOINT_COLUMNS = [
+    "outcome",
+    "predictor",
+    "specifications",
+    "one_sided",
+    "side",
+    "shuffles",
+    "p_value",
+]
+
 #: File name (under ``<run>/tables/``) → columns, for every table each run must write.
 TABLES = {
     "descriptive_statistics.csv": DESCRIPTIVE_COLUMNS,
@@ -92,4 +119,6 @@ TABLES = {
     "claims_check.csv": CLAIMS_CHECK_COLUMNS,
     "findings.csv": FINDINGS_COLUMNS,
     "power.csv": POWER_COLUMNS,
+    "specification_curve.csv": SPECIFICATION_COLUMNS,
+    "specification_joint_test.csv": SPECIFICATION_JOINT_COLUMNS,
 }

@@ -40,7 +40,8 @@ import pandas as pd
 
 from helpers import contract
 from helpers.audit import FLAGGED_COLUMNS
-from helpers.inference import dfbetas_threshold
+from helpers.inference import dfbetas_threshold, permutation_test
+from helpers.stats import fisher_interval
 
 ALPHA = 0.05
 #: Verdicts, strongest first.
@@ -157,6 +158,37 @@ def slope_if_larger(data: pd.DataFrame, row: object, cell: object, city: str = "
     return float(dx @ fitted[row.outcome].to_numpy() / (dx @ dx))
 
 
+def without_cities(
+    data: pd.DataFrame,
+    outcome: str,
+    predictor: str,
+    cities: Collection[str],
+    *,
+    city: str = "city",
+    seed: int = 20240529,
+) -> dict:
+    """The pair's correlation without ``cities``: what the audit's doubt would cost a finding.
+
+    Keys: ``cities`` (as given), ``n``, ``r`` with its 95% interval (``r_ci_low``,
+    ``r_ci_high``, Fisher's z) and ``p``, the primary test on the cities left (the
+    permutation test of r: exact over every ordering up to ten cities, seeded
+    Monte Carlo above). With fewer than three cities left, or no spread, r and p
+    are NaN.
+    """
+    rest = data.loc[~data[city].isin(cities), [outcome, predictor]].dropna()
+    x, y = rest[predictor].to_numpy(float), rest[outcome].to_numpy(float)
+    n = len(rest)
+    out = {"cities": list(cities), "n": n, "r": math.nan, "r_ci_low": math.nan, "r_ci_high": math.nan,
+           "p": math.nan}
+    if n < 3 or not (np.std(x) > 0 and np.std(y) > 0):
+        return out
+    xc, yc = x - x.mean(), y - y.mean()
+    r = float(xc @ yc / math.sqrt(float(xc @ xc) * float(yc @ yc)))
+    low, high = fisher_interval(r, n)
+    p = float(np.ravel(permutation_test(x, y, seed=seed).p)[0])
+    return out | {"r": r, "r_ci_low": low, "r_ci_high": high, "p": p}
+
+
 def classify(
     checked: pd.DataFrame,
     influence: pd.DataFrame,
@@ -165,6 +197,7 @@ def classify(
     data: pd.DataFrame | None = None,
     *,
     alpha: float = ALPHA,
+    seed: int = 20240529,
 ) -> pd.DataFrame:
     """Give each fit its verdict and the reasons a reader needs.
 
@@ -177,8 +210,11 @@ def classify(
     ``p_primary``, ``p_adjusted``, ``disagreeing`` (names of checks),
     ``cities`` (the :func:`city_dependence` table of the fit),
     ``decisive_cities``, ``influential_cities`` (cities that decide the pair or
-    have high leverage) and ``audit`` (the flagged cells of those cities in the
-    pair's two columns).
+    have high leverage), ``audit`` (the flagged cells of those cities in the
+    pair's two columns), ``doubted`` (the flagged cells of *every* city in the
+    pair's two columns) and, with ``data``, ``without_doubted`` (the pair
+    without the cities of ``doubted``: :func:`without_cities`, or None when the
+    audit doubts none of its cells).
     """
     if flagged is None:
         flagged = pd.DataFrame(columns=FLAGGED_COLUMNS)
@@ -191,9 +227,8 @@ def classify(
         )
         decisive = list(cities.city[cities.decisive])
         matters = list(cities.city[cities.matters])
-        audit = flagged[
-            flagged.city.isin(matters) & flagged.field.isin([row.outcome, row.predictor])
-        ].sort_values("claim_id")
+        doubted = flagged[flagged.field.isin([row.outcome, row.predictor])].sort_values("claim_id")
+        audit = doubted[doubted.city.isin(matters)]
         audit = audit.assign(
             slope_if_larger=[
                 slope_if_larger(data, row, cell)
@@ -214,9 +249,26 @@ def classify(
                 "decisive_cities": decisive,
                 "influential_cities": matters,
                 "audit": audit.reset_index(drop=True),
+                "doubted": doubted.reset_index(drop=True),
+                "without_doubted": (
+                    without_cities(data, row.outcome, row.predictor, list(dict.fromkeys(doubted.city)), seed=seed)
+                    if data is not None and len(doubted)
+                    else None
+                ),
             }
         )
     return pd.concat([checked.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
+
+
+def _without_columns(classified: pd.DataFrame) -> dict[str, list]:
+    """findings.csv's numbers of each pair without the cities the audit doubts (NaN: none doubted)."""
+    fits = classified.without_doubted if "without_doubted" in classified else [None] * len(classified)
+    fits = [fit or {"n": math.nan, "r": math.nan, "p": math.nan} for fit in fits]
+    return {
+        "n_without_flagged": pd.array([fit["n"] for fit in fits], dtype="Int64"),
+        "r_without_flagged": [fit["r"] for fit in fits],
+        "p_without_flagged": [fit["p"] for fit in fits],
+    }
 
 
 def order(classified: pd.DataFrame) -> pd.DataFrame:
@@ -226,8 +278,15 @@ def order(classified: pd.DataFrame) -> pd.DataFrame:
     return ranked.sort_values(["_rank", "p_primary"]).drop(columns="_rank")
 
 
-def table(classified: pd.DataFrame, sentences: Collection[str]) -> pd.DataFrame:
+def table(
+    classified: pd.DataFrame,
+    sentences: Collection[str],
+    bottom_lines: Collection[str] | None = None,
+) -> pd.DataFrame:
     """The machine-readable findings (``tables/findings.csv``), one row per pair, in fit order.
+
+    ``bottom_lines``: the plain-words sentence of each pair (empty when not given),
+    ``sentences`` the full one with its numbers.
 
     The columns are :data:`FINDINGS_COLUMNS`, in the order written here (tested).
     """
@@ -244,9 +303,11 @@ def table(classified: pd.DataFrame, sentences: Collection[str]) -> pd.DataFrame:
             "p_adjusted": classified.p_adjusted,
             "influential_cities": classified.influential_cities.map(";".join),
             "audit_flags": [
-                ";".join(f"{a.claim_id} {a.city}" for a in audit.itertuples())
-                for audit in classified.audit
+                ";".join(f"{a.claim_id} {a.city}" for a in doubted.itertuples())
+                for doubted in classified.doubted
             ],
+            **_without_columns(classified),
+            "bottom_line": list(bottom_lines) if bottom_lines is not None else [""] * len(classified),
             "sentence": list(sentences),
         }
     )

@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from helpers import findings as rules
-from helpers.codebook import SINGULAR_UNITS, Codebook, load_codebook
+from helpers.codebook import Codebook, load_codebook, singular
 from helpers.inference import EXACT_PERMUTATION_LIMIT as EXACT_RANK_LIMIT
 from helpers.inference import critical_r, dfbetas_threshold
+from helpers.specification import curve_count
 from helpers.synthetic import is_synthetic
 from helpers.tables import format_fixed, format_number, format_p
 
@@ -126,8 +127,6 @@ def _cities_at(frame: pd.DataFrame, column: str, value: float, city: str) -> str
     return _names(names, "and", NAMED_CITIES)
 
 
-#: Singular forms of the codebook's count units, for a value of exactly one.
-_SINGULAR = SINGULAR_UNITS
 
 
 def _unit_for(value: float, unit: str | None) -> str:
@@ -140,7 +139,7 @@ def _unit_for(value: float, unit: str | None) -> str:
         return ""
     if unit == "%":
         return "%"
-    return f" {_SINGULAR.get(unit, unit) if value == 1 else unit}"
+    return f" {singular(unit) if value == 1 else unit}"
 
 
 def describe_ranges(
@@ -169,12 +168,30 @@ def describe_ranges(
     return sentences
 
 
+def definitions(codebook: Codebook | None = None) -> list[str]:
+    """One bullet per indicator: what its label says, what it may mean, what the article leaves open.
+
+    From the codebook (``description`` and ``open_questions`` in
+    ``data/raw/datapackage.json``), so a new indicator brings its own definition.
+    """
+    codebook = codebook or load_codebook()
+    out = []
+    for name in codebook.variables():
+        field = codebook.field(name)
+        text = f"{field.title} (in the article: \u201c{field.label}\u201d). {field.description}"
+        if field.open_questions:
+            text += f" Not stated: {field.open_questions[0].lower() + field.open_questions[1:]}"
+        out.append(text)
+    return out
+
+
 # ---------------------------------------------------------------- findings under every check
-def limitations(n: int = 10, *, synthetic: bool = False) -> list[str]:
-    """What self-reported city figures cannot tell, stated with every set of findings.
+def limitations(n: int = 10, *, synthetic: bool = False, input_scale: str = "count") -> list[str]:
+    """What city-level figures from untraced sources cannot tell, stated with every set of findings.
 
     For the article's table (n = 10) this is :data:`LIMITATIONS`; a synthetic
-    table gets a first point saying that its figures are made up.
+    table gets a first point saying that its figures are made up, and a run on
+    another ``input_scale`` says what that scale does and does not fix.
     """
     made_up = [
         f"Synthetic data: the {n:,} municipalities and every figure here were made up by a seeded "
@@ -182,10 +199,10 @@ def limitations(n: int = 10, *, synthetic: bool = False) -> list[str]:
         "article's own table has ten cities."
     ]
     return (made_up if synthetic else []) + [
-        f"Associations, not effects: the {count_words(n)} cities all ran the programmes, with no "
-        "comparison group and no measurement from before they began, so no figure here shows what "
-        "an activity changed.",
-        *_LIMITATIONS_OF_THE_DATA,
+        f"Associations, not effects: according to the article the {count_words(n)} cities all run "
+        "Inclusione Attiva; there is no comparison group, no measurement from before the programme began "
+        "and no date for any figure, so no figure here shows what an activity changed.",
+        *[_SIZE.get(input_scale, text) if text is _NO_SIZE else text for text in _LIMITATIONS_OF_THE_DATA],
     ]
 
 
@@ -208,16 +225,50 @@ def sample_size_caveat(n: int, fits: int, alpha: float = ALPHA) -> str:
     )
 
 
+#: Where the article says its figures come from, in our words (its "Fonti dei Dati" paragraph).
+SOURCES_AS_STATED = (
+    "According to the article, the Inclusione Attiva figures come from the annual reports of the "
+    "municipalities involved, reports by NGOs and third-sector associations, academic studies, and "
+    "official statistics from ISTAT and the Ministry of Labour and Social Policies; it does not say "
+    "which figure comes from which source, and in the copy available to us its reference marks are "
+    "unreadable (printed as \u201c??\u201d), so no figure can be traced to its origin."
+)
+#: The ReCoSol network in the summary: the article gives no data on its results.
+NO_RECOSOL_DATA = (
+    "The article gives no figures for the results of the other initiative it describes, the ReCoSol "
+    "network (founded in 2003, more than 200 municipalities, according to the article), beyond calling "
+    "them significant; nothing in this report measures that network."
+)
+
 _LIMITATIONS_OF_THE_DATA = [
     "Ecological data: the figures are city-level aggregates, and what holds across cities need not "
     "hold for the people in them.",
-    "Self-reported: the programmes and municipalities supplied the figures; the article does not say "
-    "how they were collected or checked.",
-    "No control for size: counts are not scaled by each city's population or immigrant population, "
-    "so larger cities may simply report larger numbers.",
+    "Sources stated only in general: according to the article the Inclusione Attiva figures come from "
+    "municipal annual reports, NGO and third-sector reports, academic studies and ISTAT and Ministry of "
+    "Labour statistics (ReCoSol's from the network's own reports, statistical studies and awards), but "
+    "no figure is tied to its source, the reference marks are unreadable in the copy available to us, "
+    "and it does not say how the figures were collected, checked or made comparable across cities.",
+    "Round figures: every value in the table is a round number, and a rise of 70 percentage points in a "
+    "city's immigrant employment rate would be implausible (a relative rise of 70% is large too); the "
+    "table may hold estimates or illustrations rather than measurements.",
+    _NO_SIZE := "No control for size in the primary analysis: the counts are as published, not divided by "
+    "each city's population, so larger cities "
+    "may simply report larger numbers; the specification curve repeats every pair per 10,000 residents "
+    "and on the log scale.",
     "An ambiguous unit: the article gives the employment-rate increase in percent without saying "
     "whether it means percentage points or a relative change.",
 ]
+#: The size limitation as a run on another input scale words it.
+_SIZE = {
+    "per_10k_residents": "Size by division, in a sensitivity run: every input is divided by the city's "
+    "total resident population (ISTAT 2023), not by its immigrant population, and the outcomes are "
+    "not divided; so the rates partly measure city size (smaller cities get larger rates), visitors "
+    "from elsewhere count against residents, and the population's year need not be the figures'. "
+    "The primary analysis is the one on the counts as published.",
+    "log": "Size compressed, not removed, in a sensitivity run: the natural log of the counts narrows "
+    "the gap between large and small cities but does not divide by population. The primary analysis "
+    "is the one on the counts as published.",
+}
 #: The limitations of the article's ten cities (see :func:`limitations`).
 LIMITATIONS = limitations(10)
 
@@ -298,8 +349,13 @@ def _check_reading(row, name: str) -> str:
 def _per(step: float, unit: str | None) -> str:
     """'per 1,000 participants', 'per business'."""
     if step == 1:
-        return f"per {SINGULAR_UNITS.get(unit, unit) if unit else 'unit'}"
+        return f"per {singular(unit) if unit else 'unit'}"
     return f"per {format_number(step)}{_unit_for(step, unit)}"
+
+
+def step_words(step: float, unit: str | None) -> str:
+    """The amount a slope is expressed per, for a table cell: '1,000 participants', '1 business'."""
+    return f"{format_number(step)}{_unit_for(step, unit)}".strip()
 
 
 def _decisive_notes(row, step: float, unit: str | None) -> list[str]:
@@ -350,7 +406,8 @@ def _audit_notes(row, codebook: Codebook, step: float) -> list[str]:
             if city.decisive
             else f"{cell.city} weighs heavily on this fit (leverage {city.leverage:.2f}), and its"
         )
-        field = codebook.field(cell.field)
+        # the doubtful figure is the one the article publishes: its title and unit as published
+        field = codebook.field(cell.field).published
         value = format_number(cell.value) + _unit_for(cell.value, field.unit)
         quoted = ("more than " if cell.qualifier == "over" else "") + value
         claim = cell.claim[0].lower() + cell.claim[1:]
@@ -362,7 +419,7 @@ def _audit_notes(row, codebook: Codebook, step: float) -> list[str]:
             larger = getattr(cell, "slope_if_larger", math.nan)
             if larger == larger:
                 doubt += (
-                    f"; were the true figure half as large again, the slope would be "
+                    f"; were the true figure 50% larger (an arbitrary multiple, for scale), the slope would be "
                     f"{format_number(larger * step)} instead of {format_number(row.slope * step)} "
                     f"{_per(step, codebook.field(row.predictor).unit)}"
                 )
@@ -370,6 +427,35 @@ def _audit_notes(row, codebook: Codebook, step: float) -> list[str]:
             doubt = f"the article's text gives the same number for something else ({claim}, claim {cell.claim_id})"
         notes.append(f"{weight} figure for {field.title.lower()}, {value}, is in doubt: {doubt}")
     return notes
+
+
+def _doubt_note(row, alpha: float = ALPHA) -> list[str]:
+    """The pair without every city whose figure in it the claims audit doubts (issue: audit meets findings)."""
+    fit = getattr(row, "without_doubted", None)
+    if not fit:
+        return []
+    cities = list(fit["cities"])
+    claims = ", ".join(dict.fromkeys(row.doubted.claim_id))
+    head = (
+        f"the claims audit doubts the figures of {_names(cities, 'and', NAMED_CITIES)} in this pair "
+        f"(claim{'s' if ',' in claims else ''} {claims})"
+    )
+    if fit["r"] != fit["r"]:  # NaN: too few cities left, or no spread
+        return [f"{head}; without them no correlation can be computed"]
+    numbers = (
+        f"without them r = {_r(fit['r'])} (95% CI {_interval(fit['r_ci_low'], fit['r_ci_high'])}, "
+        f"n = {fit['n']:,}; permutation {_p(fit['p'])})"
+    )
+    if row.verdict == "inconclusive":
+        reading = "" if not fit["p"] < alpha else ", and the pair stays inconclusive: leaving figures out can weaken a finding, never make one"
+    elif fit["p"] < alpha:
+        reading = ": the association does not rest on those figures alone"
+    else:
+        reading = (
+            f": without the figures in doubt the evidence is inconclusive (p \u2265 {alpha:g}), so the "
+            "association rests on them"
+        )
+    return [f"{head}; {numbers}{reading}"]
 
 
 def finding(row, codebook: Codebook | None = None, *, family: int, steps: dict | None = None) -> str:
@@ -383,7 +469,7 @@ def finding(row, codebook: Codebook | None = None, *, family: int, steps: dict |
     x, y = _phrase(row.predictor, codebook), _phrase(row.outcome, codebook)
     step = (steps or {}).get(row.predictor, 1.0)
     unit = codebook.field(row.predictor).unit
-    audit = _audit_notes(row, codebook, step)
+    audit = _audit_notes(row, codebook, step) + _doubt_note(row)
     decisive = _decisive_notes(row, step, unit)
     if row.verdict == "inconclusive":
         text = (
@@ -412,6 +498,67 @@ def finding(row, codebook: Codebook | None = None, *, family: int, steps: dict |
         + "."
         + _sentences(_precision_notes(row, step, unit) + audit)
         + slope
+    )
+
+
+def _link_words(r: float) -> str:
+    """A correlation in words: 'about zero', 'a weak positive link', 'a strong negative link'."""
+    size = abs(r)
+    if size < 0.1:
+        return "about zero"
+    strength = "weak" if size < 0.3 else "moderate" if size < 0.5 else "strong"
+    return f"a {strength} {'positive' if r > 0 else 'negative'} link"
+
+
+def link_range(low: float, high: float) -> str:
+    """An interval of r in words: 'from a strong negative to a strong positive link'."""
+    a, b = _link_words(low), _link_words(high)
+    if a == b:
+        return f"around {a}"
+    if a.endswith(" link") and b.endswith(" link"):
+        a = a.removesuffix(" link")
+    return f"from {a} to {b}"
+
+
+def bottom_line(row, codebook: Codebook | None = None, *, family: int, alpha: float = ALPHA) -> str:
+    """One plain sentence on one pair for a reader who is not a statistician: no p, no r.
+
+    What the cities' figures show, how much weight it bears, and why, in the words
+    of the verdict's rules; an inconclusive pair is never "no association". The
+    numbers are in :func:`finding`.
+    """
+    codebook = codebook or load_codebook()
+    x, y = _phrase(row.predictor, codebook), _phrase(row.outcome, codebook)
+    if row.verdict == "inconclusive":
+        return (
+            f"Cities' figures for {x} and {y} cannot tell whether the two go together: the data allow "
+            f"anything {link_range(row.r_ci_low, row.r_ci_high)}."
+        )
+    direction = "higher" if row.slope > 0 else "lower"
+    pattern = f"Cities that report more {x} also tend to report {direction} figures for the {y}"
+    weak = []
+    if not row.p_adjusted < alpha:
+        weak.append(f"it does not survive the allowance for having tested {count_words(family)} pairs")
+    if len(row.disagreeing):
+        names = join_and([CHECK_NAMES[name] for name in row.disagreeing])
+        weak.append(
+            f"{count_words(len(row.disagreeing))} of the {count_words(len(rules.CHECKS))} checks ({names}) "
+            f"{'does' if len(row.disagreeing) == 1 else 'do'} not confirm it"
+        )
+    if len(row.decisive_cities):
+        weak.append(f"it hangs on one city ({_names(list(row.decisive_cities), 'or', NAMED_CITIES)})")
+    fit = getattr(row, "without_doubted", None)
+    if fit and not fit["p"] < alpha:
+        weak.append(
+            f"without the figures of {_names(list(fit['cities']), 'and', NAMED_CITIES)}, which the "
+            "article's own text puts in doubt, the evidence becomes inconclusive"
+        )
+    caution = "a pattern across cities, not evidence that the activity raised or lowered the outcome"
+    if row.verdict == "consistent" and not weak:
+        return f"{pattern}; the pattern holds under every check, but it is {caution}."
+    return (
+        f"{pattern}, but the evidence is weak: {join_and(weak) if weak else 'it holds only under some checks'}. "
+        f"Treat it as a question for better data, not an answer; even at best it would be {caution}."
     )
 
 
@@ -473,44 +620,51 @@ def describe_power(power: pd.DataFrame) -> str:
     )
 
 
+def _claims_tally(results: pd.DataFrame) -> str:
+    """"3 agree with the table, 4 are consistent with it (...), 0 disagree and 4 cannot be checked"."""
+    counts = results.status.value_counts()
+    return (
+        f"{counts.get('agrees', 0)} agree with the table, {counts.get('consistent', 0)} are consistent "
+        "with it without being confirmed (a lower bound, or a figure for only part of what a column "
+        f"counts), {counts.get('disagrees', 0)} disagree and {counts.get('cannot be checked', 0)} "
+        "cannot be checked, as no column records them"
+    )
+
+
 def describe_audit(
     results: pd.DataFrame, table_label: str = "the table", *, synthetic: bool = False
 ) -> list[str]:
     """Sentences summarising the check of the article's text against its table.
 
-    With ``synthetic`` the table is not the article's, and the first sentence
-    says that the outcome of the check means nothing about the article.
+    Claims with a number are counted by status; claims without one (success,
+    change, size) are counted apart, as beyond what the table can show. With
+    ``synthetic`` the table is not the article's, and the first sentence says
+    that the outcome of the check means nothing about the article.
     """
-    counts = results.status.value_counts()
-    tally = (
-        f"{counts.get('agrees', 0)} agree, {counts.get('disagrees', 0)} disagree and "
-        f"{counts.get('cannot be checked', 0)} cannot be checked"
+    numeric = results[results.number.notna()]
+    words = results[results.status == "beyond the table"]
+    claims = f"{len(numeric)} claims with a number" + (
+        f" and {len(words)} without one" if len(words) else ""
     )
     if synthetic:
         return [
-            f"The article's text makes {len(results)} numeric claims. This run's table is synthetic, "
-            f"not the article's, so checked against it {tally}: the check runs, but its outcome says "
-            "nothing about the article, and no doubt about the article's table is raised here."
+            f"The article's text makes {claims}. This run's table is synthetic, not the article's, so "
+            f"checked against it {_claims_tally(numeric)}: the check runs, but its outcome says nothing "
+            "about the article, and no doubt about the article's table is raised here."
         ]
-    sentences = [
-        f"The article's text makes {len(results)} numeric claims: {counts.get('agrees', 0)} agree "
-        f"with its table, {counts.get('disagrees', 0)} disagree and "
-        f"{counts.get('cannot be checked', 0)} cannot be checked against it."
-    ]
-    no_figures = results[results.number.isna()]
-    for row in no_figures.itertuples(index=False):
+    sentences = [f"The article's text makes {claims}. Of those with a number, {_claims_tally(numeric)}."]
+    if len(words):
         sentences.append(
-            f"{row.programme}: {row.claim[0].lower() + row.claim[1:]}; nothing can be verified."
+            f"The {count_words(len(words))} claims without a number (that a programme succeeded, worked, "
+            "improved something or reached notable numbers) go further than any table of city totals can "
+            f"support; {table_label} says what each would need."
         )
-    flagged = results[
-        (results.flag != "") & results.number.notna() & (results.status != "cannot be checked")
-    ]
-    coincidences = results[results.flag.str.contains("something else")]
-    if len(flagged) or len(coincidences):
+    doubtful = numeric[numeric.flag.str.contains("only a part|something else|lower bound")]
+    if len(doubtful):
         sentences.append(
-            f"{len(flagged) + len(coincidences)} of them raise a doubt about the table: "
-            "values that equal a figure the text gives for a narrower or a different thing suggest that "
-            f"some table entries were filled from single anecdotes ({table_label} gives each case)."
+            f"{len(doubtful)} of the claims with a number raise a doubt about the table: where a table "
+            "value equals a figure the text gives for a narrower or a different thing, that entry may "
+            "have been filled from a single example rather than from a count of the whole."
         )
     return sentences
 
@@ -591,11 +745,26 @@ def executive_summary(
     else:
         listed = ", ".join(names) if n <= 12 else ", ".join(names[:5]) + f" and {n - 5:,} others"
         opening = (
-            f"The article's table gives {count_words(len(codebook.variables()))} indicators for "
-            f"{n:,} Italian cities taking part in the "
-            f"Inclusione Attiva programme ({listed}), as reported by the programmes themselves."
+            f"The article's table gives {count_words(len(codebook.variables()))} indicators for the "
+            f"{count_words(n)} cities it names ({listed}) among the municipalities running the Inclusione "
+            "Attiva programme, which it presents as a successful example of integrating economic "
+            f"immigrants. {SOURCES_AS_STATED}"
         )
     bullets = [opening]
+    ordered = rules.order(classified)
+    plain = [line for line in ordered[ordered.verdict != "inconclusive"].get("bottom_line", []) if line]
+    unclear = ordered[ordered.verdict == "inconclusive"]
+    if len(unclear):
+        pairs = join_and([_pair(row, codebook) for row in unclear.itertuples(index=False)])
+        some = "the other " if plain else ""
+        listed = f" ({pairs})" if len(unclear) <= 2 else ""
+        plain.append(
+            f"For {some}{count_words(len(unclear))} {'pair' if len(unclear) == 1 else 'pairs'}{listed}, "
+            f"the {count_words(n)} cities' figures cannot tell whether the two go together, nor how "
+            "strongly, so neither a link nor its absence can be claimed; section 5 gives, for each, the "
+            "range of links the data allow."
+        )
+    bullets.append("In plain words: " + " ".join(plain))
     for outcome in dict.fromkeys(classified.outcome):
         field = codebook.field(outcome)
         values = data[outcome]
@@ -603,7 +772,8 @@ def executive_summary(
             f"{field.title}: from {format_number(values.min())}{field.unit if field.unit == '%' else ''} "
             f"({_cities_at(data, outcome, values.min(), city)}) to "
             f"{format_number(values.max())}{field.unit if field.unit == '%' else ''} "
-            f"({_cities_at(data, outcome, values.max(), city)})."
+            f"({_cities_at(data, outcome, values.max(), city)})"
+            + (f"; {field.caveat}." if field.caveat else ".")
         )
     parts = [counted_verdict(key, counts.get(key, 0)) for key in rules.VERDICTS]
     bullets.append(
@@ -611,7 +781,6 @@ def executive_summary(
         f"README, a permutation test of Pearson's r at \u03b1 = {ALPHA}, adjusted for the {family} "
         f"pairs (n = {int(classified.n.max()):,} cities each): " + join_and(parts) + "."
     )
-    ordered = rules.order(classified)
     consistent = ordered[ordered.verdict == "consistent"]
     if len(consistent) > GROUPED_ROBUST:
         bullets.append(
@@ -632,13 +801,17 @@ def executive_summary(
         )
     if len(power):
         bullets.append(describe_power(power))
-    bullets += describe_audit(claims, synthetic=synthetic)[:1]
+    audit = describe_audit(claims, "section 2", synthetic=synthetic)
+    bullets.append(" ".join(audit[:2]) if not synthetic else audit[0])
+    if not synthetic:
+        bullets.append(NO_RECOSOL_DATA)
     bullets.append(
         "These are associations in made-up data, not findings about any real city or programme; the "
         "limitations section says what even real figures of this kind could not show."
         if synthetic
-        else f"These are associations across {count_words(n)} self-reported city figures, not effects "
-        "of the programmes; the limitations section says why."
+        else f"These are associations across {count_words(n)} city figures whose sources the article "
+        "names only in general, not effects of the programmes; the limitations section says why, and "
+        "the last section what an evaluation would need."
     )
     return bullets
 
@@ -737,7 +910,7 @@ def primary_test_intro(
         else "Holm's method (the pairs do not all rest on the same cities, so no joint shuffle exists)"
     )
     return (
-        "**The primary test, declared before this run.** Every pair is judged by one test, stated in "
+        "**The primary test, fixed before this run.** Every pair is judged by one test, stated in "
         "the project's README and here: a two-sided permutation test of Pearson's r at the "
         f"{ALPHA} level. It assumes only that, under the null hypothesis that input and outcome are "
         "independent, every ordering of the cities' outcome values is equally likely; it does not assume "
@@ -791,3 +964,214 @@ def influence_intro(n: int) -> str:
         f"{count_words(n)} times, leaving out one city at a time; the cities above a threshold are listed "
         "below."
     )
+
+
+# ------------------------------------------------------------------ the specification curve
+_SCALE_WORDS = {
+    "count": "the counts as published",
+    "per_10k_residents": "inputs per 10,000 residents",
+    "log": "the log of the inputs",
+}
+_ESTIMATOR_WORDS = {"ols": "Pearson's r", "spearman": "Spearman's \u03c1", "theil_sen": "Theil\u2013Sen"}
+
+
+def _sample_words(sample: str) -> str:
+    if sample == "all":
+        return "all cities"
+    if sample == "without_flagged":
+        return "without the values the audit flags"
+    return sample.replace("without_", "without ", 1)
+
+
+def _spec_words(row) -> str:
+    return f"{_ESTIMATOR_WORDS[row.estimator]} on {_SCALE_WORDS[row.scale]}, {_sample_words(row.sample)}"
+
+
+def curve_intro(n: int, scale_label: str, population_note: str) -> str:
+    """What the specification curve is and how to read it, before its results."""
+    return (
+        "Each verdict of the regression section rests on a few choices: the scale of the inputs "
+        "(the counts the article prints, the same per 10,000 residents, or their natural "
+        "logarithm), which cities enter, and "
+        "which estimator measures the association. A specification curve (Simonsohn, Simmons and "
+        "Nelson, *Nature Human Behaviour* 4, 2020) estimates each pair under every combination: "
+        "the three scales; all cities, without the cities whose values the claims audit flags, and "
+        "without each high-leverage city in turn; and Pearson's r (the standardised least-squares "
+        "slope), Spearman's \u03c1 and the Theil\u2013Sen slope (the median of the slopes between "
+        "every two cities, standardised the same way). Each estimate has its 95% interval, its "
+        "p-value (a permutation test of r or \u03c1 over random orderings, Kendall's test for "
+        f"Theil\u2013Sen) and its n. This run's own inputs are {scale_label}. {population_note} "
+        "The curve is a robustness display, not a further test: the p-values of its "
+        "specifications are not adjusted for their number and overlap heavily, so a pair that "
+        "reaches p < 0.05 in some of them is no stronger than its verdict, while a conclusion "
+        "that fails under a reasonable choice is weaker than it looked. The joint test of each curve "
+        "(Simonsohn and colleagues' test of the curve as a whole) counts the specifications whose "
+        "interval lies wholly on one side of zero and asks how often shuffling the outcome across the "
+        "cities gives as many; a small p says the curve is more one-sided than chance would make it, "
+        "not that the association is real for every choice, nor that it is more than an association. With "
+        f"{count_words(n)} cities, dropping one moves every estimate noticeably."
+    )
+
+
+def curve_notes(
+    classified: pd.DataFrame,
+    specs: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    primary_scale: str = "count",
+    alpha: float = ALPHA,
+    group_unchanged: bool = False,
+) -> list[str]:
+    """One sentence per pair saying whether its conclusion changes with the scale or the sample.
+
+    Only ever weakens: a tentative or consistent pair is said to depend on the choices
+    under which p reaches alpha or more or the sign turns; an inconclusive pair that
+    reaches p < alpha under some choices stays inconclusive, and the sentence says why.
+    With ``group_unchanged`` (the summary), the pairs inconclusive under every
+    specification share one last sentence that names them, without their counts.
+    """
+    notes = []
+    unchanged = []
+    for row in rules.order(classified).itertuples(index=False):
+        pair = specs[(specs.outcome == row.outcome) & (specs.predictor == row.predictor)]
+        pair = pair[pair.estimate.notna()]
+        primary = pair[(pair.scale == primary_scale) & (pair["sample"] == "all") & (pair.estimator == "ols")]
+        if pair.empty or primary.empty:
+            continue
+        sign = np.sign(primary.estimate.iloc[0])
+        significant = pair.p_value < alpha
+        count = curve_count(pair, alpha)
+        name = _pair(row, codebook)
+        name = name[0].upper() + name[1:]
+        if row.verdict == "inconclusive":
+            if significant.any():
+                where = [_spec_words(s) for s in pair[significant].itertuples(index=False)][:3]
+                more = "; \u2026" if significant.sum() > 3 else ""
+                notes.append(
+                    f"{name}: inconclusive, and it stays so although some specifications reach "
+                    f"p < {alpha:g} ({'; '.join(where)}{more}): "
+                    f"{count}. A robustness check can only weaken a conclusion, never turn an "
+                    "inconclusive pair into an association."
+                )
+            elif group_unchanged:
+                unchanged.append(_pair(row, codebook))
+            else:
+                notes.append(f"{name}: inconclusive under every specification ({count}).")
+            continue
+        # every specification, on every scale, sample and estimator, where the association
+        # does not hold as found: p at alpha or above, or the sign turned
+        weak = pair[(~significant) | (np.sign(pair.estimate) != sign)]
+        if weak.empty:
+            notes.append(f"{name}: the {row.verdict} association holds under every specification ({count}).")
+            continue
+        where = [_spec_words(s) for s in weak.itertuples(index=False)][:3]
+        more = "; \u2026" if len(weak) > 3 else ""
+        notes.append(
+            f"{name}: the {row.verdict} association depends on the analysis: under {len(weak)} of "
+            f"{len(pair)} specifications p reaches {alpha:g} or more or the sign turns (among them: "
+            f"{'; '.join(where)}{more}); {count}. It holds only under some reasonable choices."
+        )
+    if unchanged:
+        notes.append(
+            f"Inconclusive under every specification, none reaching p < {alpha:g}: "
+            + "; ".join(unchanged)
+            + "."
+        )
+    return notes
+
+
+# ------------------------------------------------------------------ for readers who are not statisticians
+#: The terms the report uses, in plain words (term, meaning), in the order a reader meets them.
+GLOSSARY = [
+    ("Association", "two figures that tend to be high or low in the same cities. It says nothing about "
+     "which causes which, or whether a third thing (such as city size) drives both."),
+    ("Effect", "what an activity changed compared with what would have happened without it. These data "
+     "cannot show effects (section 7 says what could)."),
+    ("r (Pearson's correlation)", "a number from \u22121 to 1 for how closely two figures follow a straight "
+     "line across the cities: 0 none, 1 a perfect rising line, \u22121 a perfect falling one."),
+    ("\u03c1 (Spearman's rank correlation)", "the same idea on the cities' rank orders instead of their "
+     "values, so one extreme city counts for less."),
+    ("95% interval (CI)", "the range of values compatible with the data, by the method named; with ten "
+     "cities it is wide."),
+    ("p-value (p)", "how often a pattern at least this strong would appear by chance if the two figures "
+     "were unrelated. Below 0.05 (\u03b1, the threshold fixed in advance) the pattern is called "
+     "statistically significant; above it the result is inconclusive, not a proof of no link."),
+    ("Permutation test", "a p-value found by reshuffling one figure across the cities many times (here "
+     "every possible order) and counting how often the shuffled pattern is as strong as the real one."),
+    ("Adjusted p", "a p-value corrected for having tested several pairs at once, since each extra test "
+     "is another chance of a fluke; here by Westfall and Young's method (maxT) or Holm's."),
+    ("Slope", "in a fitted straight line, how much the outcome differs on average between cities whose "
+     "input differs by a stated amount (per 1,000 participants, for instance)."),
+    ("R\u00b2", "the share of the differences in the outcome between cities that the fitted line accounts for."),
+    ("HC2, HC3, wild bootstrap", "ways of computing a slope's uncertainty that do not assume every city's "
+     "figure is equally noisy; used as checks on the main test."),
+    ("Leverage, Cook's distance, DFBETAS", "measures of how much a single city pulls the fitted line: "
+     "by having an extreme input, by moving the whole fit, or by moving the slope when it is left out."),
+    ("Specification curve", "the same pair estimated under every reasonable choice of scale, cities and "
+     "method, to show whether a conclusion depends on any one choice."),
+    ("Theil\u2013Sen slope", "the median of the slopes between every two cities; one extreme city moves it little."),
+    ("Standardised estimate", "a slope rescaled to the spread of both figures (times the input's standard "
+     "deviation, divided by the outcome's), so that estimates on different scales can be set side by side; "
+     "for least squares it equals r, for Theil\u2013Sen it can exceed 1 and is not a correlation."),
+    ("Joint test", "a test of a whole specification curve: how often shuffled data give as many "
+     "estimates clearly on one side of zero as the real data do."),
+    ("Consistent, tentative, inconclusive", "the report's verdicts, by rules fixed in section 3: consistent "
+     "when the adjusted p is below 0.05, every check agrees and no single city decides it; tentative when "
+     "p is below 0.05 but one of those fails; inconclusive when p is 0.05 or more."),
+    ("Power", "the chance that a test finds a link of a given true size; with ten cities it is low for "
+     "all but strong links."),
+    ("Bivariate normality", "the assumption that two figures are jointly bell-shaped across cities; the "
+     "intervals of r and the power figures rely on it, the permutation test does not."),
+    ("Percentage points and percent", "a rate going from 40% to 50% rises by 10 percentage points, or by "
+     "25 percent of its starting value; the article's employment column does not say which it means."),
+    ("Ecological", "about groups (here cities), not people: what holds across cities need not hold for "
+     "the individuals in them."),
+]
+
+
+def glossary() -> list[str]:
+    """The glossary as bullets, "Term: meaning"."""
+    return [f"{term}: {meaning}" for term, meaning in GLOSSARY]
+
+
+#: What an evaluation of the programmes would need that the article's table lacks (section 7).
+EVALUATION_INTRO = (
+    "The article's table can rank ten cities; it cannot say whether the programmes raised employment or "
+    "improved access to health care: it shows each city once, on a date it does not give, and no city "
+    "without them. An evaluation that could answer that question would need, at the least:"
+)
+EVALUATION_NEEDS = [
+    "Measurements before and after: the same indicators, defined the same way, for the years before "
+    "each city started the programme and for the years after, with the start dates.",
+    "Comparison municipalities: similar cities that did not run the programme, or started it later, "
+    "measured in the same way over the same years. The change in the programme cities minus the change "
+    "in the comparison cities (a difference-in-differences design) removes what both share, such as the "
+    "national labour market; its key assumption, that both groups would have moved alike without the "
+    "programme, can be checked on the years before it began.",
+    "Records of individuals, not city totals: who took part and who was eligible but did not, with age, "
+    "sex, education, year of arrival and prior work, linked to later employment and health-care records. "
+    "Participants choose to take part, so comparing them with similar non-participants, or admitting "
+    "applicants by lottery where places are short, guards against crediting the programme with what "
+    "the participants would have achieved anyway.",
+    "What each city actually did and spent: start dates, number of places, hours of training, budget "
+    "per activity. Then differences in outcomes can be related to differences in intensity and cost.",
+    "Definitions fixed in advance and traced sources: which immigrants are counted, what counts as access "
+    "to health care, what period each figure covers, and which office produced it; and an analysis plan "
+    "written down before the data are seen.",
+    "First of all, confirmation of what ran where: each city's council decisions or project records "
+    "(for instance of projects funded by the EU Asylum, Migration and Integration Fund, FAMI in Italy) "
+    "showing that the programme exists there, what it includes and when it started.",
+    "Existing administrative sources rather than programme reports: the mandatory notices of hirings "
+    "and terminations (Comunicazioni Obbligatorie) or social-security (INPS) records for employment, "
+    "health-service registrations with the local health authorities for access to care, and "
+    "residence-permit records for the number of immigrants each rate refers to. Linking them at the "
+    "level of individuals needs a legal basis and safeguards under the GDPR.",
+    "Methods that fit programmes starting at different dates: difference-in-differences estimators "
+    "built for staggered adoption (for instance Callaway and Sant'Anna, Journal of Econometrics 225, "
+    "2021), since the classic two-period version can mislead when start dates differ; and the cost "
+    "per additional person employed, so that activities can be compared for value.",
+]
+EVALUATION_CLOSING = (
+    "With these, ten cities would still be few for city-level comparisons; individual records from many "
+    "participants and non-participants are what would give an evaluation its precision."
+)

@@ -432,8 +432,8 @@ def leave_one_out(
         )
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.tick_params(axis="x", labelsize=5.5)
-        # "points" of the published percentage: the article does not say percentage points or percent
-        unit = "points" if codebook.field(fit.outcome).unit == "%" else codebook.field(fit.outcome).unit
+        # the article's % units: it does not say percentage points or a relative change
+        unit = "article's % units" if codebook.field(fit.outcome).unit == "%" else codebook.field(fit.outcome).unit
         per = codebook.field(fit.predictor).unit_singular or "unit"
         ax.set_xlabel(f"slope ({unit} per {per}) without the city on the left", fontsize=6)
         ax.invert_yaxis()
@@ -467,7 +467,7 @@ def diagnostics(
         res_ax.axhline(0, color="0.5", lw=0.8)
         unit = codebook.field(fit.outcome).unit or ""
         res_ax.set_xlabel(f"fitted ({unit})", fontsize=6)
-        res_ax.set_ylabel(f"residual ({'points' if unit == '%' else unit})", fontsize=6)
+        res_ax.set_ylabel(f"residual ({'article' + chr(39) + 's % units' if unit == '%' else unit})", fontsize=6)
         standardised = np.sort(residuals / residuals.std(ddof=2))
         n = len(standardised)
         theoretical = sps.norm.ppf((np.arange(1, n + 1) - 0.375) / (n + 0.25))  # Blom positions
@@ -489,4 +489,86 @@ def diagnostics(
             ax.tick_params(labelsize=5)
             ax.xaxis.set_major_locator(MaxNLocator(4))
     fig.tight_layout()
+    return fig
+
+
+#: How the specification curve's panel of choices names each choice.
+_CHOICE_NAMES = {
+    "count": "count",
+    "per_10k_residents": "per 10,000 residents",
+    "log": "log",
+    "all": "all cities",
+    "without_flagged": "without flagged values",
+    "ols": "OLS (Pearson r)",
+    "spearman": "Spearman \u03c1",
+    "theil_sen": "Theil\u2013Sen",
+}
+
+
+def specification_curve(
+    specs: pd.DataFrame,
+    outcome: str,
+    *,
+    codebook: Codebook | None = None,
+    primary_scale: str = "count",
+    alpha: float = 0.05,
+) -> plt.Figure:
+    """The specification curve of one outcome, one pair per panel, as Simonsohn et al. draw it.
+
+    Top: the standardised estimates sorted from smallest to largest with their 95%
+    intervals, filled where p < alpha, open where not, the run's own specification
+    (``primary_scale``, all cities, OLS) in orange. Beneath: a dot for each choice
+    that specification makes (scale, sample, estimator).
+    """
+    codebook = codebook or load_codebook()
+    rows = specs[(specs.outcome == outcome) & specs.estimate.notna()]
+    pairs = list(dict.fromkeys(rows.predictor))
+    ncols = min(2, max(1, len(pairs)))
+    nrows = int(np.ceil(len(pairs) / ncols))
+    fig = plt.figure(figsize=(PAGE_WIDTH, 3.6 * nrows + 0.2))
+    # per pair: estimates, choices, then a spacer row for the x label and the next title
+    grid = fig.add_gridspec(
+        3 * nrows, ncols, height_ratios=[1.2, 1.3, 0.45] * nrows, hspace=0.1, wspace=0.85,
+        left=0.17, right=0.98, top=0.93, bottom=0.02,
+    )
+    colours = sns.color_palette(PALETTE)
+    for index, predictor in enumerate(pairs):
+        r, c = divmod(index, ncols)
+        top = fig.add_subplot(grid[3 * r, c])
+        bottom = fig.add_subplot(grid[3 * r + 1, c], sharex=top)
+        in_order = rows[rows.predictor == predictor]
+        pair = in_order.sort_values("estimate", kind="stable")
+        x = np.arange(len(pair))
+        significant = pair.p_value.to_numpy() < alpha
+        primary = (
+            (pair.scale == primary_scale) & (pair["sample"] == "all") & (pair.estimator == "ols")
+        ).to_numpy()
+        top.vlines(x, pair.ci_low, pair.ci_high, color="0.7", lw=0.8)
+        top.scatter(x[significant], pair.estimate[significant], s=10, color=colours[0], zorder=3)
+        top.scatter(
+            x[~significant], pair.estimate[~significant], s=10, facecolors="white",
+            edgecolors=colours[0], zorder=3,
+        )
+        top.scatter(x[primary], pair.estimate[primary], s=24, color=colours[1], zorder=4)
+        top.axhline(0, color="0.5", lw=0.8, ls="--")
+        top.set_title(_wrap(codebook.field(predictor).title, 60), fontsize=6.5)
+        top.set_ylabel("standardised estimate", fontsize=5.5)
+        top.tick_params(labelsize=5.5, labelbottom=False)
+        choices = [
+            *[s for s in ("count", "per_10k_residents", "log") if s in set(pair.scale)],
+            *dict.fromkeys(in_order["sample"]),
+            *[e for e in ("ols", "spearman", "theil_sen") if e in set(pair.estimator)],
+        ]
+        level = {name: i for i, name in enumerate(choices)}
+        for column in ("scale", "sample", "estimator"):
+            bottom.scatter(x, [level[v] for v in pair[column]], s=5, color="0.25", marker="s")
+        names = [
+            _CHOICE_NAMES.get(name, name.replace("without_", "without ", 1)) for name in choices
+        ]
+        bottom.set_yticks(range(len(choices)), names, fontsize=5)
+        bottom.set_ylim(len(choices) - 0.5, -0.5)
+        bottom.set_xticks([])
+        bottom.set_xlabel("specifications, sorted by estimate", fontsize=5.5)
+        bottom.grid(axis="x", visible=False)
+    fig.suptitle(_wrap(codebook.field(outcome).title, 80), fontsize=7.5)
     return fig

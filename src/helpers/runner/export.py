@@ -1,7 +1,8 @@
 """Exports with nbconvert: researchers' HTML per notebook, reviewers' HTML and PDF.
 
 Researchers get each executed notebook as self-contained HTML with its code.
-Reviewers get one combined document, the notebooks in pipeline order, with all
+Reviewers get one combined document, its numbered sections in the order of their
+numbers (a step's sections may interleave with another's), with all
 code, prompts, parameter cells and stderr removed by nbconvert's own machinery
 (``TagRemovePreprocessor``, ``exclude_input``) rather than by deleting cells.
 The PDF takes the LaTeX route with xelatex, with shell escape disabled.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import copy
 import html
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -158,16 +160,57 @@ def contents_cell(cells: Sequence[nbformat.NotebookNode]) -> nbformat.NotebookNo
     )
 
 
+#: A top-level heading that numbers its section: "# 4. Findings".
+_NUMBERED_SECTION = re.compile(r"#\s+(\d+)\.\s")
+
+
+def _section_number(cell: nbformat.NotebookNode) -> int | None:
+    if cell.cell_type != "markdown":
+        return None
+    match = _NUMBERED_SECTION.match(cell.source)
+    return int(match.group(1)) if match else None
+
+
+def sections_in_order(parts: Sequence[nbformat.NotebookNode]) -> list[nbformat.NotebookNode]:
+    """The cells of ``parts`` with their numbered sections in the order of their numbers.
+
+    A section runs from a markdown cell opening with ``# N. `` to the next such
+    cell or the end of its notebook, so one step can hold sections 3, 5 and 6
+    while another, run beside it, holds section 4. Cells before a notebook's
+    first numbered heading stay with it; a notebook without numbered headings
+    follows every section of the notebooks before it. Equal numbers keep pipeline order.
+    """
+    chunks: list[tuple[int, list]] = []
+    highest = 0
+    for part in parts:
+        lead: list = []  # cells before the notebook's first numbered heading
+        current: list | None = None
+        for cell in copy.deepcopy(part.cells):
+            found = _section_number(cell)
+            if found is not None:
+                current, lead, highest = [*lead, cell], [], max(highest, found)
+                chunks.append((found, current))
+            elif current is not None:
+                current.append(cell)
+            else:
+                lead.append(cell)
+        if lead:  # a notebook without numbered headings
+            chunks.append((highest, lead))
+    ordered = sorted(range(len(chunks)), key=lambda i: (chunks[i][0], i))
+    return [cell for i in ordered for cell in chunks[i][1]]
+
+
 def combine(
     notebooks: Sequence[str | os.PathLike[str]],
     metadata: dict,
     *,
     appendix: Sequence[nbformat.NotebookNode] = (),
 ) -> nbformat.NotebookNode:
-    """Assemble the reviewer report: front matter, contents, the steps in order, appendix.
+    """Assemble the reviewer report: front matter, contents, the sections in order, appendix.
 
     Notebooks whose metadata say ``{"inclusion_report": {"position": "front"}}``
-    (the summary) come first; a table of contents follows them.
+    (the summary) come first; a table of contents follows them, then the other
+    notebooks' sections by their numbers (see :func:`sections_in_order`).
     """
     parts = [nbformat.read(path, as_version=4) for path in notebooks]
     front = [p for p in parts if p.metadata.get("inclusion_report", {}).get("position") == "front"]
@@ -177,7 +220,7 @@ def combine(
     combined.metadata.pop("papermill", None)
     combined.metadata.pop("inclusion_report", None)
     combined.metadata.update(metadata)
-    body_cells = [cell for part in body for cell in copy.deepcopy(part.cells)]
+    body_cells = sections_in_order(body)
     cells = [cell for part in front for cell in copy.deepcopy(part.cells)]
     back = copy.deepcopy(list(appendix))
     cells += [contents_cell(body_cells + back), *body_cells, *back]

@@ -3,7 +3,8 @@
 Each notebook declares the files it reads from earlier steps and the files it
 writes (metadata ``inclusion_report.reads`` / ``.writes``). From those lists
 the runner knows that ``02`` and ``03`` both need only ``01``'s clean table, so
-they run at the same time, and that ``04`` waits for both.
+they run at the same time (and ``04``, which needs only that table too, takes
+the core ``02`` leaves), and that ``05`` waits for all of them.
 """
 
 from __future__ import annotations

@@ -57,7 +57,19 @@ PRELOAD = (
     "helpers.narrative",
     "helpers.plots",
     "helpers.stats",
+    "helpers.specification",
 )
+
+
+#: The ``input_scale`` of the article's own form, and how each scale is named on the title
+#: page (the same words as :data:`helpers.specification.SCALE_LABELS`, kept here so the
+#: runner reads them without loading the statistics stack; a test checks they agree).
+DEFAULT_SCALE = "count"
+SCALE_LABELS = {
+    "count": "counts as published",
+    "per_10k_residents": "per 10,000 residents",
+    "log": "natural logarithm",
+}
 
 
 #: List parameters that, left empty (or not declared), take the codebook's fields of one role.
@@ -123,6 +135,10 @@ def check_values(values: dict) -> None:
             f"{overlap} cannot be both an outcome and a predictor"
             + (f" ({'; '.join(defaulted)}: name its variables with -p)" if defaulted else "")
         )
+    if values.get("input_scale", DEFAULT_SCALE) != DEFAULT_SCALE:
+        from helpers.specification import check_scale
+
+        check_scale(values["input_scale"])
     if values.get("permutation_resamples", MIN_RESAMPLES) < MIN_RESAMPLES:
         raise ParameterError(
             f"parameter 'permutation_resamples' must be at least {MIN_RESAMPLES:,} "
@@ -133,7 +149,8 @@ def check_values(values: dict) -> None:
 def check_data(raw_path: str, values: dict, log) -> dict:
     """Load and validate the raw table before anything is written (DataError on any problem).
 
-    Returns what the manifest records about the data: rows, and whether they are synthetic.
+    Returns what the manifest records about the data: rows, whether they are synthetic,
+    and how many of the cities the population table lacks (see :func:`parameter_use`).
     """
     from helpers.cleaning import load_clean_data
     from helpers.synthetic import is_synthetic
@@ -154,8 +171,38 @@ def check_data(raw_path: str, values: dict, log) -> dict:
                 for p in flat
             ],
         )
+    scale = values.get("input_scale", DEFAULT_SCALE)
+    if scale != DEFAULT_SCALE:
+        from helpers.codebook import load_population
+        from helpers.specification import needs_population, require_population
+
+        if needs_population(scale):
+            population_path = values.get("population_path")
+            population = load_population(population_path)
+            shown = paths.display_path(paths.resolve(population_path)) if population_path else None
+            require_population(list(data["city"]), population, path=shown)
     log(f"data ok: {paths.display_path(paths.resolve(raw_path))} ({len(data)} rows)")
-    return {"rows": len(data), "synthetic": is_synthetic(data["city"])}
+    facts = {"rows": len(data), "synthetic": is_synthetic(data["city"])}
+    if "population_path" in values:
+        facts["cities_without_population"] = _cities_without_population(
+            data["city"], values["population_path"]
+        )
+    return facts
+
+
+def _cities_without_population(cities, population_path: str) -> int | None:
+    """How many ``cities`` the population table lacks; None when it cannot be read.
+
+    An unreadable table is not refused here: a run on the published counts uses it only
+    for the specification curve, whose notebook reports the problem itself.
+    """
+    from helpers.codebook import load_population
+
+    try:
+        known = set(load_population(population_path).city)
+    except DataError:
+        return None
+    return int(sum(city not in known for city in cities))
 
 
 def check_tables(tables_dir: Path) -> None:
@@ -190,6 +237,10 @@ def report_metadata(manifest: dict, started: datetime) -> dict:
             f"Figures from \u201c{source['title']}\u201d by {source['author']}, "
             f"{source['publication']} {source['issue']}, {published}"
         )
+    scale = manifest.get("parameters", {}).get("input_scale", DEFAULT_SCALE)
+    subtitle += f". Inputs: {SCALE_LABELS.get(scale, scale)}"
+    if scale != DEFAULT_SCALE:
+        subtitle += " (a sensitivity run: the primary analysis uses the counts as published)"
     return {
         "title": REPORT_TITLE,
         "subtitle": subtitle,
@@ -220,7 +271,9 @@ def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
     intro = nbformat.v4.new_markdown_cell(
         "# Appendix: provenance of this run\n\n"
         "Everything needed to tell which data, code and software produced this report. "
-        "The same record is in `manifest.json` beside the report."
+        "The same record is in `manifest.json` beside the report.\n\n"
+        "Resident populations (for `input_scale` and the specification curve): "
+        f"{_population_source(manifest)}"
     )
     run = pd.DataFrame(
         {
@@ -234,10 +287,12 @@ def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
             ],
         }
     )
+    use = parameter_use(manifest)
     parameters = pd.DataFrame(
         {
             "Parameter": list(manifest.get("parameters", {})),
             "Value": [str(v) for v in manifest.get("parameters", {}).values()],
+            "In this run": [use[name] for name in manifest.get("parameters", {})],
         }
     )
     inputs = pd.DataFrame(
@@ -258,12 +313,175 @@ def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
         table(run, "The run.", "Table A.1"),
         table(
             parameters,
-            "Parameters of the run, after the config file and the command line.",
+            "Parameters of the run, after the config file and the command line, and whether "
+            "and how this run used each.",
             "Table A.2",
         ),
         table(inputs, "Input files and their SHA-256 hashes.", "Table A.3"),
         table(packages, "Versions of the packages that compute and draw the results.", "Table A.4"),
     ]
+
+
+def parameter_use(manifest: dict) -> dict[str, str]:
+    """Whether and how a run used each of its parameters, in a few words, for Table A.2.
+
+    Read from the manifest alone: the resolved parameters and the number of cities
+    (``data.rows``; the cleaning accepts no missing value, so every pair is fitted on
+    every city, as notebook 03 assumes when it names its test). The rules are the
+    notebooks' own:
+
+    * ``permutation_resamples`` sizes only the primary test (and its family
+      adjustment), and only when :func:`helpers.inference.permutation_method` does
+      not choose the exact test, which counts all n! orderings up to
+      :data:`helpers.inference.EXACT_PERMUTATION_LIMIT` cities;
+    * ``permutation_seed`` draws whatever is random: the primary test when it is not
+      exact, the wild bootstrap above :data:`helpers.inference.WILD_EXACT_LIMIT`
+      cities, the specification curve's permutation p-values (up to
+      :data:`helpers.specification.CURVE_PERMUTATION_LIMIT` cities) and, always,
+      the curve's joint test;
+    * ``population_path`` serves the curve's per-10,000-residents scale only when the
+      table has every city (``data.cities_without_population``, from :func:`check_data`);
+    * ``output_dir`` and ``processed_data_path`` keep their notebook defaults in the
+      manifest, but the runner hands every notebook this run's own folder instead;
+    * an empty ``log_variables`` and a switched-off ``multiple_regression`` say so.
+
+    Every note starts with what happened (``read``, ``written``, ``used``, ``not
+    used``, ``on``, ``off``, ``none logged``; ``unknown`` when the manifest lacks
+    the number of cities), then, after a colon, why or how. A parameter with no rule
+    here gets a note saying so; a test keeps every notebook parameter covered.
+    """
+    from helpers import inference, specification
+
+    values = manifest.get("parameters", {})
+    data = manifest.get("data", {})
+    n = data.get("rows")
+    outcomes = values.get("outcomes") or []
+    predictors = values.get("predictors") or []
+    scale = values.get("input_scale", DEFAULT_SCALE)
+    resamples = values.get("permutation_resamples", MIN_RESAMPLES)
+    run_folder = f"runs/{manifest['run_id']}" if manifest.get("run_id") else "this run's folder"
+
+    if n is None:
+        raw = "read"
+        resampling = "unknown: it depends on the number of cities, which this manifest lacks"
+        seed = (
+            f"used: draws the {specification.JOINT_SHUFFLES:,} shuffles of the specification "
+            "curve's joint test; its other uses depend on the number of cities, not recorded here"
+        )
+    else:
+        raw = (
+            f"read: {n:,} made-up municipalities (synthetic data)"
+            if data.get("synthetic")
+            else f"read: {n:,} cities"
+        )
+        method, orderings = inference.permutation_method(n, resamples)
+        if method == "exact":
+            resampling = (
+                f"not used: with {n:,} cities the test counts every one of the "
+                f"{orderings:,} orderings"
+            )
+        elif method == "monte carlo":
+            resampling = f"used: the primary test draws {orderings:,} random orderings"
+        else:
+            resampling = (
+                f"used as a floor: with {n:,} cities the test counts all {orderings:,} "
+                "orderings of a subgroup chosen at random, no fewer than this value"
+            )
+        drawn, counted = [], []
+        if method == "monte carlo":
+            drawn.append(f"the primary test's {orderings:,} random orderings")
+        elif method == "random-subgroup":
+            drawn.append("the choice of the primary test's random subgroup")
+        else:
+            counted.append("the primary test")
+        if n > inference.WILD_EXACT_LIMIT:
+            drawn.append(f"the wild bootstrap's {inference.WILD_BOOTSTRAP_DRAWS:,} sign vectors")
+        else:
+            counted.append("the wild bootstrap")
+        if n <= specification.CURVE_PERMUTATION_LIMIT:
+            drawn.append(
+                f"the {specification.CURVE_PERMUTATIONS:,} random orderings behind each "
+                "p-value of the specification curve"
+            )
+        drawn.append(f"the {specification.JOINT_SHUFFLES:,} shuffles of the curve's joint test")
+        seed = "used: draws " + _listed(drawn)
+        if counted:
+            seed += (
+                f"; not needed by {' or '.join(counted)}, which "
+                f"{'count' if len(counted) > 1 else 'counts'} every case"
+            )
+
+    if scale == DEFAULT_SCALE:
+        scale_note = f"used: {SCALE_LABELS[scale]}, the primary analysis"
+    else:
+        scale_note = (
+            f"used: {SCALE_LABELS.get(scale, scale)}, a sensitivity run "
+            f"(the primary analysis uses the {SCALE_LABELS[DEFAULT_SCALE]})"
+        )
+    population = "read: only for the specification curve's per-10,000-residents scale"
+    lacking = data.get("cities_without_population")
+    if lacking and n:
+        population = (
+            f"read, but not used: {lacking:,} of the {n:,} cities are not in it, so the "
+            "specification curve has no per-10,000-residents scale"
+        )
+    elif scale == "per_10k_residents":
+        population = (
+            "read: divides this run's inputs, and gives the specification curve "
+            "its per-10,000-residents scale"
+        )
+    logged = values.get("log_variables") or []
+    notes = {
+        "raw_data_path": raw,
+        "processed_data_path": (
+            "written, but not from this value: the runner writes the clean table into "
+            f"{run_folder}/data and, once the run succeeds, copies it into the processed-data "
+            f"folder ({paths.display_path(paths.PROCESSED_DATA_DIR)} unless the command line "
+            "names another)"
+        ),
+        "output_dir": (
+            "written, but not to this folder: the runner gives each run its own; "
+            f"these tables are in {run_folder}/tables"
+        ),
+        "outcomes": f"used: {_count(len(outcomes), 'outcome')}, each fitted on every input",
+        "predictors": (
+            f"used: {_count(len(predictors), 'input')}, "
+            f"{_count(len(outcomes) * len(predictors), 'outcome–input pair')}"
+        ),
+        "claims_path": (
+            "read: the article's quoted numbers, checked against the data; the cities they "
+            "flag make one sample of the specification curve"
+        ),
+        "multiple_regression": (
+            f"on: each outcome also fitted on all {len(predictors)} inputs together"
+            if values.get("multiple_regression")
+            else "off: no multiple regression section"
+        ),
+        "input_scale": scale_note,
+        "population_path": population,
+        "log_variables": (
+            f"used: natural log of {_listed(logged)} in the regressions (not in the "
+            "specification curve, which has a log scale of its own)"
+            if logged
+            else "none logged: every variable on its own scale"
+        ),
+        "permutation_seed": seed,
+        "permutation_resamples": resampling,
+    }
+    return {
+        name: notes.get(name, "no note: see the parameters cell of the notebooks that declare it")
+        for name in values
+    }
+
+
+def _count(k: int, noun: str) -> str:
+    """'1 input', '4 inputs'."""
+    return f"{k:,} {noun}{'' if k == 1 else 's'}"
+
+
+def _listed(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def warm_up() -> Iterator[str]:
@@ -297,6 +515,18 @@ def synth(argv: Sequence[str]) -> int:
     from helpers import synthetic
 
     return synthetic.main(list(argv))
+
+
+def _population_source(manifest: dict) -> str:
+    """Where the population figures come from, and the file the run read them from."""
+    from helpers.codebook import population_citation, population_path
+
+    given = manifest.get("parameters", {}).get("population_path")
+    shown = given or paths.display_path(population_path())
+    try:
+        return f"{population_citation()} File: `{shown}`."
+    except (KeyError, OSError):
+        return f"`{shown}`."
 
 
 def _spaced_hash(digest: str | None) -> str:
