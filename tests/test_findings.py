@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from helpers import audit, contract, findings, inference, stats
 from helpers.cleaning import load_clean_data
 
-from .test_stats import INPUTS, OUTCOMES
+from .test_stats import INPUTS, OUTCOMES, pearson
 
 CHECK_NAMES = list(findings.CHECKS)
 p_values = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
@@ -398,15 +398,6 @@ def test_classify_counts_a_flip_only_below_its_own_alpha():
     assert findings.classify(checked, influence, loo, alpha=0.001).decisive_cities[1] == []
 
 
-def _pearson(x, y):
-    n = len(x)
-    mx, my = sum(x) / n, sum(y) / n
-    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True))
-    sxx = sum((a - mx) ** 2 for a in x)
-    syy = sum((b - my) ** 2 for b in y)
-    return sxy / math.sqrt(sxx * syy)
-
-
 def test_without_the_doubted_cities_by_hand(classified):
     """Employment and events without Bologna and Torino: r by hand, p over all 8! orderings by brute force."""
     import itertools
@@ -414,8 +405,8 @@ def test_without_the_doubted_cities_by_hand(classified):
     data = load_clean_data()
     rest = data[~data.city.isin(["Bologna", "Torino"])]
     x, y = list(rest.community_event_participants.astype(float)), list(rest.employment_rate_increase_pct.astype(float))
-    r = _pearson(x, y)
-    hits = sum(abs(_pearson(x, list(order))) >= abs(r) - 1e-12 for order in itertools.permutations(y))
+    r = pearson(x, y)
+    hits = sum(abs(pearson(x, list(order))) >= abs(r) - 1e-12 for order in itertools.permutations(y))
     fit = classified.loc[("employment_rate_increase_pct", "community_event_participants")].without_doubted
     assert fit["cities"] == ["Bologna", "Torino"] and fit["n"] == 8
     assert fit["r"] == pytest.approx(r, abs=1e-12)
@@ -437,7 +428,7 @@ def test_without_cities_edges():
     flat = findings.without_cities(frame, "y", "x", ["C", "D"])  # x is 1 and 1: no spread
     assert flat["n"] == 2 and math.isnan(flat["r"])
     three = findings.without_cities(frame, "y", "x", ["A"])
-    assert three["n"] == 3 and three["r"] == pytest.approx(_pearson([1.0, 2.0, 3.0], [2.0, 3.0, 5.0]))
+    assert three["n"] == 3 and three["r"] == pytest.approx(pearson([1.0, 2.0, 3.0], [2.0, 3.0, 5.0]))
 
 
 def test_findings_table_carries_the_fit_without_the_doubted_cities(classified):
