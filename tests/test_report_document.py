@@ -5,6 +5,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from helpers import paths
@@ -22,6 +23,7 @@ SECTIONS = [
     "4. How much the results depend on the analysis choices",
     "5. Findings",
     "6. Limitations",
+    "7. What it would take to evaluate these programmes",
     "Appendix: provenance of this run",
 ]
 
@@ -151,3 +153,33 @@ def test_appendix_says_which_parameters_this_run_used(built):
     ) in table
     assert "log_variables [] none logged" in table
     assert "multiple_regression False off: no multiple regression section" in table
+
+
+def test_the_pdf_states_the_articles_sources_and_reads_it_even_handedly(built):
+    """Issue 16 as a reader checks it: sources as the article gives them, no words it does not say."""
+    text = " ".join(pdftotext(built["latest"] / "report.pdf").split())
+    for needle in (
+        "ISTAT",
+        "Ministry of Labour and Social Policies",
+        "NGOs and third-sector associations",
+        "annual reports of the municipalities involved",
+        "ten it names",
+        "economic immigrants",
+        "Terms used in this report",
+        "What each column means",
+        "In plain words:",
+    ):
+        assert needle in text, needle
+    for gone in ("ten large cities", "reported by the programmes themselves", "self-reported"):
+        assert gone not in text.lower() and gone not in text, gone
+    claims = pd.read_csv(built["latest"] / "tables" / "claims_check.csv", keep_default_na=False)
+    claims = claims.set_index("claim_id")
+    # one festival (c08) and one volunteering scheme (c09): the same kind of match, alike
+    assert claims.status["c08"] == claims.status["c09"] and claims.flag["c08"] and claims.flag["c09"]
+    # the article's claims of success, change and size are recorded, with no number
+    words = claims[claims.status == "beyond the table"]
+    assert len(words) >= 5 and (words.number == "").all()
+    found = pd.read_csv(built["latest"] / "tables" / "findings.csv", keep_default_na=False)
+    events = found[(found.outcome == "employment_rate_increase_pct")
+                   & (found.predictor == "community_event_participants")].iloc[0]
+    assert "Bologna" in events.audit_flags and "Torino" in events.audit_flags
