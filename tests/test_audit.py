@@ -309,7 +309,8 @@ def test_a_claim_without_a_number_must_not_carry_one(tmp_path):
     bad.write_text("\n".join(text) + "\n")
     with pytest.raises(DataError) as info:
         audit.read_claims(bad)
-    assert f"line {line + 1}, column 'number': found '12', expected no number for a claim checked as 'effect'" in str(info.value)
+    expected = "expected no number for a claim checked as 'effect'"
+    assert f"line {line + 1}, column 'number': found '12', {expected}" in str(info.value)
 
 
 def test_a_part_smaller_than_its_figure_disagrees():

@@ -447,7 +447,11 @@ def _doubt_note(row, alpha: float = ALPHA) -> list[str]:
         f"n = {fit['n']:,}; permutation {_p(fit['p'])})"
     )
     if row.verdict == "inconclusive":
-        reading = "" if not fit["p"] < alpha else ", and the pair stays inconclusive: leaving figures out can weaken a finding, never make one"
+        reading = (
+            ", and the pair stays inconclusive: leaving figures out can weaken a finding, never make one"
+            if fit["p"] < alpha
+            else ""
+        )
     elif fit["p"] < alpha:
         reading = ": the association does not rest on those figures alone"
     else:

@@ -521,7 +521,11 @@ def curve_count(pair: pd.DataFrame, alpha: float = ALPHA) -> str:
     signs = f"positive in {positive} of {len(done)} specifications, negative in {negative}"
     if zero:
         signs += f", exactly zero in {zero}"
-    low, high = (f"{v:.2f}".replace("-", "\u2212") for v in (done.estimate.min(), done.estimate.max())) if len(done) else ("", "")
+    low, high = (
+        (f"{v:.2f}".replace("-", "\u2212") for v in (done.estimate.min(), done.estimate.max()))
+        if len(done)
+        else ("", "")
+    )
     spread = f" (estimates from {low} to {high})" if len(done) else ""
     return f"{signs}{spread}; p < {alpha:g} in {int((done.p_value < alpha).sum())}"
 
