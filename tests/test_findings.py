@@ -443,3 +443,9 @@ def test_findings_table_carries_the_fit_without_the_doubted_cities(classified):
                 fit["n"], fit["r"], fit["p"]
             )
     assert findings.table(frame, ["s"] * len(frame)).bottom_line.tolist() == [""] * len(frame)
+    # the CSV writes a count as a whole number, empty where the audit doubts nothing
+    csv = table.to_csv(index=False)
+    assert ",c08 Bologna;c09 Torino,8," in csv and ",,,,line " in csv
+    # a classified table from before the audit met the findings: the three columns stay empty
+    older = findings.table(frame.drop(columns="without_doubted"), ["s"] * len(frame))
+    assert older.n_without_flagged.isna().all() and older.p_without_flagged.isna().all()

@@ -265,7 +265,8 @@ def _without_columns(classified: pd.DataFrame) -> dict[str, list]:
     fits = classified.without_doubted if "without_doubted" in classified else [None] * len(classified)
     fits = [fit or {"n": math.nan, "r": math.nan, "p": math.nan} for fit in fits]
     return {
-        "n_without_flagged": pd.array([fit["n"] for fit in fits], dtype="Int64"),
+        # whole numbers with gaps: pandas infers its nullable Int64, so the CSV writes 8, not 8.0
+        "n_without_flagged": pd.array([fit["n"] for fit in fits]),
         "r_without_flagged": [fit["r"] for fit in fits],
         "p_without_flagged": [fit["p"] for fit in fits],
     }
