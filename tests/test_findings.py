@@ -1,6 +1,7 @@
 """The verdict rules: checks only weaken, one city is judged by the estimate, the audit meets the fits."""
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -422,13 +423,55 @@ def test_without_the_doubted_cities_by_hand(classified):
 
 
 def test_without_cities_edges():
-    frame = pd.DataFrame({"city": list("ABCD"), "y": [1.0, 2.0, 3.0, 5.0], "x": [1.0, 1.0, 2.0, 3.0]})
-    few = findings.without_cities(frame, "y", "x", ["A", "B"])
-    assert few["n"] == 2 and math.isnan(few["r"]) and math.isnan(few["p"])
-    flat = findings.without_cities(frame, "y", "x", ["C", "D"])  # x is 1 and 1: no spread
-    assert flat["n"] == 2 and math.isnan(flat["r"])
-    three = findings.without_cities(frame, "y", "x", ["A"])
-    assert three["n"] == 3 and three["r"] == pytest.approx(pearson([1.0, 2.0, 3.0], [2.0, 3.0, 5.0]))
+    keys = {"cities", "n", "r", "r_ci_low", "r_ci_high", "p"}
+    frame = pd.DataFrame(
+        {"city": list("ABCDE"), "y": [1.0, 2.0, 3.0, 5.0, 5.0], "x": [1.0, 1.0, 1.0, 2.0, 3.0]}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division by a zero spread, no warning of any kind
+        few = findings.without_cities(frame, "y", "x", ["A", "B", "C"])
+        flat_x = findings.without_cities(frame, "y", "x", ["D", "E"])  # x is 1, 1, 1
+        flat_y = findings.without_cities(frame.assign(y=[2.0, 2.0, 2.0, 2.0, 2.0]), "y", "x", ["A"])
+    for fit, n in ((few, 2), (flat_x, 3), (flat_y, 4)):
+        assert set(fit) == keys and fit["n"] == n
+        assert all(math.isnan(fit[k]) for k in ("r", "r_ci_low", "r_ci_high", "p"))
+    # a small spread (standard deviation below 1) is a spread all the same
+    small = findings.without_cities(frame.assign(y=[0.1, 0.2, 0.4, 0.3, 0.5]), "y", "x", ["A"])
+    expected = pearson([1.0, 1.0, 2.0, 3.0], [0.2, 0.4, 0.3, 0.5])
+    assert set(small) == keys and small["r"] == pytest.approx(expected)
+    three = findings.without_cities(frame, "y", "x", ["A", "B"])
+    assert three["n"] == 3 and three["r"] == pytest.approx(pearson([1.0, 2.0, 3.0], [3.0, 5.0, 5.0]))
+
+
+def test_without_cities_by_hand_when_called_directly():
+    """The same fit as the classified table's, called here so that this test exercises it itself."""
+    data = load_clean_data()
+    fit = findings.without_cities(
+        data, "employment_rate_increase_pct", "community_event_participants", ["Bologna", "Torino"]
+    )
+    rest = data[~data.city.isin(["Bologna", "Torino"])]
+    x = list(rest.community_event_participants.astype(float))
+    y = list(rest.employment_rate_increase_pct.astype(float))
+    r = pearson(x, y)
+    half = 1.959963984540054 / math.sqrt(8 - 3)
+    assert fit["cities"] == ["Bologna", "Torino"] and fit["n"] == 8
+    assert fit["r"] == pytest.approx(r, abs=1e-12)
+    assert fit["r_ci_low"] == pytest.approx(math.tanh(math.atanh(r) - half), abs=1e-12)
+    assert fit["r_ci_high"] == pytest.approx(math.tanh(math.atanh(r) + half), abs=1e-12)
+    assert 0.19 < fit["p"] < 0.2  # all 8! orderings, counted in test_without_the_doubted_cities_by_hand
+
+
+def test_without_cities_passes_its_seed_on_above_ten_cities():
+    """Above ten cities the permutation test samples orderings: the seed makes it repeatable."""
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"city": [f"C{i}" for i in range(14)], "x": rng.normal(size=14)})
+    frame["y"] = 0.3 * frame.x + rng.normal(size=14)
+    first = findings.without_cities(frame, "y", "x", ["C0"], seed=11)
+    again = findings.without_cities(frame, "y", "x", ["C0"], seed=11)
+    assert first["p"] == again["p"]
+    rest = frame[frame.city != "C0"]
+    sampled = inference.permutation_test(rest.x.to_numpy(), rest.y.to_numpy(), seed=11)
+    assert first["p"] == float(np.ravel(sampled.p)[0])
 
 
 def test_findings_table_carries_the_fit_without_the_doubted_cities(classified):
