@@ -303,10 +303,19 @@ def curve(
                 r = _r(xs, ys)
                 rho = _r(sps.rankdata(xs), sps.rankdata(ys))
                 rows.append((y, x, scale, name, "ols", n, r, *stats.fisher_interval(r, n), p_r))
-                if scale != "log":  # ranks, so rho, do not change under the log: no repeat
+                if "spearman" in estimators_on(scale):
                     rows.append((y, x, scale, name, "spearman", n, rho, *spearman_interval(rho, n), p_rho))
                 rows.append((y, x, scale, name, "theil_sen", n, *_theil_sen_row(xs, ys)))
     return pd.DataFrame(rows, columns=SPECIFICATION_COLUMNS)
+
+
+def estimators_on(scale: str) -> tuple[str, ...]:
+    """The estimators of the curve on one scale (Spearman's rho not on the log scale).
+
+    The log keeps the counts' ranks, so rho there would repeat the counts' rho, and the
+    curve counts distinct analyses.
+    """
+    return tuple(e for e in ESTIMATORS if not (e == "spearman" and scale == "log"))
 
 
 def _design(
@@ -489,9 +498,7 @@ def joint_test(
                 for _, drop in plans[(y, x)]:
                     keep = ~scaled[scale][city].isin(drop).to_numpy()
                     xs = scaled[scale][x].to_numpy(float)[keep]
-                    for estimator in ESTIMATORS:
-                        if estimator == "spearman" and scale == "log":
-                            continue  # as in the curve: ranks do not change under the log
+                    for estimator in estimators_on(scale):
                         if estimator == "theil_sen" and keep.sum() > JOINT_THEIL_SEN_LIMIT:
                             continue  # said in the docstring and in the table's specification count
                         sides = interval_sides(xs, ys[:, keep], estimator)
