@@ -14,12 +14,20 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 # Debian packages for the LaTeX route of nbconvert (xelatex + the packages its template loads),
+# Italian hyphenation for the Italian report (texlive-lang-italian, read by polyglossia),
 # pandoc (Markdown to LaTeX) and poppler-utils (pdfinfo/pdftotext, used by the tests).
 APT_PACKAGES := texlive-xetex texlive-latex-extra texlive-fonts-recommended texlive-plain-generic \
-                lmodern fonts-symbola pandoc poppler-utils
+                texlive-lang-italian lmodern fonts-symbola pandoc poppler-utils
 TEX_FILES    := adjustbox.sty tcolorbox.sty titling.sty enumitem.sty upquote.sty booktabs.sty \
-                longtable.sty soul.sty eurosym.sty fontspec.sty newunicodechar.sty
+                longtable.sty soul.sty eurosym.sty fontspec.sty newunicodechar.sty polyglossia.sty \
+                loadhyph-it.tex
 SYSTEM_STAMP := $(VENV)/.system-ok
+
+# gettext catalogs of the report's languages (src/helpers/i18n.py): the .po files are
+# written by people and committed; the .mo files are compiled from them by `make`.
+LOCALE_DIR := src/helpers/locale
+PO_FILES   := $(wildcard $(LOCALE_DIR)/*/LC_MESSAGES/messages.po)
+MO_FILES   := $(PO_FILES:.po=.mo)
 ENV_STAMP    := $(VENV)/.env-ok
 
 # nbstripout as git's clean filter for notebooks (.gitattributes routes *.ipynb to it): outputs
@@ -32,7 +40,7 @@ NBSTRIP_KEYS := metadata.language_info.codemirror_mode metadata.language_info.fi
                 metadata.language_info.pygments_lexer metadata.language_info.version \
                 metadata.papermill cell.metadata.papermill
 
-.PHONY: help setup system-deps test-deps git-filter report test test-fast lint lab bench mutation clean
+.PHONY: help setup system-deps test-deps git-filter locale report test test-fast lint lab bench mutation clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -84,7 +92,18 @@ git-filter: $(ENV_STAMP) ## Strip notebook outputs on commit (nbstripout git fil
 	  echo "not a git checkout: notebook output stripping (nbstripout) not installed"; \
 	fi
 
-setup: system-deps $(ENV_STAMP) git-filter ## Install everything that is missing (idempotent)
+$(LOCALE_DIR)/%/LC_MESSAGES/messages.mo: $(LOCALE_DIR)/%/LC_MESSAGES/messages.po | $(ENV_STAMP)
+	$(VENV)/bin/pybabel compile --domain messages --input-file $< --output-file $@ --locale $*
+
+locale: $(ENV_STAMP) ## After changing the report's text: update the catalogs from the code, then compile them
+	$(VENV)/bin/pybabel extract --mapping-file babel.cfg --no-location --sort-output --omit-header --keywords N_ \
+	  --output-file $(LOCALE_DIR)/messages.pot .
+	$(VENV)/bin/pybabel update --domain messages --input-file $(LOCALE_DIR)/messages.pot \
+	  --output-dir $(LOCALE_DIR) --ignore-obsolete --no-wrap
+	$(MAKE) --no-print-directory $(MO_FILES)
+	@$(PY) -m helpers.i18n check
+
+setup: system-deps $(ENV_STAMP) git-filter $(MO_FILES) ## Install everything that is missing (idempotent)
 
 report: setup ## Run the pipeline: notebooks -> reports/latest/{report.pdf,report.html,tables/}
 	$(VENV)/bin/inclusion-report run

@@ -25,10 +25,11 @@ import os
 
 import pandas as pd
 
-from helpers import contract, paths
+from helpers import contract, i18n, paths
 from helpers.cleaning import parse_italian_number
 from helpers.codebook import Codebook, load_codebook
 from helpers.errors import DataError, Problem
+from helpers.i18n import N_, _
 
 CLAIMS_FILE = paths.RAW_DATA_DIR / "article_claims.tsv"
 CLAIM_COLUMNS = [
@@ -45,14 +46,14 @@ CLAIM_COLUMNS = [
     "location",
 ]
 #: Claims without a number, by what they assert, and what the table lacks to support them.
-QUALITATIVE = {
-    "effect": "a claim about what a programme achieved: the article gives no figures from before the "
+QUALITATIVE = {  # marked with N_ for the catalog, translated where a flag is written
+    "effect": N_("a claim about what a programme achieved: the article gives no figures from before the "
     "programmes and none for places without them, so its data can show how cities differ, not what "
-    "a programme changed",
-    "change": "a claim of change over time: the table gives one figure per city (a level or a change, "
-    "it does not say which) and no earlier figure or baseline, so it cannot show an improvement",
-    "size": "a claim that figures are large: the table gives no yardstick (people eligible, a target, "
-    "earlier years or cities outside the programme) to judge their size against",
+    "a programme changed"),
+    "change": N_("a claim of change over time: the table gives one figure per city (a level or a change, "
+    "it does not say which) and no earlier figure or baseline, so it cannot show an improvement"),
+    "size": N_("a claim that figures are large: the table gives no yardstick (people eligible, a target, "
+    "earlier years or cities outside the programme) to judge their size against"),
 }
 CHECKS = ("value", "min", "max", "n_cities", "none", *QUALITATIVE)
 #: Every status a claim can get, in the order the report counts them.
@@ -103,7 +104,7 @@ def read_claims(
 
 
 def _fmt(x: float) -> str:
-    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,}"
+    return i18n.localize(f"{x:,.0f}" if float(x).is_integer() else f"{x:,}")
 
 
 #: Columns of :func:`flagged_cells`.
@@ -147,7 +148,7 @@ def _check(
             if claim.city in by_city.index:
                 value = float(by_city.loc[claim.city, claim.field])
             else:
-                flags.append(f"{claim.city} is not a city of the table")
+                flags.append(_("{city} is not a city of the table").format(city=claim.city))
         elif claim.check == "min":
             value = float(data[claim.field].min())
         elif claim.check == "max":
@@ -157,11 +158,11 @@ def _check(
 
         if claim.check in QUALITATIVE:
             status = "beyond the table"
-            flags.append(QUALITATIVE[claim.check])
+            flags.append(_(QUALITATIVE[claim.check]))
         elif value is None:
             status = "cannot be checked"
             if number is None:
-                flags.append("the article gives no figure for this")
+                flags.append(_("the article gives no figure for this"))
         elif claim.scope == "part":
             # the claim covers part of what the table counts: the table must be at least as large
             status = "consistent" if value >= number else "disagrees"
@@ -171,23 +172,30 @@ def _check(
                 )
                 title = codebook.field(claim.field).title.lower()
                 flags.append(
-                    f"the table's {title} for {claim.city} ({_fmt(value)}) equals the figure the text "
-                    "gives for only a part of it: the table may record just that part"
-                    + (
-                        f"; read strictly ('more than {_fmt(number)}'), that part alone would exceed the "
-                        "table's total, which cannot be; read loosely (about that many), the total equals "
-                        "the part. Either way the table's figure most likely records that part only"
+                    (
+                        _(
+                            "the table's {title} for {city} ({value}) equals the figure the text gives for "
+                            "only a part of it: the table may record just that part; read strictly ('more "
+                            "than {number}'), that part alone would exceed the table's total, which cannot "
+                            "be; read loosely (about that many), the total equals the part. Either way the "
+                            "table's figure most likely records that part only"
+                        )
                         if claim.qualifier == "over"
-                        else ""
-                    )
+                        else _(
+                            "the table's {title} for {city} ({value}) equals the figure the text gives for "
+                            "only a part of it: the table may record just that part"
+                        )
+                    ).format(title=title, city=claim.city, value=_fmt(value), number=_fmt(number))
                 )
         elif claim.qualifier == "over":
             # "over N" is a lower bound: a table value of N or more does not contradict it
             status = "consistent" if value >= number else "disagrees"
             if value == number:
                 flags.append(
-                    f"the text's 'over {_fmt(number)}' is only a lower bound; the table gives the round "
-                    "figure itself"
+                    _(
+                        "the text's 'over {number}' is only a lower bound; the table gives the round "
+                        "figure itself"
+                    ).format(number=_fmt(number))
                 )
         else:
             status = "agrees" if value == number else "disagrees"
@@ -200,8 +208,12 @@ def _check(
                         (claim.city, field, number, claim.claim_id, claim.claim, claim.qualifier, "other")
                     )
                     flags.append(
-                        f"the table's {codebook.field(field).title.lower()} for {claim.city} is also "
-                        f"{_fmt(number)}, the number the text gives for something else"
+                        _(
+                            "the table's {title} for {city} is also {number}, the number the text gives "
+                            "for something else"
+                        ).format(
+                            title=codebook.field(field).title.lower(), city=claim.city, number=_fmt(number)
+                        )
                     )
         rows.append(
             {

@@ -8,10 +8,21 @@ Figures stay readable whatever the number of cities: above
 :data:`POINTS_LIMIT` cities, points become bins (hexagons shaded by the number of
 cities, histograms), and figures with one row per city show the cities that
 matter most (:data:`SHOWN_CITIES` from each end) instead of thousands of rows.
+
+Every word drawn on a figure (titles, axis labels, legends, the names of the
+specification curve's choices) is written in the active language of
+:mod:`helpers.i18n` when the figure is drawn, and so are the fields' titles and
+units (:meth:`helpers.codebook.Codebook.field`). In a language other than
+English the numbers drawn take that language's notation too ("1.000", "0,45"):
+the values printed in cells, and the tick labels of every numeric axis, through
+a :class:`~matplotlib.ticker.FuncFormatter` that rewrites matplotlib's own labels
+with :mod:`helpers.i18n` (never the operating system's locale). English figures
+are drawn exactly as before.
 """
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -20,9 +31,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, LogFormatter, MaxNLocator, ScalarFormatter
 
+from helpers import i18n
 from helpers.codebook import Codebook, load_codebook
+from helpers.i18n import _, pgettext
 
 #: Seed of the horizontal jitter of strip plots (same data, same figure).
 JITTER_SEED = 20240529
@@ -85,6 +98,93 @@ def _wrap(text: str, width: int = 22) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
+def _number(x: float, decimals: int) -> str:
+    """A value printed on a figure: "1,000" in English (as ever), "1.000" and "0,45" in Italian."""
+    if i18n.current() == i18n.SOURCE_LANGUAGE:
+        return f"{x:,.{decimals}f}"
+    return i18n.decimal(x, decimals)
+
+
+#: A tick label that is a plain number, as matplotlib's ScalarFormatter writes one.
+_PLAIN_NUMBER = re.compile(r"[-\u2212]?\d+(\.\d+)?")
+
+
+def localized_tick(text: str) -> str:
+    """A tick label written by matplotlib (English notation) in the active language's notation.
+
+    A plain number gets the language's decimal and thousands separators and keeps
+    its number of decimals; mathtext (the powers of ten of a log axis) has none
+    to change and stays as it is.
+
+    >>> with i18n.language("it"):
+    ...     localized_tick("0.50"), localized_tick("\u22122.5"), localized_tick("10000")
+    ('0,50', '\u22122,5', '10.000')
+    """
+    if i18n.current() == i18n.SOURCE_LANGUAGE:
+        return text
+    if _PLAIN_NUMBER.fullmatch(text):
+        decimals = len(text.partition(".")[2])
+        return i18n.decimal(float(text.replace("\u2212", "-")), decimals)
+    if "$" in text:
+        return text
+    return i18n.localize(text)
+
+
+class LocalizedTicks(FuncFormatter):
+    """Matplotlib's own tick labels of a numeric axis, rewritten in one language's notation.
+
+    The wrapped formatter (a ScalarFormatter or a LogFormatter) still chooses the
+    labels, their decimals and the axis offset; this formatter only rewrites each
+    through :func:`localized_tick` in the language active when it was made.
+    """
+
+    def __init__(self, formatter, lang: str | None = None):
+        self.inner = formatter
+        self.lang = lang or i18n.current()
+        super().__init__(self._format)
+
+    def _format(self, x, pos=None) -> str:
+        with i18n.language(self.lang):
+            return localized_tick(self.inner(x, pos))
+
+    def set_axis(self, axis) -> None:
+        """Attach both formatters to ``axis``."""
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+    def set_locs(self, locs) -> None:
+        """Let the wrapped formatter choose its format for the ticks at ``locs``."""
+        super().set_locs(locs)
+        self.inner.set_locs(locs)
+
+    def get_offset(self) -> str:
+        """The axis offset (e.g. ``1e6``) in the language's notation."""
+        with i18n.language(self.lang):
+            return localized_tick(self.inner.get_offset())
+
+
+def localize_numbers(fig: plt.Figure) -> plt.Figure:
+    """Give every numeric axis of ``fig`` tick labels in the active language's notation.
+
+    Nothing changes in English. Axes whose ticks are words (a heatmap's fields, the
+    cities of a leave-one-out panel) keep them.
+    """
+    if i18n.current() == i18n.SOURCE_LANGUAGE:
+        return fig
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if isinstance(axis.get_major_formatter(), ScalarFormatter | LogFormatter):
+                axis.set_major_formatter(LocalizedTicks(axis.get_major_formatter()))
+            if isinstance(axis.get_minor_formatter(), ScalarFormatter | LogFormatter):
+                axis.set_minor_formatter(LocalizedTicks(axis.get_minor_formatter()))
+    return fig
+
+
+def _percent_units(field) -> str:
+    """The unit of an outcome in a slope's label: the article's % units say neither points nor change."""
+    return _("article's % units") if field.unit == "%" else field.unit_text
+
+
 def distributions(
     frame: pd.DataFrame, variables: Sequence[str], *, codebook: Codebook | None = None
 ) -> plt.Figure:
@@ -112,7 +212,7 @@ def distributions(
             ax.hist(values, bins=bins, color=colours[0], alpha=0.8)
             if logarithmic:
                 ax.set_xscale("log")
-            ax.set_ylabel("cities", fontsize=7)
+            ax.set_ylabel(pgettext("axis", "cities"), fontsize=7)
             ax.tick_params(labelsize=6.5)
             ax.set_xlabel(_wrap(field.axis_label, 30))
             ax.set_title(_wrap(field.title, 30))
@@ -140,6 +240,7 @@ def distributions(
         ax.set_yticks([])
     for ax in list(axes.flat)[len(variables) :]:
         ax.set_visible(False)
+    localize_numbers(fig)
     fig.tight_layout()
     return fig
 
@@ -189,8 +290,8 @@ def correlation_heatmap(
         vmax=1,
         center=0,
         cmap=DIVERGING,
-        annot=True,
-        fmt=".2f",
+        annot=matrix.apply(lambda col: col.map(lambda v: _number(v, 2))),
+        fmt="",
         square=True,
         cbar=False,
         linewidths=0.5,
@@ -209,8 +310,8 @@ def correlation_pair(
 ) -> plt.Figure:
     """Pearson and Spearman matrices side by side."""
     fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.9))
-    correlation_heatmap(pearson, title="Pearson r", codebook=codebook, ax=axes[0])
-    correlation_heatmap(spearman, title="Spearman \u03c1", codebook=codebook, ax=axes[1])
+    correlation_heatmap(pearson, title=_("Pearson r"), codebook=codebook, ax=axes[0])
+    correlation_heatmap(spearman, title=_("Spearman \u03c1"), codebook=codebook, ax=axes[1])
     axes[1].set_yticklabels([])
     fig.tight_layout()
     return fig
@@ -244,7 +345,7 @@ def city_profile(
     z = (values - values.mean()) / values.std(ddof=1)
     shown = profile_rows(frame, variables[0])[city]
     values, z = values.loc[shown], z.loc[shown]
-    annot = values.apply(lambda col: col.map(lambda v: f"{v:,.0f}"))
+    annot = values.apply(lambda col: col.map(lambda v: _number(v, 0)))
     labels = [_wrap(codebook.field(c).axis_label, 14) for c in variables]
     height = max(2.6, 0.3 * len(values) + 1.4)
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, height))
@@ -259,7 +360,7 @@ def city_profile(
         linewidths=0.5,
         annot_kws={"size": 7},
         xticklabels=labels,
-        cbar_kws={"label": "z-score (SD from the mean)"},
+        cbar_kws={"label": _("z-score (SD from the mean)")},
         ax=ax,
     )
     if len(shown) < len(frame):
@@ -267,6 +368,7 @@ def city_profile(
         ax.tick_params(axis="y", labelsize=6.5)
     ax.set_ylabel("")
     ax.tick_params(axis="x", labelrotation=0, labelsize=6.5)
+    localize_numbers(fig)
     fig.tight_layout()
     return fig
 
@@ -341,21 +443,27 @@ def regression_grid(
                 edgecolors=colours[3],
                 lw=1.2,
                 zorder=4,
-                label="high leverage or influence",
+                label=_("high leverage or influence"),
             )
         if len(frame) <= 15:
             for xi, yi, name in zip(x, y, frame[city], strict=True):
                 ax.annotate(
                     str(name), (xi, yi), fontsize=5, xytext=(2, 2), textcoords="offset points"
                 )
-        ax.set_title(f"R\u00b2 = {fit.r_squared:.2f}, n = {fit.n:,}", fontsize=7)
+        ax.set_title(
+            _("R\u00b2 = {r_squared}, n = {n}").format(
+                r_squared=i18n.decimal(fit.r_squared, 2), n=i18n.integer(fit.n)
+            ),
+            fontsize=7,
+        )
         ax.set_xlabel(_wrap(codebook.field(fit.predictor).axis_label, 24), fontsize=7)
         ax.set_ylabel(_wrap(codebook.field(fit.outcome).axis_label, 24), fontsize=7)
         ax.tick_params(labelsize=6)
+    localize_numbers(fig)
     if flagged is not None and len(flagged):
         fig.legend(
             handles=[plt.Line2D([], [], marker="o", ls="", mfc="none", mec=colours[3], ms=7)],
-            labels=["city with high leverage (> 2p/n) or Cook's distance (> 4/n) in that fit"],
+            labels=[_("city with high leverage (> 2p/n) or Cook's distance (> 4/n) in that fit")],
             loc="lower center",
             fontsize=7,
             frameon=False,
@@ -433,10 +541,14 @@ def leave_one_out(
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.tick_params(axis="x", labelsize=5.5)
         # the article's % units: it does not say percentage points or a relative change
-        unit = "article's % units" if codebook.field(fit.outcome).unit == "%" else codebook.field(fit.outcome).unit
-        per = codebook.field(fit.predictor).unit_singular or "unit"
-        ax.set_xlabel(f"slope ({unit} per {per}) without the city on the left", fontsize=6)
+        unit = _percent_units(codebook.field(fit.outcome))
+        per = codebook.field(fit.predictor).unit_singular_text or _("unit")
+        ax.set_xlabel(
+            _("slope ({unit} per {per}) without the city on the left").format(unit=unit, per=per),
+            fontsize=6,
+        )
         ax.invert_yaxis()
+    localize_numbers(fig)
     fig.tight_layout()
     return fig
 
@@ -465,9 +577,11 @@ def diagnostics(
         else:
             res_ax.scatter(fitted, residuals, s=10, color=colours[0])
         res_ax.axhline(0, color="0.5", lw=0.8)
-        unit = codebook.field(fit.outcome).unit or ""
-        res_ax.set_xlabel(f"fitted ({unit})", fontsize=6)
-        res_ax.set_ylabel(f"residual ({'article' + chr(39) + 's % units' if unit == '%' else unit})", fontsize=6)
+        outcome = codebook.field(fit.outcome)
+        res_ax.set_xlabel(_("fitted ({unit})").format(unit=outcome.unit_text or ""), fontsize=6)
+        res_ax.set_ylabel(
+            _("residual ({unit})").format(unit=_percent_units(outcome) or ""), fontsize=6
+        )
         standardised = np.sort(residuals / residuals.std(ddof=2))
         n = len(standardised)
         theoretical = sps.norm.ppf((np.arange(1, n + 1) - 0.375) / (n + 0.25))  # Blom positions
@@ -480,29 +594,45 @@ def diagnostics(
             max(theoretical.max(), standardised.max()),
         ]
         qq_ax.plot(lims, lims, color=colours[1], lw=0.8)
-        qq_ax.set_xlabel("normal quantile", fontsize=6)
-        qq_ax.set_ylabel("std. residual", fontsize=6)
+        qq_ax.set_xlabel(_("normal quantile"), fontsize=6)
+        qq_ax.set_ylabel(_("std. residual"), fontsize=6)
         title = _short_title(fit, codebook)
         res_ax.set_title(title, fontsize=5.5)
-        qq_ax.set_title("Q-Q", fontsize=5.5)
+        qq_ax.set_title(_("Q-Q"), fontsize=5.5)
         for ax in (res_ax, qq_ax):
             ax.tick_params(labelsize=5)
             ax.xaxis.set_major_locator(MaxNLocator(4))
+    localize_numbers(fig)
     fig.tight_layout()
     return fig
 
 
-#: How the specification curve's panel of choices names each choice.
-_CHOICE_NAMES = {
-    "count": "count",
-    "per_10k_residents": "per 10,000 residents",
-    "log": "log",
-    "all": "all cities",
-    "without_flagged": "without flagged values",
-    "ols": "OLS (Pearson r)",
-    "spearman": "Spearman \u03c1",
-    "theil_sen": "Theil\u2013Sen",
-}
+def _choice_names() -> dict[str, str]:
+    """How the specification curve's panel of choices names each choice, in the active language."""
+    return {
+        "count": pgettext("specification choice", "count"),
+        "per_10k_residents": pgettext("specification choice", "per {number} residents").format(
+            number=i18n.integer(10_000)
+        ),
+        "log": pgettext("specification choice", "log"),
+        "all": pgettext("specification choice", "all cities"),
+        "without_flagged": pgettext("specification choice", "without flagged values"),
+        "ols": pgettext("specification choice", "OLS (Pearson r)"),
+        "spearman": pgettext("specification choice", "Spearman \u03c1"),
+        "theil_sen": pgettext("specification choice", "Theil\u2013Sen"),
+    }
+
+
+def choice_name(name: str) -> str:
+    """How the specification curve names a choice: "per 10,000 residents", "without Roma"."""
+    names = _choice_names()
+    if name in names:
+        return names[name]
+    if name.startswith("without_"):  # a sample without one city: the city's name is data
+        return pgettext("specification choice", "without {city}").format(
+            city=name[len("without_") :]
+        )
+    return name
 
 
 def specification_curve(
@@ -552,7 +682,7 @@ def specification_curve(
         top.scatter(x[primary], pair.estimate[primary], s=24, color=colours[1], zorder=4)
         top.axhline(0, color="0.5", lw=0.8, ls="--")
         top.set_title(_wrap(codebook.field(predictor).title, 60), fontsize=6.5)
-        top.set_ylabel("standardised estimate", fontsize=5.5)
+        top.set_ylabel(_("standardised estimate"), fontsize=5.5)
         top.tick_params(labelsize=5.5, labelbottom=False)
         choices = [
             *[s for s in ("count", "per_10k_residents", "log") if s in set(pair.scale)],
@@ -562,13 +692,12 @@ def specification_curve(
         level = {name: i for i, name in enumerate(choices)}
         for column in ("scale", "sample", "estimator"):
             bottom.scatter(x, [level[v] for v in pair[column]], s=5, color="0.25", marker="s")
-        names = [
-            _CHOICE_NAMES.get(name, name.replace("without_", "without ", 1)) for name in choices
-        ]
+        names = [choice_name(name) for name in choices]
         bottom.set_yticks(range(len(choices)), names, fontsize=5)
         bottom.set_ylim(len(choices) - 0.5, -0.5)
         bottom.set_xticks([])
-        bottom.set_xlabel("specifications, sorted by estimate", fontsize=5.5)
+        bottom.set_xlabel(_("specifications, sorted by estimate"), fontsize=5.5)
         bottom.grid(axis="x", visible=False)
     fig.suptitle(_wrap(codebook.field(outcome).title, 80), fontsize=7.5)
+    localize_numbers(fig)
     return fig

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from IPython.display import display
 
+from helpers import i18n
+from helpers.i18n import _
 from helpers.tables import Table, escape_html, escape_latex
 
 if TYPE_CHECKING:  # matplotlib and seaborn load only in notebooks that draw
@@ -60,8 +62,22 @@ def excerpt(frame: pd.DataFrame, rows: int = EXCERPT_ROWS) -> pd.DataFrame:
 
 def excerpt_note(total: int, full_table: str = "", rows: int = EXCERPT_ROWS) -> str:
     """The sentence under a table cut by :func:`excerpt`: what is shown, where the rest is."""
-    where = f"; every row is in {full_table}" if full_table else ""
-    return f"Only the first {rows} and the last {rows} of {total:,} rows are shown{where}."
+    if full_table:
+        return _("Only the first {rows} and the last {rows} of {total} rows are shown; every row is in {file}.").format(
+            rows=rows, total=i18n.integer(total), file=full_table
+        )
+    return _("Only the first {rows} and the last {rows} of {total} rows are shown.").format(
+        rows=rows, total=i18n.integer(total)
+    )
+
+
+def show(obj) -> None:
+    """Display ``obj`` marked with the active language, so each report keeps its own outputs.
+
+    The exports keep, for the report in one language, the outputs marked with it
+    (and those marked with none); see ``helpers.runner.export``.
+    """
+    display(obj, metadata={"lang": i18n.current()})
 
 
 def markdown(text: str) -> None:
@@ -72,7 +88,7 @@ def markdown(text: str) -> None:
     """
     from IPython.display import Markdown
 
-    display(Markdown(text))
+    show(Markdown(text))
 
 
 class Caption:
@@ -128,11 +144,14 @@ def say(*paragraphs: str, bullets: bool = False) -> None:
 
     Returns nothing, so that a call ending a cell is not shown a second time.
     """
-    display(Text(*paragraphs, bullets=bullets))
+    show(Text(*paragraphs, bullets=bullets))
 
 
 class Captioner:
-    """Number the tables and figures of one pipeline step.
+    """Number the tables and figures of one pipeline step, in each report language.
+
+    The numbers are counted per language, so that the same table is "Table 2.1"
+    in English and "Tabella 2.1" in Italian when a cell shows it once per language.
 
     >>> cap = Captioner(2)
     >>> cap.next_table_label(), cap.next_table_label()
@@ -141,26 +160,42 @@ class Captioner:
 
     def __init__(self, step: int):
         self.step = step
-        self.tables = 0
-        self.figures = 0
+        self._tables: dict[str, int] = {}
+        self._figures: dict[str, int] = {}
+
+    @property
+    def tables(self) -> int:
+        """Tables shown so far in the active language."""
+        return self._tables.get(i18n.current(), 0)
+
+    @property
+    def figures(self) -> int:
+        """Figures shown so far in the active language."""
+        return self._figures.get(i18n.current(), 0)
+
+    def _table_label(self, number: int) -> str:
+        return _("Table {step}.{number}").format(step=self.step, number=number)
+
+    def _figure_label(self, number: int) -> str:
+        return _("Figure {step}.{number}").format(step=self.step, number=number)
 
     def next_table_label(self) -> str:
         """Reserve and return the next table number."""
-        self.tables += 1
-        return f"Table {self.step}.{self.tables}"
+        self._tables[i18n.current()] = self.tables + 1
+        return self._table_label(self.tables)
 
     def next_figure_label(self) -> str:
         """Reserve and return the next figure number."""
-        self.figures += 1
-        return f"Figure {self.step}.{self.figures}"
+        self._figures[i18n.current()] = self.figures + 1
+        return self._figure_label(self.figures)
 
     def upcoming_table(self) -> str:
         """The label the next table will get (to refer to it in the text before it)."""
-        return f"Table {self.step}.{self.tables + 1}"
+        return self._table_label(self.tables + 1)
 
     def upcoming_figure(self) -> str:
         """The label the next figure will get."""
-        return f"Figure {self.step}.{self.figures + 1}"
+        return self._figure_label(self.figures + 1)
 
     def table(self, frame: pd.DataFrame, caption: str, *, full_table: str = "", **options) -> None:
         """Display ``frame`` as the next numbered table.
@@ -177,13 +212,13 @@ class Captioner:
             note = excerpt_note(len(frame), full_table)
             options["notes"] = f"{options['notes']} {note}" if options.get("notes") else note
             frame = excerpt(frame)
-        display(Table(frame, caption, label=self.next_table_label(), **options))
+        show(Table(frame, caption, label=self.next_table_label(), **options))
 
     def figure(self, fig: plt.Figure, caption: str) -> None:
         """Display ``fig`` followed by its numbered caption, then close it."""
         import matplotlib.pyplot as plt
 
         label = self.next_figure_label()
-        display(fig)
+        show(fig)
         plt.close(fig)
-        display(Caption(label, caption))
+        show(Caption(label, caption))

@@ -42,9 +42,10 @@ import numpy as np
 import pandas as pd
 import scipy.stats as sps
 
-from helpers import contract, inference, paths, stats
-from helpers.codebook import Codebook, load_population
+from helpers import contract, i18n, inference, paths, stats
+from helpers.codebook import Codebook, Field, load_population
 from helpers.errors import DataError, ParameterError, Problem
+from helpers.i18n import _, ngettext, pgettext
 
 SCALES = ("count", "per_10k_residents", "log")
 ESTIMATORS = ("ols", "spearman", "theil_sen")
@@ -73,7 +74,8 @@ SPECIFICATION_COLUMNS = contract.SPECIFICATION_COLUMNS
 ALL, WITHOUT_FLAGGED = "all", "without_flagged"
 NEEDS_POPULATION = "a row for this city in the population table (input_scale per_10k_residents needs it)"
 
-#: How each scale is named in captions, axis labels and the title page.
+#: How each scale is named in captions, axis labels and the title page, in English (the
+#: data keys' words; :func:`scale_label` gives them in the active language).
 SCALE_LABELS = {
     "count": "counts as published",
     "per_10k_residents": f"per {PER_RESIDENTS:,} residents",
@@ -97,8 +99,17 @@ def needs_population(scale: str) -> bool:
 
 
 def scale_label(scale: str) -> str:
-    """"per 10,000 residents", "counts as published", "natural logarithm"."""
-    return SCALE_LABELS[check_scale(scale)]
+    """"per 10,000 residents", "counts as published", "natural logarithm", in the active language.
+
+    >>> scale_label("per_10k_residents") == SCALE_LABELS["per_10k_residents"]
+    True
+    """
+    check_scale(scale)
+    if scale == "count":
+        return pgettext("input scale", "counts as published")
+    if scale == "log":
+        return pgettext("input scale", "natural logarithm")
+    return pgettext("input scale", "per {number} residents").format(number=i18n.integer(PER_RESIDENTS))
 
 
 def missing_population(
@@ -161,20 +172,54 @@ def scale_inputs(
 
 
 def scaled_codebook(codebook: Codebook, predictors: Sequence[str], scale: str) -> Codebook:
-    """The codebook with the predictors' units (and, for ``log``, titles) saying the scale."""
+    """The codebook with the predictors' units (and, for ``log``, titles) saying the scale.
+
+    In every report language (:data:`helpers.i18n.LANGUAGES`): each field carries its
+    unit per residents in each language's words, as :meth:`Codebook.with_log` does for
+    the logarithm; a language whose catalog or field texts are missing keeps the reason,
+    raised only when the field is asked for in that language.
+    """
     check_scale(scale)
     if scale == "count":
         return codebook
     if scale == "log":
         return codebook.with_log(list(predictors))
-    per = f"per {PER_RESIDENTS:,} residents"
-    fields = tuple(
-        replace(f, unit=f"{f.unit} {per}" if f.unit else per, as_published=f.published)
-        if f.name in predictors
-        else f
-        for f in codebook.fields
-    )
+    fields = tuple(_per_residents(f) if f.name in predictors else f for f in codebook.fields)
     return replace(codebook, fields=fields)
+
+
+def _per_residents(field: Field) -> Field:
+    """``field`` counted per :data:`PER_RESIDENTS` residents, in English and in every other language."""
+    per = f"per {PER_RESIDENTS:,} residents"
+    unit = f"{field.unit} {per}" if field.unit else per
+    translations = {}
+    untranslatable = dict(field.untranslatable)
+    for lang in i18n.LANGUAGES:
+        if lang == i18n.SOURCE_LANGUAGE or lang in untranslatable:
+            continue
+        try:
+            with i18n.language(lang):
+                texts = dict(field.translations.get(lang, {}))
+                number = i18n.integer(PER_RESIDENTS)
+                if field.unit:
+                    texts["unit"] = _("{unit} per {number} residents").format(unit=field.unit_text, number=number)
+                    texts["unit_singular"] = _("{unit} per {number} residents").format(
+                        unit=field.unit_singular_text, number=number
+                    )
+                else:
+                    texts["unit"] = texts["unit_singular"] = _("per {number} residents").format(number=number)
+        except i18n.MissingTranslation as missing:
+            untranslatable[lang] = str(missing)
+            continue
+        translations[lang] = texts
+    return replace(
+        field,
+        unit=unit,
+        as_published=field.published,
+        translations=translations,
+        translated_unit=unit,
+        untranslatable=untranslatable,
+    )
 
 
 # ------------------------------------------------------------------ estimators
@@ -495,7 +540,7 @@ def joint_test(
             for scale in SCALES:
                 if scale not in scaled or x not in usable[scale]:
                     continue
-                for _, drop in plans[(y, x)]:
+                for _sample, drop in plans[(y, x)]:
                     keep = ~scaled[scale][city].isin(drop).to_numpy()
                     xs = scaled[scale][x].to_numpy(float)[keep]
                     for estimator in estimators_on(scale):
@@ -518,6 +563,9 @@ def joint_test(
 def curve_count(pair: pd.DataFrame, alpha: float = ALPHA) -> str:
     """How the specifications of one pair came out, without taking any of them as the reference.
 
+    In the active language, one whole clause per case (with or without estimates of
+    exactly zero, with or without any estimate), so that a translation can order it.
+
     >>> import pandas as pd
     >>> curve_count(pd.DataFrame({"estimate": [0.5, 0.2, -0.1], "p_value": [0.01, 0.3, 0.6]}))
     'positive in 2 of 3 specifications, negative in 1 (estimates from \u22120.10 to 0.50); p < 0.05 in 1'
@@ -525,16 +573,38 @@ def curve_count(pair: pd.DataFrame, alpha: float = ALPHA) -> str:
     done = pair[pair.estimate.notna()]
     positive, negative = int((done.estimate > 0).sum()), int((done.estimate < 0).sum())
     zero = len(done) - positive - negative
-    signs = f"positive in {positive} of {len(done)} specifications, negative in {negative}"
-    if zero:
-        signs += f", exactly zero in {zero}"
-    low, high = (
-        (f"{v:.2f}".replace("-", "\u2212") for v in (done.estimate.min(), done.estimate.max()))
-        if len(done)
-        else ("", "")
+    values = {
+        "positive": i18n.integer(positive),
+        "total": i18n.integer(len(done)),
+        "negative": i18n.integer(negative),
+        "zero": i18n.integer(zero),
+        "alpha": i18n.localize(f"{alpha:g}"),
+        "significant": i18n.integer(int((done.p_value < alpha).sum())),
+    }
+    if not len(done):
+        return ngettext(
+            "positive in {positive} of {total} specification, negative in {negative}; p < {alpha} in {significant}",
+            "positive in {positive} of {total} specifications, negative in {negative}; p < {alpha} in {significant}",
+            len(done),
+        ).format(**values)
+    values["low"], values["high"] = (
+        i18n.decimal(v, 2, grouping=False) for v in (done.estimate.min(), done.estimate.max())
     )
-    spread = f" (estimates from {low} to {high})" if len(done) else ""
-    return f"{signs}{spread}; p < {alpha:g} in {int((done.p_value < alpha).sum())}"
+    if zero:
+        return ngettext(
+            "positive in {positive} of {total} specification, negative in {negative}, exactly zero in {zero} "
+            "(estimates from {low} to {high}); p < {alpha} in {significant}",
+            "positive in {positive} of {total} specifications, negative in {negative}, exactly zero in {zero} "
+            "(estimates from {low} to {high}); p < {alpha} in {significant}",
+            len(done),
+        ).format(**values)
+    return ngettext(
+        "positive in {positive} of {total} specification, negative in {negative} "
+        "(estimates from {low} to {high}); p < {alpha} in {significant}",
+        "positive in {positive} of {total} specifications, negative in {negative} "
+        "(estimates from {low} to {high}); p < {alpha} in {significant}",
+        len(done),
+    ).format(**values)
 
 
 def summary(specs: pd.DataFrame, primary_scale: str = "count", alpha: float = ALPHA) -> pd.DataFrame:

@@ -19,6 +19,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
+from helpers import i18n
+
 __all__ = ["Table", "escape_html", "escape_latex", "format_number", "format_p"]
 
 # LaTeX's special characters and what prints each literally. nbconvert has the
@@ -85,16 +87,16 @@ def format_p(p: float) -> str:
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "\u2013"
     if p < 0.001:
-        return "<\u00a00.001"
+        return i18n.localize("<\u00a00.001")
     # half up, not to even: 0.0625 (64 of 1,024 sign vectors) is 0.063, never 0.062
-    return str(Decimal(p).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP))
+    return i18n.localize(str(Decimal(p).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)))
 
 
 def format_fixed(x: float, decimals: int = 2) -> str:
     """Format ``x`` with a fixed number of decimals and a true minus sign (for r, rho, R²)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "\u2013"
-    return f"{x:.{decimals}f}".replace("-", MINUS)
+    return i18n.localize(f"{x:.{decimals}f}")
 
 
 def format_number(x: float, digits: int = 3) -> str:
@@ -113,7 +115,7 @@ def format_number(x: float, digits: int = 3) -> str:
         decimals = max(digits - 1 - magnitude, 0)
         text = f"{x:,.{decimals}f}"
     # a true minus sign: typographically right, and LaTeX never breaks a line after it
-    return text.replace("-", MINUS)
+    return i18n.localize(text)
 
 
 class Table:

@@ -22,9 +22,10 @@ import nbformat
 from nbconvert import HTMLExporter, PDFExporter
 from nbconvert.exporters.pdf import LatexFailed
 from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool, Unicode
 from traitlets.config import Config
 
-from helpers import paths
+from helpers import i18n, paths
 from helpers.errors import ExportError
 
 #: The nbconvert templates of the reviewer and researcher exports.
@@ -55,6 +56,45 @@ class RemoveStderrPreprocessor(Preprocessor):
                 and out.get("output_type") != "error"
             ]
         return cell, resources
+
+
+class LanguagePreprocessor(Preprocessor):
+    """Keep one language of a notebook run in several: its outputs, its Markdown translated.
+
+    The notebooks show every result once per report language, each output marked
+    ``{"lang": code}`` in its metadata (``helpers.report.show``). This keeps the
+    outputs of :attr:`language` (and unmarked ones), and replaces the text of each
+    reviewer Markdown cell by its translation in the gettext catalog (cells tagged
+    for researchers are left alone: they never reach a reviewer). A Markdown cell
+    without a translation is an error, never English left in place.
+    """
+
+    language = Unicode(i18n.SOURCE_LANGUAGE, help="The report language to keep.").tag(config=True)
+    translate_markdown = Bool(True, help="Translate Markdown cells through the catalog.").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):  # noqa: D102 - nbconvert API
+        if cell.get("cell_type") == "code":
+            cell.outputs = [
+                out
+                for out in cell.get("outputs", [])
+                if out.get("metadata", {}).get("lang", self.language) == self.language
+            ]
+        elif (
+            cell.get("cell_type") == "markdown"
+            and self.translate_markdown
+            and self.language != i18n.SOURCE_LANGUAGE
+            and not set(cell.get("metadata", {}).get("tags", [])) & i18n.UNTRANSLATED_TAGS
+            and i18n.markdown_message(cell.source)
+        ):
+            with i18n.language(self.language):
+                cell.source = i18n._(i18n.markdown_message(cell.source))
+        return cell, resources
+
+
+def in_language(nb: nbformat.NotebookNode, language: str) -> nbformat.NotebookNode:
+    """A copy of ``nb`` as the report in ``language`` shows it (see :class:`LanguagePreprocessor`)."""
+    copied, _resources = LanguagePreprocessor(language=language).preprocess(copy.deepcopy(nb), {})
+    return copied
 
 
 class SettlingPDFExporter(PDFExporter):
@@ -95,8 +135,9 @@ class SettlingPDFExporter(PDFExporter):
         return False  # the report cites nothing: no bibtex pass, no LaTeX passes after it
 
 
-def _reviewer_config() -> Config:
+def _reviewer_config(language: str = i18n.SOURCE_LANGUAGE) -> Config:
     c = Config()
+    c.HTMLExporter.language_code = language
     c.TagRemovePreprocessor.enabled = True
     c.TagRemovePreprocessor.remove_cell_tags = REVIEWER_REMOVED_TAGS
     c.TemplateExporter.exclude_input = True
@@ -118,13 +159,25 @@ def _html_exporter(config: Config | None = None) -> HTMLExporter:
 
 
 def researcher_html(notebook: str | os.PathLike[str], target: str | os.PathLike[str]) -> Path:
-    """Export one executed notebook, code included, as self-contained HTML."""
+    """Export one executed notebook, code included, as self-contained HTML.
+
+    A notebook run in several languages shows the outputs of its own (parameter
+    ``language``, English unless set); its Markdown cells stay as written.
+    """
     nb = nbformat.read(notebook, as_version=4)
+    own = _notebook_language(nb)
+    nb, _resources = LanguagePreprocessor(language=own, translate_markdown=False).preprocess(nb, {})
     try:
         body, _ = _html_exporter().from_notebook_node(nb)
     except Exception as exc:  # nbconvert raises many types; name the file
         raise ExportError(f"HTML export of {paths.display_path(notebook)} failed: {exc}") from exc
     return paths.write_atomic(target, body)
+
+
+def _notebook_language(nb: nbformat.NotebookNode) -> str:
+    """The ``language`` parameter papermill recorded for ``nb`` (English when absent)."""
+    language = nb.metadata.get("papermill", {}).get("parameters", {}).get("language")
+    return language if language in i18n.LANGUAGES else i18n.SOURCE_LANGUAGE
 
 
 def display_cell(html: str, latex: str, text: str) -> nbformat.NotebookNode:
@@ -153,11 +206,25 @@ def contents_cell(cells: Sequence[nbformat.NotebookNode]) -> nbformat.NotebookNo
         f'<li><a href="#{html.escape(_anchor(h), quote=True)}">{html.escape(h)}</a></li>'
         for h in headings
     )
+    contents = html.escape(i18n._("Contents"))
     return display_cell(
-        f'<nav class="toc"><h2>Contents</h2><ul>{items}</ul></nav>',
+        f'<nav class="toc" aria-label="{contents}"><h2>{contents}</h2><ul>{items}</ul></nav>',
         "\\clearpage\n\\tableofcontents\n\\clearpage\n",
-        "Contents: " + "; ".join(headings),
+        f"{i18n._('Contents')}: " + "; ".join(headings),
     )
+
+
+#: polyglossia's name of each report language (Italian hyphenation and "Indice" in the PDF).
+POLYGLOSSIA = {"en": "english", "it": "italian"}
+
+
+def report_name(language: str, suffix: str) -> str:
+    """The file of the report in ``language``: ``report.pdf`` in English, ``report.it.pdf`` in Italian.
+
+    >>> report_name("en", ".pdf"), report_name("it", ".html")
+    ('report.pdf', 'report.it.html')
+    """
+    return f"report{suffix}" if language == i18n.SOURCE_LANGUAGE else f"report.{language}{suffix}"
 
 
 #: A top-level heading that numbers its section: "# 4. Findings".
@@ -205,14 +272,23 @@ def combine(
     metadata: dict,
     *,
     appendix: Sequence[nbformat.NotebookNode] = (),
+    language: str = i18n.SOURCE_LANGUAGE,
 ) -> nbformat.NotebookNode:
-    """Assemble the reviewer report: front matter, contents, the sections in order, appendix.
+    """Assemble the reviewer report in ``language``: front matter, contents, sections, appendix.
 
     Notebooks whose metadata say ``{"inclusion_report": {"position": "front"}}``
     (the summary) come first; a table of contents follows them, then the other
-    notebooks' sections by their numbers (see :func:`sections_in_order`).
+    notebooks' sections by their numbers (see :func:`sections_in_order`). Each
+    notebook keeps the outputs of ``language`` and its Markdown is translated
+    (:class:`LanguagePreprocessor`); ``metadata`` and ``appendix`` are expected
+    in that language already.
     """
-    parts = [nbformat.read(path, as_version=4) for path in notebooks]
+    parts = []
+    for path in notebooks:
+        try:
+            parts.append(in_language(nbformat.read(path, as_version=4), language))
+        except i18n.MissingTranslation as exc:
+            raise ExportError(f"{paths.display_path(path)}: {exc}") from exc
     front = [p for p in parts if p.metadata.get("inclusion_report", {}).get("position") == "front"]
     body = [p for p in parts if p not in front]
     combined = nbformat.v4.new_notebook()
@@ -220,10 +296,13 @@ def combine(
     combined.metadata.pop("papermill", None)
     combined.metadata.pop("inclusion_report", None)
     combined.metadata.update(metadata)
+    combined.metadata["language"] = language
+    combined.metadata["polyglossia"] = POLYGLOSSIA[language]
     body_cells = sections_in_order(body)
     cells = [cell for part in front for cell in copy.deepcopy(part.cells)]
     back = copy.deepcopy(list(appendix))
-    cells += [contents_cell(body_cells + back), *body_cells, *back]
+    with i18n.language(language):
+        cells += [contents_cell(body_cells + back), *body_cells, *back]
     for index, cell in enumerate(cells):
         cell["id"] = f"cell-{index:04d}"  # ids must stay unique across the parts
     combined.cells = cells
@@ -231,9 +310,10 @@ def combine(
 
 
 def reviewer_html(nb: nbformat.NotebookNode, target: str | os.PathLike[str]) -> Path:
-    """Export the combined notebook as code-free, self-contained HTML."""
+    """Export the combined notebook as code-free, self-contained HTML (``lang`` from its metadata)."""
+    language = nb.metadata.get("language", i18n.SOURCE_LANGUAGE)
     try:
-        body, _ = _html_exporter(_reviewer_config()).from_notebook_node(copy.deepcopy(nb))
+        body, _ = _html_exporter(_reviewer_config(language)).from_notebook_node(copy.deepcopy(nb))
     except Exception as exc:
         raise ExportError(f"reviewer HTML export failed: {exc}") from exc
     return paths.write_atomic(target, body)
@@ -247,7 +327,7 @@ def reviewer_pdf(nb: nbformat.NotebookNode, target: str | os.PathLike[str]) -> P
             "(Debian packages texlive-xetex, texlive-fonts-recommended, texlive-plain-generic)"
         )
     exporter = SettlingPDFExporter(
-        config=_reviewer_config(),
+        config=_reviewer_config(nb.metadata.get("language", i18n.SOURCE_LANGUAGE)),
         template_name="report_latex",
         extra_template_basedirs=[str(TEMPLATES_DIR)],
     )

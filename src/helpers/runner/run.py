@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from helpers import paths
+from helpers import i18n, paths
+from helpers.errors import ParameterError
 from helpers.runner import cache, publish, records, study
 from helpers.runner import steps as step_graph
 from helpers.runner.execute import Context, KernelGuard, execute
@@ -83,6 +84,10 @@ def check_parameters(
     declared = collect_parameters(step.path for step in steps)
     values = resolve_parameters(declared, read_config(options.config_path), options.cli_parameters)
     study.check_values(values)
+    try:
+        report_languages(values)
+    except i18n.UnknownLanguage as exc:
+        raise ParameterError(f"parameters 'language' and 'languages': {exc}") from None
     return values, per_notebook
 
 
@@ -354,6 +359,13 @@ def _record_changes(previous_dir: Path | None, previous: dict, run_dir: Path, lo
     log(f"changes since the previous run: {headline}")
 
 
+def report_languages(parameters: dict) -> list[str]:
+    """The languages of a run's reviewer reports: parameter ``language`` first, then ``languages``."""
+    return i18n.report_languages(
+        parameters.get("language", i18n.SOURCE_LANGUAGE), parameters.get("languages", [])
+    )
+
+
 def _export(
     options: RunOptions, manifest: dict, run_dir: Path, steps, started: datetime, log
 ) -> dict:
@@ -368,18 +380,21 @@ def _export(
     t0 = time.perf_counter()
     before = cache.snapshot(run_dir)
     executed = [run_dir / "notebooks" / step.path.name for step in steps]
-    combined = export.combine(
-        executed, study.report_metadata(manifest, started), appendix=study.appendix_cells(manifest)
-    )
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pdf = (
-            pool.submit(export.reviewer_pdf, combined, run_dir / "report.pdf")
+    reports = []
+    for language in report_languages(manifest.get("parameters", {})):
+        with i18n.language(language):
+            metadata, appendix = study.report_metadata(manifest, started), study.appendix_cells(manifest)
+        reports.append((language, export.combine(executed, metadata, appendix=appendix, language=language)))
+    with ThreadPoolExecutor(max_workers=1) as pool:  # xelatex in its own process beside the HTML
+        pdfs = [
+            pool.submit(export.reviewer_pdf, combined, run_dir / export.report_name(language, ".pdf"))
+            for language, combined in reports
             if "pdf" in options.formats
-            else None
-        )
+        ]
         if "html" in options.formats:
-            export.reviewer_html(combined, run_dir / "report.html")
-        if pdf is not None:
+            for language, combined in reports:
+                export.reviewer_html(combined, run_dir / export.report_name(language, ".html"))
+        for pdf in pdfs:
             pdf.result()
     written = cache.written(before, cache.snapshot(run_dir))
     log(f"export: done in {time.perf_counter() - t0:.1f} s")

@@ -16,9 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from helpers import contract, paths
+from helpers import contract, i18n, paths
 from helpers.codebook import load_codebook
 from helpers.errors import DataError, ParameterError, Problem, ReportError
+from helpers.i18n import _, ngettext, pgettext
 
 if TYPE_CHECKING:
     import nbformat
@@ -28,8 +29,16 @@ if TYPE_CHECKING:
 
 #: The machine-readable tables every successful run must contain, with their columns.
 CONTRACT_TABLES = contract.TABLES
-REPORT_TITLE = "Municipal programmes for the integration of immigrants in Italy"
-REPORT_SUBJECT = "ReCoSol and Inclusione Attiva: data, descriptive statistics, regressions"
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalog without translating it (it is translated where shown)."""
+    return message
+
+
+#: The report's title and subject in English; :func:`report_metadata` gives them translated.
+REPORT_TITLE = N_("Municipal programmes for the integration of immigrants in Italy")
+REPORT_SUBJECT = N_("ReCoSol and Inclusione Attiva: data, descriptive statistics, regressions")
 #: Fewest Monte-Carlo permutations accepted (used only when there are more than 10 cities).
 MIN_RESAMPLES = 100_000
 
@@ -70,6 +79,22 @@ SCALE_LABELS = {
     "per_10k_residents": "per 10,000 residents",
     "log": "natural logarithm",
 }
+#: The residents the ``per_10k_residents`` scale counts per (helpers.specification.PER_RESIDENTS).
+PER_RESIDENTS = 10_000
+
+
+def scale_label(scale: str) -> str:
+    """The words of :data:`SCALE_LABELS` for ``scale``, in the active language.
+
+    The same messages as :func:`helpers.specification.scale_label`, which the runner does not import.
+    """
+    if scale == "count":
+        return pgettext("input scale", "counts as published")
+    if scale == "log":
+        return pgettext("input scale", "natural logarithm")
+    if scale == "per_10k_residents":
+        return pgettext("input scale", "per {number} residents").format(number=i18n.integer(PER_RESIDENTS))
+    return scale
 
 
 #: List parameters that, left empty (or not declared), take the codebook's fields of one role.
@@ -219,69 +244,109 @@ def check_tables(tables_dir: Path) -> None:
 
 
 def report_metadata(manifest: dict, started: datetime) -> dict:
-    """Title-page fields of the reviewer report, from the codebook and the manifest."""
+    """Title-page fields of the reviewer report, from the codebook and the manifest.
+
+    In the active language (:func:`helpers.i18n.language`): the exporter calls it once per report.
+    """
     source = load_codebook().source
     origin = manifest["provenance"]
     data_hash = origin["inputs"]["raw data"]["sha256"][:12]
-    commit = (origin["git"].get("commit") or "unknown")[:10]
-    dirty = " + uncommitted changes" if origin["git"].get("dirty") else ""
-    published = datetime.fromisoformat(source["date"]).strftime("%-d %B %Y")
+    commit = origin["git"].get("commit")
+    commit = commit[:10] if commit else pgettext("git commit", "unknown")
+    published = i18n.date(datetime.fromisoformat(source["date"]))
     data = manifest.get("data", {})
     if data.get("synthetic"):
-        subtitle = (
-            f"SYNTHETIC DATA: {data['rows']:,} made-up municipalities from a seeded generator, "
-            "not the article's figures; the method is the one used for the article's table"
-        )
+        subtitle = ngettext(
+            "SYNTHETIC DATA: {n} made-up municipality from a seeded generator, "
+            "not the article's figures; the method is the one used for the article's table",
+            "SYNTHETIC DATA: {n} made-up municipalities from a seeded generator, "
+            "not the article's figures; the method is the one used for the article's table",
+            data["rows"],
+        ).format(n=i18n.integer(data["rows"]))
     else:
-        subtitle = (
-            f"Figures from \u201c{source['title']}\u201d by {source['author']}, "
-            f"{source['publication']} {source['issue']}, {published}"
+        subtitle = _(
+            "Figures from \u201c{title}\u201d by {author}, {publication} {issue}, {date}"
+        ).format(
+            title=source["title"],
+            author=source["author"],
+            publication=source["publication"],
+            issue=source["issue"],
+            date=published,
         )
     scale = manifest.get("parameters", {}).get("input_scale", DEFAULT_SCALE)
-    subtitle += f". Inputs: {SCALE_LABELS.get(scale, scale)}"
     if scale != DEFAULT_SCALE:
-        subtitle += " (a sensitivity run: the primary analysis uses the counts as published)"
+        inputs = _(
+            "Inputs: {scale} (a sensitivity run: the primary analysis uses the counts as published)"
+        ).format(scale=scale_label(scale))
+    else:
+        inputs = _("Inputs: {scale}").format(scale=scale_label(scale))
+    subtitle = f"{subtitle}. {inputs}"
+    if origin["git"].get("dirty"):
+        identity = _("data sha256:{hash} \u00b7 code {commit} + uncommitted changes")
+    else:
+        identity = _("data sha256:{hash} \u00b7 code {commit}")
     return {
-        "title": REPORT_TITLE,
+        "title": _(REPORT_TITLE),
         "subtitle": subtitle,
-        "authors": [{"name": "Inclusion report pipeline"}],
-        "subject": REPORT_SUBJECT,
-        "date": started.strftime("%-d %B %Y"),
-        "run_label": f"Run {manifest['run_id']} of {started.strftime('%-d %B %Y, %H:%M UTC')}",
-        "identity": f"data sha256:{data_hash} \u00b7 code {commit}{dirty}",
+        "authors": [{"name": _("Inclusion report pipeline")}],
+        "subject": _(REPORT_SUBJECT),
+        "date": i18n.date(started),
+        "run_label": _("Run {run_id} of {date}, {time} UTC").format(
+            run_id=manifest["run_id"], date=i18n.date(started), time=started.strftime("%H:%M")
+        ),
+        "identity": identity.format(hash=data_hash, commit=commit),
     }
 
 
 def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
-    """The provenance appendix, built from a run's manifest: parameters, inputs, versions."""
+    """The provenance appendix, built from a run's manifest: parameters, inputs, versions.
+
+    In the active language (:func:`helpers.i18n.language`): the exporter calls it once per report.
+    """
     import nbformat
     import pandas as pd
 
     from helpers.runner import export
     from helpers.tables import Table
 
-    def table(frame: pd.DataFrame, caption: str, label: str) -> nbformat.NotebookNode:
-        t = Table(frame, caption, label=label)
+    def table(frame: pd.DataFrame, caption: str, number: int) -> nbformat.NotebookNode:
+        t = Table(frame, caption, label=_("Table {step}.{number}").format(step="A", number=number))
         return export.display_cell(t._repr_html_(), t._repr_latex_(), repr(t))
 
     origin = manifest.get("provenance", {})
     git = origin.get("git", {})
-    commit = git.get("commit") or "unknown (not a git checkout)"
-    dirty = " with uncommitted changes" if git.get("dirty") else ""
+    if not git.get("commit"):
+        commit = _("unknown (not a git checkout)")
+    elif git.get("dirty"):
+        commit = _("{commit} with uncommitted changes").format(commit=git["commit"])
+    else:
+        commit = git["commit"]
     intro = nbformat.v4.new_markdown_cell(
-        "# Appendix: provenance of this run\n\n"
-        "Everything needed to tell which data, code and software produced this report. "
-        "The same record is in `manifest.json` beside the report.\n\n"
-        "Resident populations (for `input_scale` and the specification curve): "
-        f"{_population_source(manifest)}"
+        "# "
+        + _("Appendix: provenance of this run")
+        + "\n\n"
+        + _(
+            "Everything needed to tell which data, code and software produced this report. "
+            "The same record is in `manifest.json` beside the report."
+        )
+        + "\n\n"
+        + _(
+            "Resident populations (for `input_scale` and the specification curve): {source}"
+        ).format(source=_population_source(manifest))
     )
     run = pd.DataFrame(
         {
-            "Item": ["Run", "Started (UTC)", "Code (git commit)", "Python", "Lock file (SHA-256)"],
-            "Value": [
+            pgettext("appendix column", "Item"): [
+                pgettext("appendix item", "Run"),
+                pgettext("appendix item", "Started (UTC)"),
+                pgettext("appendix item", "Code (git commit)"),
+                pgettext("appendix item", "Python"),
+                pgettext("appendix item", "Lock file (SHA-256)"),
+            ],
+            pgettext("appendix column", "Value"): [
                 manifest.get("run_id", ""),
                 manifest.get("started", ""),
-                f"{commit}{dirty}",
+                commit,
                 origin.get("python", ""),
                 _spaced_hash(origin.get("lock_sha256")),
             ],
@@ -290,35 +355,39 @@ def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
     use = parameter_use(manifest)
     parameters = pd.DataFrame(
         {
-            "Parameter": list(manifest.get("parameters", {})),
-            "Value": [str(v) for v in manifest.get("parameters", {}).values()],
-            "In this run": [use[name] for name in manifest.get("parameters", {})],
+            pgettext("appendix column", "Parameter"): list(manifest.get("parameters", {})),
+            pgettext("appendix column", "Value"): [str(v) for v in manifest.get("parameters", {}).values()],
+            pgettext("appendix column", "In this run"): [use[name] for name in manifest.get("parameters", {})],
         }
     )
     inputs = pd.DataFrame(
         {
-            "Input": list(origin.get("inputs", {})),
-            "File": [i["path"] for i in origin.get("inputs", {}).values()],
-            "SHA-256": [_spaced_hash(i["sha256"]) for i in origin.get("inputs", {}).values()],
+            pgettext("appendix column", "Input"): list(origin.get("inputs", {})),
+            pgettext("appendix column", "File"): [i["path"] for i in origin.get("inputs", {}).values()],
+            pgettext("appendix column", "SHA-256"): [
+                _spaced_hash(i["sha256"]) for i in origin.get("inputs", {}).values()
+            ],
         }
     )
     packages = pd.DataFrame(
         {
-            "Package": list(origin.get("packages", {})),
-            "Version": list(origin.get("packages", {}).values()),
+            pgettext("appendix column", "Package"): list(origin.get("packages", {})),
+            pgettext("appendix column", "Version"): list(origin.get("packages", {}).values()),
         }
     )
     return [
         intro,
-        table(run, "The run.", "Table A.1"),
+        table(run, _("The run."), 1),
         table(
             parameters,
-            "Parameters of the run, after the config file and the command line, and whether "
-            "and how this run used each.",
-            "Table A.2",
+            _(
+                "Parameters of the run, after the config file and the command line, and whether "
+                "and how this run used each."
+            ),
+            2,
         ),
-        table(inputs, "Input files and their SHA-256 hashes.", "Table A.3"),
-        table(packages, "Versions of the packages that compute and draw the results.", "Table A.4"),
+        table(inputs, _("Input files and their SHA-256 hashes."), 3),
+        table(packages, _("Versions of the packages that compute and draw the results."), 4),
     ]
 
 
@@ -359,129 +428,184 @@ def parameter_use(manifest: dict) -> dict[str, str]:
     predictors = values.get("predictors") or []
     scale = values.get("input_scale", DEFAULT_SCALE)
     resamples = values.get("permutation_resamples", MIN_RESAMPLES)
-    run_folder = f"runs/{manifest['run_id']}" if manifest.get("run_id") else "this run's folder"
+    run_folder = f"runs/{manifest['run_id']}" if manifest.get("run_id") else _("this run's folder")
+    per_residents = i18n.integer(PER_RESIDENTS)
 
     if n is None:
-        raw = "read"
-        resampling = "unknown: it depends on the number of cities, which this manifest lacks"
-        seed = (
-            f"used: draws the {specification.JOINT_SHUFFLES:,} shuffles of the specification "
-            "curve's joint test; its other uses depend on the number of cities, not recorded here"
-        )
+        raw = pgettext("parameter use", "read")
+        resampling = _("unknown: it depends on the number of cities, which this manifest lacks")
+        seed = _(
+            "used: draws the {shuffles} shuffles of the specification curve's joint test; "
+            "its other uses depend on the number of cities, not recorded here"
+        ).format(shuffles=i18n.integer(specification.JOINT_SHUFFLES))
     else:
+        cities = i18n.integer(n)
         raw = (
-            f"read: {n:,} made-up municipalities (synthetic data)"
+            ngettext(
+                "read: {n} made-up municipality (synthetic data)",
+                "read: {n} made-up municipalities (synthetic data)",
+                n,
+            )
             if data.get("synthetic")
-            else f"read: {n:,} cities"
-        )
+            else ngettext("read: {n} city", "read: {n} cities", n)
+        ).format(n=cities)
         method, orderings = inference.permutation_method(n, resamples)
         if method == "exact":
-            resampling = (
-                f"not used: with {n:,} cities the test counts every one of the "
-                f"{orderings:,} orderings"
-            )
+            resampling = ngettext(
+                "not used: with {n} city the test counts every one of the {orderings} orderings",
+                "not used: with {n} cities the test counts every one of the {orderings} orderings",
+                n,
+            ).format(n=cities, orderings=i18n.integer(orderings))
         elif method == "monte carlo":
-            resampling = f"used: the primary test draws {orderings:,} random orderings"
-        else:
-            resampling = (
-                f"used as a floor: with {n:,} cities the test counts all {orderings:,} "
-                "orderings of a subgroup chosen at random, no fewer than this value"
+            resampling = _("used: the primary test draws {orderings} random orderings").format(
+                orderings=i18n.integer(orderings)
             )
+        else:
+            resampling = ngettext(
+                "used as a floor: with {n} city the test counts all {orderings} orderings of a "
+                "subgroup chosen at random, no fewer than this value",
+                "used as a floor: with {n} cities the test counts all {orderings} orderings of a "
+                "subgroup chosen at random, no fewer than this value",
+                n,
+            ).format(n=cities, orderings=i18n.integer(orderings))
         drawn, counted = [], []
         if method == "monte carlo":
-            drawn.append(f"the primary test's {orderings:,} random orderings")
+            drawn.append(
+                _("the primary test's {orderings} random orderings").format(
+                    orderings=i18n.integer(orderings)
+                )
+            )
         elif method == "random-subgroup":
-            drawn.append("the choice of the primary test's random subgroup")
+            drawn.append(_("the choice of the primary test's random subgroup"))
         else:
-            counted.append("the primary test")
+            counted.append(_("the primary test"))
         if n > inference.WILD_EXACT_LIMIT:
-            drawn.append(f"the wild bootstrap's {inference.WILD_BOOTSTRAP_DRAWS:,} sign vectors")
+            drawn.append(
+                _("the wild bootstrap's {draws} sign vectors").format(
+                    draws=i18n.integer(inference.WILD_BOOTSTRAP_DRAWS)
+                )
+            )
         else:
-            counted.append("the wild bootstrap")
+            counted.append(_("the wild bootstrap"))
         if n <= specification.CURVE_PERMUTATION_LIMIT:
             drawn.append(
-                f"the {specification.CURVE_PERMUTATIONS:,} random orderings behind each "
-                "p-value of the specification curve"
+                _(
+                    "the {orderings} random orderings behind each p-value of the specification curve"
+                ).format(orderings=i18n.integer(specification.CURVE_PERMUTATIONS))
             )
-        drawn.append(f"the {specification.JOINT_SHUFFLES:,} shuffles of the curve's joint test")
-        seed = "used: draws " + _listed(drawn)
+        drawn.append(
+            _("the {shuffles} shuffles of the curve's joint test").format(
+                shuffles=i18n.integer(specification.JOINT_SHUFFLES)
+            )
+        )
         if counted:
-            seed += (
-                f"; not needed by {' or '.join(counted)}, which "
-                f"{'count' if len(counted) > 1 else 'counts'} every case"
-            )
+            seed = ngettext(
+                "used: draws {drawn}; not needed by {counted}, which counts every case",
+                "used: draws {drawn}; not needed by {counted}, which count every case",
+                len(counted),
+            ).format(drawn=i18n.listed(drawn), counted=_either(counted))
+        else:
+            seed = _("used: draws {drawn}").format(drawn=i18n.listed(drawn))
 
     if scale == DEFAULT_SCALE:
-        scale_note = f"used: {SCALE_LABELS[scale]}, the primary analysis"
+        scale_note = _("used: {scale}, the primary analysis").format(scale=scale_label(scale))
     else:
-        scale_note = (
-            f"used: {SCALE_LABELS.get(scale, scale)}, a sensitivity run "
-            f"(the primary analysis uses the {SCALE_LABELS[DEFAULT_SCALE]})"
-        )
-    population = "read: only for the specification curve's per-10,000-residents scale"
+        scale_note = _(
+            "used: {scale}, a sensitivity run (the primary analysis uses the {primary})"
+        ).format(scale=scale_label(scale), primary=scale_label(DEFAULT_SCALE))
+    population = _("read: only for the specification curve's per-{number}-residents scale").format(
+        number=per_residents
+    )
     lacking = data.get("cities_without_population")
     if lacking and n:
-        population = (
-            f"read, but not used: {lacking:,} of the {n:,} cities are not in it, so the "
-            "specification curve has no per-10,000-residents scale"
-        )
+        population = ngettext(
+            "read, but not used: {lacking} of the {n} cities are not in it, so the "
+            "specification curve has no per-{number}-residents scale",
+            "read, but not used: {lacking} of the {n} cities are not in it, so the "
+            "specification curve has no per-{number}-residents scale",
+            lacking,
+        ).format(lacking=i18n.integer(lacking), n=i18n.integer(n), number=per_residents)
     elif scale == "per_10k_residents":
-        population = (
+        population = _(
             "read: divides this run's inputs, and gives the specification curve "
-            "its per-10,000-residents scale"
+            "its per-{number}-residents scale"
+        ).format(number=per_residents)
+    try:
+        presented = i18n.report_languages(
+            values.get("language", i18n.SOURCE_LANGUAGE), values.get("languages") or []
+        )
+    except i18n.UnknownLanguage:
+        presented = []
+    names = [i18n.NAMES[code] for code in presented]
+    if len(names) > 1:
+        languages_note = _("used: a report in each of {languages}").format(languages=i18n.listed(names))
+    else:
+        languages_note = _("used: no further language, only the report in {language}").format(
+            language="".join(names[:1]) or values.get("language", "")
         )
     logged = values.get("log_variables") or []
+    k, pairs = len(predictors), len(outcomes) * len(predictors)
     notes = {
         "raw_data_path": raw,
-        "processed_data_path": (
+        "processed_data_path": _(
             "written, but not from this value: the runner writes the clean table into "
-            f"{run_folder}/data and, once the run succeeds, copies it into the processed-data "
-            f"folder ({paths.display_path(paths.PROCESSED_DATA_DIR)} unless the command line "
-            "names another)"
-        ),
-        "output_dir": (
+            "{run_folder}/data and, once the run succeeds, copies it into the processed-data "
+            "folder ({processed} unless the command line names another)"
+        ).format(run_folder=run_folder, processed=paths.display_path(paths.PROCESSED_DATA_DIR)),
+        "output_dir": _(
             "written, but not to this folder: the runner gives each run its own; "
-            f"these tables are in {run_folder}/tables"
+            "these tables are in {run_folder}/tables"
+        ).format(run_folder=run_folder),
+        "outcomes": ngettext(
+            "used: {n} outcome, each fitted on every input",
+            "used: {n} outcomes, each fitted on every input",
+            len(outcomes),
+        ).format(n=i18n.integer(len(outcomes))),
+        "predictors": _("used: {inputs}, {pairs}").format(
+            inputs=ngettext("{n} input", "{n} inputs", k).format(n=i18n.integer(k)),
+            pairs=ngettext("{n} outcome–input pair", "{n} outcome–input pairs", pairs).format(
+                n=i18n.integer(pairs)
+            ),
         ),
-        "outcomes": f"used: {_count(len(outcomes), 'outcome')}, each fitted on every input",
-        "predictors": (
-            f"used: {_count(len(predictors), 'input')}, "
-            f"{_count(len(outcomes) * len(predictors), 'outcome–input pair')}"
-        ),
-        "claims_path": (
+        "claims_path": _(
             "read: the article's quoted numbers, checked against the data; the cities they "
             "flag make one sample of the specification curve"
         ),
         "multiple_regression": (
-            f"on: each outcome also fitted on all {len(predictors)} inputs together"
+            _("on: each outcome also fitted on all {n} inputs together").format(n=i18n.integer(k))
             if values.get("multiple_regression")
-            else "off: no multiple regression section"
+            else _("off: no multiple regression section")
         ),
         "input_scale": scale_note,
         "population_path": population,
         "log_variables": (
-            f"used: natural log of {_listed(logged)} in the regressions (not in the "
-            "specification curve, which has a log scale of its own)"
+            _(
+                "used: natural log of {variables} in the regressions (not in the "
+                "specification curve, which has a log scale of its own)"
+            ).format(variables=i18n.listed(logged))
             if logged
-            else "none logged: every variable on its own scale"
+            else _("none logged: every variable on its own scale")
         ),
         "permutation_seed": seed,
         "permutation_resamples": resampling,
+        "language": _("used: the results are presented first in {language}").format(
+            language="".join(names[:1]) or values.get("language", "")
+        ),
+        "languages": languages_note,
     }
     return {
-        name: notes.get(name, "no note: see the parameters cell of the notebooks that declare it")
+        name: notes.get(name, _("no note: see the parameters cell of the notebooks that declare it"))
         for name in values
     }
 
 
-def _count(k: int, noun: str) -> str:
-    """'1 input', '4 inputs'."""
-    return f"{k:,} {noun}{'' if k == 1 else 's'}"
-
-
-def _listed(items: Sequence[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+def _either(items: Sequence[str]) -> str:
+    """'a', 'a or b' (at most two: the primary test and the wild bootstrap)."""
+    if len(items) == 1:
+        return items[0]
+    return pgettext("what does not need the seed", "{first} or {second}").format(
+        first=items[0], second=items[1]
+    )
 
 
 def warm_up() -> Iterator[str]:
@@ -524,10 +648,12 @@ def _population_source(manifest: dict) -> str:
     given = manifest.get("parameters", {}).get("population_path")
     shown = given or paths.display_path(population_path())
     try:
-        return f"{population_citation()} File: `{shown}`."
+        return _("{citation} File: `{file}`.").format(citation=population_citation(), file=shown)
     except (KeyError, OSError):
         return f"`{shown}`."
 
 
 def _spaced_hash(digest: str | None) -> str:
-    return " ".join(digest[i : i + 16] for i in range(0, len(digest), 16)) if digest else "unknown"
+    if not digest:
+        return pgettext("file hash", "unknown")
+    return " ".join(digest[i : i + 16] for i in range(0, len(digest), 16))

@@ -1,0 +1,371 @@
+"""The languages of the reviewer report: gettext catalogs, Babel's number and date formats.
+
+Every sentence a reviewer reads is written in English in the code, wrapped in
+:func:`_` (or :func:`ngettext` when it depends on a count), and translated by the
+gettext catalog ``locale/<language>/LC_MESSAGES/messages.po``. ``make`` compiles
+the catalogs (``pybabel compile``); ``pybabel extract`` (see ``babel.cfg``) lists
+the messages of the code and of the notebooks' Markdown cells.
+
+The active language is set with :func:`language` (a context manager) or
+:func:`each` (a loop over the report's languages, used by the notebooks so that
+the analysis runs once and only its presentation once per language). A message
+missing from a catalog, or marked fuzzy, raises :class:`MissingTranslation`: the
+report never falls back to English quietly.
+
+Numbers follow the active language (Babel, CLDR data): ``1,000`` and ``0.007``
+in English, ``1.000`` and ``0,007`` in Italian; a negative number takes a true
+minus sign (U+2212) in both.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import gettext
+import math
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from babel.dates import format_date as _babel_date
+from babel.numbers import get_decimal_symbol, get_group_symbol
+
+#: The language the code is written in; it needs no catalog.
+SOURCE_LANGUAGE = "en"
+#: Every language the report can be written in.
+LANGUAGES = ("en", "it")
+#: The gettext domain of the project's catalogs.
+DOMAIN = "messages"
+#: Where the catalogs live: ``<language>/LC_MESSAGES/messages.{po,mo}``.
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+#: Names of the languages, in themselves (for the title page and the CLI's help).
+NAMES = {"en": "English", "it": "Italiano"}
+MINUS = "\u2212"
+
+_active: contextvars.ContextVar[str] = contextvars.ContextVar("language", default=SOURCE_LANGUAGE)
+
+
+class MissingTranslation(LookupError):
+    """A message has no (or only a fuzzy) translation in the active language's catalog."""
+
+
+class UnknownLanguage(ValueError):
+    """A language the report is not translated into."""
+
+
+def check_language(code: str) -> str:
+    """``code`` itself when the report exists in that language, else :class:`UnknownLanguage`."""
+    if code not in LANGUAGES:
+        raise UnknownLanguage(
+            f"unknown report language {code!r}: expected one of {', '.join(LANGUAGES)}"
+        )
+    return code
+
+
+def report_languages(language: str = SOURCE_LANGUAGE, languages: Iterable[str] = ()) -> list[str]:
+    """The languages a run presents its results in: ``language`` first, then ``languages``.
+
+    >>> report_languages("en", ["en", "it"]), report_languages("it"), report_languages("en", "it")
+    (['en', 'it'], ['it'], ['en', 'it'])
+    """
+    if isinstance(languages, str):
+        languages = [part.strip() for part in languages.split(",") if part.strip()]
+    ordered = [check_language(language)]
+    for code in languages:
+        if check_language(code) not in ordered:
+            ordered.append(code)
+    return ordered
+
+
+def current() -> str:
+    """The active language."""
+    return _active.get()
+
+
+@contextmanager
+def language(code: str) -> Iterator[str]:
+    """Make ``code`` the active language inside the ``with`` block."""
+    token = _active.set(check_language(code))
+    try:
+        yield code
+    finally:
+        _active.reset(token)
+
+
+def each(languages: Iterable[str]) -> Iterator[str]:
+    """Loop over ``languages`` with each one active in turn (the notebooks' presentation loop).
+
+    >>> [(code, current()) for code in each(["en", "it"])]
+    [('en', 'en'), ('it', 'it')]
+    """
+    for code in list(languages) or [SOURCE_LANGUAGE]:
+        with language(code):
+            yield code
+
+
+def catalog_path(code: str, suffix: str = ".mo") -> Path:
+    """The catalog file of language ``code`` (compiled ``.mo`` or source ``.po``)."""
+    return LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}{suffix}"
+
+
+@cache
+def _catalog(code: str, stamp: float) -> gettext.GNUTranslations:
+    with catalog_path(code).open("rb") as handle:
+        return gettext.GNUTranslations(handle)
+
+
+def translations(code: str) -> gettext.GNUTranslations:
+    """The compiled catalog of ``code``; a clear error when it is missing or older than its source."""
+    compiled, source = catalog_path(code), catalog_path(code, ".po")
+    if not compiled.exists() or (source.exists() and source.stat().st_mtime > compiled.stat().st_mtime):
+        raise MissingTranslation(
+            f"the {NAMES.get(code, code)} catalog {compiled} is missing or older than "
+            f"{source.name}; compile it with `make locale` (pybabel compile)"
+        )
+    return _catalog(code, compiled.stat().st_mtime)
+
+
+def _lookup(key: str, shown: str) -> str:
+    code = current()
+    catalog = translations(code)._catalog  # noqa: SLF001 - gettext's only lookup without fallback
+    found = catalog.get(key)
+    if not found:
+        raise MissingTranslation(
+            f"no {NAMES.get(code, code)} translation in {catalog_path(code, '.po')} for the message "
+            f"{shown!r}: add it (`make locale` updates the catalog from the code)"
+        )
+    return found
+
+
+def _(message: str) -> str:
+    """``message`` in the active language."""
+    if current() == SOURCE_LANGUAGE:
+        return message
+    return _lookup(message, message)
+
+
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalog where it is defined; translate it with :func:`_` where used."""
+    return message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of ``singular``/``plural`` for a count of ``n`` in the active language."""
+    if current() == SOURCE_LANGUAGE:
+        return singular if n == 1 else plural
+    translated = translations(current())
+    index = translated.plural(n)
+    catalog = translated._catalog  # noqa: SLF001
+    found = catalog.get((singular, index))
+    if not found:
+        raise MissingTranslation(
+            f"no {NAMES.get(current(), current())} translation in {catalog_path(current(), '.po')} "
+            f"for the plural message {singular!r}/{plural!r}"
+        )
+    return found
+
+
+def pgettext(context: str, message: str) -> str:
+    """``message`` in the active language, told apart from the same words elsewhere by ``context``."""
+    if current() == SOURCE_LANGUAGE:
+        return message
+    return _lookup(f"{context}\x04{message}", f"{context}|{message}")
+
+
+def babel_locale() -> str:
+    """The Babel (CLDR) locale of the active language."""
+    return {"en": "en_GB", "it": "it_IT"}[current()]
+
+
+def _missing(x: object) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def localize(text: str) -> str:
+    r"""A number written the English way (``1,234.5``) in the active language's notation.
+
+    The separators are Babel's (CLDR) for the locale; a hyphen becomes a true minus.
+
+    >>> with language("it"):
+    ...     localize("1,234.57"), localize("<\u00a00.001"), localize("-0.5")
+    ('1.234,57', '<\xa00,001', '−0,5')
+    """
+    text = text.replace("-", MINUS)
+    if current() == SOURCE_LANGUAGE:
+        return text
+    symbols = {",": get_group_symbol(babel_locale()), ".": get_decimal_symbol(babel_locale())}
+    return "".join(symbols.get(char, char) for char in text)
+
+
+def decimal(x: float | Decimal, decimals: int, *, grouping: bool = True) -> str:
+    """``x`` with exactly ``decimals`` decimals in the active language's notation.
+
+    >>> decimal(1234.5678, 2), decimal(-0.25, 1)
+    ('1,234.57', '−0.2')
+    >>> with language("it"):
+    ...     decimal(1234.5678, 2), decimal(0.0066, 3)
+    ('1.234,57', '0,007')
+    """
+    if _missing(x):
+        return "\u2013"
+    return localize(f"{x:{',' if grouping else ''}.{decimals}f}")
+
+
+def integer(n: int, *, grouping: bool = True) -> str:
+    """A whole number with the active language's thousands separator: 1,000 or 1.000."""
+    if _missing(n):
+        return "\u2013"
+    return localize(f"{int(n):{',' if grouping else ''}}")
+
+
+def percent(x: float, decimals: int = 0) -> str:
+    """A proportion as a percentage, as Python's ``%`` format rounds it: ``0.25`` → ``25%``."""
+    if _missing(x):
+        return "\u2013"
+    return localize(f"{x:.{decimals}%}")
+
+
+def date(day: dt.date | dt.datetime) -> str:
+    """A date in words: ``27 November 2026``, ``27 novembre 2026``."""
+    return _babel_date(day, format="long", locale=babel_locale())
+
+
+def listed(items: Iterable[str]) -> str:
+    """Items joined as a sentence lists them: "a, b and c" / "a, b e c"."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " " + _("and") + " " + items[-1]
+
+
+#: Notebook cells with these tags never reach a reviewer, so they are not translated.
+UNTRANSLATED_TAGS = frozenset({"parameters", "injected-parameters", "remove-cell", "researcher-only"})
+
+
+def markdown_message(source: str) -> str:
+    """The catalog message of a Markdown cell: its text without surrounding blank space."""
+    return source.strip()
+
+
+def extract_notebook(fileobj, keywords, comment_tags, options):
+    """Babel extractor for ``.ipynb``: reviewer Markdown cells whole, code cells as Python.
+
+    Registered in ``babel.cfg``; yields ``(line, function, message, comments)``
+    as Babel's own extractors do, the line being the cell's number.
+    """
+    import io
+    import json
+
+    from babel.messages.extract import extract_python
+
+    notebook = json.load(fileobj)
+    for number, cell in enumerate(notebook.get("cells", []), start=1):
+        source = "".join(cell.get("source", ""))
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if cell.get("cell_type") == "markdown" and not tags & UNTRANSLATED_TAGS:
+            if markdown_message(source):
+                yield number, None, markdown_message(source), ["Markdown cell"]
+        elif cell.get("cell_type") == "code" and not tags & {"parameters", "injected-parameters"}:
+            lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+            code = io.BytesIO("\n".join(lines).encode())
+            for _line, function, message, comments in extract_python(code, keywords, comment_tags, options):
+                yield number, function, message, comments
+
+
+#: A named placeholder of a message: ``{n}``, ``{file}``.
+_PLACEHOLDER = re.compile(r"\{(\w*)(?:[:!][^}]*)?\}")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def code_messages(root: Path = PROJECT_ROOT) -> set[str | tuple[str, ...]]:
+    r"""Every message of the code and notebooks, as Babel extracts it (``babel.cfg``).
+
+    A message is its text, a ``(singular, plural)`` pair, or ``(context, text)``
+    joined as gettext keys do (``context\x04text``).
+    """
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+
+    with (root / "babel.cfg").open() as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    from babel.messages.extract import DEFAULT_KEYWORDS
+
+    found: set = set()
+    keywords = {**DEFAULT_KEYWORDS, "N_": None}
+    for _file, _line, message, _comments, context in extract_from_dir(
+        str(root), method_map, options_map, keywords=keywords
+    ):
+        key = message if isinstance(message, str) else tuple(message)
+        found.add(f"{context}\x04{key}" if context and isinstance(key, str) else key)
+    return found
+
+
+def catalog_problems(code: str, root: Path = PROJECT_ROOT) -> list[str]:
+    """What keeps the ``code`` catalog from translating the report: one line per problem.
+
+    A message of the code missing from the catalog, untranslated or fuzzy, a
+    placeholder lost or invented by the translation. An empty list means every
+    word a reviewer reads exists in that language.
+    """
+    from babel.messages.pofile import read_po
+
+    source = catalog_path(code, ".po")
+    if not source.exists():
+        return [f"{source}: no catalog for {NAMES.get(code, code)}"]
+    with source.open("rb") as handle:
+        catalog = read_po(handle, locale=code)
+    entries = {}
+    for message in catalog:
+        if not message.id:
+            continue
+        key = message.id if isinstance(message.id, str) else tuple(message.id)
+        entries[f"{message.context}\x04{key}" if message.context and isinstance(key, str) else key] = message
+    problems = []
+    for key in sorted(code_messages(root), key=str):
+        shown = str(key).replace("\x04", " | ")
+        message = entries.get(key)
+        if message is None:
+            problems.append(f"{source.name}: missing {shown!r}")
+            continue
+        strings = [message.string] if isinstance(message.string, str) else list(message.string)
+        if message.fuzzy:
+            problems.append(f"{source.name}: fuzzy {shown!r}")
+        elif not all(strings):
+            problems.append(f"{source.name}: untranslated {shown!r}")
+        else:
+            ids = [message.id] if isinstance(message.id, str) else list(message.id)
+            wanted = {name for text in ids for name in _PLACEHOLDER.findall(text)}
+            for text in strings:
+                got = set(_PLACEHOLDER.findall(text))
+                if got != wanted:
+                    problems.append(
+                        f"{source.name}: placeholders {sorted(got)} instead of {sorted(wanted)} in {shown!r}"
+                    )
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m helpers.i18n check``: exit 1 naming every gap of every catalog."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["check"]:
+        print("usage: python -m helpers.i18n check", file=sys.stderr)
+        return 2
+    problems = [line for code in LANGUAGES if code != SOURCE_LANGUAGE for line in catalog_problems(code)]
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) in the catalogs under {LOCALE_DIR}", file=sys.stderr)
+        return 1
+    print("catalogs complete: " + ", ".join(NAMES[code] for code in LANGUAGES))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,146 @@
+"""The codebook in Italian: translations from datapackage.json, no silent English."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from helpers import i18n, paths
+from helpers.codebook import load_codebook, population_citation
+from helpers.runner import study
+from helpers.specification import scaled_codebook
+
+
+@pytest.fixture
+def italian(tmp_path, monkeypatch):
+    """The Italian catalog: any translators' fragments first, then the project's messages.po."""
+    merged = Catalog(locale="it")
+    sources = [*sorted((i18n.LOCALE_DIR / "fragments").glob("*.po")), i18n.catalog_path("it", ".po")]
+    for po in (path for path in sources if path.exists()):
+        with po.open("rb") as handle:
+            for message in read_po(handle):
+                if message.id and message.string and not merged.get(message.id, message.context):
+                    merged.add(message.id, message.string, context=message.context)
+    target = tmp_path / "it" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    with (target / "messages.mo").open("wb") as handle:
+        write_mo(handle, merged)
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n._catalog.cache_clear()
+    with i18n.language("it"):
+        yield
+    i18n._catalog.cache_clear()
+
+
+def test_english_fields_are_as_before():
+    field = load_codebook().field("training_participants")
+    assert field.title == "Training-course participants"
+    assert (field.unit, field.unit_text, field.unit_singular_text) == ("people", "people", "person")
+    assert field.axis_label == "Training-course participants (people)"
+
+
+def test_field_in_italian_keeps_the_unit_key_for_logic(italian):
+    field = load_codebook().field("training_participants")
+    assert field.title == "Partecipanti ai corsi di formazione"
+    assert field.unit == "people"
+    assert (field.unit_text, field.unit_singular_text) == ("persone", "persona")
+    assert field.axis_label == "Partecipanti ai corsi di formazione (persone)"
+    assert field.published is field or field.published.title == field.title
+
+
+def test_every_field_reaching_the_report_has_its_italian_texts(italian):
+    codebook = load_codebook()
+    for name in codebook.names:
+        field = codebook.field(name)
+        english = codebook.fields[codebook.names.index(name)]
+        for attribute in ("title", "short", "description", "open_questions", "caveat"):
+            assert bool(getattr(field, attribute)) == bool(getattr(english, attribute)), (name, attribute)
+            if getattr(english, attribute):
+                assert getattr(field, attribute) != getattr(english, attribute) or attribute in (
+                    "short",
+                    "title",
+                ), (name, attribute)
+        if field.unit:
+            assert field.unit_text and field.unit_singular_text
+    assert "29 maggio 2024" in codebook.citation()
+    assert "dati dell'anno 2023" in population_citation()
+
+
+def test_log_and_per_residents_scales_in_italian(italian):
+    codebook = load_codebook()
+    logged = codebook.with_log(["new_businesses"]).field("new_businesses")
+    assert logged.title == "logaritmo di nuove imprese create"
+    assert logged.unit_text == "log imprese" and logged.published.title == "Nuove imprese create"
+    scaled = scaled_codebook(codebook, ["new_businesses"], "per_10k_residents").field("new_businesses")
+    assert scaled.axis_label == "Nuove imprese create (imprese per 10.000 abitanti)"
+    assert scaled.unit_singular_text == "impresa per 10.000 abitanti"
+
+
+def test_codebook_table_follows_the_language(italian):
+    frame = load_codebook().to_frame()
+    assert list(frame.columns)[0] == "Nome canonico"
+    assert frame["Ruolo predefinito"].tolist()[:2] == ["identificativo", "esito"]
+    assert "persone" in frame["Unità"].tolist()
+
+
+def _package(tmp_path, change):
+    package = json.loads(paths.DATAPACKAGE.read_text(encoding="utf-8"))
+    change(package["resources"][0]["schema"]["fields"])
+    target = tmp_path / "datapackage.json"
+    target.write_text(json.dumps(package, ensure_ascii=False), encoding="utf-8")
+    return target
+
+
+def test_a_missing_italian_text_names_the_field(tmp_path, italian):
+    def drop(fields):
+        del fields[2]["translations"]["it"]["description"]
+
+    codebook = load_codebook(_package(tmp_path, drop))
+    with pytest.raises(i18n.MissingTranslation, match="training_participants"):
+        codebook.field("training_participants")
+    with i18n.language("en"):
+        assert codebook.field("training_participants").description.startswith("People who")
+
+
+def test_a_new_indicator_needs_only_the_data_package(tmp_path, italian):
+    def add(fields):
+        fields.append(
+            {
+                "name": "Corsi di Lingua",
+                "canonical_name": "language_courses",
+                "title": "Language courses",
+                "description": "Courses of Italian.",
+                "type": "integer",
+                "unit": "people",
+                "role": "input",
+                "translations": {
+                    "it": {"unit": "persone", "unit_singular": "persona", "description": "Corsi di italiano."}
+                },
+            }
+        )
+
+    field = load_codebook(_package(tmp_path, add)).field("language_courses")
+    assert field.title == "Corsi di Lingua"  # the article's label when no Italian title is given
+    assert field.short == "Corsi di Lingua" and field.axis_label == "Corsi di Lingua (persone)"
+
+
+def test_report_metadata_and_appendix_in_italian(italian):
+    manifest = {
+        "run_id": "r1",
+        "parameters": {"input_scale": "count", "language": "en", "languages": ["it"]},
+        "data": {"rows": 10, "synthetic": False, "cities_without_population": 0},
+        "provenance": {
+            "inputs": {"raw data": {"sha256": "ab" * 32, "path": "data/raw/inclusione_attiva.tsv"}},
+            "git": {"commit": "0123456789abcdef", "dirty": False},
+        },
+    }
+    meta = study.report_metadata(manifest, datetime(2026, 1, 7, 9, 5, tzinfo=UTC))
+    assert meta["title"].startswith("Programmi comunali") and meta["date"] == "7 gennaio 2026"
+    notes = study.parameter_use(manifest)
+    assert notes["languages"] == "usato: un rapporto in ciascuna lingua: English e Italiano"
+    cells = study.appendix_cells(manifest)
+    assert cells[0].source.startswith("# Appendice")
+    assert "Tabella A.2." in cells[2].outputs[0]["data"]["text/plain"]

@@ -1,0 +1,173 @@
+"""The report's languages: catalogs complete, Italian numbers, one language per export.
+
+Numbers are checked against a rewrite of the English text done here by hand
+(swap the two separators), never against Babel, which the code uses.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import nbformat
+import pytest
+
+from helpers import i18n
+from helpers.errors import ExportError
+from helpers.report import Captioner
+from helpers.runner import export
+from helpers.tables import format_fixed, format_number, format_p
+
+
+def _by_hand(english: str) -> str:
+    """English digits in Italian notation: thousands "." and decimals "," (swapped here)."""
+    return english.translate(str.maketrans({",": ".", ".": ","}))
+
+
+def test_every_message_of_the_code_is_translated():
+    """No silent English: a message without (or with a fuzzy) Italian translation fails here."""
+    problems = i18n.catalog_problems("it")
+    assert problems == [], "\n".join(problems[:40])
+
+
+def test_the_completeness_check_finds_a_message_the_catalog_lacks(tmp_path):
+    root = tmp_path
+    (root / "src" / "helpers").mkdir(parents=True)
+    (root / "notebooks").mkdir()
+    (root / "babel.cfg").write_text((i18n.PROJECT_ROOT / "babel.cfg").read_text())
+    (root / "src" / "helpers" / "new.py").write_text(
+        'from helpers.i18n import _\nTEXT = _("A sentence nobody has translated yet.")\n'
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("## A heading nobody has translated")]
+    (root / "notebooks" / "x.ipynb").write_text(nbformat.writes(nb))
+    problems = i18n.catalog_problems("it", root=root)
+    assert any("A sentence nobody has translated yet." in p for p in problems)
+    assert any("A heading nobody has translated" in p for p in problems)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_numbers_follow_the_language(seed):
+    generator = random.Random(seed)
+    for _ in range(200):
+        x = generator.uniform(-50000, 50000) / 10 ** generator.randint(0, 6)
+        p = generator.random()
+        english = (format_number(x), format_fixed(x), format_p(p), i18n.integer(int(x)))
+        with i18n.language("it"):
+            italian = (format_number(x), format_fixed(x), format_p(p), i18n.integer(int(x)))
+        assert italian == tuple(_by_hand(text) for text in english)
+    with i18n.language("it"):
+        assert format_p(0.0066) == "0,007"
+        assert format_p(0.0004) == "<\u00a00,001"
+        assert i18n.integer(10000) == "10.000"
+        assert i18n.decimal(-1234.5, 1) == "\u22121.234,5"
+        assert i18n.percent(0.25) == "25%"
+
+
+def test_dates_in_words():
+    import datetime
+
+    day = datetime.date(2026, 11, 27)
+    assert i18n.date(day) == "27 November 2026"
+    with i18n.language("it"):
+        assert i18n.date(day) == "27 novembre 2026"
+
+
+def test_a_missing_message_is_an_error_not_english():
+    with i18n.language("it"), pytest.raises(i18n.MissingTranslation, match="no Italian translation"):
+        i18n._("A message that exists in no catalog")
+    assert i18n._("A message that exists in no catalog") == "A message that exists in no catalog"
+
+
+def test_plural_forms_come_from_the_catalog():
+    from babel.messages.pofile import read_po
+
+    with i18n.catalog_path("it", ".po").open("rb") as handle:
+        catalog = read_po(handle, locale="it")
+    plurals = [m for m in catalog if m.id and not isinstance(m.id, str)]
+    assert plurals, "the catalog should hold plural messages"
+    message = plurals[0]
+    with i18n.language("it"):
+        assert i18n.ngettext(*message.id, 1) == message.string[0]
+        assert i18n.ngettext(*message.id, 2) == message.string[1]
+        assert i18n.ngettext(*message.id, 0) == message.string[1]
+    assert i18n.ngettext(*message.id, 1) == message.id[0]
+    assert i18n.ngettext(*message.id, 3) == message.id[1]
+
+
+def test_report_languages_and_unknown_ones():
+    assert i18n.report_languages("en", ["en", "it"]) == ["en", "it"]
+    assert i18n.report_languages("it", ["en"]) == ["it", "en"]
+    assert i18n.report_languages("en", "it") == ["en", "it"]
+    with pytest.raises(i18n.UnknownLanguage, match="'fr'"):
+        i18n.report_languages("en", ["fr"])
+
+
+def test_captions_are_numbered_per_language():
+    cap = Captioner(3)
+    labels = []
+    for _code in i18n.each(["en", "it"]):
+        labels.append((cap.next_table_label(), cap.next_table_label(), cap.upcoming_figure()))
+    assert labels == [("Table 3.1", "Table 3.2", "Figure 3.1"), ("Tabella 3.1", "Tabella 3.2", "Figura 3.1")]
+
+
+def _two_language_notebook() -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    heading = nbformat.v4.new_markdown_cell("# 7. What it would take to evaluate these programmes")
+    private = nbformat.v4.new_markdown_cell("Notes for researchers only.")
+    private.metadata["tags"] = ["researcher-only"]
+    code = nbformat.v4.new_code_cell("")
+    code.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/plain": f"in {code_}"}, metadata={"lang": code_})
+        for code_ in ("en", "it")
+    ] + [nbformat.v4.new_output("stream", name="stdout", text="unmarked")]
+    nb.cells = [heading, private, code]
+    return nb
+
+
+def test_one_language_is_kept_and_its_markdown_translated():
+    nb = _two_language_notebook()
+    italian = export.in_language(nb, "it")
+    with i18n.language("it"):
+        assert italian.cells[0].source == i18n._("# 7. What it would take to evaluate these programmes")
+    assert italian.cells[0].source.startswith("# 7. ") and "evaluate" not in italian.cells[0].source
+    assert italian.cells[1].source == "Notes for researchers only."  # never reaches a reviewer
+    shown = [o.get("data", {}).get("text/plain", o.get("text")) for o in italian.cells[2].outputs]
+    assert shown == ["in it", "unmarked"]
+    english = export.in_language(nb, "en")
+    assert english.cells[0].source == nb.cells[0].source
+    assert [o.get("data", {}).get("text/plain", o.get("text")) for o in english.cells[2].outputs] == [
+        "in en",
+        "unmarked",
+    ]
+
+
+def test_an_untranslated_markdown_cell_stops_the_export_naming_its_notebook(tmp_path):
+    nb = _two_language_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("A paragraph added without its translation."))
+    path = tmp_path / "09_new.ipynb"
+    path.write_text(json.dumps(nb))
+    with pytest.raises(ExportError, match=r"09_new\.ipynb.*A paragraph added without its translation"):
+        export.combine([path], {}, language="it")
+    combined = export.combine([path], {}, language="en")
+    assert combined.metadata["language"] == "en"
+
+
+def test_the_combined_report_declares_its_language(tmp_path):
+    path = tmp_path / "07.ipynb"
+    path.write_text(json.dumps(_two_language_notebook()))
+    combined = export.combine([path], {"title": "x"}, language="it")
+    assert combined.metadata["language"] == "it"
+    assert combined.metadata["polyglossia"] == "italian"
+    contents = combined.cells[0].outputs[0]["data"]["text/html"]
+    assert ">Indice<" in contents and "Contents" not in contents
+    assert export.report_name("it", ".pdf") == "report.it.pdf"
+    assert export.report_name("en", ".pdf") == "report.pdf"
+
+
+def test_minus_and_missing_values():
+    with i18n.language("it"):
+        assert format_fixed(-0.5) == "\u22120,50"
+        assert format_number(float("nan")) == "\u2013"
+        assert i18n.percent(math.nan) == "\u2013"
