@@ -93,7 +93,7 @@ git-filter: $(ENV_STAMP) ## Strip notebook outputs on commit (nbstripout git fil
 	fi
 
 $(LOCALE_DIR)/%/LC_MESSAGES/messages.mo: $(LOCALE_DIR)/%/LC_MESSAGES/messages.po | $(ENV_STAMP)
-	$(VENV)/bin/pybabel compile --domain messages --input-file $< --output-file $@ --locale $*
+	$(PY) -m helpers.i18n compile $< $@
 
 locale: $(ENV_STAMP) ## After changing the report's text: update the catalogs from the code, then compile them
 	$(VENV)/bin/pybabel extract --mapping-file babel.cfg --no-location --sort-output --omit-header --keywords N_ \

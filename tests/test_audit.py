@@ -143,7 +143,8 @@ def _claims(*rows):
     """A claims table as read_claims returns it: numbers already parsed (None for none)."""
     keys = ["claim_id", "city", "number", "qualifier", "field", "check", "scope"]
     frame = pd.DataFrame([dict(zip(keys, row, strict=True)) for row in rows])
-    return frame.assign(programme="P", claim="a claim", unit="u", location="here")[audit.CLAIM_COLUMNS]
+    texts = dict(claim="a claim", claim_it="un'affermazione")
+    return frame.assign(programme="P", **texts, unit="u", location="here")[audit.CLAIM_COLUMNS]
 
 
 def test_each_kind_of_claim_against_a_small_table():
@@ -243,12 +244,12 @@ def test_claims_numbers_are_read_as_text_then_parsed_the_italian_way(tmp_path):
     """With every number present, a reader that guessed types would take '10.000' for ten;
     read as text and parsed the Italian way it is ten thousand."""
     lines = audit.CLAIMS_FILE.read_text(encoding="utf-8").splitlines()
-    header, rows = lines[0], [line for line in lines[1:] if line.split("\t")[4]]
-    assert any(line.split("\t")[4] == "10.000" for line in rows)
+    header, rows = lines[0], [line for line in lines[1:] if line.split("\t")[audit.CLAIM_COLUMNS.index("number")]]
+    assert any(line.split("\t")[audit.CLAIM_COLUMNS.index("number")] == "10.000" for line in rows)
     full = tmp_path / "claims.tsv"
     full.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     claims = audit.read_claims(full).set_index("claim_id")
-    expected = {line.split("\t")[0]: line.split("\t")[4] for line in rows}
+    expected = {line.split("\t")[0]: line.split("\t")[audit.CLAIM_COLUMNS.index("number")] for line in rows}
     for claim_id, text in expected.items():
         assert claims.loc[claim_id, "number"] == float(text.replace(".", "").replace(",", "."))
     assert 10_000 in set(claims.number)
@@ -303,7 +304,7 @@ def test_a_claim_without_a_number_must_not_carry_one(tmp_path):
     text = audit.CLAIMS_FILE.read_text().splitlines()
     line = next(i for i, row in enumerate(text) if row.startswith("c13\t"))
     fields = text[line].split("\t")
-    fields[4] = "12"
+    fields[audit.CLAIM_COLUMNS.index("number")] = "12"
     text[line] = "\t".join(fields)
     bad = tmp_path / "claims.tsv"
     bad.write_text("\n".join(text) + "\n")

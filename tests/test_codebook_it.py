@@ -4,9 +4,6 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 from helpers import i18n, paths
 from helpers.codebook import load_codebook, population_citation
@@ -15,24 +12,10 @@ from helpers.specification import scaled_codebook
 
 
 @pytest.fixture
-def italian(tmp_path, monkeypatch):
-    """The Italian catalog: any translators' fragments first, then the project's messages.po."""
-    merged = Catalog(locale="it")
-    sources = [*sorted((i18n.LOCALE_DIR / "fragments").glob("*.po")), i18n.catalog_path("it", ".po")]
-    for po in (path for path in sources if path.exists()):
-        with po.open("rb") as handle:
-            for message in read_po(handle):
-                if message.id and message.string and not merged.get(message.id, message.context):
-                    merged.add(message.id, message.string, context=message.context)
-    target = tmp_path / "it" / "LC_MESSAGES"
-    target.mkdir(parents=True)
-    with (target / "messages.mo").open("wb") as handle:
-        write_mo(handle, merged)
-    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
-    i18n._catalog.cache_clear()
+def italian():
+    """Italian active, from the project's compiled catalog (``make`` builds it from messages.po)."""
     with i18n.language("it"):
         yield
-    i18n._catalog.cache_clear()
 
 
 def test_english_fields_are_as_before():

@@ -3,11 +3,8 @@
 import re
 
 import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
-from helpers import i18n, narrative
+from helpers import audit, i18n, narrative
 from helpers.cleaning import load_clean_data
 from helpers.codebook import load_codebook
 
@@ -27,24 +24,10 @@ def _italian_only(text: str) -> None:
 
 
 @pytest.fixture
-def italian(tmp_path, monkeypatch):
-    """The Italian catalog: the translators' fragments first, then the project's messages.po."""
-    merged = Catalog(locale="it")
-    sources = [*sorted((i18n.LOCALE_DIR / "fragments").glob("*.po")), i18n.catalog_path("it", ".po")]
-    for po in (path for path in sources if path.exists()):
-        with po.open("rb") as handle:
-            for message in read_po(handle):
-                if message.id and message.string and not merged.get(message.id, message.context):
-                    merged.add(message.id, message.string, context=message.context)
-    target = tmp_path / "it" / "LC_MESSAGES"
-    target.mkdir(parents=True)
-    with (target / "messages.mo").open("wb") as handle:
-        write_mo(handle, merged)
-    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
-    i18n._catalog.cache_clear()
+def italian():
+    """Italian active, from the project's compiled catalog (``make`` builds it from messages.po)."""
     with i18n.language("it"):
         yield
-    i18n._catalog.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +51,7 @@ def classified():
 
 def test_the_findings_in_italian(classified, italian):
     table, steps = classified
-    sentences = narrative.findings(table, steps=steps)
+    sentences = narrative.findings(narrative.findings_in_language(table, audit.read_claims()), steps=steps)
     by_pair = dict(zip(zip(table.outcome, table.predictor, strict=True), sentences, strict=True))
     events = by_pair[("employment_rate_increase_pct", "community_event_participants")]
     assert events.startswith("Associazione provvisoria: i comuni con valori più alti di «")
@@ -105,9 +88,10 @@ def test_every_paragraph_reads_in_italian(classified, italian):
     codebook = load_codebook()
     fits = stats.simple_regressions(data, codebook.variables("outcome"), codebook.variables("input"))
     claims = audit.check_claims(audit.read_claims(), data)
+    quoted = narrative.findings_in_language(table, audit.read_claims())
     italian_table = table.assign(
-        sentence_it=narrative.findings(table, steps=_steps),
-        bottom_line_it=[narrative.bottom_line(r, family=len(table)) for r in table.itertuples(index=False)],
+        sentence_it=narrative.findings(quoted, steps=_steps),
+        bottom_line_it=[narrative.bottom_line(r, family=len(table)) for r in quoted.itertuples(index=False)],
     )
     texts = [
         *narrative.limitations(10),

@@ -1,8 +1,7 @@
 """The scales and the specification curve's words in Italian, the English unchanged.
 
-The Italian catalog is compiled afresh from its ``.po`` (the project's
-``locale/it/LC_MESSAGES/messages.po``, with any ``locale/fragments/*.po`` not yet merged
-into it), so these tests read what translators wrote, not a stale ``.mo``.
+The Italian catalog is the project's (``locale/it/LC_MESSAGES/messages.po``, compiled by ``make``;
+``helpers.i18n`` refuses a ``.mo`` older than its ``.po``).
 Numbers are checked by hand-written Italian notation (``0,50``, ``10.000``), never by Babel.
 """
 
@@ -10,9 +9,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 from helpers import i18n
 from helpers import specification as sp
@@ -20,30 +16,10 @@ from helpers.codebook import load_codebook
 
 
 @pytest.fixture(scope="module")
-def italian(tmp_path_factory):
-    """i18n reading an Italian catalog compiled from the project's ``.po`` files."""
-    # the fragments the translators wrote, then the catalog they are merged into (which wins)
-    sources = sorted((i18n.LOCALE_DIR / "fragments").glob("*.po")) + [i18n.catalog_path("it", ".po")]
-    sources = [path for path in sources if path.exists()]
-    merged = Catalog(locale="it")
-    for path in sources:
-        with path.open("rb") as handle:
-            for message in read_po(handle, locale="it"):
-                if message.id and not message.fuzzy:
-                    if merged.get(message.id, message.context) is not None:
-                        merged.delete(message.id, message.context)
-                    merged.add(message.id, message.string, context=message.context)
-    target = tmp_path_factory.mktemp("locale")
-    compiled = target / "it" / "LC_MESSAGES" / f"{i18n.DOMAIN}.mo"
-    compiled.parent.mkdir(parents=True)
-    with compiled.open("wb") as handle:
-        write_mo(handle, merged)
-    before = i18n.LOCALE_DIR
-    i18n.LOCALE_DIR = target
-    i18n._catalog.cache_clear()
+def italian():
+    """The project's compiled Italian catalog (``make`` builds it from messages.po)."""
+    i18n.translations("it")
     yield
-    i18n.LOCALE_DIR = before
-    i18n._catalog.cache_clear()
 
 
 def test_scale_labels_in_english_are_the_data_keys_words():

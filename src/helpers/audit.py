@@ -37,6 +37,7 @@ CLAIM_COLUMNS = [
     "programme",
     "city",
     "claim",
+    "claim_it",  # the same claim in Italian, for the Italian report
     "number",
     "qualifier",
     "unit",

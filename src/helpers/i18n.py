@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import gettext
+import io
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -122,8 +123,8 @@ def translations(code: str) -> gettext.GNUTranslations:
     compiled, source = catalog_path(code), catalog_path(code, ".po")
     if not compiled.exists() or (source.exists() and source.stat().st_mtime > compiled.stat().st_mtime):
         raise MissingTranslation(
-            f"the {NAMES.get(code, code)} catalog {compiled} is missing or older than "
-            f"{source.name}; compile it with `make locale` (pybabel compile)"
+            f"the {code!r} catalog {compiled} is missing or older than {source.name}; "
+            "compile it with `make setup` (or `make locale` after changing the report's text)"
         )
     return _catalog(code, compiled.stat().st_mtime)
 
@@ -134,7 +135,7 @@ def _lookup(key: str, shown: str) -> str:
     found = catalog.get(key)
     if not found:
         raise MissingTranslation(
-            f"no {NAMES.get(code, code)} translation in {catalog_path(code, '.po')} for the message "
+            f"no {code!r} translation in {catalog_path(code, '.po')} for the message "
             f"{shown!r}: add it (`make locale` updates the catalog from the code)"
         )
     return found
@@ -164,7 +165,7 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     found = catalog.get((singular, index))
     if not found:
         raise MissingTranslation(
-            f"no {NAMES.get(current(), current())} translation in {catalog_path(current(), '.po')} "
+            f"no {current()!r} translation in {catalog_path(current(), '.po')} "
             f"for the plural message {singular!r}/{plural!r}"
         )
     return found
@@ -349,13 +350,38 @@ def catalog_problems(code: str, root: Path = PROJECT_ROOT) -> list[str]:
     return problems
 
 
+def compile_catalog(source: Path, target: Path) -> int:
+    """Compile one ``.po`` catalog into ``.mo`` with Babel, leaving fuzzy entries out; returns their count.
+
+    Babel's ``pybabel compile`` also runs its ``%``-format checker, which takes the
+    "95% CI" of the report's sentences for placeholders; the report's messages use
+    named braces, which :func:`catalog_problems` checks instead.
+    """
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with source.open("rb") as handle:
+        catalog = read_po(handle)
+    payload = io.BytesIO()
+    write_mo(payload, catalog, use_fuzzy=False)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".mo.tmp")
+    tmp.write_bytes(payload.getvalue())
+    tmp.replace(target)  # a kernel reading the catalog never sees half of it
+    return sum(1 for message in catalog if message.id and message.fuzzy)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m helpers.i18n check``: exit 1 naming every gap of every catalog."""
+    """``python -m helpers.i18n check`` (exit 1 naming every gap) or ``compile SOURCE.po TARGET.mo``."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
+    if len(args) == 3 and args[0] == "compile":
+        fuzzy = compile_catalog(Path(args[1]), Path(args[2]))
+        print(f"compiled {args[1]} to {args[2]}" + (f" ({fuzzy} fuzzy left out)" if fuzzy else ""))
+        return 0
     if args != ["check"]:
-        print("usage: python -m helpers.i18n check", file=sys.stderr)
+        print("usage: python -m helpers.i18n check | compile SOURCE.po TARGET.mo", file=sys.stderr)
         return 2
     problems = [line for code in LANGUAGES if code != SOURCE_LANGUAGE for line in catalog_problems(code)]
     for line in problems:

@@ -158,9 +158,33 @@ def _ci(low: float, high: float) -> str:
     return _("95% CI {low} to {high}").format(low=_r(low), high=_r(high))
 
 
-def _claim(text: str) -> str:
-    """A claim of the article as the claims table words it, in the active language."""
-    return text if i18n.current() == i18n.SOURCE_LANGUAGE else pgettext("article claim", text)
+def claims_in_language(frame: pd.DataFrame, claimed: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (one row per claim, with ``claim_id``) with its ``claim`` in the active language.
+
+    The claims file (``claimed``, as ``helpers.audit.read_claims`` gives it) words
+    each claim in English (``claim``) and in Italian (``claim_it``); a report in
+    another language takes the text from ``claim_<language>``, and a claim
+    without it is an error, never English left in place.
+    """
+    code = i18n.current()
+    if code == i18n.SOURCE_LANGUAGE or frame.empty:
+        return frame
+    column = f"claim_{code}"
+    texts = dict(zip(claimed.claim_id, claimed[column], strict=True)) if column in claimed else {}
+    missing = [claim_id for claim_id in frame.claim_id if not texts.get(claim_id)]
+    if missing:
+        raise i18n.MissingTranslation(
+            f"the claims file has no {i18n.NAMES.get(code, code)} text (column {column!r}) for "
+            + ", ".join(dict.fromkeys(missing))
+        )
+    return frame.assign(claim=[texts[claim_id] for claim_id in frame.claim_id])
+
+
+def findings_in_language(classified: pd.DataFrame, claimed: pd.DataFrame) -> pd.DataFrame:
+    """``classified`` with the claims quoted in each pair's ``audit`` in the active language."""
+    if i18n.current() == i18n.SOURCE_LANGUAGE or "audit" not in classified:
+        return classified
+    return classified.assign(audit=[claims_in_language(cells, claimed) for cells in classified.audit])
 
 
 def _unit_texts(unit: Field | str | None) -> tuple[str | None, str | None, str | None]:
@@ -414,6 +438,35 @@ def no_recosol_data() -> str:
     )
 
 
+def separator_name(name: str) -> str:
+    """A field separator of :data:`helpers.cleaning.DELIMITERS` ("tab") in the active language."""
+    return {
+        "tab": lambda: pgettext("field separator", "tab"),
+        "semicolon": lambda: pgettext("field separator", "semicolon"),
+        "comma": lambda: pgettext("field separator", "comma"),
+    }[name]()
+
+
+def verdict_word(verdict: str) -> str:
+    """A verdict of :mod:`helpers.findings` as a table's column shows it, in the active language."""
+    return {
+        "consistent": lambda: pgettext("verdict", "consistent"),
+        "tentative": lambda: pgettext("verdict", "tentative"),
+        "inconclusive": lambda: pgettext("verdict", "inconclusive"),
+    }[verdict]()
+
+
+def claim_status(status: str) -> str:
+    """A status of :mod:`helpers.audit` (``agrees``, ``beyond the table``, ...) in the active language."""
+    return {
+        "agrees": lambda: pgettext("claim status", "agrees"),
+        "consistent": lambda: pgettext("claim status", "consistent"),
+        "disagrees": lambda: pgettext("claim status", "disagrees"),
+        "cannot be checked": lambda: pgettext("claim status", "cannot be checked"),
+        "beyond the table": lambda: pgettext("claim status", "beyond the table"),
+    }[status]()
+
+
 def verdict_label(verdict: str) -> str:
     """How a verdict of :mod:`helpers.findings` reads in the report, in the active language."""
     if verdict == "consistent":
@@ -601,7 +654,7 @@ def _audit_notes(row, codebook: Codebook, step: float) -> list[str]:
         field = codebook.field(cell.field).published
         value = format_number(cell.value) + _unit_for(cell.value, field)
         quoted = _("more than {value}").format(value=value) if cell.qualifier == "over" else value
-        claim = _lower_first(_claim(cell.claim))
+        claim = _lower_first(cell.claim)
         if cell.reason == "part":
             doubt = _(
                 "the article's text gives {quoted} for a part of it alone ({claim}, claim "

@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 
 from helpers import i18n
+from helpers.i18n import _
 
 __all__ = ["Table", "escape_html", "escape_latex", "format_number", "format_p"]
 
@@ -250,6 +251,10 @@ class Table:
             hrules=True,
             column_format=self._latex_columns(text),
             caption=label + escape_latex(self.caption),
+        )
+        # pandas writes the longtable's page-break note in English: say it in the active language
+        body = body.replace(
+            "{Continued on next page}", "{" + escape_latex(_("Continued on next page")) + "}"
         )
         notes = (
             f"\n\\begin{{center}}\\footnotesize {escape_latex(self.notes)}\\end{{center}}\n"

@@ -85,8 +85,10 @@ def check_parameters(
     values = resolve_parameters(declared, read_config(options.config_path), options.cli_parameters)
     study.check_values(values)
     try:
-        report_languages(values)
-    except i18n.UnknownLanguage as exc:
+        for code in report_languages(values):
+            if code != i18n.SOURCE_LANGUAGE:
+                i18n.translations(code)  # compiled and current, before any step runs
+    except (i18n.UnknownLanguage, i18n.MissingTranslation) as exc:
         raise ParameterError(f"parameters 'language' and 'languages': {exc}") from None
     return values, per_notebook
 
