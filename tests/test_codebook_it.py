@@ -123,7 +123,7 @@ def test_report_metadata_and_appendix_in_italian(italian):
     meta = study.report_metadata(manifest, datetime(2026, 1, 7, 9, 5, tzinfo=UTC))
     assert meta["title"].startswith("Programmi comunali") and meta["date"] == "7 gennaio 2026"
     notes = study.parameter_use(manifest)
-    assert notes["languages"] == "usato: un rapporto in ciascuna lingua: English e Italiano"
+    assert notes["languages"] == "usato: un rapporto in ciascuna lingua: inglese e italiano"
     cells = study.appendix_cells(manifest)
     assert cells[0].source.startswith("# Appendice")
     assert "Tabella A.2." in cells[2].outputs[0]["data"]["text/plain"]

@@ -178,6 +178,14 @@ def pgettext(context: str, message: str) -> str:
     return _lookup(f"{context}\x04{message}", f"{context}|{message}")
 
 
+def language_name(code: str) -> str:
+    """The name of language ``code`` in the active language: "Italian" / "italiano"."""
+    return {
+        "en": lambda: pgettext("language", "English"),
+        "it": lambda: pgettext("language", "Italian"),
+    }[check_language(code)]()
+
+
 def babel_locale() -> str:
     """The Babel (CLDR) locale of the active language."""
     return {"en": "en_GB", "it": "it_IT"}[current()]

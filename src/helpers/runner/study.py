@@ -362,7 +362,7 @@ def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
     )
     inputs = pd.DataFrame(
         {
-            pgettext("appendix column", "Input"): list(origin.get("inputs", {})),
+            pgettext("appendix column", "Input"): [input_name(k) for k in origin.get("inputs", {})],
             pgettext("appendix column", "File"): [i["path"] for i in origin.get("inputs", {}).values()],
             pgettext("appendix column", "SHA-256"): [
                 _spaced_hash(i["sha256"]) for i in origin.get("inputs", {}).values()
@@ -389,6 +389,19 @@ def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
         table(inputs, _("Input files and their SHA-256 hashes."), 3),
         table(packages, _("Versions of the packages that compute and draw the results."), 4),
     ]
+
+
+def input_name(role: str) -> str:
+    """A role of the run's input files (``"raw data"``, as the manifest records it) in the active language."""
+    names = {
+        "raw data": lambda: pgettext("input file", "raw data"),
+        "data package": lambda: pgettext("input file", "data package"),
+        "article claims": lambda: pgettext("input file", "article claims"),
+        "config": lambda: pgettext("input file", "config"),
+    }
+    if role.startswith("notebook "):
+        return pgettext("input file", "notebook {name}").format(name=role.removeprefix("notebook "))
+    return names[role]() if role in names else role
 
 
 def parameter_use(manifest: dict) -> dict[str, str]:
@@ -536,7 +549,7 @@ def parameter_use(manifest: dict) -> dict[str, str]:
         )
     except i18n.UnknownLanguage:
         presented = []
-    names = [i18n.NAMES[code] for code in presented]
+    names = [i18n.language_name(code) for code in presented]
     if len(names) > 1:
         languages_note = _("used: a report in each of {languages}").format(languages=i18n.listed(names))
     else:
