@@ -43,6 +43,13 @@ def test_editing_the_notebook_library_changes_the_code_fingerprint(package):
     assert incremental.code_fingerprint(package) != before
 
 
+def test_editing_a_translation_changes_the_code_fingerprint(package):
+    """The notebooks show the catalog's words: a corrected translation re-runs them."""
+    before = incremental.code_fingerprint(package)
+    append(package / "locale" / "it" / "LC_MESSAGES" / "messages.po", '\n#. a translator\'s note\n')
+    assert incremental.code_fingerprint(package) != before
+
+
 RUNNER_MODULES = sorted(p.name for p in incremental.RUNNER.glob("*.py"))
 
 

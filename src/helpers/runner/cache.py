@@ -53,14 +53,20 @@ RUNNER = Path(__file__).resolve().parent
 
 
 def code_fingerprint(package: Path | None = None) -> str:
-    """One hash of the notebook library: the modules of ``helpers`` the notebooks import.
+    """One hash of the notebook library and the catalogs of the report's languages.
 
+    The modules of ``helpers`` the notebooks import, and the ``.po`` catalogs: a
+    changed translation changes what the notebooks show.
     The runner's subpackage is not part of it: editing the runner changes how the
     notebooks are run, never what they compute, so it re-runs no notebook.
     """
     package = package or LIBRARY
     files = sorted(p for p in package.glob("*.py") if p.is_file())
-    return digest((p.name, sha256(p)) for p in files)
+    catalogs = sorted(package.glob("locale/*/LC_MESSAGES/*.po"))
+    return digest(
+        [(p.name, sha256(p)) for p in files]
+        + [(p.relative_to(package).as_posix(), sha256(p)) for p in catalogs]
+    )
 
 
 def export_fingerprint(package: Path | None = None) -> str:
