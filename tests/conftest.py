@@ -54,6 +54,15 @@ LANGUAGE_FIELD = {
     "unit": "hours",
     "role": "input",
     "constraints": {"required": True, "minimum": 0},
+    # its words for the Italian report: data too (the title defaults to the original label)
+    "translations": {
+        "it": {
+            "short_title": "Corsi di lingua",
+            "unit": "ore",
+            "unit_singular": "ora",
+            "description": "Inventato per i test: ore di corsi di lingua italiana erogate.",
+        }
+    },
 }
 #: Its values for the cities of :data:`ARTICLE_TABLE`, in the same order.
 LANGUAGE_HOURS = [1200, 950, 640, 780, 1100, 1450, 520, 870, 610, 730]

@@ -115,8 +115,9 @@ def evaluate(client: DevTools, expression: str):
     return result["result"]["value"]
 
 
-def test_report_loads_offline_with_every_image_decoded(browser, hostile_built):
-    report = hostile_built["latest"] / "report.html"
+@pytest.mark.parametrize("name", ["report.html", "report.it.html"])
+def test_report_loads_offline_with_every_image_decoded(browser, hostile_built, name):
+    report = hostile_built["latest"] / name
     events = load_offline(browser, report)
     failed = [e for e in events if e.get("method") == "Network.loadingFailed"]
     requested = [
@@ -141,3 +142,4 @@ def test_report_loads_offline_with_every_image_decoded(browser, hostile_built):
         == 0
     )
     assert os.path.getsize(report) > 0
+    assert evaluate(browser, "document.documentElement.lang") == ("it" if ".it." in name else "en")

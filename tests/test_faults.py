@@ -186,7 +186,7 @@ def _mount_tmpfs(where: Path, size: str) -> bool:
 def test_disk_full_while_writing(copy_of_built, tmp_path):
     """rule F04: a tiny disk fills mid-run: clear message, non-zero exit, latest unchanged."""
     disk = tmp_path / "disk"
-    required(_mount_tmpfs(disk, "12m"), "cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)")
+    required(_mount_tmpfs(disk, "24m"), "cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)")
     try:
         reports = disk / "reports"
         latest_run = (copy_of_built / "latest").resolve()

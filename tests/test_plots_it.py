@@ -123,7 +123,7 @@ def test_regression_figures_in_italian(data, italian):
     loo = inference.leave_one_out(data, fits)
     fig = plots.leave_one_out(fits, loo)
     assert fig.axes[0].get_xlabel() == (
-        "pendenza (unità % dell'articolo per persona) senza il comune a sinistra"
+        "pendenza senza il comune indicato (unità % dell'articolo per persona)"
     )
     assert_italian(fig, cities=cities)
 
@@ -134,7 +134,7 @@ def test_regression_figures_in_italian(data, italian):
 
 
 def test_specification_choices_in_italian(italian):
-    assert plots.choice_name("per_10k_residents") == "per 10.000 residenti"
+    assert plots.choice_name("per_10k_residents") == "per 10.000 abitanti"
     assert plots.choice_name("without_flagged") == "senza i valori segnalati"
     assert plots.choice_name("without_Reggio nell'Emilia") == "senza Reggio nell'Emilia"
     assert plots.choice_name("theil_sen") == "Theil\u2013Sen"

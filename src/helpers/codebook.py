@@ -117,7 +117,7 @@ class Field:
 
     def _missing(self, lang: str, what: str) -> i18n.MissingTranslation:
         return i18n.MissingTranslation(
-            f"the field {self.name!r} ({self.label}) has no {i18n.NAMES.get(lang, lang)} "
+            f"the field {self.name!r} ({self.label}) has no {lang!r} "
             f"translation of its {what}: add it to the field's \"translations\": "
             f"{{\"{lang}\": {{...}}}} in data/raw/datapackage.json"
         )
@@ -420,7 +420,7 @@ def population_citation(datapackage: str | Path | None = None) -> str:
         if not title:
             raise i18n.MissingTranslation(
                 f"the source of the resource {POPULATION_RESOURCE!r} has no "
-                f"{i18n.NAMES.get(lang, lang)} translation of its title: add "
+                f"{lang!r} translation of its title: add "
                 f'"translations": {{"{lang}": {{"title": ...}}}} to it in data/raw/datapackage.json'
             )
     return _("{title}, data year {year} ({licence}).").format(

@@ -174,7 +174,7 @@ def claims_in_language(frame: pd.DataFrame, claimed: pd.DataFrame) -> pd.DataFra
     missing = [claim_id for claim_id in frame.claim_id if not texts.get(claim_id)]
     if missing:
         raise i18n.MissingTranslation(
-            f"the claims file has no {i18n.NAMES.get(code, code)} text (column {column!r}) for "
+            f"the claims file has no {code!r} text (column {column!r}) for "
             + ", ".join(dict.fromkeys(missing))
         )
     return frame.assign(claim=[texts[claim_id] for claim_id in frame.claim_id])
