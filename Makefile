@@ -96,7 +96,7 @@ $(LOCALE_DIR)/%/LC_MESSAGES/messages.mo: $(LOCALE_DIR)/%/LC_MESSAGES/messages.po
 	$(PY) -m helpers.i18n compile $< $@
 
 locale: $(ENV_STAMP) ## After changing the report's text: update the catalogs from the code, then compile them
-	$(VENV)/bin/pybabel extract --mapping-file babel.cfg --no-location --sort-output --omit-header --keywords N_ \
+	$(VENV)/bin/pybabel extract --mapping-file babel.cfg --no-location --sort-output --omit-header --keywords N_ --keywords NP_:1c,2 \
 	  --output-file $(LOCALE_DIR)/messages.pot .
 	$(VENV)/bin/pybabel update --domain messages --input-file $(LOCALE_DIR)/messages.pot \
 	  --output-dir $(LOCALE_DIR) --ignore-obsolete --no-wrap

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -298,9 +298,16 @@ class Codebook:
         )
 
 
-def _logged(field: Field) -> Field:
-    """``field`` described as its natural logarithm, in English and in every other language."""
-    unit = f"log {field.unit}"
+def derived_translations(
+    field: Field, texts_for: Callable[[Field], dict[str, str]]
+) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """The translations of a field derived from ``field`` (its log, its rate per residents).
+
+    ``texts_for`` gets ``field`` in each language other than English, with that
+    language active, and returns the texts it changes; a language the words are
+    missing in is recorded as untranslatable, to be raised only when the derived
+    field is asked for in it. Returns (translations, untranslatable).
+    """
     translations = {}
     untranslatable = dict(field.untranslatable)
     for lang in i18n.LANGUAGES:
@@ -308,17 +315,29 @@ def _logged(field: Field) -> Field:
             continue
         try:
             with i18n.language(lang):
-                shown = field.localized(lang)
-                texts = dict(field.translations.get(lang, {}))
-                texts["title"] = _("log of {title}").format(title=_lower_first(shown.title))
-                texts["short_title"] = _("log {short}").format(short=_lower_first(shown.short))
-                if field.unit is not None:
-                    texts["unit"] = _("log {unit}").format(unit=shown.unit_text)
-                    texts["unit_singular"] = _("log {unit}").format(unit=shown.unit_singular_text)
+                texts = dict(field.translations.get(lang, {})) | texts_for(field.localized(lang))
         except i18n.MissingTranslation as missing:
             untranslatable[lang] = str(missing)
             continue
         translations[lang] = texts
+    return translations, untranslatable
+
+
+def _logged(field: Field) -> Field:
+    """``field`` described as its natural logarithm, in English and in every other language."""
+    unit = f"log {field.unit}"
+
+    def texts_for(shown: Field) -> dict[str, str]:
+        texts = {
+            "title": _("log of {title}").format(title=_lower_first(shown.title)),
+            "short_title": _("log {short}").format(short=_lower_first(shown.short)),
+        }
+        if field.unit is not None:
+            texts["unit"] = _("log {unit}").format(unit=shown.unit_text)
+            texts["unit_singular"] = _("log {unit}").format(unit=shown.unit_singular_text)
+        return texts
+
+    translations, untranslatable = derived_translations(field, texts_for)
     return replace(
         field,
         title=f"log of {field.title[0].lower() + field.title[1:]}",

@@ -155,6 +155,16 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(context: str, message: str) -> tuple[str, str]:  # noqa: N802 - gettext's marker style
+    """Mark ``message`` with its ``context`` for the catalog; :func:`word` translates the pair."""
+    return context, message
+
+
+def word(marked: tuple[str, str]) -> str:
+    """A message marked with :func:`NP_`, in the active language."""
+    return pgettext(*marked)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form of ``singular``/``plural`` for a count of ``n`` in the active language."""
     if current() == SOURCE_LANGUAGE:
@@ -178,12 +188,13 @@ def pgettext(context: str, message: str) -> str:
     return _lookup(f"{context}\x04{message}", f"{context}|{message}")
 
 
+#: The name of each report language, marked for the catalog.
+LANGUAGE_NAMES = {"en": NP_("language", "English"), "it": NP_("language", "Italian")}
+
+
 def language_name(code: str) -> str:
     """The name of language ``code`` in the active language: "Italian" / "italiano"."""
-    return {
-        "en": lambda: pgettext("language", "English"),
-        "it": lambda: pgettext("language", "Italian"),
-    }[check_language(code)]()
+    return word(LANGUAGE_NAMES[check_language(code)])
 
 
 def babel_locale() -> str:
@@ -305,7 +316,7 @@ def code_messages(root: Path = PROJECT_ROOT) -> set[str | tuple[str, ...]]:
     from babel.messages.extract import DEFAULT_KEYWORDS
 
     found: set = set()
-    keywords = {**DEFAULT_KEYWORDS, "N_": None}
+    keywords = {**DEFAULT_KEYWORDS, "N_": None, "NP_": ((1, "c"), 2)}
     for _file, _line, message, _comments, context in extract_from_dir(
         str(root), method_map, options_map, keywords=keywords
     ):

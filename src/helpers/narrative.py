@@ -26,7 +26,7 @@ import pandas as pd
 from helpers import findings as rules
 from helpers import i18n
 from helpers.codebook import Codebook, Field, load_codebook, singular
-from helpers.i18n import _, ngettext, pgettext
+from helpers.i18n import NP_, _, ngettext, pgettext
 from helpers.inference import EXACT_PERMUTATION_LIMIT as EXACT_RANK_LIMIT
 from helpers.inference import critical_r, dfbetas_threshold
 from helpers.specification import curve_count
@@ -438,33 +438,39 @@ def no_recosol_data() -> str:
     )
 
 
+#: The words of values the analysis writes in English (its CSVs keep them), marked for the catalog.
+SEPARATORS = {  # helpers.cleaning.DELIMITERS
+    "tab": NP_("field separator", "tab"),
+    "semicolon": NP_("field separator", "semicolon"),
+    "comma": NP_("field separator", "comma"),
+}
+VERDICT_WORDS = {  # helpers.findings.VERDICTS
+    "consistent": NP_("verdict", "consistent"),
+    "tentative": NP_("verdict", "tentative"),
+    "inconclusive": NP_("verdict", "inconclusive"),
+}
+CLAIM_STATUSES = {  # helpers.audit.STATUSES
+    "agrees": NP_("claim status", "agrees"),
+    "consistent": NP_("claim status", "consistent"),
+    "disagrees": NP_("claim status", "disagrees"),
+    "cannot be checked": NP_("claim status", "cannot be checked"),
+    "beyond the table": NP_("claim status", "beyond the table"),
+}
+
+
 def separator_name(name: str) -> str:
     """A field separator of :data:`helpers.cleaning.DELIMITERS` ("tab") in the active language."""
-    return {
-        "tab": lambda: pgettext("field separator", "tab"),
-        "semicolon": lambda: pgettext("field separator", "semicolon"),
-        "comma": lambda: pgettext("field separator", "comma"),
-    }[name]()
+    return i18n.word(SEPARATORS[name])
 
 
 def verdict_word(verdict: str) -> str:
     """A verdict of :mod:`helpers.findings` as a table's column shows it, in the active language."""
-    return {
-        "consistent": lambda: pgettext("verdict", "consistent"),
-        "tentative": lambda: pgettext("verdict", "tentative"),
-        "inconclusive": lambda: pgettext("verdict", "inconclusive"),
-    }[verdict]()
+    return i18n.word(VERDICT_WORDS[verdict])
 
 
 def claim_status(status: str) -> str:
     """A status of :mod:`helpers.audit` (``agrees``, ``beyond the table``, ...) in the active language."""
-    return {
-        "agrees": lambda: pgettext("claim status", "agrees"),
-        "consistent": lambda: pgettext("claim status", "consistent"),
-        "disagrees": lambda: pgettext("claim status", "disagrees"),
-        "cannot be checked": lambda: pgettext("claim status", "cannot be checked"),
-        "beyond the table": lambda: pgettext("claim status", "beyond the table"),
-    }[status]()
+    return i18n.word(CLAIM_STATUSES[status])
 
 
 def verdict_label(verdict: str) -> str:

@@ -43,7 +43,7 @@ import pandas as pd
 import scipy.stats as sps
 
 from helpers import contract, i18n, inference, paths, stats
-from helpers.codebook import Codebook, Field, load_population
+from helpers.codebook import Codebook, Field, derived_translations, load_population
 from helpers.errors import DataError, ParameterError, Problem
 from helpers.i18n import _, ngettext, pgettext
 
@@ -192,26 +192,19 @@ def _per_residents(field: Field) -> Field:
     """``field`` counted per :data:`PER_RESIDENTS` residents, in English and in every other language."""
     per = f"per {PER_RESIDENTS:,} residents"
     unit = f"{field.unit} {per}" if field.unit else per
-    translations = {}
-    untranslatable = dict(field.untranslatable)
-    for lang in i18n.LANGUAGES:
-        if lang == i18n.SOURCE_LANGUAGE or lang in untranslatable:
-            continue
-        try:
-            with i18n.language(lang):
-                texts = dict(field.translations.get(lang, {}))
-                number = i18n.integer(PER_RESIDENTS)
-                if field.unit:
-                    texts["unit"] = _("{unit} per {number} residents").format(unit=field.unit_text, number=number)
-                    texts["unit_singular"] = _("{unit} per {number} residents").format(
-                        unit=field.unit_singular_text, number=number
-                    )
-                else:
-                    texts["unit"] = texts["unit_singular"] = _("per {number} residents").format(number=number)
-        except i18n.MissingTranslation as missing:
-            untranslatable[lang] = str(missing)
-            continue
-        translations[lang] = texts
+
+    def texts_for(shown: Field) -> dict[str, str]:
+        number = i18n.integer(PER_RESIDENTS)
+        if not field.unit:
+            return dict.fromkeys(("unit", "unit_singular"), _("per {number} residents").format(number=number))
+        return {
+            "unit": _("{unit} per {number} residents").format(unit=shown.unit_text, number=number),
+            "unit_singular": _("{unit} per {number} residents").format(
+                unit=shown.unit_singular_text, number=number
+            ),
+        }
+
+    translations, untranslatable = derived_translations(field, texts_for)
     return replace(
         field,
         unit=unit,

@@ -391,17 +391,20 @@ def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
     ]
 
 
+#: The roles of a run's input files, as the manifest records them, marked for the catalog.
+INPUT_ROLES = {
+    "raw data": i18n.NP_("input file", "raw data"),
+    "data package": i18n.NP_("input file", "data package"),
+    "article claims": i18n.NP_("input file", "article claims"),
+    "config": i18n.NP_("input file", "config"),
+}
+
+
 def input_name(role: str) -> str:
     """A role of the run's input files (``"raw data"``, as the manifest records it) in the active language."""
-    names = {
-        "raw data": lambda: pgettext("input file", "raw data"),
-        "data package": lambda: pgettext("input file", "data package"),
-        "article claims": lambda: pgettext("input file", "article claims"),
-        "config": lambda: pgettext("input file", "config"),
-    }
     if role.startswith("notebook "):
         return pgettext("input file", "notebook {name}").format(name=role.removeprefix("notebook "))
-    return names[role]() if role in names else role
+    return i18n.word(INPUT_ROLES[role]) if role in INPUT_ROLES else role
 
 
 def parameter_use(manifest: dict) -> dict[str, str]:
