@@ -131,8 +131,8 @@ def test_many_cities_need_a_material_shift():
     assert findings.decision_threshold(8000) == findings.DFBETAS_FLOOR
 
 
-@pytest.fixture(scope="module")
-def classified():
+def classify_article():
+    """The article's pairs classified (a plain call: mutmut links a module fixture to one test only)."""
     data = load_clean_data()
     fits = stats.simple_regressions(data, OUTCOMES, INPUTS)
     checked = inference.checks(data, fits)
@@ -140,6 +140,11 @@ def classified():
     return findings.classify(
         checked, inference.influence(data, fits), inference.leave_one_out(data, fits), flagged, data
     ).set_index(["outcome", "predictor"], drop=False)
+
+
+@pytest.fixture(scope="module")
+def classified():
+    return classify_article()
 
 
 def test_the_article_data(classified):
@@ -399,10 +404,11 @@ def test_classify_counts_a_flip_only_below_its_own_alpha():
     assert findings.classify(checked, influence, loo, alpha=0.001).decisive_cities[1] == []
 
 
-def test_without_the_doubted_cities_by_hand(classified):
+def test_without_the_doubted_cities_by_hand():
     """Employment and events without Bologna and Torino: r by hand, p over all 8! orderings by brute force."""
     import itertools
 
+    classified = classify_article()
     data = load_clean_data()
     rest = data[~data.city.isin(["Bologna", "Torino"])]
     x, y = list(rest.community_event_participants.astype(float)), list(rest.employment_rate_increase_pct.astype(float))
@@ -459,6 +465,31 @@ def test_without_cities_by_hand_when_called_directly():
     assert fit["r_ci_low"] == pytest.approx(math.tanh(math.atanh(r) - half), abs=1e-12)
     assert fit["r_ci_high"] == pytest.approx(math.tanh(math.atanh(r) + half), abs=1e-12)
     assert 0.19 < fit["p"] < 0.2  # all 8! orderings, counted in test_without_the_doubted_cities_by_hand
+
+
+def test_classify_passes_its_seed_to_the_fit_without_the_doubted_cities():
+    """Above ten cities the refit's p is sampled: classify's seed, not the default, must reach it."""
+    rng = np.random.default_rng(5)
+    data = pd.DataFrame({"city": [f"C{i}" for i in range(14)], "x": rng.normal(size=14)})
+    data["y"] = 0.8 * data.x + rng.normal(size=14)
+    fits = stats.simple_regressions(data, ["y"], ["x"])
+    checked = inference.checks(data, fits, seed=11, n_resamples=20_000)
+    flagged = pd.DataFrame([{"city": "C3", "field": "x", "value": float(data.x[3]), "claim_id": "c1",
+                             "claim": "a claim", "qualifier": "", "reason": "other"}])  # fmt: skip
+    fit = findings.classify(
+        checked, inference.influence(data, fits), inference.leave_one_out(data, fits), flagged, data, seed=11
+    ).without_doubted[0]
+    assert fit == findings.without_cities(data, "y", "x", ["C3"], seed=11)
+    assert fit["p"] != findings.without_cities(data, "y", "x", ["C3"])["p"]  # the default seed samples others
+
+
+def test_without_cities_samples_with_its_documented_default_seed():
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"city": [f"C{i}" for i in range(14)], "x": rng.normal(size=14)})
+    frame["y"] = 0.3 * frame.x + rng.normal(size=14)
+    rest = frame[frame.city != "C0"]
+    sampled = inference.permutation_test(rest.x.to_numpy(), rest.y.to_numpy(), seed=20240529)
+    assert findings.without_cities(frame, "y", "x", ["C0"])["p"] == float(np.ravel(sampled.p)[0])
 
 
 def test_without_cities_passes_its_seed_on_above_ten_cities():

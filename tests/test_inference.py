@@ -682,6 +682,21 @@ def test_power_table_for_ten_cities(rng):
     assert list(inference.power_table(10, 8).columns) == contract.POWER_COLUMNS
 
 
+def test_power_table_rows_carry_their_own_level_target_and_method(rng):
+    """Each row's power is at its own level (checked by simulation), with the target and method it states."""
+    table = inference.power_table(10, 8).set_index("scope")
+    assert list(table.target_power) == [0.8, 0.8]
+    assert list(table.method) == ["exact (bivariate normal)"] * 2
+    for row in table.itertuples():
+        for rho, power in ((0.3, row.power_rho_0_3), (0.5, row.power_rho_0_5)):
+            simulated = simulated_power(rho, 10, row.critical_abs_r, 100_000, rng)
+            assert power == pytest.approx(simulated, abs=0.006), (row.Index, rho)
+    assert table.loc["family", "power_rho_0_5"] < table.loc["single test", "power_rho_0_5"] / 3
+    # the exact method up to its limit, Fisher's z above it
+    assert set(inference.power_table(inference.EXACT_POWER_LIMIT, 8).method) == {"exact (bivariate normal)"}
+    assert set(inference.power_table(inference.EXACT_POWER_LIMIT + 1, 8).method) == {"Fisher z"}
+
+
 def test_nothing_is_detectable_with_three_cities():
     assert math.isnan(inference.detectable_correlation(3, 0.05 / 8))
 

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from helpers.cleaning import load_clean_data
-from helpers.errors import DataError
+from helpers.errors import DataError, Problem
 from helpers.validation import schema, validate
 
 
@@ -56,3 +56,26 @@ def test_schema_is_strict_about_columns():
     with pytest.raises(DataError, match="extra"):
         validate(frame)
     assert list(schema().columns)[0] == "city"
+
+
+@pytest.mark.parametrize("marker", ["n.d.", "-", ""])
+def test_a_missing_value_is_one_problem_naming_its_line_column_value_and_city(raw_text, write_raw, marker):
+    """The whole record of the problem, not only its message: line, column, value, rule, city."""
+    lines = raw_text.splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("Roma\t"))
+    cells = lines[row].split("\t")
+    cells[5] = marker
+    lines[row] = "\t".join(cells)
+    with pytest.raises(DataError) as info:
+        load_clean_data(write_raw("\n".join(lines) + "\n"))
+    header = lines[0].split("\t")
+    assert info.value.problems == [
+        Problem(
+            row + 1,
+            header[5],
+            marker,
+            "a value: missing values (empty, 'n.d.', '-') are not accepted, "
+            "every city needs a value in every column of the codebook",
+            city="Roma",
+        )
+    ]
