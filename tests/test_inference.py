@@ -582,6 +582,23 @@ def test_random_subgroup_counts_every_ordering_of_the_subgroup(rng, monkeypatch,
         assert p[j] >= 1 / count  # the observed ordering belongs to the subgroup
 
 
+def test_random_subgroup_gives_p_one_to_a_correlation_of_zero(monkeypatch):
+    """A statistic of exactly zero is reached by every ordering (threshold <= 0), and the next is still counted."""
+    monkeypatch.setattr(inference, "MONTE_CARLO_VALUES", 0)  # force the subgroup test
+    n = 15
+    centred = np.arange(n, dtype=float) - 7
+    y = centred**2  # symmetric about the middle: r with the centred ranks is exactly 0
+    x = np.column_stack([centred, np.random.default_rng(1).normal(size=n)])
+    assert abs(np.corrcoef(x[:, 0], y)[0, 1]) < 1e-12
+    resamples = (n // 2) * (n - n // 2)
+    p, method, count = inference.permutation_pvalues(x, y, seed=5, n_resamples=resamples)
+    assert (method, count) == ("random-subgroup", resamples)
+    assert p[0] == 1.0
+    expected, _total = subgroup_by_enumeration(x[:, 1], y, 5)
+    assert p[1] == pytest.approx(expected, abs=0)
+    assert p[1] < 1.0
+
+
 def test_random_subgroup_is_calibrated_under_no_association(rng):
     # an exact test: under independence p <= alpha happens with probability alpha at most
     p = []
