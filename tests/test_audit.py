@@ -325,3 +325,28 @@ def test_a_part_smaller_than_its_figure_disagrees():
     result = audit.check_claims(claims, data).set_index("claim_id")
     assert result.status.to_dict() == {"a": "disagrees", "b": "consistent", "c": "consistent"}
     assert result.flag["b"] == "" and "only a part" in result.flag["c"] and "strictly" not in result.flag["c"]
+
+
+def test_the_flags_of_the_article_word_for_word():
+    """Each kind of flag in full, as the claims table prints it: a part read strictly and loosely,
+    a part without a qualifier, and a number that reappears in another column."""
+    from helpers.cleaning import load_clean_data
+
+    flags = audit.check_claims(audit.read_claims(), load_clean_data()).set_index("claim_id").flag
+    strictly = (
+        "; read strictly ('more than {n}'), that part alone would exceed the table's total, which "
+        "cannot be; read loosely (about that many), the total equals the part. Either way the "
+        "table's figure most likely records that part only"
+    )
+    part = "equals the figure the text gives for only a part of it: the table may record just that part"
+    assert flags["c08"] == (
+        f"the table's community-event participation for Bologna (10,000) {part}" + strictly.format(n="10,000")
+    )
+    assert flags["c10"] == (
+        f"the table's people given psychological support for Bologna (500) {part}" + strictly.format(n="500")
+    )
+    assert flags["c09"] == (
+        f"the table's community-event participation for Torino (300) {part}; the table's people given "
+        "psychological support for Torino is also 300, the number the text gives for something else"
+    )
+    assert flags["c05"] == flags["c06"] == ""
