@@ -792,3 +792,37 @@ def test_dfbetas_at_the_edges_of_where_it_is_defined():
     assert np.isnan(big_line).all()
     assert np.isfinite(near).all()
     np.testing.assert_allclose(near, dfbetas_by_refits(list(x), list(wobble)), rtol=1e-4, atol=1e-5)
+
+
+def _fisher_power_by_hand(rho, n, alpha):
+    """Fisher's z approximation written out: the critical r from Student's t, then two normal tails."""
+    from statistics import NormalDist
+
+    t = float(__import__("scipy.stats", fromlist=["t"]).t.ppf(1 - alpha / 2, n - 2))
+    critical = t / math.sqrt(n - 2 + t * t)
+    half_width = math.atanh(critical) * math.sqrt(n - 3)
+    centre = math.atanh(rho) * math.sqrt(n - 3)
+    normal = NormalDist()
+    return (1 - normal.cdf(half_width - centre)) + normal.cdf(-half_width - centre)
+
+
+@pytest.mark.parametrize(("rho", "alpha"), [(0.05, 0.05), (0.1, 0.05 / 8), (-0.08, 0.01)])
+def test_power_above_the_exact_limit_is_fishers_approximation(rho, alpha):
+    n = inference.EXACT_POWER_LIMIT + 499
+    assert inference.correlation_power(rho, n, alpha) == pytest.approx(
+        _fisher_power_by_hand(rho, n, alpha), rel=1e-9
+    )
+
+
+def test_power_at_the_exact_limit_is_exact_and_has_the_right_size():
+    """At the limit itself the integral is used (it differs from Fisher's z in the fifth decimal
+    or so), and with no correlation the power is the test's size, alpha, to many decimals."""
+    n = inference.EXACT_POWER_LIMIT
+    assert abs(inference.correlation_power(0.1, n) - _fisher_power_by_hand(0.1, n, 0.05)) > 1e-7
+    for size in (10, 40, n):
+        for alpha in (0.05, 0.05 / 8):
+            assert inference.correlation_power(0.0, size, alpha) == pytest.approx(alpha, abs=1e-10)
+
+
+def test_no_power_when_the_critical_r_rounds_to_one():
+    assert inference.correlation_power(0.5, 3, 1e-20) == 0.0
