@@ -131,6 +131,18 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(20240529)
 
 
+def shared_scope(fixture_name: str, config) -> str:
+    """The scope of a fixture shared by a module's tests: the module, except while mutmut maps tests.
+
+    mutmut runs, for each mutant, only the tests that called the mutated function
+    while it collected its statistics (``MUTANT_UNDER_TEST=stats``). A module
+    fixture calls the function once, inside the first test that uses it, so every
+    other test that checks its result would never run against that function's
+    mutants. During that collection each test builds the fixture itself.
+    """
+    return "function" if os.environ.get("MUTANT_UNDER_TEST") == "stats" else "module"
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield

@@ -5,8 +5,10 @@ from helpers import audit
 from helpers.cleaning import load_clean_data
 from helpers.errors import DataError
 
+from .conftest import shared_scope
 
-@pytest.fixture(scope="module")
+
+@pytest.fixture(scope=shared_scope)
 def results():
     return audit.check_claims(audit.read_claims(), load_clean_data()).set_index("claim_id")
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from helpers import audit, contract, findings, inference, stats
 from helpers.cleaning import load_clean_data
 
+from .conftest import shared_scope
 from .test_stats import INPUTS, OUTCOMES, pearson
 
 CHECK_NAMES = list(findings.CHECKS)
@@ -142,7 +143,7 @@ def classify_article():
     ).set_index(["outcome", "predictor"], drop=False)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def classified():
     return classify_article()
 

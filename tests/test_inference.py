@@ -12,15 +12,16 @@ from helpers import contract, inference, stats
 from helpers.cleaning import load_clean_data
 from helpers.errors import ParameterError
 
+from .conftest import shared_scope
 from .test_stats import INPUTS, OUTCOMES, average_ranks, closed_form_ols, column, pearson
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def data():
     return load_clean_data()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def fits(data):
     return stats.simple_regressions(data, OUTCOMES, INPUTS)
 

@@ -14,7 +14,7 @@ from helpers import paths
 from helpers.cleaning import load_clean_data
 from helpers.runner.params import Parameter, coerce
 
-from .conftest import run_cli
+from .conftest import run_cli, shared_scope
 
 RULES = paths.PROJECT_ROOT / "docs" / "input-rules.md"
 RAW = paths.RAW_TABLE.read_text(encoding="utf-8")
@@ -167,7 +167,7 @@ REFUSED_DATA = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def produced(tmp_path_factory):
     """A reports folder with a 'latest' and a processed table, as left by an earlier run."""
     base = tmp_path_factory.mktemp("rules")

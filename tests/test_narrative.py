@@ -7,14 +7,14 @@ from helpers import narrative, stats
 from helpers.cleaning import load_clean_data
 from helpers.codebook import load_codebook
 
-from .conftest import LANGUAGE_FIELD, LANGUAGE_HOURS, package_with
+from .conftest import LANGUAGE_FIELD, LANGUAGE_HOURS, package_with, shared_scope
 
 CAUSAL = re.compile(
     r"\b(effect|effects|cause|causes|caused|leads? to|impact|impacts|because|drives?)\b", re.I
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def fits():
     data = load_clean_data()
     return stats.simple_regressions(
@@ -66,7 +66,7 @@ def test_ranges_say_one_person_not_one_people():
     assert "from 1 person (Firenze)" in sentence and "to 500 people" in sentence
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def classified(fits):
     from helpers import audit, findings, inference
 

@@ -19,7 +19,7 @@ from scipy import stats as sps
 
 from helpers import paths
 
-from .conftest import ARTICLE_TABLE, CANONICAL
+from .conftest import ARTICLE_TABLE, CANONICAL, shared_scope
 from .test_inference import bell_mccaffrey_by_matrices, dfbetas_by_refits, sandwich
 from .test_stats import INPUTS, OUTCOMES, average_ranks, closed_form_ols, column, pearson, quantile7
 
@@ -48,7 +48,7 @@ def fisher(r: float) -> tuple[float, float]:
     return math.tanh(z - half), math.tanh(z + half)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def orderings():
     """All 10! orderings, enumerated by itertools (not by the code under test), in chunks."""
 
@@ -60,7 +60,7 @@ def orderings():
     return chunks
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def enumerated(orderings):
     """Per pair: the exact permutation p of |r|, the maxT-adjusted p, and the exact rank p."""
     x = np.array([column(p) for p in INPUTS]).T  # (10, 4)

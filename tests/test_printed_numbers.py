@@ -19,6 +19,8 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
+from .conftest import shared_scope
+
 pytestmark = pytest.mark.slow
 
 
@@ -28,7 +30,7 @@ def read(built, name: str) -> pd.DataFrame:
     return table.assign(**{c: table[c].fillna("") for c in text})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def tables(built):
     """Each numbered table of report.html: label -> (header, rows of cell texts)."""
     soup = BeautifulSoup((built["latest"] / "report.html").read_text(), "html.parser")
@@ -176,7 +178,7 @@ def flat(text: str) -> str:
     return re.sub(r"[\s\-\u00ad]+", "", text)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def documents(built):
     soup = BeautifulSoup((built["latest"] / "report.html").read_text(), "html.parser")
     pdf = subprocess.run(
@@ -190,7 +192,7 @@ def documents(built):
     return {"html": flat(soup.get_text(" ")), "pdf": flat(pdf)}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def pdf_lines(built):
     """The PDF's text with its layout: a table row is one line, its cells side by side."""
     text = subprocess.run(

@@ -15,7 +15,7 @@ from helpers import stats
 from helpers.cleaning import load_clean_data
 from helpers.errors import ParameterError
 
-from .conftest import ARTICLE_TABLE, CANONICAL
+from .conftest import ARTICLE_TABLE, CANONICAL, shared_scope
 
 OUTCOMES = ["employment_rate_increase_pct", "health_service_access_pct"]
 INPUTS = [
@@ -82,7 +82,7 @@ def closed_form_ols(x, y):
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def data():
     return load_clean_data()
 
