@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers import paths
+from helpers import i18n, paths
 from helpers.codebook import Codebook, Field, load_codebook
 from helpers.errors import DataError, Problem
+from helpers.i18n import _, ngettext
 from helpers.validation import validate
 
 # Mutation testing (docs/mutation.md) covers the number parsing here; the functions
@@ -327,31 +328,24 @@ def changes_from_raw(
 
 
 def describe_changes(changes: pd.DataFrame) -> str:
-    """Say what kind of rewriting the changed cells of :func:`changes_from_raw` went through."""
+    """Say what kind of rewriting the changed cells of :func:`changes_from_raw` went through.
+
+    In the active language (:mod:`helpers.i18n`), with its plural forms.
+    """
     dotted = [("." in text) for text in changes.raw_text.astype(str)]
     commas = [("," in text) for text in changes.raw_text.astype(str)]
     thousands, decimals = sum(dotted), sum(commas)
     if thousands == len(changes):
-        return "all of them are numbers whose thousands separator was removed"
+        return _("all of them are numbers whose thousands separator was removed")
     other = sum(not (dot or comma) for dot, comma in zip(dotted, commas, strict=True))
-    parts = []
-    if thousands:
-        parts.append(
-            f"{thousands:,} numbers lost their thousands separator"
-            if thousands > 1
-            else "1 number lost its thousands separator"
-        )
-    if decimals:
-        parts.append(
-            f"{decimals:,} decimal commas became decimal points"
-            if decimals > 1
-            else "1 decimal comma became a decimal point"
-        )
-    if other:
-        parts.append(
-            f"{other:,} other cells were rewritten" if other > 1 else "1 other cell was rewritten"
-        )
-    return " and ".join(parts) if len(parts) < 3 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    counted = [
+        (ngettext("{n} number lost its thousands separator", "{n} numbers lost their thousands separator",
+                  thousands), thousands),
+        (ngettext("{n} decimal comma became a decimal point", "{n} decimal commas became decimal points",
+                  decimals), decimals),
+        (ngettext("{n} other cell was rewritten", "{n} other cells were rewritten", other), other),
+    ]  # fmt: skip
+    return i18n.listed(template.format(n=i18n.integer(count)) for template, count in counted if count)
 
 
 def write_csv_atomic(

@@ -80,9 +80,6 @@ LATEX_CAPTION_CHARS = 90
 KEEP_ROWS = 3
 
 
-MINUS = "\u2212"
-
-
 def format_p(p: float) -> str:
     """Format a p-value for reading: three decimals, or ``"< 0.001"`` (unbreakable space)."""
     if p is None or (isinstance(p, float) and math.isnan(p)):
