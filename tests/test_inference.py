@@ -827,3 +827,31 @@ def test_power_at_the_exact_limit_is_exact_and_has_the_right_size():
 
 def test_no_power_when_the_critical_r_rounds_to_one():
     assert inference.correlation_power(0.5, 3, 1e-20) == 0.0
+
+
+def test_subgroup_counts_are_integers_counted_by_brute_force(rng):
+    """The subgroup's counts are whole numbers (int64), each equal to a count over every ordering."""
+    n, seed = 12, 3
+    x = rng.normal(size=(n, 2))
+    y = rng.normal(size=(1, n))
+    xc, yc = x - x.mean(axis=0), y - y.mean(axis=1, keepdims=True)
+    observed = np.abs(yc @ xc)  # (1, 2): the statistic sum x*y of the data's own order
+    threshold = observed - 1e-9
+    hits, hits_max, total = inference.subgroup_permutation_hits(xc, yc, threshold, seed=seed)
+    assert hits.dtype == np.int64 and hits_max.dtype == np.int64
+    order = np.random.default_rng(seed).permutation(n)
+    a = n // 2
+    first, second = order[:a], order[a:]
+    brute = np.zeros((1, 2), dtype=int)
+    brute_max = np.zeros((1, 2), dtype=int)
+    for s1 in range(len(first)):
+        for s2 in range(len(second)):
+            permuted = yc[0].copy()
+            permuted[first] = yc[0][np.roll(first, -s1)]
+            permuted[second] = yc[0][np.roll(second, -s2)]
+            stats = np.abs(permuted @ xc)
+            brute[0] += stats >= threshold[0]
+            brute_max[0] += stats.max() >= threshold[0]
+    assert total == len(first) * len(second)
+    assert hits.tolist() == brute.tolist()
+    assert hits_max.tolist() == brute_max.tolist()

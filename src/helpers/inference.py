@@ -263,9 +263,9 @@ def _circular_cross_correlations(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     ``x`` has shape (m, p) and ``y`` shape (k, m); the result has shape (k, p, m).
     """
     m = x.shape[0]
-    fx = np.fft.rfft(x.T, axis=-1)  # (p, f)
-    fy = np.fft.rfft(y, axis=-1)  # (k, f)
-    return np.fft.irfft(np.conj(fx)[None, :, :] * fy[:, None, :], n=m, axis=-1)
+    fx = np.fft.rfft(x.T)  # (p, f), along the last axis
+    fy = np.fft.rfft(y)  # (k, f)
+    return np.fft.irfft(np.conj(fx)[None, :, :] * fy[:, None, :], n=m)
 
 
 def subgroup_permutation_hits(
@@ -301,7 +301,7 @@ def subgroup_permutation_hits(
     first, second = order[:a], order[a:]
     c1 = _circular_cross_correlations(xc[first], yc[:, first])  # (k, p, a)
     c2 = _circular_cross_correlations(xc[second], yc[:, second])  # (k, p, b)
-    ordered = np.sort(c2, axis=-1)
+    ordered = np.sort(c2)  # along the shifts, the last axis
     hits = np.zeros(threshold.shape, dtype=np.int64)
     for index in np.ndindex(*threshold.shape):
         limit = threshold[index]
@@ -309,12 +309,12 @@ def subgroup_permutation_hits(
             hits[index] = a * b
             continue
         row, others = c1[index], ordered[index]
-        upper = b - np.searchsorted(others, limit - row, side="left")  # c1 + c2 >= limit
+        upper = b - np.searchsorted(others, limit - row)  # c1 + c2 >= limit
         lower = np.searchsorted(others, -limit - row, side="right")  # c1 + c2 <= -limit
         hits[index] = int(upper.sum() + lower.sum())
     # maxT: the largest |r| of each ordering, a block of first-block shifts at a time
     family = threshold.size
-    flat1, flat2, limits = c1.reshape(family, a), c2.reshape(family, b), threshold.reshape(-1)
+    flat1, flat2, limits = c1.reshape(family, a), c2.reshape(family, b), threshold.ravel()
     rows = max(1, PERMUTATION_BYTES // (8 * family * b))
     hits_max = np.zeros(family, dtype=np.int64)
     for start in range(0, a, rows):
