@@ -210,3 +210,103 @@ def test_distributions_jitter_is_the_same_every_time_and_leaves_numpy_alone(data
         assert np.array_equal(a, b)
         assert np.ptp(np.asarray(a)[:, 1]) > 0  # jittered, not all on one line
     assert np.random.random() == expected_next  # the caller's random stream is untouched
+
+
+# --- alternative text: what each figure shows, with its key number, written from the data ---
+
+
+def _pearson(xs, ys):
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    return sxy / (sxx * syy) ** 0.5
+
+
+def test_every_figure_describes_itself_distinctly(data):
+    variables = OUTCOMES + INPUTS
+    fits = stats.simple_regressions(data, OUTCOMES, INPUTS)
+    figures = [
+        plots.distributions(data, variables),
+        plots.correlation_pair(
+            stats.correlations(data, variables, "pearson"),
+            stats.correlations(data, variables, "spearman"),
+        ),
+        plots.city_profile(data, variables),
+        plots.regression_grid(data, fits),
+        plots.diagnostics(data, fits),
+    ]
+    texts = [plots.alt_text(fig) for fig in figures]
+    assert all(len(t) > 60 for t in texts), texts
+    assert len(set(texts)) == len(texts)
+    assert all("10 cities" in t for t in texts[:1] + texts[2:])  # the matrices have no cities
+
+
+def test_distributions_alt_text_gives_each_range_and_median(data):
+    codebook = load_codebook()
+    text = plots.alt_text(plots.distributions(data, OUTCOMES + INPUTS))
+    assert text.startswith("Box plots of 6 indicators with a dot for each of 10 cities")
+    for name in OUTCOMES + INPUTS:
+        xs = sorted(column(name))
+        median = (xs[4] + xs[5]) / 2
+        expected = "{}: from {:,g} to {:,g}, median {:,g}".format(
+            codebook.field(name).title, xs[0], xs[-1], median
+        )
+        assert expected in text, (expected, text)
+
+
+def test_correlation_alt_text_names_the_strongest_pair(data):
+    variables = OUTCOMES + INPUTS
+    codebook = load_codebook()
+    best = max(
+        ((a, b) for i, a in enumerate(variables) for b in variables[i + 1 :]),
+        key=lambda ab: abs(_pearson(column(ab[0]), column(ab[1]))),
+    )
+    r = _pearson(column(best[0]), column(best[1]))
+    fig = plots.correlation_pair(
+        stats.correlations(data, variables, "pearson"),
+        stats.correlations(data, variables, "spearman"),
+    )
+    text = plots.alt_text(fig)
+    first, second = codebook.field(best[0]).title, codebook.field(best[1]).title
+    assert f"between {first} and {second}: r = {r:.2f}" in text, text
+
+
+def test_regression_alt_text_names_the_closest_fit(data):
+    codebook = load_codebook()
+    fits = stats.simple_regressions(data, OUTCOMES, INPUTS)
+    pairs = [(o, p) for o in OUTCOMES for p in INPUTS]
+    o, p = max(pairs, key=lambda op: _pearson(column(op[1]), column(op[0])) ** 2)
+    r = _pearson(column(p), column(o))
+    text = plots.alt_text(plots.regression_grid(data, fits))
+    assert "8 panels of 10 cities" in text
+    expected = (
+        f"closest fit is {codebook.field(o).title} against {codebook.field(p).title}: "
+        f"R\u00b2 = {r * r:.2f}, r = {r:.2f}"
+    )
+    assert expected in text, text
+
+
+def test_city_profile_alt_text_names_the_farthest_cell(data):
+    codebook = load_codebook()
+    cities = list(data[codebook.id_field.name])
+    best = (0.0, "", "", 0.0)
+    for name in OUTCOMES + INPUTS:
+        xs = column(name)
+        mean = sum(xs) / len(xs)
+        sd = (sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)) ** 0.5
+        for city, x in zip(cities, xs, strict=True):
+            if abs((x - mean) / sd) > abs(best[0]):
+                best = ((x - mean) / sd, city, name, x)
+    z, city, name, x = best
+    text = plots.alt_text(plots.city_profile(data, OUTCOMES + INPUTS))
+    assert f"is {city} in {codebook.field(name).title}: {x:,g}, z = {z:.1f}" in text, text
+
+
+def test_alt_text_in_italian_uses_its_words_and_notation(data):
+    from helpers import i18n
+
+    with i18n.language("it"):
+        text = plots.alt_text(plots.distributions(data, OUTCOMES + INPUTS))
+    assert text.startswith("Diagrammi a scatola di 6 indicatori")
+    assert "da 300 a 10.000, mediana 2.750" in text

@@ -95,3 +95,15 @@ def test_format_fixed_uses_a_true_minus():
 
 def test_symbols_missing_from_the_font_become_math():
     assert escape_latex("\u03c1 \u2265 0.05") == r"\ensuremath{\rho} \ensuremath{\geq} 0.05"
+
+
+def test_html_header_cells_say_they_head_columns():
+    """Screen readers announce a cell with its column's header: every <th> has scope="col"."""
+    import re
+
+    frame = pd.DataFrame({"city": ["A", "B"], "n": [1, 2], "r": [0.5, -0.25]})
+    html = Table(frame, "Caption", label="Table 1.1")._repr_html_()
+    headers = re.findall(r"<th[^>]*>", html)
+    assert len(headers) == 3
+    assert all('scope="col"' in h for h in headers), headers
+    assert "<caption><b>Table 1.1.</b> Caption</caption>" in html

@@ -36,6 +36,7 @@ from matplotlib.ticker import FuncFormatter, LogFormatter, MaxNLocator, ScalarFo
 from helpers import i18n
 from helpers.codebook import Codebook, load_codebook
 from helpers.i18n import _, pgettext
+from helpers.tables import format_fixed, format_number
 
 #: Seed of the horizontal jitter of strip plots (same data, same figure).
 JITTER_SEED = 20240529
@@ -103,6 +104,31 @@ def _number(x: float, decimals: int) -> str:
     if i18n.current() == i18n.SOURCE_LANGUAGE:
         return f"{x:,.{decimals}f}"
     return i18n.decimal(x, decimals)
+
+
+def _describe(fig: plt.Figure, text: str) -> plt.Figure:
+    """Attach ``text`` to ``fig`` as its alternative text (see :func:`alt_text`)."""
+    fig.alt_text = text
+    return fig
+
+
+def alt_text(fig: plt.Figure) -> str:
+    """What ``fig`` shows, in words, for a reader who cannot see it ("" if never described).
+
+    Every figure of this module describes itself from its data when it is drawn, in
+    the active language: the kind of figure, what it plots, how many cities, and its
+    key number. The HTML export gives the text to the figure's image as its ``alt``.
+    """
+    return getattr(fig, "alt_text", "")
+
+
+def _cities(n: int) -> str:
+    return i18n.ngettext("{n} city", "{n} cities", n).format(n=i18n.integer(n))
+
+
+def _value(x: float) -> str:
+    """A number in an alternative text: three significant digits, the language's notation."""
+    return format_number(float(x))
 
 
 #: A tick label that is a plain number, as matplotlib's ScalarFormatter writes one.
@@ -242,7 +268,28 @@ def distributions(
         ax.set_visible(False)
     localize_numbers(fig)
     fig.tight_layout()
-    return fig
+    ranges = "; ".join(
+        _("{title}: from {low} to {high}, median {median}").format(
+            title=codebook.field(name).title,
+            low=_value(frame[name].min()),
+            high=_value(frame[name].max()),
+            median=_value(frame[name].median()),
+        )
+        for name in variables
+    )
+    described = (
+        _("Histograms of {count} indicators across {cities}, one panel each. {ranges}.")
+        if dense(frame)
+        else _(
+            "Box plots of {count} indicators with a dot for each of {cities}, one panel each. {ranges}."
+        )
+    )
+    return _describe(
+        fig,
+        described.format(
+            count=i18n.integer(len(variables)), cities=_cities(len(frame)), ranges=ranges
+        ),
+    )
 
 
 @contextmanager
@@ -314,7 +361,24 @@ def correlation_pair(
     correlation_heatmap(spearman, title=_("Spearman \u03c1"), codebook=codebook, ax=axes[1])
     axes[1].set_yticklabels([])
     fig.tight_layout()
-    return fig
+    codebook = codebook or load_codebook()
+    text = _(
+        "Two heat maps of the correlations between {count} indicators, Pearson's r on the left and "
+        "Spearman's \u03c1 on the right, each cell printed and shaded from \u22121 (blue) to 1 (red)."
+    ).format(count=i18n.integer(len(pearson.columns)))
+    names = list(pearson.columns)
+    pairs = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names))]
+    if pairs:
+        i, j = max(pairs, key=lambda ij: abs(pearson.iat[ij]))
+        text += " " + _(
+            "The strongest Pearson correlation is between {first} and {second}: r = {r} (\u03c1 = {rho})."
+        ).format(
+            first=codebook.field(names[i]).title,
+            second=codebook.field(names[j]).title,
+            r=format_fixed(pearson.iat[i, j]),
+            rho=format_fixed(spearman.loc[names[i], names[j]]),
+        )
+    return _describe(fig, text)
 
 
 def profile_rows(frame: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -370,7 +434,20 @@ def city_profile(
     ax.tick_params(axis="x", labelrotation=0, labelsize=6.5)
     localize_numbers(fig)
     fig.tight_layout()
-    return fig
+    farthest = z.abs().stack().idxmax()
+    text = _(
+        "Heat map of {count} indicators (columns) for {cities} (rows): each cell prints the city's "
+        "value, shaded by its distance from the mean of all cities in standard deviations. The "
+        "farthest from the mean is {city} in {indicator}: {value}, z = {z}."
+    ).format(
+        count=i18n.integer(len(variables)),
+        cities=_cities(len(shown)),
+        city=farthest[0],
+        indicator=codebook.field(farthest[1]).title,
+        value=_value(values.loc[farthest]),
+        z=format_fixed(z.loc[farthest], 1),
+    )
+    return _describe(fig, text)
 
 
 def regression_grid(
@@ -471,7 +548,21 @@ def regression_grid(
         fig.tight_layout(rect=(0, 0.04, 1, 1))
     else:
         fig.tight_layout()
-    return fig
+    best = fits.loc[fits.r_squared.idxmax()]
+    text = _(
+        "Scatter plots of each outcome against each input, {pairs} panels of {cities}, each with "
+        "its least-squares line. The closest fit is {outcome} against {input}: R\u00b2 = {r_squared}, "
+        "r = {r}, slope {slope}."
+    ).format(
+        pairs=i18n.integer(len(fits)),
+        cities=_cities(len(frame)),
+        outcome=codebook.field(best.outcome).title,
+        input=codebook.field(best.predictor).title,
+        r_squared=format_fixed(best.r_squared),
+        r=format_fixed(np.sign(best.slope) * np.sqrt(best.r_squared)),
+        slope=_value(best.slope),
+    )
+    return _describe(fig, text)
 
 
 def _fit_axes(fits: pd.DataFrame, ncols: int, height: float, **kwargs) -> tuple[plt.Figure, list]:
@@ -550,7 +641,29 @@ def leave_one_out(
         ax.invert_yaxis()
     localize_numbers(fig)
     fig.tight_layout()
-    return fig
+    text = _(
+        "Dot plots, one panel for each of {pairs} pairs, of the slope fitted again without each "
+        "city in turn, beside a line at the slope on all cities."
+    ).format(pairs=i18n.integer(len(fits)))
+    moves = [  # change relative to the slope on all cities: slopes of pairs differ in units
+        (abs(row.slope - fit.slope) / max(abs(fit.slope), np.finfo(float).tiny), fit, row)
+        for fit in fits.itertuples(index=False)
+        for row in loo[(loo.outcome == fit.outcome) & (loo.predictor == fit.predictor)].itertuples()
+        if np.isfinite(row.slope)
+    ]
+    if moves:
+        _move, fit, row = max(moves, key=lambda m: m[0])
+        text += " " + _(
+            "The largest change: without {city}, the slope of {outcome} on {input} goes from "
+            "{before} to {after}."
+        ).format(
+            city=row.dropped_city,
+            outcome=codebook.field(fit.outcome).title,
+            input=codebook.field(fit.predictor).title,
+            before=_value(fit.slope),
+            after=_value(row.slope),
+        )
+    return _describe(fig, text)
 
 
 def diagnostics(
@@ -566,6 +679,7 @@ def diagnostics(
     codebook = codebook or load_codebook()
     fig, axes = _fit_axes(pd.concat([fits, fits]), 4, 1.55)
     colours = sns.color_palette(PALETTE)
+    largest = None  # (standardised residual, city, fit) farthest from zero, for the alt text
     for k, fit in enumerate(fits.itertuples(index=False)):
         res_ax, qq_ax = axes[2 * k], axes[2 * k + 1]
         x = frame[fit.predictor].astype(float).to_numpy()
@@ -602,9 +716,27 @@ def diagnostics(
         for ax in (res_ax, qq_ax):
             ax.tick_params(labelsize=5)
             ax.xaxis.set_major_locator(MaxNLocator(4))
+        scaled = residuals / residuals.std(ddof=2)
+        worst = int(np.argmax(np.abs(scaled)))
+        if largest is None or abs(scaled[worst]) > abs(largest[0]):
+            largest = (scaled[worst], frame[codebook.id_field.name].iloc[worst], fit)
     localize_numbers(fig)
     fig.tight_layout()
-    return fig
+    text = _(
+        "For each of {pairs} pairs, the residuals of the fit against its fitted values and a normal "
+        "Q-Q plot of its standardised residuals, {cities}."
+    ).format(pairs=i18n.integer(len(fits)), cities=_cities(len(frame)))
+    if largest is not None:
+        value, city, fit = largest
+        text += " " + _(
+            "The largest standardised residual is {value}: {city}, in {outcome} against {input}."
+        ).format(
+            value=format_fixed(value),
+            city=city,
+            outcome=codebook.field(fit.outcome).title,
+            input=codebook.field(fit.predictor).title,
+        )
+    return _describe(fig, text)
 
 
 def _choice_names() -> dict[str, str]:
@@ -658,8 +790,15 @@ def specification_curve(
     fig = plt.figure(figsize=(PAGE_WIDTH, 3.6 * nrows + 0.2))
     # per pair: estimates, choices, then a spacer row for the x label and the next title
     grid = fig.add_gridspec(
-        3 * nrows, ncols, height_ratios=[1.2, 1.3, 0.45] * nrows, hspace=0.1, wspace=0.85,
-        left=0.17, right=0.98, top=0.93, bottom=0.02,
+        3 * nrows,
+        ncols,
+        height_ratios=[1.2, 1.3, 0.45] * nrows,
+        hspace=0.1,
+        wspace=0.85,
+        left=0.17,
+        right=0.98,
+        top=0.93,
+        bottom=0.02,
     )
     colours = sns.color_palette(PALETTE)
     for index, predictor in enumerate(pairs):
@@ -676,8 +815,12 @@ def specification_curve(
         top.vlines(x, pair.ci_low, pair.ci_high, color="0.7", lw=0.8)
         top.scatter(x[significant], pair.estimate[significant], s=10, color=colours[0], zorder=3)
         top.scatter(
-            x[~significant], pair.estimate[~significant], s=10, facecolors="white",
-            edgecolors=colours[0], zorder=3,
+            x[~significant],
+            pair.estimate[~significant],
+            s=10,
+            facecolors="white",
+            edgecolors=colours[0],
+            zorder=3,
         )
         top.scatter(x[primary], pair.estimate[primary], s=24, color=colours[1], zorder=4)
         top.axhline(0, color="0.5", lw=0.8, ls="--")
@@ -700,4 +843,17 @@ def specification_curve(
         bottom.grid(axis="x", visible=False)
     fig.suptitle(_wrap(codebook.field(outcome).title, 80), fontsize=7.5)
     localize_numbers(fig)
-    return fig
+    text = _(
+        "Specification curve of {outcome}: for each of {inputs} inputs, the standardised estimates "
+        "of its specifications sorted from smallest to largest with their 95% intervals, and "
+        "beneath them the choices each makes. Of {total} estimates, {positive} are positive and "
+        "{significant} have p < {alpha}."
+    ).format(
+        outcome=codebook.field(outcome).title,
+        inputs=i18n.integer(len(pairs)),
+        total=i18n.integer(len(rows)),
+        positive=i18n.integer(int((rows.estimate > 0).sum())),
+        significant=i18n.integer(int((rows.p_value < alpha).sum())),
+        alpha=i18n.decimal(alpha, 2),
+    )
+    return _describe(fig, text)

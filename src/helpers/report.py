@@ -63,21 +63,25 @@ def excerpt(frame: pd.DataFrame, rows: int = EXCERPT_ROWS) -> pd.DataFrame:
 def excerpt_note(total: int, full_table: str = "", rows: int = EXCERPT_ROWS) -> str:
     """The sentence under a table cut by :func:`excerpt`: what is shown, where the rest is."""
     if full_table:
-        return _("Only the first {rows} and the last {rows} of {total} rows are shown; every row is in {file}.").format(
-            rows=rows, total=i18n.integer(total), file=full_table
-        )
+        return _(
+            "Only the first {rows} and the last {rows} of {total} rows are shown; every row is in {file}."
+        ).format(rows=rows, total=i18n.integer(total), file=full_table)
     return _("Only the first {rows} and the last {rows} of {total} rows are shown.").format(
         rows=rows, total=i18n.integer(total)
     )
 
 
-def show(obj) -> None:
+def show(obj, *, alt: str = "") -> None:
     """Display ``obj`` marked with the active language, so each report keeps its own outputs.
 
     The exports keep, for the report in one language, the outputs marked with it
-    (and those marked with none); see ``helpers.runner.export``.
+    (and those marked with none); see ``helpers.runner.export``. ``alt`` is a
+    figure's alternative text, which the HTML export gives its image.
     """
-    display(obj, metadata={"lang": i18n.current()})
+    metadata = {"lang": i18n.current()}
+    if alt:
+        metadata["alt"] = alt
+    display(obj, metadata=metadata)
 
 
 def markdown(text: str) -> None:
@@ -214,11 +218,18 @@ class Captioner:
             frame = excerpt(frame)
         show(Table(frame, caption, label=self.next_table_label(), **options))
 
-    def figure(self, fig: plt.Figure, caption: str) -> None:
-        """Display ``fig`` followed by its numbered caption, then close it."""
+    def figure(self, fig: plt.Figure, caption: str, *, alt: str = "") -> None:
+        """Display ``fig`` followed by its numbered caption, then close it.
+
+        The HTML gives the image an alternative text for readers who cannot see it:
+        ``alt``, else the description the figure's drawing function wrote from its
+        data (:func:`helpers.plots.alt_text`), else the figure's label and caption.
+        """
         import matplotlib.pyplot as plt
 
+        from helpers.plots import alt_text
+
         label = self.next_figure_label()
-        show(fig)
+        show(fig, alt=alt or alt_text(fig) or f"{label}. {caption}")
         plt.close(fig)
         show(Caption(label, caption))

@@ -190,7 +190,13 @@ class Table:
             overwrite=False,
         )
         notes = f'<p class="table-notes">{escape_html(self.notes)}</p>' if self.notes else ""
-        return styler.to_html() + notes
+        # column headers say what they head (the index, and so row headers, is hidden)
+        body = re.sub(
+            r'<th (id="T_\w+_level0_col\d+" class="col_heading)',
+            r'<th scope="col" \1',
+            styler.to_html(),
+        )
+        return body + notes
 
     def _latex_columns(self, text: pd.DataFrame) -> str:
         """A column specification that keeps the table within the text width.
