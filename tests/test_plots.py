@@ -249,9 +249,7 @@ def test_distributions_alt_text_gives_each_range_and_median(data):
     for name in OUTCOMES + INPUTS:
         xs = sorted(column(name))
         median = (xs[4] + xs[5]) / 2
-        expected = "{}: from {:,g} to {:,g}, median {:,g}".format(
-            codebook.field(name).title, xs[0], xs[-1], median
-        )
+        expected = f"{codebook.field(name).title}: from {xs[0]:,g} to {xs[-1]:,g}, median {median:,g}"
         assert expected in text, (expected, text)
 
 

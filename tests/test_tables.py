@@ -99,11 +99,10 @@ def test_symbols_missing_from_the_font_become_math():
 
 def test_html_header_cells_say_they_head_columns():
     """Screen readers announce a cell with its column's header: every <th> has scope="col"."""
-    import re
 
     frame = pd.DataFrame({"city": ["A", "B"], "n": [1, 2], "r": [0.5, -0.25]})
     html = Table(frame, "Caption", label="Table 1.1")._repr_html_()
-    headers = re.findall(r"<th[^>]*>", html)
+    headers = re.findall(r"<th[ >][^>]*>", html)
     assert len(headers) == 3
     assert all('scope="col"' in h for h in headers), headers
     assert "<caption><b>Table 1.1.</b> Caption</caption>" in html
