@@ -222,7 +222,7 @@ def distributions(
     codebook = codebook or load_codebook()
     ncols = 3
     nrows = int(np.ceil(len(variables) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, 1.55 * nrows + 0.3), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, 1.8 * nrows + 0.3), squeeze=False)
     colours = sns.color_palette(PALETTE)
     for ax, name in zip(axes.flat, variables, strict=False):
         field = codebook.field(name)
@@ -261,8 +261,9 @@ def distributions(
                 edgecolor="white",
                 linewidth=0.4,
             )
-        ax.set_xlabel(_wrap(field.axis_label, 40))
-        ax.set_title(_wrap(field.title, 40))
+        ax.set_xlabel(_wrap(field.axis_label, 34), fontsize=7.5)
+        # a third of the page wide: titles wrap onto two lines rather than run into the next
+        ax.set_title(_wrap(field.title, 30), fontsize=8)
         ax.set_yticks([])
     for ax in list(axes.flat)[len(variables) :]:
         ax.set_visible(False)
@@ -495,6 +496,7 @@ def regression_grid(
             grid[o * band + p // ncols][p % ncols].set_visible(False)
     colours = sns.color_palette(PALETTE)
     binned = dense(frame)
+    labelled = []  # (axes, x, y, names): cities named once the layout is final
     if binned:
         flagged = None  # hundreds of rings would hide the data; the tables list them
     for fit in fits.itertuples(index=False):
@@ -522,11 +524,8 @@ def regression_grid(
                 zorder=4,
                 label=_("high leverage or influence"),
             )
-        if len(frame) <= 15:
-            for xi, yi, name in zip(x, y, frame[city], strict=True):
-                ax.annotate(
-                    str(name), (xi, yi), fontsize=5, xytext=(2, 2), textcoords="offset points"
-                )
+        if len(frame) <= LABELLED_POINTS:
+            labelled.append((ax, x.to_numpy(), y.to_numpy(), [str(name) for name in frame[city]]))
         ax.set_title(
             _("R\u00b2 = {r_squared}, n = {n}").format(
                 r_squared=i18n.decimal(fit.r_squared, 2), n=i18n.integer(fit.n)
@@ -548,6 +547,8 @@ def regression_grid(
         fig.tight_layout(rect=(0, 0.04, 1, 1))
     else:
         fig.tight_layout()
+    for ax, x, y, names in labelled:
+        label_points(ax, x, y, names, fontsize=5)
     best = fits.loc[fits.r_squared.idxmax()]
     text = _(
         "Scatter plots of each outcome against each input, {pairs} panels of {cities}, each with "
@@ -563,6 +564,71 @@ def regression_grid(
         slope=_value(best.slope),
     )
     return _describe(fig, text)
+
+
+#: Most cities named next to their point in a scatter plot; above, the points stay unnamed.
+LABELLED_POINTS = 15
+#: Where a point's name may go, in points from the point: right, left, above, below, corners.
+_LABEL_SPOTS = [
+    (3, 0), (-3, 0), (0, 3.5), (0, -3.5), (3, 3), (-3, 3), (3, -3), (-3, -3),
+    (0, 8), (0, -8), (6, 6), (-6, 6), (6, -6), (-6, -6),
+]
+_LABEL_ALIGN = {-1: "right", 0: "center", 1: "left"}
+_LABEL_VALIGN = {-1: "top", 0: "center", 1: "bottom"}
+
+
+def _overlap(a, b) -> float:
+    """Area shared by two boxes (x0, y0, x1, y1)."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def label_points(ax: plt.Axes, x, y, names: Sequence[str], *, fontsize: float = 5) -> list:
+    """Name each point beside it, where the name covers no other name, point or the frame.
+
+    A greedy rule on the final layout, deterministic: the points are named from
+    the most crowded to the least, each at the first of fourteen spots around it
+    (right, left, above, below, the corners, then a little farther) that overlaps nothing already
+    placed, no point and stays inside the axes; where every spot is taken, the
+    one that overlaps least. Returns the text artists.
+    """
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    to_pixels = fig.dpi_scale_trans.transform  # points (1/72 inch) to pixels
+    centres = ax.transData.transform(np.column_stack([np.asarray(x, float), np.asarray(y, float)]))
+    radius = to_pixels((2 / 72, 0))[0]  # a marker of size 14 is about 4 points across
+    margin = to_pixels((1 / 72, 0))[0]
+    taken = [(cx - radius, cy - radius, cx + radius, cy + radius) for cx, cy in centres]
+    frame_box = ax.get_window_extent(renderer).extents
+    distance = np.hypot(*(centres[:, None, :] - centres[None, :, :]).transpose(2, 0, 1))
+    crowding = np.sort(distance, axis=1)[:, 1] if len(centres) > 1 else np.zeros(len(centres))
+    texts = [None] * len(names)
+    for i in np.argsort(crowding, kind="stable"):
+        best = None
+        for sx, sy in _LABEL_SPOTS:
+            text = ax.annotate(
+                names[i],
+                (x[i], y[i]),
+                xytext=(sx, sy),
+                textcoords="offset points",
+                fontsize=fontsize,
+                ha=_LABEL_ALIGN[int(np.sign(sx))],
+                va=_LABEL_VALIGN[int(np.sign(sy))],
+            )
+            # a point of margin: the PDF's font metrics run a little wider than the screen's
+            box = text.get_window_extent(renderer).expanded(1, 1).padded(margin).extents
+            outside = (box[2] - box[0]) * (box[3] - box[1]) - _overlap(box, frame_box)
+            cost = sum(_overlap(box, other) for other in taken) + 4 * outside
+            if best is None or cost < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (cost, text, box)
+            else:
+                text.remove()
+            if cost == 0:
+                break
+        taken.append(tuple(best[2]))
+        texts[i] = best[1]
+    return texts
 
 
 def _fit_axes(fits: pd.DataFrame, ncols: int, height: float, **kwargs) -> tuple[plt.Figure, list]:
@@ -694,7 +760,8 @@ def diagnostics(
         outcome = codebook.field(fit.outcome)
         res_ax.set_xlabel(_("fitted ({unit})").format(unit=outcome.unit_text or ""), fontsize=6)
         res_ax.set_ylabel(
-            _("residual ({unit})").format(unit=_percent_units(outcome) or ""), fontsize=6
+            _wrap(_("residual ({unit})").format(unit=_percent_units(outcome) or ""), 24),
+            fontsize=6,
         )
         standardised = np.sort(residuals / residuals.std(ddof=2))
         n = len(standardised)
@@ -711,7 +778,7 @@ def diagnostics(
         qq_ax.set_xlabel(_("normal quantile"), fontsize=6)
         qq_ax.set_ylabel(_("std. residual"), fontsize=6)
         title = _short_title(fit, codebook)
-        res_ax.set_title(title, fontsize=5.5)
+        res_ax.set_title(_wrap(title, 30), fontsize=5.5)  # a quarter of the page wide
         qq_ax.set_title(_("Q-Q"), fontsize=5.5)
         for ax in (res_ax, qq_ax):
             ax.tick_params(labelsize=5)

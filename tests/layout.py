@@ -1,0 +1,46 @@
+"""Words on a PDF page, as poppler reads them: which ones overlap another.
+
+``pdftotext -bbox-layout`` gives every word of a PDF with its box, figures
+included (matplotlib writes their text as text); two words whose boxes share
+more than :data:`TOLERANCE` points each way are printed over each other.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from xml.etree import ElementTree
+
+XHTML = "{http://www.w3.org/1999/xhtml}"
+#: Overlap (in points, both ways) below which two boxes only touch: kerning, italics.
+TOLERANCE = 0.3
+
+
+def pages_of_words(pdf: Path) -> list[list[tuple[float, float, float, float, str]]]:
+    """Per page, every word as (x0, y0, x1, y1, text) in points."""
+    out = subprocess.run(
+        ["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    root = ElementTree.fromstring(re.sub(r"<!DOCTYPE[^>]*>", "", out))
+    return [
+        [
+            (*(float(word.get(k)) for k in ("xMin", "yMin", "xMax", "yMax")), word.text or "")
+            for word in page.iter(f"{XHTML}word")
+        ]
+        for page in root.iter(f"{XHTML}page")
+    ]
+
+
+def overlapping_words(pdf: Path, tolerance: float = TOLERANCE) -> list[tuple[int, str, str]]:
+    """Every pair of words printed over each other: (page number from 1, word, word)."""
+    found = []
+    for number, words in enumerate(pages_of_words(pdf), 1):
+        words = sorted(words)
+        for i, (x0, y0, x1, y1, text) in enumerate(words):
+            for u0, v0, u1, v1, other in words[i + 1 :]:
+                if u0 >= x1 - tolerance:  # sorted by left edge: no later word reaches back
+                    break
+                if min(x1, u1) - max(x0, u0) > tolerance and min(y1, v1) - max(y0, v0) > tolerance:
+                    found.append((number, text, other))
+    return found

@@ -1,0 +1,79 @@
+"""Pages a reviewer does not stumble on: no word printed over another, in figures or text."""
+
+from __future__ import annotations
+
+import shutil
+
+import matplotlib
+import pandas as pd
+import pytest
+
+from helpers import i18n, plots, stats
+from helpers.cleaning import load_clean_data
+
+from .conftest import required
+from .layout import overlapping_words
+from .test_stats import INPUTS, OUTCOMES
+
+
+@pytest.fixture(autouse=True)
+def _poppler():
+    required(shutil.which("pdftotext"), "pdftotext (poppler-utils) not installed")
+
+
+def test_the_overlap_check_finds_words_printed_over_each_other(tmp_path):
+    fig = matplotlib.figure.Figure(figsize=(3, 2))
+    fig.text(0.2, 0.5, "Palermo", fontsize=9)
+    fig.text(0.23, 0.51, "Napoli", fontsize=9)  # on top of Palermo
+    fig.text(0.2, 0.1, "alone", fontsize=9)
+    fig.savefig(tmp_path / "f.pdf")
+    assert {frozenset(pair[1:]) for pair in overlapping_words(tmp_path / "f.pdf")} == {
+        frozenset({"Palermo", "Napoli"})
+    }
+
+
+def test_points_with_crowded_names_get_names_that_do_not_overlap(tmp_path):
+    plots.set_theme()
+    fig = matplotlib.pyplot.figure(figsize=(2, 2))
+    ax = fig.add_subplot()
+    x = [1.0, 1.05, 1.1, 2.0, 2.0, 3.0]
+    y = [1.0, 1.02, 0.98, 2.0, 2.05, 3.0]
+    ax.scatter(x, y)
+    ax.set(xlim=(0, 4), ylim=(0, 4))
+    names = ["Genova", "Torino", "Palermo", "Napoli", "Verona", "Bari"]
+    texts = plots.label_points(ax, x, y, names)
+    assert [t.get_text() for t in texts] == names
+    fig.savefig(tmp_path / "labels.pdf")
+    assert overlapping_words(tmp_path / "labels.pdf") == []
+
+
+@pytest.mark.parametrize("language", ["en", "it"])
+def test_no_figure_of_the_report_prints_a_word_over_another(tmp_path, language):
+    data = load_clean_data()
+    variables = OUTCOMES + INPUTS
+    fits = stats.simple_regressions(data, OUTCOMES, INPUTS)
+    loo = pd.DataFrame(
+        [
+            {"outcome": o, "predictor": p, "dropped_city": city, "slope": fit.slope, "p_value": 0.5}
+            for o in OUTCOMES
+            for p in INPUTS
+            for k, city in data["city"].items()
+            for fit in [stats.simple_regressions(data.drop(index=k), [o], [p]).iloc[0]]
+        ]
+    )
+    plots.set_theme()
+    with i18n.language(language):
+        figures = {
+            "distributions": plots.distributions(data, variables),
+            "correlations": plots.correlation_pair(
+                stats.correlations(data, variables, "pearson"),
+                stats.correlations(data, variables, "spearman"),
+            ),
+            "profile": plots.city_profile(data, variables),
+            "regressions": plots.regression_grid(data, fits),
+            "leave-one-out": plots.leave_one_out(fits, loo),
+            "diagnostics": plots.diagnostics(data, fits),
+        }
+        for name, fig in figures.items():
+            fig.savefig(tmp_path / f"{name}.pdf")
+            assert overlapping_words(tmp_path / f"{name}.pdf") == [], name
