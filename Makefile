@@ -30,6 +30,14 @@ PO_FILES   := $(wildcard $(LOCALE_DIR)/*/LC_MESSAGES/messages.po)
 MO_FILES   := $(PO_FILES:.po=.mo)
 ENV_STAMP    := $(VENV)/.env-ok
 
+# axe-core, the accessibility engine the browser test runs on every HTML report. The file is
+# axe-core's own axe.min.js (v4.12.1, MPL-2.0), taken from a PyPI wheel that ships it, because
+# PyPI is reachable wherever `make test` runs and the npm registry may not be; its SHA-256 is
+# checked. Test-only: nothing of it reaches a report.
+AXE_WHEEL  := axe-playwright-python==0.1.8
+AXE_JS     := $(TOOLS)/axe/axe.min.js
+AXE_SHA256 := 84494fec757e4710dc751c8d7a636e457f4532f08f85c86dc9070133fbff53bc
+
 # nbstripout as git's clean filter for notebooks (.gitattributes routes *.ipynb to it): outputs
 # and execution counts never reach a commit. --keep-id keeps the notebooks' named cell ids; the
 # extra keys drop what a kernel writes into the metadata (interpreter version, papermill's
@@ -59,7 +67,7 @@ system-deps: ## Install the Debian packages for the PDF route if any is missing 
 	  fi; \
 	fi
 
-test-deps: ## Install headless Chromium for the browser test if missing (needs root)
+test-deps: $(AXE_JS) ## Install headless Chromium (needs root) and axe-core for the browser tests if missing
 	@if ! command -v chromium >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian package: chromium"; \
@@ -68,6 +76,17 @@ test-deps: ## Install headless Chromium for the browser test if missing (needs r
 	    echo "chromium is missing; the browser test will be skipped (as root: apt-get install chromium)" >&2; \
 	  fi; \
 	fi
+
+$(AXE_JS): | $(UV)
+	@mkdir -p $(TOOLS)/axe/wheel
+	$(TOOLS)/bin/pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+	  --dest $(TOOLS)/axe/wheel "$(AXE_WHEEL)"
+	$(TOOLS)/bin/python -c 'import glob, hashlib, sys, zipfile; \
+	  data = zipfile.ZipFile(glob.glob("$(TOOLS)/axe/wheel/*.whl")[0]).read("axe_playwright_python/axe.min.js"); \
+	  digest = hashlib.sha256(data).hexdigest(); \
+	  sys.exit(f"axe.min.js: SHA-256 {digest}, expected $(AXE_SHA256)") if digest != "$(AXE_SHA256)" else None; \
+	  open("$@", "wb").write(data)'
+	@rm -rf $(TOOLS)/axe/wheel
 
 $(UV): # uv itself, pinned, in a small virtual environment of its own (no system changes)
 	python3 -m venv $(TOOLS)

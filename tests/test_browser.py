@@ -21,6 +21,7 @@ pytestmark = pytest.mark.slow
 def _chromium():
     required(shutil.which("chromium"), "chromium not installed (make test installs it)")
 
+
 FLAGS = [
     "--headless=new",
     "--no-sandbox",
@@ -143,3 +144,79 @@ def test_report_loads_offline_with_every_image_decoded(browser, hostile_built, n
     )
     assert os.path.getsize(report) > 0
     assert evaluate(browser, "document.documentElement.lang") == ("it" if ".it." in name else "en")
+
+
+AXE_JS = Path(__file__).resolve().parents[1] / ".tools" / "axe" / "axe.min.js"
+
+
+def axe_violations(client: DevTools, page: Path) -> list[dict]:
+    """Run axe-core (WCAG 2 A and AA rules, and best practice) on ``page``: its violations."""
+    load_offline(client, page)
+    client.call("Runtime.evaluate", expression=AXE_JS.read_text(encoding="utf-8"))
+    result = client.call(
+        "Runtime.evaluate",
+        expression=(
+            "axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify("
+            "r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+            " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))))"
+        ),
+        awaitPromise=True,
+        returnByValue=True,
+    )
+    return json.loads(result["result"]["value"])
+
+
+def _html_pages(run: Path) -> list[Path]:
+    return [run / "report.html", run / "report.it.html", *sorted((run / "html").glob("*.html"))]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "report.html",
+        "report.it.html",
+        *(
+            f"html/{n}.html"
+            for n in (
+                "01_data_cleaning",
+                "02_descriptive_statistics",
+                "03_regression",
+                "04_specification_curve",
+                "05_summary",
+            )
+        ),
+    ],
+)
+def test_axe_finds_no_serious_or_critical_violation(browser, hostile_built, name):
+    """Every HTML a reader gets (reviewer reports and researcher notebooks) passes axe-core."""
+    required(AXE_JS.exists(), "axe-core not installed (make test-deps installs it)")
+    page = hostile_built["latest"] / name
+    assert page in _html_pages(hostile_built["latest"])
+    violations = axe_violations(browser, page)
+    severe = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert severe == [], json.dumps(severe, indent=1)
+
+
+def test_axe_would_report_a_figure_without_alternative_text(browser, tmp_path):
+    """The check can fail: an image without alt and low-contrast text are violations."""
+    required(AXE_JS.exists(), "axe-core not installed (make test-deps installs it)")
+    page = tmp_path / "bad.html"
+    page.write_text(
+        '<!DOCTYPE html><html lang="en"><head><title>t</title></head><body><main>'
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
+        '<p style="color:#bbb;background:#fff">faint</p></main></body></html>'
+    )
+    found = {v["id"] for v in axe_violations(browser, page)}
+    assert {"image-alt", "color-contrast"} <= found
+
+
+@pytest.mark.parametrize("name", ["report.html", "report.it.html"])
+def test_every_figure_has_its_own_alternative_text(browser, hostile_built, name):
+    load_offline(browser, hostile_built["latest"] / name)
+    alts = evaluate(browser, "[...document.images].map(i => i.alt)")
+    assert len(alts) >= 7
+    assert all(len(a) > 60 for a in alts), alts
+    assert len(set(alts)) == len(alts)
+    assert not any("No description" in a for a in alts)
+    figures = "Scatter plots of each outcome" if ".it." not in name else "Diagrammi di dispersione"
+    assert any(a.startswith(figures) for a in alts)

@@ -77,3 +77,10 @@ def test_no_figure_of_the_report_prints_a_word_over_another(tmp_path, language):
         for name, fig in figures.items():
             fig.savefig(tmp_path / f"{name}.pdf")
             assert overlapping_words(tmp_path / f"{name}.pdf") == [], name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["report.pdf", "report.it.pdf"])
+def test_no_page_of_the_report_prints_a_word_over_another(built, name):
+    """Every page, text and (vector) figures, read back from the PDF's text layer."""
+    assert overlapping_words(built["latest"] / name) == []

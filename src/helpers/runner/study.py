@@ -348,7 +348,7 @@ def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
                 manifest.get("started", ""),
                 commit,
                 origin.get("python", ""),
-                _spaced_hash(origin.get("lock_sha256")),
+                _short_hash(origin.get("lock_sha256")),
             ],
         }
     )
@@ -365,7 +365,7 @@ def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
             pgettext("appendix column", "Input"): [input_name(k) for k in origin.get("inputs", {})],
             pgettext("appendix column", "File"): [i["path"] for i in origin.get("inputs", {}).values()],
             pgettext("appendix column", "SHA-256"): [
-                _spaced_hash(i["sha256"]) for i in origin.get("inputs", {}).values()
+                _short_hash(i["sha256"]) for i in origin.get("inputs", {}).values()
             ],
         }
     )
@@ -386,7 +386,14 @@ def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
             ),
             2,
         ),
-        table(inputs, _("Input files and their SHA-256 hashes."), 3),
+        table(
+            inputs,
+            _(
+                "Input files and the first {digits} hexadecimal digits of their SHA-256 hashes "
+                "(the whole hashes are in manifest.json)."
+            ).format(digits=SHORT_HASH),
+            3,
+        ),
         table(packages, _("Versions of the packages that compute and draw the results."), 4),
     ]
 
@@ -669,7 +676,12 @@ def _population_source(manifest: dict) -> str:
         return f"`{shown}`."
 
 
-def _spaced_hash(digest: str | None) -> str:
+#: Hex digits of a SHA-256 the appendix prints (64 bits: enough to tell files apart by eye);
+#: the whole digest is in the run's manifest.json.
+SHORT_HASH = 16
+
+
+def _short_hash(digest: str | None) -> str:
     if not digest:
         return pgettext("file hash", "unknown")
-    return " ".join(digest[i : i + 16] for i in range(0, len(digest), 16))
+    return digest[:SHORT_HASH] + "…"
