@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
+import zlib
+from pathlib import Path
 
 import matplotlib
 import pandas as pd
@@ -84,3 +88,32 @@ def test_no_figure_of_the_report_prints_a_word_over_another(tmp_path, language):
 def test_no_page_of_the_report_prints_a_word_over_another(built, name):
     """Every page, text and (vector) figures, read back from the PDF's text layer."""
     assert overlapping_words(built["latest"] / name) == []
+
+
+def _catalog_language(pdf: Path) -> str:
+    """The /Lang of the PDF's catalog (xdvipdfmx may put it in a compressed object stream)."""
+    data = pdf.read_bytes()
+    chunks = [data]
+    for stream in re.finditer(rb"stream\r?\n(.*?)endstream", data, re.S):
+        try:
+            chunks.append(zlib.decompress(stream.group(1)))
+        except zlib.error:
+            continue
+    found = {m.group(1).decode() for c in chunks for m in re.finditer(rb"/Lang\s*\(([^)]*)\)", c)}
+    assert len(found) == 1, found
+    return found.pop()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "language"), [("report.pdf", "en"), ("report.it.pdf", "it")])
+def test_the_pdf_states_its_language_and_has_a_bookmark_per_section(built, name, language):
+    pdf = built["latest"] / name
+    assert _catalog_language(pdf) == language
+    outline = subprocess.run(
+        ["pdftohtml", "-xml", "-i", "-stdout", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    bookmarks = re.findall(r"<item page=\"\d+\">([^<]*)</item>", outline)
+    numbered = [b for b in bookmarks if re.match(r"\d\. ", b)]
+    assert [b[:2] for b in numbered] == [f"{k}." for k in range(1, 8)], bookmarks
+    assert bookmarks[0] == ("Summary" if language == "en" else "Sintesi")
+    assert bookmarks[-1].startswith("Appendix" if language == "en" else "Appendice")
