@@ -71,17 +71,15 @@ def excerpt_note(total: int, full_table: str = "", rows: int = EXCERPT_ROWS) -> 
     )
 
 
-def show(obj, *, alt: str = "") -> None:
+def show(obj, **metadata) -> None:
     """Display ``obj`` marked with the active language, so each report keeps its own outputs.
 
     The exports keep, for the report in one language, the outputs marked with it
-    (and those marked with none); see ``helpers.runner.export``. ``alt`` is a
-    figure's alternative text, which the HTML export gives its image.
+    (and those marked with none); see ``helpers.runner.export``. Other ``metadata``
+    go with the output to the exports' templates (a figure's ``alt`` text and
+    ``latex_caption``; ``figure_caption`` on a caption the PDF prints with its figure).
     """
-    metadata = {"lang": i18n.current()}
-    if alt:
-        metadata["alt"] = alt
-    display(obj, metadata=metadata)
+    display(obj, metadata={"lang": i18n.current(), **{k: v for k, v in metadata.items() if v}})
 
 
 def markdown(text: str) -> None:
@@ -230,6 +228,12 @@ class Captioner:
         from helpers.plots import alt_text
 
         label = self.next_figure_label()
-        show(fig, alt=alt or alt_text(fig) or f"{label}. {caption}")
+        under = Caption(label, caption)
+        # the PDF sets the caption in one box with the figure, so a page never splits them
+        show(
+            fig,
+            alt=alt or alt_text(fig) or f"{label}. {caption}",
+            latex_caption=under._repr_latex_(),
+        )
         plt.close(fig)
-        show(Caption(label, caption))
+        show(under, figure_caption=True)

@@ -71,12 +71,30 @@ def _breakable(latex: str) -> str:
     return latex.replace(r"\_", r"\_\allowbreak{}").replace("/", "/\\allowbreak{}")
 
 
+def _keep_rows_together(longtable: str) -> str:
+    r"""Forbid a page break after the first rows and before the last one of a longtable.
+
+    The caption, the header and the first :data:`KEEP_ROWS` rows stay on one page (a
+    table that cannot start with them starts on the next page, and so does a heading
+    just above it, after which LaTeX allows no break); the last row never sits alone at
+    the top of a page. ``\*`` ends a row after which longtable may not break the page.
+    """
+    lines = longtable.split("\n")
+    first = lines.index("\\endlastfoot") + 1
+    last = lines.index("\\end{longtable}")
+    rows = range(first, last)
+    keep = {*rows[: KEEP_ROWS - 1], *rows[-2:-1]} - {*rows[-1:]}  # nothing follows the last row
+    for i in keep:
+        if lines[i].endswith(" \\\\"):
+            lines[i] += "*"
+    return "\n".join(lines)
+
+
 #: Geometry of the PDF (A4, 2.4 cm margins, \\small type) used to fit tables.
 LATEX_TEXT_WIDTH_PT = 455.0
 LATEX_TABCOLSEP_PT = 6.0
 LATEX_CHAR_PT = 5.6
-#: Characters of a caption per printed line, and table rows kept with their caption.
-LATEX_CAPTION_CHARS = 90
+#: Table rows kept on one page with the caption and the header.
 KEEP_ROWS = 3
 
 
@@ -206,6 +224,18 @@ class Table:
         headers (and identifiers, which may break after underscores) wrap.
         """
         numeric = self._numeric()
+        widths = self._latex_widths(text)
+        if widths is None:
+            return "".join("r" if n else "l" for n in numeric)
+        align = {True: r">{\raggedleft\arraybackslash}", False: r">{\raggedright\arraybackslash}"}
+        return "".join(
+            f"{align[n]}p{{{math.floor(w * LATEX_CHAR_PT * 10) / 10:.1f}pt}}"
+            for n, w in zip(numeric, widths, strict=True)
+        )
+
+    def _latex_widths(self, text: pd.DataFrame) -> list[float] | None:
+        """Each column's width in characters, or None when every column keeps its natural width."""
+        numeric = self._numeric()
         words = r"[ _/\-]"
         cells = [max((len(v) for v in text[c]), default=1) for c in text.columns]
         headers = [len(str(c)) for c in text.columns]
@@ -224,22 +254,16 @@ class Table:
         desired = [max(c, h, f) for c, h, f in zip(cells, headers, floors, strict=True)]
         available = (LATEX_TEXT_WIDTH_PT - 2 * LATEX_TABCOLSEP_PT * len(desired)) / LATEX_CHAR_PT
         if sum(desired) <= available:
-            return "".join("r" if n else "l" for n in numeric)
+            return None
         if sum(floors) >= available:
-            widths = [f * available / sum(floors) for f in floors]
-        else:
-            # water-filling: narrow columns keep their natural width, wide ones share the rest
-            lo, hi = 0.0, float(max(desired))
-            for _ in range(60):
-                cap = (lo + hi) / 2
-                used = sum(min(d, max(f, cap)) for d, f in zip(desired, floors, strict=True))
-                lo, hi = (cap, hi) if used < available else (lo, cap)
-            widths = [min(d, max(f, lo)) for d, f in zip(desired, floors, strict=True)]
-        align = {True: r">{\raggedleft\arraybackslash}", False: r">{\raggedright\arraybackslash}"}
-        return "".join(
-            f"{align[n]}p{{{math.floor(w * LATEX_CHAR_PT * 10) / 10:.1f}pt}}"
-            for n, w in zip(numeric, widths, strict=True)
-        )
+            return [f * available / sum(floors) for f in floors]
+        # water-filling: narrow columns keep their natural width, wide ones share the rest
+        lo, hi = 0.0, float(max(desired))
+        for _step in range(60):
+            cap = (lo + hi) / 2
+            used = sum(min(d, max(f, cap)) for d, f in zip(desired, floors, strict=True))
+            lo, hi = (cap, hi) if used < available else (lo, cap)
+        return [min(d, max(f, lo)) for d, f in zip(desired, floors, strict=True)]
 
     def _repr_latex_(self) -> str:
         text = self._text()
@@ -264,16 +288,7 @@ class Table:
             if self.notes
             else ""
         )
-        # keep the caption, the header and the first rows together: a longtable that would
-        # break after a row or two starts on the next page instead (what needspace's \Needspace*
-        # does, written out so that any nbconvert template, the stock one included, compiles it)
-        keep = min(len(self.frame), KEEP_ROWS) * 2 + 5 + len(self.caption) // LATEX_CAPTION_CHARS
-        needspace = (
-            f"\\par\\ifdim\\dimexpr\\pagegoal-\\pagetotal\\relax<{keep}\\baselineskip\\newpage\\fi\n"
-            if self.label
-            else ""
-        )
-        return "\n" + needspace + "{\\small\n" + body + "}\n" + notes
+        return "\n{\\small\n" + _keep_rows_together(body) + "}\n" + notes
 
     def __repr__(self) -> str:
         return f"{self.label}. {self.caption}\n{self._text().to_string(index=False)}"
