@@ -77,13 +77,17 @@ def _keep_rows_together(longtable: str) -> str:
     The caption, the header and the first :data:`KEEP_ROWS` rows stay on one page (a
     table that cannot start with them starts on the next page, and so does a heading
     just above it, after which LaTeX allows no break); the last row never sits alone at
-    the top of a page. ``\*`` ends a row after which longtable may not break the page.
+    the top of a page; a table of at most :data:`WHOLE_ROWS` rows is never split.
+    ``\*`` ends a row after which longtable may not break the page.
     """
     lines = longtable.split("\n")
     first = lines.index("\\endlastfoot") + 1
     last = lines.index("\\end{longtable}")
     rows = range(first, last)
-    keep = {*rows[: KEEP_ROWS - 1], *rows[-2:-1]} - {*rows[-1:]}  # nothing follows the last row
+    if len(rows) <= WHOLE_ROWS:  # a short table is never split
+        keep = set(rows[:-1])
+    else:
+        keep = {*rows[: KEEP_ROWS - 1], *rows[-2:-1]}
     for i in keep:
         if lines[i].endswith(" \\\\"):
             lines[i] += "*"
@@ -96,6 +100,8 @@ LATEX_TABCOLSEP_PT = 6.0
 LATEX_CHAR_PT = 5.6
 #: Table rows kept on one page with the caption and the header.
 KEEP_ROWS = 3
+#: Tables of at most this many rows are kept whole on one page.
+WHOLE_ROWS = 12
 
 
 def format_p(p: float) -> str:
