@@ -98,6 +98,8 @@ def _keep_rows_together(longtable: str) -> str:
 LATEX_TEXT_WIDTH_PT = 455.0
 LATEX_TABCOLSEP_PT = 6.0
 LATEX_CHAR_PT = 5.6
+#: Narrowest a column of text is made (in characters) when a table must squeeze to fit.
+TEXT_COLUMN_CHARS = 20
 #: Table rows kept on one page with the caption and the header.
 KEEP_ROWS = 3
 #: Tables of at most this many rows are kept whole on one page.
@@ -263,6 +265,13 @@ class Table:
             return None
         if sum(floors) >= available:
             return [f * available / sum(floors) for f in floors]
+        # where there is room, a column of words keeps space for a few per line, not a syllable
+        roomy = [
+            f if n else max(f, min(d, TEXT_COLUMN_CHARS))
+            for f, d, n in zip(floors, desired, numeric, strict=True)
+        ]
+        if sum(roomy) < available:
+            floors = roomy
         # water-filling: narrow columns keep their natural width, wide ones share the rest
         lo, hi = 0.0, float(max(desired))
         for _step in range(60):
