@@ -121,3 +121,13 @@ def test_longtable_keeps_its_first_rows_and_its_last_row_with_others(rows):
         assert starred == list(range(rows - 1)), body
     else:
         assert starred == [0, 1, rows - 2], body
+
+
+def test_identifiers_break_at_underscores_and_are_never_hyphenated():
+    frame = pd.DataFrame({"name": ["employment_rate_increase_pct"], "title": ["two words"]})
+    latex = Table(frame, "Caption", label="Table 1.1")._repr_latex_()
+    assert (
+        "\\mbox{employment}\\_\\allowbreak{}\\mbox{rate}\\_\\allowbreak{}"
+        "\\mbox{increase}\\_\\allowbreak{}\\mbox{pct}"
+    ) in latex
+    assert "two words" in latex  # words keep their spaces (and LaTeX's line breaking)

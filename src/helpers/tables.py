@@ -67,8 +67,15 @@ def escape_html(text: object) -> str:
 
 
 def _breakable(latex: str) -> str:
-    """Let LaTeX break long identifiers after underscores and slashes."""
-    return latex.replace(r"\_", r"\_\allowbreak{}").replace("/", "/\\allowbreak{}")
+    """Let LaTeX break long identifiers after underscores and slashes, and nowhere else.
+
+    Each piece of an identifier between underscores is boxed, so that a narrow column
+    never hyphenates it ("employment_rate_" then "increase_pct", never "employ-ment").
+    """
+    pieces = latex.split(r"\_")
+    if len(pieces) > 1:
+        pieces = [p if not p or " " in p or "/" in p else f"\\mbox{{{p}}}" for p in pieces]
+    return r"\_\allowbreak{}".join(pieces).replace("/", "/\\allowbreak{}")
 
 
 def _keep_rows_together(longtable: str) -> str:
