@@ -143,6 +143,43 @@ def shared_scope(fixture_name: str, config) -> str:
     return "function" if os.environ.get("MUTANT_UNDER_TEST") == "stats" else "module"
 
 
+def checks_of(data, fits):
+    """``inference.checks(data, fits)``, computed once per machine for mutants of other modules.
+
+    The checks (an exact permutation test over 10! orderings, the wild bootstrap, ...)
+    take seconds, and the module fixtures of several test files need them, so under
+    mutmut they made most of the time spent on each mutant. While mutmut tests a mutant
+    of a module other than ``helpers.inference`` and ``helpers.stats`` (the only code
+    the checks run), the checks of the same data and fits are the original code's, so
+    they are read from a cache keyed by the data, the fits and the source of those two
+    modules. Otherwise (outside mutmut, its clean run, its statistics, and mutants of
+    those modules) they are computed.
+    """
+    import hashlib
+    import pickle
+    import tempfile
+
+    from helpers import inference, stats
+
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    if mutant in ("", "stats", "fail") or mutant.startswith(("helpers.inference.", "helpers.stats.")):
+        return inference.checks(data, fits)
+    key = hashlib.sha256()
+    for part in (data.to_csv(), fits.to_csv()):
+        key.update(part.encode())
+    for module in (inference, stats):
+        key.update(Path(module.__file__).read_bytes())
+    cached = Path(tempfile.gettempdir()) / "inclusion-report-mutmut" / f"checks-{key.hexdigest()}.pkl"
+    if cached.exists():
+        return pickle.loads(cached.read_bytes())
+    result = inference.checks(data, fits)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_bytes(pickle.dumps(result))
+    partial.replace(cached)  # whole or absent, whichever worker writes it
+    return result
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield

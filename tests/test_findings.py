@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from helpers import audit, contract, findings, inference, stats
 from helpers.cleaning import load_clean_data
 
-from .conftest import shared_scope
+from .conftest import checks_of, shared_scope
 from .test_stats import INPUTS, OUTCOMES, pearson
 
 CHECK_NAMES = list(findings.CHECKS)
@@ -136,7 +136,7 @@ def classify_article():
     """The article's pairs classified (a plain call: mutmut links a module fixture to one test only)."""
     data = load_clean_data()
     fits = stats.simple_regressions(data, OUTCOMES, INPUTS)
-    checked = inference.checks(data, fits)
+    checked = checks_of(data, fits)
     flagged = audit.flagged_cells(audit.read_claims(), data)
     return findings.classify(
         checked, inference.influence(data, fits), inference.leave_one_out(data, fits), flagged, data

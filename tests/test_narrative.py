@@ -7,7 +7,7 @@ from helpers import narrative, stats
 from helpers.cleaning import load_clean_data
 from helpers.codebook import load_codebook
 
-from .conftest import LANGUAGE_FIELD, LANGUAGE_HOURS, package_with, shared_scope
+from .conftest import LANGUAGE_FIELD, LANGUAGE_HOURS, checks_of, package_with, shared_scope
 
 CAUSAL = re.compile(
     r"\b(effect|effects|cause|causes|caused|leads? to|impact|impacts|because|drives?)\b", re.I
@@ -71,7 +71,7 @@ def classified(fits):
     from helpers import audit, findings, inference
 
     data = load_clean_data()
-    checked = inference.checks(data, fits)
+    checked = checks_of(data, fits)
     flagged = audit.flagged_cells(audit.read_claims(), data)
     table = findings.classify(
         checked, inference.influence(data, fits), inference.leave_one_out(data, fits), flagged, data

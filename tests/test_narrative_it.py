@@ -8,6 +8,8 @@ from helpers import audit, i18n, narrative
 from helpers.cleaning import load_clean_data
 from helpers.codebook import load_codebook
 
+from .conftest import checks_of
+
 #: English function words that must not survive in Italian text (proper names removed first).
 ENGLISH = re.compile(
     r"\b(the|and|of|with|which|for|is|are|from|to|not|or|cities|city|pairs?|without|between)\b", re.I
@@ -38,7 +40,7 @@ def classified():
     data = load_clean_data()
     codebook = load_codebook()
     fits = stats.simple_regressions(data, codebook.variables("outcome"), codebook.variables("input"))
-    checked = inference.checks(data, fits)
+    checked = checks_of(data, fits)
     flagged = audit.flagged_cells(audit.read_claims(), data)
     table = findings.classify(
         checked, inference.influence(data, fits), inference.leave_one_out(data, fits), flagged, data
