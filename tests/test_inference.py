@@ -855,3 +855,20 @@ def test_subgroup_counts_are_integers_counted_by_brute_force(rng):
     assert total == len(first) * len(second)
     assert hits.tolist() == brute.tolist()
     assert hits_max.tolist() == brute_max.tolist()
+
+
+def test_permutation_pvalues_passes_its_defaults_and_limit_on(rng):
+    """Without a seed, the primary test's own seed; ``exact_limit`` decides exact or not."""
+    x = rng.normal(size=(12, 2))
+    y = 0.3 * x[:, 0] + rng.normal(size=12)
+    p, method, count = inference.permutation_pvalues(x, y, n_resamples=2_000)
+    explicit = inference.permutation_test(x, y, seed=20240529, n_resamples=2_000)
+    assert (method, count) == (explicit.method, explicit.count) and method != "exact"
+    np.testing.assert_array_equal(p, explicit.p)
+    other = inference.permutation_test(x, y, seed=20240530, n_resamples=2_000)
+    assert not np.array_equal(other.p, p)  # the seed matters, so the default is the one above
+    # eight cities: exact by default (8! orderings), not when the limit is below eight
+    p8, method8, count8 = inference.permutation_pvalues(x[:8], y[:8])
+    assert (method8, count8) == ("exact", math.factorial(8))
+    _p, method_low, _count = inference.permutation_pvalues(x[:8], y[:8], exact_limit=7, n_resamples=500)
+    assert method_low != "exact"
