@@ -482,6 +482,15 @@ def test_classify_passes_its_seed_to_the_fit_without_the_doubted_cities():
     ).without_doubted[0]
     assert fit == findings.without_cities(data, "y", "x", ["C3"], seed=11)
     assert fit["p"] != findings.without_cities(data, "y", "x", ["C3"])["p"]  # the default seed samples others
+    # without a seed, classify samples with the documented default, the primary test's seed
+    flagged = flagged.set_axis([7])  # a doubted cell's row in the run's table of flagged cells
+    default = findings.classify(
+        checked, inference.influence(data, fits), inference.leave_one_out(data, fits), flagged, data
+    )
+    assert default.without_doubted[0] == findings.without_cities(data, "y", "x", ["C3"], seed=20240529)
+    # the cities in doubt, numbered from 0 like every table of the run (no old index column)
+    assert list(default.doubted[0].columns) == list(flagged.columns)
+    assert list(default.doubted[0].index) == [0]
 
 
 def test_without_cities_samples_with_its_documented_default_seed():
