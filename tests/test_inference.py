@@ -872,3 +872,16 @@ def test_permutation_pvalues_passes_its_defaults_and_limit_on(rng):
     assert (method8, count8) == ("exact", math.factorial(8))
     _p, method_low, _count = inference.permutation_pvalues(x[:8], y[:8], exact_limit=7, n_resamples=500)
     assert method_low != "exact"
+
+
+@pytest.mark.parametrize(("rho", "n"), [(0.99, 25), (0.99, 67), (0.9, 53)])
+def test_power_is_a_probability_even_where_the_integrals_overshoot(rho, n):
+    """The two tails' integrals can add up to a hair above 1 (1 + 1e-13): the power is capped at 1."""
+    from scipy.integrate import quad
+
+    cut = math.atanh(inference.critical_r(n, 0.05))
+    mode = math.atanh(rho)
+    pieces = [(cut, mode), (mode, np.inf), (-np.inf, -cut)]
+    total = sum(quad(inference._z_density, a, b, args=(rho, n), epsabs=1e-13, limit=200)[0] for a, b in pieces)
+    assert total > 1.0  # the case the cap is for
+    assert inference.correlation_power(rho, n) == 1.0
