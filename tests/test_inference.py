@@ -885,3 +885,33 @@ def test_power_is_a_probability_even_where_the_integrals_overshoot(rho, n):
     total = sum(quad(inference._z_density, a, b, args=(rho, n), epsabs=1e-13, limit=200)[0] for a, b in pieces)
     assert total > 1.0  # the case the cap is for
     assert inference.correlation_power(rho, n) == 1.0
+
+
+def test_exact_power_agrees_with_the_density_of_r_integrated_by_simpson():
+    """Power at rho = 0.5 with 50 cities: the textbook density of r (Hotelling's hypergeometric
+    form), integrated over |r| > r_crit by Simpson's rule on a fine grid, in r rather than z."""
+    from scipy.special import gammaln, hyp2f1
+
+    n, rho = 50, 0.5
+    r_crit = inference.critical_r(n, 0.05)
+
+    def density(r):
+        log_c = (
+            math.log(n - 2) + gammaln(n - 1) - 0.5 * math.log(2 * math.pi) - gammaln(n - 0.5)
+            + (n - 1) / 2 * math.log(1 - rho**2)
+        )
+        return (
+            np.exp(log_c + (n - 4) / 2 * np.log1p(-r * r) - (n - 1.5) * np.log1p(-rho * r))
+            * hyp2f1(0.5, 0.5, n - 0.5, (1 + rho * r) / 2)
+        )
+
+    def simpson(a, b, points=400_001):
+        r = np.linspace(a, b, points)
+        w = np.ones(points)
+        w[1:-1:2], w[2:-1:2] = 4, 2
+        return (b - a) / (points - 1) / 3 * float(np.sum(w * density(r)))
+
+    whole = simpson(-1 + 1e-12, 1 - 1e-12)
+    assert whole == pytest.approx(1.0, abs=1e-10)  # the density written here is a density
+    expected = simpson(r_crit, 1 - 1e-12) + simpson(-1 + 1e-12, -r_crit)
+    assert inference.correlation_power(rho, n) == pytest.approx(expected, abs=1e-9)
