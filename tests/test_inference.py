@@ -915,3 +915,20 @@ def test_exact_power_agrees_with_the_density_of_r_integrated_by_simpson():
     assert whole == pytest.approx(1.0, abs=1e-10)  # the density written here is a density
     expected = simpson(r_crit, 1 - 1e-12) + simpson(-1 + 1e-12, -r_crit)
     assert inference.correlation_power(rho, n) == pytest.approx(expected, abs=1e-9)
+
+
+def test_checks_adds_exactly_its_columns_and_uses_the_primary_seed_by_default(rng):
+    """The checks add the contract's columns, the method and the adjustment, nothing else; without
+    a seed they sample with the primary test's (twelve cities: orderings are sampled)."""
+    frame = pd.DataFrame({"city": [f"C{i}" for i in range(12)], "x": rng.normal(size=12)})
+    frame["y"] = 0.5 * frame.x + rng.normal(size=12)
+    fits = stats.simple_regressions(frame, ["y"], ["x"])
+    checked = inference.checks(frame, fits, n_resamples=2_000)
+    added = set(contract.CHECK_COLUMNS) | {"permutation_method", "adjustment"}
+    assert set(checked.columns) == set(fits.columns) | added
+    assert len(checked.columns) == len(set(checked.columns))
+    assert checked.permutation_method.tolist() == ["monte carlo"]
+    explicit = inference.checks(frame, fits, seed=20240529, n_resamples=2_000)
+    pd.testing.assert_frame_equal(checked, explicit)
+    other = inference.checks(frame, fits, seed=20240530, n_resamples=2_000)
+    assert other.p_permutation[0] != checked.p_permutation[0]
