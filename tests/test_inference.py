@@ -932,3 +932,9 @@ def test_checks_adds_exactly_its_columns_and_uses_the_primary_seed_by_default(rn
     pd.testing.assert_frame_equal(checked, explicit)
     other = inference.checks(frame, fits, seed=20240530, n_resamples=2_000)
     assert other.p_permutation[0] != checked.p_permutation[0]
+    # every p-value column is a float column, and the wild bootstrap gets the seed it is given
+    p_columns = [c for c in checked.columns if c.startswith("p_") or c.endswith("_p_exact")]
+    assert all(checked[c].dtype == np.float64 for c in p_columns), checked.dtypes
+    seeded = inference.checks(frame, fits, seed=11, n_resamples=2_000)
+    alone, _, _ = inference.wild_bootstrap_pvalues([(frame.x.to_numpy(), frame.y.to_numpy())], seed=11)
+    assert seeded.p_wild_bootstrap[0] == alone[0]
