@@ -935,6 +935,12 @@ def test_checks_adds_exactly_its_columns_and_uses_the_primary_seed_by_default(rn
     # every p-value column is a float column, and the wild bootstrap gets the seed it is given
     p_columns = [c for c in checked.columns if c.startswith("p_") or c.endswith("_p_exact")]
     assert all(checked[c].dtype == np.float64 for c in p_columns), checked.dtypes
-    seeded = inference.checks(frame, fits, seed=11, n_resamples=2_000)
-    alone, _, _ = inference.wild_bootstrap_pvalues([(frame.x.to_numpy(), frame.y.to_numpy())], seed=11)
+    # sixteen cities: 2**16 sign vectors, more than the bootstrap draws, so it samples them
+    big = pd.DataFrame({"city": [f"C{i}" for i in range(16)], "x": rng.normal(size=16)})
+    big["y"] = 0.2 * big.x + rng.normal(size=16)
+    big_fits = stats.simple_regressions(big, ["y"], ["x"])
+    seeded = inference.checks(big, big_fits, seed=11, n_resamples=500)
+    pairs = [(big.x.to_numpy(), big.y.to_numpy())]
+    alone, method, _ = inference.wild_bootstrap_pvalues(pairs, seed=11)
     assert seeded.p_wild_bootstrap[0] == alone[0]
+    assert alone[0] != inference.wild_bootstrap_pvalues(pairs, seed=12)[0][0], method
