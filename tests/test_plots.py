@@ -1,10 +1,12 @@
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.collections import QuadMesh
 
 from helpers import plots, stats
 from helpers.cleaning import load_clean_data
 from helpers.codebook import load_codebook
+from helpers.tables import format_number
 
 from .conftest import LANGUAGE_FIELD, LANGUAGE_HOURS, package_with
 from .test_stats import INPUTS, OUTCOMES, column
@@ -308,3 +310,72 @@ def test_alt_text_in_italian_uses_its_words_and_notation(data):
         text = plots.alt_text(plots.distributions(data, OUTCOMES + INPUTS))
     assert text.startswith("Diagrammi a scatola di 6 indicatori")
     assert "da 300 a 10.000, mediana 2.750" in text
+
+
+def _slope(xs, ys):
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
+
+
+def test_leave_one_out_alt_text_names_the_largest_relative_change(data):
+    codebook = load_codebook()
+    cities = list(data[codebook.id_field.name])
+    fits = stats.simple_regressions(data, OUTCOMES, INPUTS)
+    rows, best = [], None
+    for o in OUTCOMES:
+        for p in INPUTS:
+            xs, ys = column(p), column(o)
+            whole = _slope(xs, ys)
+            for k, city in enumerate(cities):
+                without = _slope(xs[:k] + xs[k + 1 :], ys[:k] + ys[k + 1 :])
+                rows.append({"outcome": o, "predictor": p, "dropped_city": city, "slope": without, "p_value": 0.5})
+                move = abs(without - whole) / abs(whole)
+                if best is None or move > best[0]:
+                    best = (move, o, p, city, whole, without)
+    text = plots.alt_text(plots.leave_one_out(fits, pd.DataFrame(rows)))
+    _move, o, p, city, whole, without = best
+    expected = (
+        f"without {city}, the slope of {codebook.field(o).title} on {codebook.field(p).title} goes from "
+        f"{format_number(whole)} to {format_number(without)}"
+    )
+    assert expected in text, text
+
+
+def test_diagnostics_alt_text_names_the_largest_standardised_residual(data):
+    codebook = load_codebook()
+    cities = list(data[codebook.id_field.name])
+    best = None
+    for o in OUTCOMES:
+        for p in INPUTS:
+            xs, ys = column(p), column(o)
+            b = _slope(xs, ys)
+            a = sum(ys) / len(ys) - b * sum(xs) / len(xs)
+            residuals = [y - a - b * x for x, y in zip(xs, ys, strict=True)]
+            scale = (sum(e * e for e in residuals) / (len(xs) - 2)) ** 0.5  # residuals sum to zero
+            for city, e in zip(cities, residuals, strict=True):
+                if best is None or abs(e / scale) > abs(best[0]):
+                    best = (e / scale, city, o, p)
+    z, city, o, p = best
+    text = plots.alt_text(plots.diagnostics(data, stats.simple_regressions(data, OUTCOMES, INPUTS)))
+    shown = f"{z:.2f}".replace("-", "\u2212")  # a true minus sign
+    expected = f"is {shown}: {city}, in {codebook.field(o).title} against {codebook.field(p).title}."
+    assert expected in text, text
+
+
+def test_specification_curve_alt_text_counts_its_estimates():
+    specs = pd.DataFrame(
+        [
+            {"outcome": OUTCOMES[0], "predictor": p, "scale": "count", "sample": "all", "estimator": e,
+             "n": 10, "estimate": est, "ci_low": est - 0.5, "ci_high": est + 0.5, "p_value": pv}
+            for p, e, est, pv in [
+                (INPUTS[0], "ols", 0.4, 0.01),
+                (INPUTS[0], "spearman", -0.2, 0.30),
+                (INPUTS[1], "ols", 0.1, 0.049),
+                (INPUTS[1], "spearman", 0.3, 0.05),
+                (INPUTS[1], "theil_sen", float("nan"), float("nan")),  # not estimated: left out
+            ]
+        ]
+    )  # fmt: skip
+    text = plots.alt_text(plots.specification_curve(specs, OUTCOMES[0]))
+    assert "for each of 2 inputs" in text
+    assert text.endswith("Of 4 estimates, 3 are positive and 2 have p < 0.05.")

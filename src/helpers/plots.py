@@ -568,7 +568,8 @@ def regression_grid(
 
 #: Most cities named next to their point in a scatter plot; above, the points stay unnamed.
 LABELLED_POINTS = 15
-#: Where a point's name may go, in points from the point: right, left, above, below, corners.
+#: Where a point's name may go, in points from the point: right, left, above, below, the corners,
+#: then the same a little farther.
 _LABEL_SPOTS = [
     (3, 0), (-3, 0), (0, 3.5), (0, -3.5), (3, 3), (-3, 3), (3, -3), (-3, -3),
     (0, 8), (0, -8), (6, 6), (-6, 6), (6, -6), (-6, -6),
