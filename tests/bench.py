@@ -9,7 +9,11 @@ B  the plain way on the same notebooks and parameters: for each notebook the
    ``jupyter nbconvert --to pdf``;
 C  the pipeline again on A's folder, where nothing changed ("up to date");
 D  the pipeline from a clean state on a synthetic table of 8,000 municipalities
-   (generated once, from a seed, into the benchmark's scratch folder).
+   (generated once, from a seed, into the benchmark's scratch folder);
+E  a grid of 8 variants (2 outcomes x 2 input scales x with and without the multiple
+   regression) with ``inclusion-report grid`` on its local Dask cluster, against the
+   same 8 variants run one after another with ``inclusion-report run``; E is the ratio
+   of the two (2 variants in a smoke run).
 
 Each is timed as a whole command (process start included). Peak memory is the
 largest sum, over the command's whole process tree, of resident memory (RSS),
@@ -40,7 +44,20 @@ import psutil
 
 from helpers import paths
 
-TARGETS = {"A/B": 0.35, "C seconds": 1.5, "D/A": 1.5, "peak RSS GB": 2.0}
+TARGETS = {"A/B": 0.35, "C seconds": 1.5, "D/A": 1.5, "peak RSS GB": 2.0, "E": 0.7}
+
+#: Scenario E's grid: 2 x 2 x 2 = 8 variants.
+GRID = """name = "bench"
+[grid]
+outcomes = [["employment_rate_increase_pct"], ["health_service_access_pct"]]
+input_scale = ["count", "log"]
+multiple_regression = [false, true]
+"""
+#: A smoke run's grid: 2 variants.
+SMOKE_GRID = """name = "bench"
+[grid]
+input_scale = ["count", "log"]
+"""
 BIN = Path(sys.executable).parent
 
 
@@ -118,6 +135,28 @@ def _pipeline(reports: Path, *extra: str) -> list[str]:
     ]
 
 
+def grid_against_runs(scratch: Path, env: dict, text: str, i: int) -> tuple[float, float]:
+    """E: the grid on its local cluster, then the same variants one ``run`` after another."""
+    from helpers.runner.grid import load_grid, variant_parameters
+    from helpers.runner.params import collect_parameters
+    from helpers.runner.steps import discover_steps
+
+    grid_file = scratch / f"grid{i}.toml"
+    grid_file.write_text(text)
+    grid = load_grid(grid_file, collect_parameters(step.path for step in discover_steps()))
+    reports = scratch / f"E{i}"
+    together = timed(
+        [str(BIN / "inclusion-report"), "grid", str(grid_file), "--reports-dir", str(reports / "grid")],
+        env=env,
+    )["seconds"]
+    one_by_one = 0.0
+    for variant in grid.variants:
+        pairs = [arg for name, value in variant_parameters(grid, variant) for arg in ("-p", name, value)]
+        one_by_one += timed(_pipeline(reports / "runs" / variant.slug, *pairs), env=env)["seconds"]
+    shutil.rmtree(reports, ignore_errors=True)
+    return together, one_by_one
+
+
 def plain_way(scratch: Path, env: dict) -> float:
     """B: papermill, then nbconvert to HTML and to PDF, as separate commands per notebook."""
     from helpers.runner.params import for_notebook
@@ -178,8 +217,19 @@ def summarise(samples: Sequence[float]) -> dict:
     }
 
 
-def benchmark(repeat: int, municipalities: int, scratch: Path, *, plain: bool = True) -> dict:
-    """Run the four scenarios ``repeat`` times; the results as a dict (see module docstring)."""
+def benchmark(
+    repeat: int,
+    municipalities: int,
+    scratch: Path,
+    *,
+    plain: bool = True,
+    scenarios: str = "ABCDE",
+    grid: str = GRID,
+) -> dict:
+    """Run the scenarios ``repeat`` times; the results as a dict (see module docstring).
+
+    ``scenarios`` picks some of them ("E" alone, "ABCD"); C needs A.
+    """
     from helpers import synthetic
     from helpers.runner.kernels import ensure_kernel
 
@@ -188,26 +238,33 @@ def benchmark(repeat: int, municipalities: int, scratch: Path, *, plain: bool = 
     synthetic_table = synthetic.write(
         scratch / f"municipalities_{municipalities}.tsv", municipalities
     )
-    times: dict[str, list[float]] = {"A": [], "B": [], "C": [], "D": []}
+    times: dict[str, list[float]] = {"A": [], "B": [], "C": [], "D": [], "E grid": [], "E runs": []}
     memory: dict[str, list[dict]] = {"A": [], "D": []}
     for i in range(repeat):
         reports = scratch / f"A{i}"
-        a = timed(_pipeline(reports), env=env, memory=True)
-        times["A"].append(a["seconds"])
-        memory["A"].append({"rss": a["peak_rss"], "pss": a["peak_pss"]})
-        c = timed(_pipeline(reports), env=env)
-        if "up to date" not in c["output"]:
-            raise SystemExit(f"scenario C expected 'up to date', got:\n{c['output']}")
-        times["C"].append(c["seconds"])
-        if plain:
+        if "A" in scenarios:
+            a = timed(_pipeline(reports), env=env, memory=True)
+            times["A"].append(a["seconds"])
+            memory["A"].append({"rss": a["peak_rss"], "pss": a["peak_pss"]})
+        if "A" in scenarios and "C" in scenarios:
+            c = timed(_pipeline(reports), env=env)
+            if "up to date" not in c["output"]:
+                raise SystemExit(f"scenario C expected 'up to date', got:\n{c['output']}")
+            times["C"].append(c["seconds"])
+        if plain and "B" in scenarios:
             times["B"].append(plain_way(scratch, env))
-        d = timed(
-            _pipeline(scratch / f"D{i}", "-p", "raw_data_path", str(synthetic_table)),
-            env=env,
-            memory=True,
-        )
-        times["D"].append(d["seconds"])
-        memory["D"].append({"rss": d["peak_rss"], "pss": d["peak_pss"]})
+        if "D" in scenarios:
+            d = timed(
+                _pipeline(scratch / f"D{i}", "-p", "raw_data_path", str(synthetic_table)),
+                env=env,
+                memory=True,
+            )
+            times["D"].append(d["seconds"])
+            memory["D"].append({"rss": d["peak_rss"], "pss": d["peak_pss"]})
+        if "E" in scenarios:
+            together, one_by_one = grid_against_runs(scratch, env, grid, i)
+            times["E grid"].append(together)
+            times["E runs"].append(one_by_one)
         print(
             f"repetition {i + 1}/{repeat}: "
             + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in times.items() if v),
@@ -217,28 +274,35 @@ def benchmark(repeat: int, municipalities: int, scratch: Path, *, plain: bool = 
             shutil.rmtree(folder, ignore_errors=True)
     summary = {k: summarise(v) for k, v in times.items() if v}
     median = {k: v["median"] for k, v in summary.items()}
-    ratios = {"C/A": median["C"] / median["A"], "D/A": median["D"] / median["A"]}
-    if "B" in median:
+    ratios = {}
+    if "C" in median:
+        ratios["C/A"] = median["C"] / median["A"]
+    if "D" in median and "A" in median:
+        ratios["D/A"] = median["D"] / median["A"]
+    if "B" in median and "A" in median:
         ratios["A/B"] = median["A"] / median["B"]
+    if "E grid" in median:
+        ratios["E"] = median["E grid"] / median["E runs"]
     peaks = {
         k: {"rss_gb": max(m["rss"] for m in v) / 2**30, "pss_gb": max(m["pss"] for m in v) / 2**30}
         for k, v in memory.items()
+        if v
     }
-    checks = {
-        "C seconds": (median["C"], median["C"] <= TARGETS["C seconds"]),
-        "D/A": (ratios["D/A"], ratios["D/A"] <= TARGETS["D/A"]),
-        "peak RSS GB": (
-            max(p["rss_gb"] for p in peaks.values()),
-            max(p["rss_gb"] for p in peaks.values()) < TARGETS["peak RSS GB"],
-        ),
-    }
-    if "A/B" in ratios:
-        checks["A/B"] = (ratios["A/B"], ratios["A/B"] <= TARGETS["A/B"])
+    checks = {}
+    if "C" in median:
+        checks["C seconds"] = (median["C"], median["C"] <= TARGETS["C seconds"])
+    for ratio in ("D/A", "A/B", "E"):
+        if ratio in ratios:
+            checks[ratio] = (ratios[ratio], ratios[ratio] <= TARGETS[ratio])
+    if peaks:
+        largest = max(p["rss_gb"] for p in peaks.values())
+        checks["peak RSS GB"] = (largest, largest < TARGETS["peak RSS GB"])
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "repeat": repeat,
         "municipalities": municipalities,
+        "variants": _variants(grid),
         "seconds": summary,
         "ratios": ratios,
         "peak_memory": peaks,
@@ -246,6 +310,15 @@ def benchmark(repeat: int, municipalities: int, scratch: Path, *, plain: bool = 
             k: {"value": v, "target": TARGETS[k], "met": ok} for k, (v, ok) in checks.items()
         },
     }
+
+
+def _variants(text: str) -> int:
+    import tomllib
+
+    count = 1
+    for values in tomllib.loads(text)["grid"].values():
+        count *= len(values)
+    return count
 
 
 def report(results: dict) -> str:
@@ -260,6 +333,8 @@ def report(results: dict) -> str:
         "B": "B  plain papermill + nbconvert command lines",
         "C": "C  pipeline again, nothing changed",
         "D": f"D  pipeline, {results['municipalities']:,} synthetic municipalities",
+        "E grid": f"E  grid of {results.get('variants', 8)} variants on a local Dask cluster",
+        "E runs": f"E  the same {results.get('variants', 8)} variants, one run after another",
     }
     for key, s in results["seconds"].items():
         lines.append(f"{names[key]:<58} {s['median']:>7.2f}s {s['min']:>7.2f}s {s['max']:>7.2f}s")
@@ -293,6 +368,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--no-plain", action="store_true", help="skip scenario B")
     parser.add_argument(
+        "--scenarios",
+        default="ABCDE",
+        help="which scenarios to run, e.g. E or ABCD (default ABCDE; C needs A)",
+    )
+    parser.add_argument(
         "--smoke", action="store_true", help="one quick repetition on a small D (for tests)"
     )
     args = parser.parse_args(argv)
@@ -300,7 +380,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.repeat, args.municipalities = 1, min(args.municipalities, 60)
     with tempfile.TemporaryDirectory(prefix="inclusion-bench-") as scratch:
         results = benchmark(
-            args.repeat, args.municipalities, Path(scratch), plain=not args.no_plain
+            args.repeat,
+            args.municipalities,
+            Path(scratch),
+            plain=not args.no_plain,
+            scenarios=args.scenarios.upper(),
+            grid=SMOKE_GRID if args.smoke else GRID,
         )
     target = paths.write_atomic(args.json, json.dumps(results, indent=2) + "\n")
     print(report(results))

@@ -268,3 +268,41 @@ def hostile_built(tmp_path_factory):
         encoding="utf-8",
     )
     return _build(base, "-p", "raw_data_path", str(raw), "-p", "claims_path", str(claims))
+
+
+#: The grid of ``grid_built``: three scales of the inputs, and a variant whose table is broken.
+GRID_TOML = """
+name = "four"
+[parameters]
+languages = ["en"]
+[grid]
+input_scale = ["count", "per_10k_residents", "log"]
+[[variant]]
+name = "broken"
+raw_data_path = "{broken}"
+"""
+
+
+@pytest.fixture(scope="session")
+def grid_built(tmp_path_factory):
+    """A grid of four variants on a local cluster of two workers, one failing (slow: once)."""
+    base = tmp_path_factory.mktemp("grid")
+    broken = base / "broken.tsv"
+    broken.write_text(
+        paths.RAW_TABLE.read_text(encoding="utf-8").replace("Bologna\t70\t", "Bologna\t70\t1.5\t"),
+        encoding="utf-8",
+    )
+    grid_file = base / "grid.toml"
+    grid_file.write_text(GRID_TOML.format(broken=broken), encoding="utf-8")
+    reports = base / "reports"
+    command = [
+        sys.executable, "-m", "helpers.runner.cli", "grid", str(grid_file),
+        "--workers", "2", "--reports-dir", str(reports), "--no-pdf",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1200, cwd=str(base))
+    return {
+        "result": result,
+        "command": command,
+        "grid_dir": reports / "grid" / "four",
+        "reports": reports,
+    }

@@ -11,7 +11,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def test_benchmark_smoke_run_reports_four_scenarios(tmp_path):
+def test_benchmark_smoke_run_reports_every_scenario(tmp_path):
     target = tmp_path / "bench.json"
     done = subprocess.run(
         [sys.executable, "-m", "tests.bench", "--smoke", "--json", str(target)],
@@ -23,16 +23,18 @@ def test_benchmark_smoke_run_reports_four_scenarios(tmp_path):
     assert done.returncode in (0, 1), done.stdout + done.stderr
     results = json.loads(target.read_text())
     seconds = results["seconds"]
-    assert set(seconds) == {"A", "B", "C", "D"}
+    assert set(seconds) == {"A", "B", "C", "D", "E grid", "E runs"}
     assert all(s["n"] == 1 and s["min"] <= s["median"] <= s["max"] for s in seconds.values())
     ratios = results["ratios"]
     assert ratios["A/B"] == pytest.approx(seconds["A"]["median"] / seconds["B"]["median"])
     assert ratios["C/A"] == pytest.approx(seconds["C"]["median"] / seconds["A"]["median"])
     assert ratios["D/A"] == pytest.approx(seconds["D"]["median"] / seconds["A"]["median"])
+    assert ratios["E"] == pytest.approx(seconds["E grid"]["median"] / seconds["E runs"]["median"])
+    assert results["variants"] == 2 and (results["targets"]["E"]["met"]) == (ratios["E"] <= 0.7)
     for scenario in ("A", "D"):
         memory = results["peak_memory"][scenario]
         assert 0 < memory["pss_gb"] <= memory["rss_gb"] * 1.01
     assert results["municipalities"] == 60 and results["machine"]["cores"] >= 1
-    for word in ("A/B =", "C/A =", "D/A =", "peak memory", "target A/B"):
+    for word in ("A/B =", "C/A =", "D/A =", "E =", "peak memory", "target A/B", "target E"):
         assert word in done.stdout
     assert (results["targets"]["A/B"]["met"]) == (ratios["A/B"] <= 0.35)

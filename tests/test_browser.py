@@ -197,6 +197,22 @@ def test_axe_finds_no_serious_or_critical_violation(browser, hostile_built, name
     assert severe == [], json.dumps(severe, indent=1)
 
 
+def test_a_grids_index_passes_axe_and_loads_offline(browser, grid_built):
+    """The grid's overview page: no violation of any impact, its figure decoded, nothing fetched."""
+    required(AXE_JS.exists(), "axe-core not installed (make test-deps installs it)")
+    page = grid_built["grid_dir"] / "index.html"
+    events = load_offline(browser, page)
+    requested = [
+        e["params"]["request"]["url"] for e in events if e.get("method") == "Network.requestWillBeSent"
+    ]
+    assert all(url.startswith(("file:", "data:")) for url in requested), requested
+    images = evaluate(browser, "[...document.images].map(i => [i.complete, i.naturalWidth, i.alt])")
+    assert len(images) == 1 and images[0][:2] == [True, images[0][1]] and images[0][1] > 0
+    assert images[0][2].startswith("Correlation r with its 95% interval")
+    violations = axe_violations(browser, page)
+    assert violations == [], json.dumps(violations, indent=1)
+
+
 def test_axe_would_report_a_figure_without_alternative_text(browser, tmp_path):
     """The check can fail: an image without alt and low-contrast text are violations."""
     required(AXE_JS.exists(), "axe-core not installed (make test-deps installs it)")

@@ -925,3 +925,75 @@ def specification_curve(
         alpha=i18n.decimal(alpha, 2),
     )
     return _describe(fig, text)
+
+
+def grid_estimates(estimates: pd.DataFrame, *, codebook: Codebook | None = None) -> plt.Figure:
+    """Each pair's r with its 95% interval in every variant of a grid, one panel per pair.
+
+    ``estimates`` has one row per variant and pair: ``number`` (the variant's number in
+    the grid's index), ``outcome``, ``predictor``, ``verdict`` (a key of
+    :data:`helpers.findings.VERDICTS`), ``r``, ``r_ci_low``, ``r_ci_high`` and ``n``.
+    Variants are rows of each panel, in the order of the index; the colour is the verdict.
+    """
+    from helpers.narrative import verdict_label
+
+    codebook = codebook or load_codebook()
+    pairs = list(dict.fromkeys(zip(estimates.outcome, estimates.predictor, strict=True)))
+    numbers = sorted(set(estimates.number))
+    ncols = min(2, len(pairs))
+    nrows = -(-len(pairs) // ncols)
+    height = 0.9 + 0.22 * len(numbers)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(PAGE_WIDTH, nrows * height), sharex=True, squeeze=False
+    )
+    palette = sns.color_palette(PALETTE, 2)
+    colours = {"consistent": palette[0], "tentative": palette[1], "inconclusive": "0.45"}
+    for ax, (outcome, predictor) in zip(axes.flat, pairs, strict=False):
+        rows = estimates[(estimates.outcome == outcome) & (estimates.predictor == predictor)]
+        for row in rows.itertuples():
+            y = numbers.index(row.number)
+            colour = colours[row.verdict]
+            ax.plot([row.r_ci_low, row.r_ci_high], [y, y], color=colour, lw=1.4)
+            ax.plot(row.r, y, "o", color=colour, markersize=4)
+        ax.axvline(0, color="0.35", lw=0.8)
+        ax.set_xlim(-1, 1)
+        ax.set_xticks([-1, -0.5, 0, 0.5, 1])
+        ax.set_yticks(range(len(numbers)), [str(n) for n in numbers], fontsize=6)
+        ax.set_ylim(len(numbers) - 0.5, -0.5)
+        ax.tick_params(axis="x", labelsize=6)
+        ax.set_title(
+            _wrap(f"{codebook.field(outcome).short} ~ {codebook.field(predictor).short}", 44),
+            fontsize=7,
+        )
+    for ax in list(axes.flat)[len(pairs) :]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(_("variant"), fontsize=6.5)
+    for ax in axes[-1, :]:
+        ax.set_xlabel(_("r with its 95% interval"), fontsize=6.5)
+    shown = [v for v in colours if v in set(estimates.verdict)]
+    fig.legend(
+        handles=[plt.Line2D([], [], color=colours[v], marker="o", lw=1.4) for v in shown],
+        labels=[verdict_label(v) for v in shown],
+        loc="lower center",
+        ncol=len(shown),
+        fontsize=6.5,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.0),
+    )
+    fig.tight_layout(rect=(0, 0.06 if nrows < 3 else 0.03, 1, 1))
+    localize_numbers(fig)
+    strongest = estimates.loc[estimates.r.abs().idxmax()]
+    text = _(
+        "Correlation r with its 95% interval for each of {pairs} pairs in each of {variants} "
+        "variants of the grid, coloured by verdict. The strongest is r = {r} ({outcome} and "
+        "{predictor}, variant {number})."
+    ).format(
+        pairs=i18n.integer(len(pairs)),
+        variants=i18n.integer(len(numbers)),
+        r=_value(strongest.r),
+        outcome=codebook.field(strongest.outcome).title,
+        predictor=codebook.field(strongest.predictor).title,
+        number=i18n.integer(int(strongest.number)),
+    )
+    return _describe(fig, text)

@@ -14,7 +14,7 @@ import hashlib
 import html
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
@@ -163,8 +163,11 @@ class Table:
     formats:
         Optional formatter per column (a callable from value to text); other
         numeric columns use :func:`format_number`.
-    align:
-        LaTeX column alignment; default left for text, right for numbers.
+    notes:
+        A note printed under the table.
+    html_columns:
+        Columns whose cells are HTML already (a link, built and escaped by the
+        caller): the HTML shows them as they are.
 
     """
 
@@ -176,8 +179,11 @@ class Table:
         label: str = "",
         formats: Mapping[str, Callable[[object], str]] | None = None,
         notes: str = "",
+        html_columns: Sequence[str] = (),
     ):
         self.frame = frame.reset_index(drop=True)
+        #: Columns whose cells are HTML already (a link): shown as they are in HTML.
+        self.html_columns = [c for c in html_columns if c in self.frame.columns]
         self.caption = caption
         self.label = label
         self.notes = notes
@@ -208,6 +214,7 @@ class Table:
         label = f"<b>{escape_html(self.label)}.</b> " if self.label else ""
         styler = (
             text.style.format(escape_html)
+            .format(str, subset=self.html_columns)
             .format_index(escape_html, axis=1)
             .hide(axis="index")
             .set_caption(label + escape_html(self.caption))

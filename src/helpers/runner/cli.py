@@ -2,7 +2,8 @@
 
 Exit codes: 0 success (or up to date); 1 unexpected error; 2 invalid parameters
 or usage; 3 invalid data; 4 a notebook failed; 5 export failed; 6 another run
-holds the lock; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
+holds the lock; 7 a grid finished but some of its variants failed;
+130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from helpers import paths
-from helpers.errors import ReportError
+from helpers.errors import ParameterError, ReportError
 
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
@@ -98,6 +99,43 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wait this long for another run to finish before giving up with exit code 6 (default 0)",
     )
+    grid = commands.add_parser(
+        "grid",
+        help="run the pipeline once per variant of a grid file, on Dask, and index the results",
+    )
+    grid.add_argument("grid_file", metavar="GRID.toml", help="the grid (see config/grid.example.toml)")
+    grid.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="a running Dask scheduler (tcp://HOST:PORT, or a scheduler JSON file); "
+        "default: a local cluster of worker processes sized to this machine",
+    )
+    grid.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes of the local cluster (default: one per core, per 2 GB of "
+        "memory and per variant, whichever is fewest)",
+    )
+    grid.add_argument(
+        "--reports-dir",
+        default=str(paths.REPORTS_DIR),
+        help="the grid goes to <reports-dir>/grid/<name>/ (default: reports/)",
+    )
+    grid.add_argument("--no-pdf", action="store_true", help="skip the PDFs (no LaTeX needed)")
+    grid.add_argument("--force", action="store_true", help="re-run every variant's every step")
+    grid.add_argument(
+        "--keep", type=int, default=5, metavar="N", help="run folders kept per variant (default 5)"
+    )
+    grid.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another run of the same grid to finish (default 0)",
+    )
     history = commands.add_parser(
         "history", help="list recent runs with status, duration and changes"
     )
@@ -140,6 +178,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                     lock_timeout=args.lock_timeout,
                     sequential=args.sequential,
                     only=args.only,
+                )
+            )
+        elif args.command == "grid":
+            from helpers.runner.grid import GridOptions, run_grid
+
+            if args.workers is not None and args.workers < 1:
+                raise ParameterError(f"--workers must be at least 1, got {args.workers}")
+            run_grid(
+                GridOptions(
+                    grid_path=args.grid_file,
+                    reports_dir=args.reports_dir,
+                    scheduler=args.scheduler,
+                    workers=args.workers,
+                    formats=("html",) if args.no_pdf else ("html", "pdf"),
+                    force=args.force,
+                    keep=max(1, args.keep),
+                    lock_timeout=args.lock_timeout,
                 )
             )
         elif args.command == "history":

@@ -5,14 +5,16 @@ they compute. What the runner needs to know about this study lives here: which
 parameters name variables of the codebook and how many resamples are enough,
 how to check the raw table before anything runs, the contract of the tables a
 run must write, the report's title page and provenance appendix, the modules a
-kernel template preloads, and the synthetic-data generator behind
-``inclusion-report synth``. The import contract in ``pyproject.toml`` keeps it so.
+kernel template preloads, the synthetic-data generator behind
+``inclusion-report synth``, and the tables and figure of a grid's index page. The
+import contract in ``pyproject.toml`` keeps it so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -685,3 +687,75 @@ def _short_hash(digest: str | None) -> str:
     if not digest:
         return pgettext("file hash", "unknown")
     return digest[:SHORT_HASH] + "…"
+
+
+def grid_sections(overview, estimates) -> list[str]:
+    """The tables and the figure of a grid's ``index.html``, as HTML.
+
+    ``overview`` has one row per variant (its ``report`` column holds links, already
+    HTML); ``estimates`` one row per variant and pair (see
+    :func:`helpers.runner.grid_index.estimates`). English, like the index page.
+    """
+    import base64
+    from io import BytesIO
+
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from helpers import plots
+    from helpers.narrative import verdict_label
+    from helpers.tables import Table, format_fixed
+
+    codebook = load_codebook()
+    sections = [
+        Table(
+            overview,
+            "Each variant of the grid: its status, its time, the parameters it varies, "
+            "its report and, when it failed, why.",
+            label="Table 1",
+            formats={"#": str, "seconds": str},
+            html_columns=["report"],
+        )._repr_html_()
+    ]
+    if not len(estimates):
+        return sections
+    shown = pd.DataFrame(
+        {
+            "#": estimates.number,
+            "variant": estimates.variant,
+            "outcome": [codebook.field(o).short for o in estimates.outcome],
+            "input": [codebook.field(p).short for p in estimates.predictor],
+            "verdict": [verdict_label(v) for v in estimates.verdict],
+            "r": [format_fixed(r, 2) for r in estimates.r],
+            "95% interval": [
+                f"{format_fixed(lo, 2)} to {format_fixed(hi, 2)}"
+                for lo, hi in zip(estimates.r_ci_low, estimates.r_ci_high, strict=True)
+            ],
+            "n": estimates.n,
+        }
+    )
+    sections.append(
+        Table(
+            shown,
+            "The key estimate of each pair in each variant: Pearson's r with its 95% interval "
+            "(Fisher's z), the number of cities, and the verdict of the variant's own report.",
+            label="Table 2",
+            formats={"#": str, "n": str},
+            notes="Associations across cities, as each report explains; never effects of a "
+            "programme. A verdict holds for its variant's choices only.",
+        )._repr_html_()
+    )
+    plots.set_theme()
+    figure = plots.grid_estimates(estimates, codebook=codebook)
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
+    alt = plots.alt_text(figure)
+    plt.close(figure)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    sections.append(
+        f'<figure><img src="data:image/png;base64,{data}" alt="{escape(alt)}">'
+        "<figcaption><b>Figure 1.</b> Pearson's r and its 95% interval for each pair "
+        "(panel) in each variant (row, numbered as in Table 1), coloured by the "
+        "variant's verdict.</figcaption></figure>"
+    )
+    return sections

@@ -1,0 +1,679 @@
+"""Many runs from one command: ``inclusion-report grid GRID.toml``, one Dask task per variant.
+
+A grid file names a grid, the parameters every variant shares, and what varies:
+
+.. code-block:: toml
+
+    name = "outcomes-by-scale"
+    config = "config/report.toml"      # optional: the base config (default: this one)
+
+    [parameters]                       # optional: shared by every variant
+    languages = ["en"]
+
+    [grid]                             # the cartesian product of these lists
+    outcomes = [["employment_rate_increase_pct"], ["health_service_access_pct"]]
+    input_scale = ["count", "per_10k_residents", "log"]
+
+    [[variant]]                        # optional: explicit combinations, added to the product
+    name = "log-events"
+    log_variables = ["community_event_participants"]
+
+Each variant is a whole ``inclusion-report run`` into
+``<reports>/grid/<name>/<variant>/``: its own run folders, manifest, atomic
+``latest``, lock and incremental cache, exactly as a single run (the runner is
+reused as a process, not re-implemented), and its clean table in
+``<variant>/processed/`` rather than ``data/processed/``. A variant whose inputs did
+not change answers "up to date" in a fraction of a second.
+
+The variants run on Dask distributed: a local cluster of worker processes sized to the
+machine, or a running cluster given by ``--scheduler``. A worker runs a variant as a
+child process with its own process group, so Ctrl-C at the terminal reaches the grid
+alone, which then stops every running variant with SIGTERM (each shuts its kernels down
+and marks its run failed, as a single run does), waits for them, and closes the cluster.
+When the variants are done, ``index.csv`` and ``index.html`` sum them up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from helpers import paths
+from helpers.errors import ParameterError, ReportError
+from helpers.runner.lock import RunLock
+from helpers.runner.log import RunLog
+
+#: Exit code of a grid in which at least one variant failed while the others published.
+EXIT_PARTIAL = 7
+#: Longest variant folder name before it is shortened and given a hash of its values.
+SLUG_LENGTH = 80
+#: The Dask event topic on which workers announce that a variant started.
+TOPIC = "inclusion-report-grid"
+#: Memory a variant may need at its peak (a run's process tree, kernels included).
+VARIANT_MEMORY = 2 * 1024**3
+#: How long stopped variants get to shut their kernels down before they are killed.
+STOP_SECONDS = 60.0
+#: Statuses of a variant in the index.
+SUCCEEDED, UP_TO_DATE, FAILED, INTERRUPTED = "succeeded", "up to date", "failed", "interrupted"
+#: Environment variable carried by the grid's workers and variants (tests find strays by it).
+GRID_ID_VARIABLE = "INCLUSION_REPORT_GRID_ID"
+
+_KEYS = {"name", "config", "parameters", "grid", "variant"}
+
+
+class GridPartial(ReportError):
+    """Some variants failed; the others published and the index marks which."""
+
+    exit_code = EXIT_PARTIAL
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One combination of parameters: its folder name and the values it sets."""
+
+    slug: str
+    values: dict
+
+
+@dataclass
+class Grid:
+    """A grid file, read and expanded."""
+
+    path: Path
+    name: str
+    config: str | None
+    shared: dict
+    #: The parameters that vary between variants, in the order the file gives them.
+    keys: list[str]
+    variants: list[Variant]
+
+
+def _where(path: Path) -> str:
+    return f"grid file {paths.display_path(path)}"
+
+
+def _piece(value: object) -> str:
+    """A parameter value as a piece of a folder name."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return "+".join(_piece(item) for item in value) or "default"
+    text = str(value)
+    if "/" in text or "\\" in text or Path(text).suffix.lower() in (".tsv", ".csv", ".txt"):
+        return Path(text.replace("\\", "/")).stem  # a data file: its name says enough
+    return text
+
+
+def slug_of(values: dict) -> str:
+    """A folder name that says what a variant sets, e.g. ``input_scale-log__outcomes-a+b``.
+
+    Only letters, digits and ``._+-`` are kept; a name longer than :data:`SLUG_LENGTH`
+    is cut and ends with eight hex digits of a hash of the values, so it stays unique.
+    """
+    text = "__".join(f"{name}-{_piece(value)}" for name, value in values.items()) or "base"
+    text = re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-.") or "variant"
+    if len(text) > SLUG_LENGTH:
+        digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:8]
+        text = f"{text[: SLUG_LENGTH - 9].rstrip('-._+')}-{digest}"
+    return text
+
+
+def load_grid(path: str | os.PathLike[str], declared: dict | None = None) -> Grid:
+    """Read and expand a grid file; every problem is a :class:`ParameterError` naming the file.
+
+    ``declared`` (name → :class:`helpers.runner.params.Parameter`) tells which parameters
+    take a list, whose grid values must then be a list of lists.
+    """
+    resolved = paths.resolve(path)
+    where = _where(resolved)
+    try:
+        with open(resolved, "rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ParameterError(f"{where} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ParameterError(f"{where} is not valid TOML: {exc}") from None
+    unknown = sorted(set(document) - _KEYS)
+    if unknown:
+        raise ParameterError(
+            f"{where}: unknown key(s) {unknown}; a grid file holds name, config, "
+            "[parameters], [grid] and [[variant]]"
+        )
+    name = document.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+        raise ParameterError(
+            f"{where}: 'name' must be a folder name of letters, digits, '.', '_' or '-', "
+            f"got {name!r}"
+        )
+    config = document.get("config")
+    if config is not None and not isinstance(config, str):
+        raise ParameterError(f"{where}: 'config' must be a path, got {config!r}")
+    shared = document.get("parameters", {})
+    table = document.get("grid", {})
+    explicit = document.get("variant", [])
+    if not isinstance(shared, dict) or not isinstance(table, dict) or not isinstance(explicit, list):
+        raise ParameterError(f"{where}: [parameters] and [grid] are tables, [[variant]] a list of tables")
+    declared = declared or {}
+    for key, values in table.items():
+        if not isinstance(values, list) or not values:
+            raise ParameterError(
+                f"{where}, [grid] {key}: expected a non-empty list of values, got {values!r}"
+            )
+        if key in declared and declared[key].type == "list" and not all(
+            isinstance(v, list) for v in values
+        ):
+            raise ParameterError(
+                f"{where}, [grid] {key}: {key!r} takes a list, so give a list of lists, "
+                f'e.g. {key} = [["a"], ["a", "b"]], got {values!r}'
+            )
+    keys = list(table)
+    combos = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*table.values())]
+    if not table:
+        combos = []
+    named: list[tuple[str | None, dict]] = [(None, combo) for combo in combos]
+    for number, entry in enumerate(explicit, start=1):
+        if not isinstance(entry, dict):
+            raise ParameterError(f"{where}, [[variant]] {number}: expected a table, got {entry!r}")
+        entry = dict(entry)
+        label = entry.pop("name", None)
+        if label is not None and not isinstance(label, str):
+            raise ParameterError(f"{where}, [[variant]] {number}: 'name' must be text")
+        named.append((label, entry))
+        keys += [key for key in entry if key not in keys]
+    if not named:
+        raise ParameterError(f"{where}: no variants; give a [grid] table or [[variant]] entries")
+    variants, seen = [], {}
+    for label, values in named:
+        slug = slug_of(values)
+        if label:  # a name given in the file, made safe for a folder
+            slug = re.sub(r"[^A-Za-z0-9._+-]+", "-", label).strip("-.") or slug
+        canonical = json.dumps(values, sort_keys=True)
+        if canonical in seen:
+            raise ParameterError(
+                f"{where}: variants {seen[canonical]!r} and {slug!r} set the same values {values}"
+            )
+        if slug in {v.slug for v in variants}:
+            raise ParameterError(f"{where}: two variants would share the folder {slug!r}; name them")
+        seen[canonical] = slug
+        variants.append(Variant(slug, values))
+    return Grid(resolved, name, config, dict(shared), keys, variants)
+
+
+def cli_text(value: object) -> str:
+    """A parameter value as ``-p NAME VALUE`` text that :func:`params.coerce` reads back."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return json.dumps(value)
+    return str(value)
+
+
+def variant_parameters(grid: Grid, variant: Variant) -> list[tuple[str, str]]:
+    """The ``-p`` pairs of a variant: the shared parameters, then its own."""
+    merged = {**grid.shared, **variant.values}
+    return [(name, cli_text(value)) for name, value in merged.items()]
+
+
+def check_variants(grid: Grid, steps) -> dict[str, dict]:
+    """Resolve and check every variant's parameters, as its run will; slug → values.
+
+    Nothing starts before every variant passes: a typo in the grid is exit code 2 at
+    once, not a failure of each variant on a worker.
+    """
+    from helpers.runner.run import RunOptions, check_parameters
+
+    checked = {}
+    for variant in grid.variants:
+        options = RunOptions(
+            cli_parameters=variant_parameters(grid, variant), config_path=grid.config
+        )
+        try:
+            checked[variant.slug], _ = check_parameters(options, steps)
+        except ParameterError as exc:
+            message = str(exc).replace("(command line)", "(grid)")
+            raise ParameterError(f"{_where(grid.path)}, variant {variant.slug!r}: {message}") from None
+    return checked
+
+
+# --------------------------------------------------------------------------- on a worker
+
+_CHILDREN: dict[int, subprocess.Popen] = {}
+_CHILDREN_LOCK = threading.Lock()
+
+
+def _latest_run_id(variant_dir: Path) -> str:
+    try:
+        return json.loads((variant_dir / "latest" / "manifest.json").read_text())["run_id"]
+    except (OSError, ValueError, KeyError):
+        return ""
+
+
+def _error_line(log: Path) -> str:
+    """The one line that says why a run failed: its ``error:`` message, else its last line.
+
+    A message of several lines (a data error lists its problems indented beneath it)
+    is joined into one.
+    """
+    try:
+        lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    starts = [i for i, line in enumerate(lines) if line.startswith("error:")]
+    if not starts:
+        return lines[-1].strip()[:300] if lines else ""
+    first = starts[-1]
+    message = [lines[first][len("error:") :].strip()]
+    for line in lines[first + 1 :]:
+        if not line[:1].isspace():
+            break
+        message.append(line.strip().removeprefix("- "))
+    return " ".join(message)[:300]
+
+
+def run_variant(task: dict) -> dict:
+    """Run one variant as ``inclusion-report run`` in a child process; say what happened.
+
+    Runs on a Dask worker. Never raises for a failed run: the result says ``failed``
+    with the run's one-line error and exit code.
+    """
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):  # called outside a worker (a test, a debugger)
+        worker = None
+    address = worker.address if worker is not None else ""
+    host = socket.gethostname()
+    started = time.perf_counter()
+    result = {"variant": task["slug"], "worker": address, "host": host, "run_id": ""}
+    if worker is not None:
+        worker.log_event(TOPIC, {"event": "start", "variant": task["slug"], "worker": address})
+    root = Path(task["root"])
+    variant_dir = Path(task["variant_dir"])
+    if not (root / "notebooks").is_dir():
+        return result | {
+            "status": FAILED,
+            "exit_code": 1,
+            "seconds": 0.0,
+            "error": f"the project folder {root} is not on worker host {host}; "
+            "workers need it at the same path (see the README, 'Many reports at once')",
+        }
+    variant_dir.mkdir(parents=True, exist_ok=True)
+    before = _latest_run_id(variant_dir)
+    command = [
+        sys.executable, "-m", "helpers.runner.cli", "run",
+        "--reports-dir", str(variant_dir),
+        "--processed-dir", str(variant_dir / "processed"),
+        "--keep", str(task["keep"]),
+    ]  # fmt: skip
+    if task.get("config"):
+        command += ["--config", task["config"]]
+    if "pdf" not in task["formats"]:
+        command.append("--no-pdf")
+    if task.get("force"):
+        command.append("--force")
+    for name, text in task["parameters"]:
+        command += ["-p", name, text]
+    environment = os.environ | task.get("environment", {}) | {"INCLUSION_REPORT_ROOT": str(root)}
+    log_path = variant_dir / "variant.log"
+    with open(log_path, "w", encoding="utf-8") as log:
+        child = subprocess.Popen(
+            command,
+            cwd=root,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C at a terminal reaches the grid, which stops us
+        )
+        with _CHILDREN_LOCK:
+            _CHILDREN[child.pid] = child
+        try:
+            code = child.wait()
+        finally:
+            with _CHILDREN_LOCK:
+                _CHILDREN.pop(child.pid, None)
+    after = _latest_run_id(variant_dir)
+    if code == 0:
+        status = UP_TO_DATE if after and after == before else SUCCEEDED
+    elif code in (130, 143, -signal.SIGTERM, -signal.SIGINT, -signal.SIGKILL):
+        status = INTERRUPTED
+    else:
+        status = FAILED
+    return result | {
+        "status": status,
+        "exit_code": code,
+        "seconds": round(time.perf_counter() - started, 3),
+        "error": "" if code == 0 else _error_line(log_path),
+        "run_id": after if code == 0 else "",
+    }
+
+
+def stop_variants(grace: float = STOP_SECONDS) -> int:
+    """Send SIGTERM to every variant running in this process; kill what outlives ``grace``.
+
+    Runs on each worker (``Client.run``) when a grid is interrupted. Each run shuts its
+    kernels down on SIGTERM. Returns how many variants were running.
+    """
+    with _CHILDREN_LOCK:
+        children = list(_CHILDREN.values())
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for child in children:
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)  # the run and whatever it left
+    return len(children)
+
+
+def _ignore_sigint() -> None:
+    """In a local worker: leave Ctrl-C to the grid, which stops the variants in order."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+# --------------------------------------------------------------------------- the driver
+
+
+@dataclass
+class GridOptions:
+    """What the user asked for on the command line."""
+
+    grid_path: str | os.PathLike[str]
+    reports_dir: str | os.PathLike[str] = paths.REPORTS_DIR
+    #: A running Dask scheduler (``tcp://HOST:PORT``, or a scheduler file); None: a local cluster.
+    scheduler: str | None = None
+    #: Worker processes of the local cluster; None: sized to the machine.
+    workers: int | None = None
+    formats: Sequence[str] = ("html", "pdf")
+    force: bool = False
+    keep: int = 5
+    lock_timeout: float = 0.0
+    log: Callable[[str], None] | None = None
+
+
+@dataclass
+class GridResult:
+    """What a grid did: its folder, each variant's result, and the index files."""
+
+    grid_dir: Path
+    results: list[dict] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[dict]:
+        """The variants that failed or were stopped."""
+        return [r for r in self.results if r["status"] in (FAILED, INTERRUPTED)]
+
+
+def local_workers(variants: int) -> int:
+    """Worker processes for a local cluster: one per core, per 2 GB of memory, per variant."""
+    import psutil
+
+    by_memory = psutil.virtual_memory().total // VARIANT_MEMORY
+    return max(1, min(variants, os.cpu_count() or 1, by_memory))
+
+
+@contextlib.contextmanager
+def _client(options: GridOptions, variants: int, log) -> Iterator:
+    """A Dask client: on the scheduler given, or on a local cluster that closes with it."""
+    from distributed import Client, LocalCluster
+
+    if options.scheduler:
+        target = options.scheduler
+        if target.endswith(".json") and Path(target).is_file():
+            client = Client(scheduler_file=target, timeout="30s")
+        else:
+            client = Client(target, timeout="30s")
+        try:
+            workers = len(client.scheduler_info()["workers"])
+            log(f"grid: Dask scheduler {client.scheduler.address}, {workers} worker(s)")
+            yield client
+        finally:
+            client.close()
+        return
+    size = options.workers or local_workers(variants)
+    with_dashboard = _importable("bokeh")
+    cluster = LocalCluster(
+        n_workers=size,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit=0,  # a variant's memory is in its own processes, not the worker's
+        dashboard_address=":0" if with_dashboard else None,
+        silence_logs=logging.ERROR,
+    )
+    try:
+        client = Client(cluster)
+        try:
+            client.run(_ignore_sigint)
+            log(f"grid: local Dask cluster of {size} worker process(es)")
+            yield client
+        finally:
+            client.close()
+    finally:
+        cluster.close()
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def _dashboard(client) -> str:
+    try:
+        return client.dashboard_link if _importable("bokeh") else ""
+    except Exception:  # no dashboard on this scheduler
+        return ""
+
+
+def run_grid(options: GridOptions) -> GridResult:
+    """Run every variant of a grid file on Dask; write the index; return what happened.
+
+    Raises :class:`ParameterError` before anything runs when the grid file or any
+    variant's parameters are wrong, :class:`GridPartial` when some variants failed
+    (after the index is written), and lets KeyboardInterrupt (Ctrl-C, or SIGTERM as the
+    CLI turns it) through after stopping the running variants and writing the index.
+    """
+    from helpers.runner.params import collect_parameters
+    from helpers.runner.steps import discover_steps
+
+    log = options.log or RunLog()
+    steps = discover_steps()
+    grid = load_grid(options.grid_path, collect_parameters(step.path for step in steps))
+    resolved = check_variants(grid, steps)
+    grid_dir = paths.resolve(options.reports_dir) / "grid" / grid.name
+    grid_dir.mkdir(parents=True, exist_ok=True)
+    with RunLock(grid_dir, timeout=options.lock_timeout):
+        grid_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
+        with _environment(GRID_ID_VARIABLE, grid_id):  # inherited by local workers
+            return _run(options, grid, resolved, grid_dir, grid_id, log)
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    """Set an environment variable for the block (local workers inherit it), then restore it."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
+def _run(options: GridOptions, grid: Grid, resolved: dict, grid_dir: Path, grid_id: str, log) -> GridResult:
+    """The grid's work once its lock is held: submit, gather, index."""
+    started = datetime.now(UTC)
+    tasks = [
+        {
+            "slug": variant.slug,
+            "root": str(paths.PROJECT_ROOT),
+            "variant_dir": str(grid_dir / variant.slug),
+            "parameters": variant_parameters(grid, variant),
+            "config": str(paths.resolve(grid.config)) if grid.config else None,
+            "formats": sorted(options.formats),
+            "force": options.force,
+            "keep": options.keep,
+            "environment": {GRID_ID_VARIABLE: grid_id},
+        }
+        for variant in grid.variants
+    ]
+    log(
+        f"grid {grid.name}: {len(tasks)} variant(s) from {paths.display_path(grid.path)} "
+        f"into {paths.display_path(grid_dir)}"
+    )
+    results: dict[str, dict] = {}
+    try:
+        with _client(options, len(tasks), log) as client:
+            _execute(client, tasks, results, log)
+    except KeyboardInterrupt:
+        for task in tasks:
+            if task["slug"] not in results:
+                results[task["slug"]] = _settled(task, started)
+        _write_index(grid, grid_dir, tasks, resolved, results, started, log)
+        raise
+    ordered = [results[task["slug"]] for task in tasks]
+    _write_index(grid, grid_dir, tasks, resolved, results, started, log)
+    result = GridResult(grid_dir, ordered)
+    counts = {s: sum(r["status"] == s for r in ordered) for s in (SUCCEEDED, UP_TO_DATE, FAILED)}
+    summary = (
+        f"grid {grid.name}: {counts[SUCCEEDED]} ran, {counts[UP_TO_DATE]} up to date, "
+        f"{counts[FAILED]} failed; index: {paths.display_path(grid_dir / 'index.html')}"
+    )
+    if result.failed:
+        raise GridPartial(
+            summary + "; failed: " + ", ".join(f"{r['variant']} ({r['error']})" for r in result.failed)
+        )
+    log(summary)
+    return result
+
+
+def _settled(task: dict, started: datetime) -> dict:
+    """What became of a variant whose result never reached the grid before it stopped.
+
+    A run that published after the grid started succeeded, whatever the grid saw;
+    anything else was interrupted.
+    """
+    try:
+        manifest = json.loads((Path(task["variant_dir"]) / "latest" / "manifest.json").read_text())
+        published = datetime.fromisoformat(manifest["started"]) >= started
+    except (OSError, ValueError, KeyError):
+        published = False
+    if not published:
+        return _unfinished(task)
+    return _unfinished(task) | {
+        "status": SUCCEEDED,
+        "exit_code": 0,
+        "seconds": manifest.get("seconds"),
+        "error": "",
+        "run_id": manifest["run_id"],
+    }
+
+
+def _unfinished(task: dict) -> dict:
+    return {
+        "variant": task["slug"],
+        "status": INTERRUPTED,
+        "exit_code": None,
+        "seconds": None,
+        "error": "the grid was stopped before this variant finished",
+        "worker": "",
+        "host": "",
+        "run_id": "",
+    }
+
+
+def _execute(client, tasks: list[dict], results: dict[str, dict], log) -> None:
+    """Submit one task per variant; log each start and end; on Ctrl-C stop them in order."""
+    from distributed import as_completed
+    from tqdm import tqdm
+
+    interactive = bool(getattr(log, "interactive", False))
+    bar = tqdm(total=len(tasks), desc="variants", unit="variant", disable=not interactive, leave=False)
+    say_lock = threading.Lock()
+
+    def say(line: str) -> None:
+        with say_lock, tqdm.external_write_mode(file=sys.stderr):
+            log(line)
+
+    def started(event) -> None:
+        message = event[1] if isinstance(event, tuple) else event
+        if isinstance(message, dict) and message.get("event") == "start":
+            say(f"variant {message['variant']}: started on {message['worker']}")
+
+    dashboard = _dashboard(client)
+    if dashboard:
+        say(f"grid: Dask dashboard at {dashboard}")
+    client.subscribe_topic(TOPIC, started)
+    futures = {}
+    try:
+        for task in tasks:
+            future = client.submit(
+                run_variant, task, key=f"variant-{task['slug']}-{task['environment'][GRID_ID_VARIABLE]}",
+                pure=False,
+            )  # fmt: skip
+            futures[future] = task
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as exc:  # the worker died, or the task could not be sent
+                outcome = _unfinished(task) | {
+                    "status": FAILED,
+                    "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:300],
+                }
+            results[task["slug"]] = outcome
+            bar.update()
+            where = f" on {outcome['worker']}" if outcome.get("worker") else ""
+            if outcome["status"] in (SUCCEEDED, UP_TO_DATE):
+                say(f"variant {task['slug']}: {outcome['status']} in {outcome['seconds']:.1f} s{where}")
+            else:
+                say(
+                    f"variant {task['slug']}: {outcome['status']} (exit code "
+                    f"{outcome['exit_code']}){where}: {outcome['error']}"
+                )
+    except KeyboardInterrupt:
+        say("grid: stopping; every running variant is asked to stop and given time to clean up")
+        with contextlib.suppress(Exception):
+            client.run(stop_variants, wait=True)
+        for future, task in futures.items():
+            if future.done() and task["slug"] not in results:
+                with contextlib.suppress(Exception):
+                    results[task["slug"]] = future.result(timeout=1)
+        client.cancel(list(futures))
+        raise
+    finally:
+        bar.close()
+        with contextlib.suppress(Exception):
+            client.unsubscribe_topic(TOPIC)
+
+
+def _write_index(grid, grid_dir, tasks, resolved, results, started, log) -> None:
+    """index.csv and index.html of the grid folder (each replaced in one step)."""
+    from helpers.runner import grid_index
+
+    rows = grid_index.rows(grid, grid_dir, tasks, resolved, results)
+    grid_index.write(grid, grid_dir, rows, started)
+    log(f"grid {grid.name}: index written ({len(rows)} variant(s))")
