@@ -245,7 +245,7 @@ def test_index_rows_copy_each_variants_findings_and_mark_the_failed(tmp_path):
     page = (tmp_path / "index.html").read_text()
     assert '<html lang="en">' in page and "<script" not in page
     assert not re.search(r"""(src|href)=["']https?:""", page)  # offline
-    assert '<a href="a/latest/report.pdf">a (PDF)</a>' in page
+    assert '<a href="a/latest/report.pdf">PDF<span class="visually-hidden"> of variant 1</span></a>' in page
     assert 'scope="col"' in page and "<caption>" in page
 
 
@@ -337,7 +337,7 @@ def test_four_variants_on_two_local_workers_one_failing(grid_built):
     assert float(index["input_scale-log"][f"{pair}:r"]) != pytest.approx(by_hand, abs=1e-6)
     assert result.stderr.count("started on tcp://127.0.0.1:") == 4
     page = (grid_dir / "index.html").read_text()
-    assert page.count("(PDF)") == 0  # --no-pdf: no PDF to link
+    assert "report.pdf" not in page  # --no-pdf: no PDF to link
     assert 'alt="Correlation r with its 95% interval' in page
 
 

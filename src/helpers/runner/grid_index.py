@@ -116,8 +116,10 @@ def write(grid, grid_dir: Path, index_rows: list[dict], started: datetime) -> tu
     return csv_path, html_path
 
 
-def _link(href: str, text: str) -> str:
-    return f'<a href="{html.escape(href)}">{html.escape(text)}</a>'
+def _link(href: str, text: str, more: str = "") -> str:
+    """A link whose short visible text a screen reader hears with ``more`` after it."""
+    hidden = f'<span class="visually-hidden"> {html.escape(more)}</span>' if more else ""
+    return f'<a href="{html.escape(href)}">{html.escape(text)}{hidden}</a>'
 
 
 STYLE = """
@@ -132,6 +134,8 @@ figure { margin: 1.5rem 0; }
 figure img { max-width: 100%; height: auto; }
 figcaption { font-size: 0.9rem; }
 .table-notes { font-size: 0.85rem; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden;
+                   clip: rect(0 0 0 0); white-space: nowrap; }
 """
 
 
@@ -149,12 +153,12 @@ def page(grid, index_rows: list[dict], started: datetime) -> str:
             **{key: [row[key] for row in index_rows] for key in grid.keys},
             "report": [
                 " ".join(
-                    _link(row["report_pdf"][: -len(".pdf")] + suffix, f"{row['variant']} ({label})")
+                    _link(row["report_pdf"][: -len(".pdf")] + suffix, label, f"of variant {number}")
                     for suffix, label in ((".pdf", "PDF"), (".html", "HTML"))
                 )
                 if row["report_pdf"]
                 else ""
-                for row in index_rows
+                for number, row in enumerate(index_rows, start=1)
             ],
             "error": [row["error"] for row in index_rows],
         }

@@ -722,11 +722,10 @@ def grid_sections(overview, estimates) -> list[str]:
     shown = pd.DataFrame(
         {
             "#": estimates.number,
-            "variant": estimates.variant,
             "outcome": [codebook.field(o).short for o in estimates.outcome],
             "input": [codebook.field(p).short for p in estimates.predictor],
             "verdict": [verdict_label(v) for v in estimates.verdict],
-            "r": [format_fixed(r, 2) for r in estimates.r],
+            "r": estimates.r,
             "95% interval": [
                 f"{format_fixed(lo, 2)} to {format_fixed(hi, 2)}"
                 for lo, hi in zip(estimates.r_ci_low, estimates.r_ci_high, strict=True)
@@ -737,12 +736,16 @@ def grid_sections(overview, estimates) -> list[str]:
     sections.append(
         Table(
             shown,
-            "The key estimate of each pair in each variant: Pearson's r with its 95% interval "
-            "(Fisher's z), the number of cities, and the verdict of the variant's own report.",
+            "The key estimate of each pair in each variant (numbered as in Table 1): Pearson's r "
+            "with its 95% interval (Fisher's z), the number of cities, and the verdict of the "
+            "variant's own report.",
             label="Table 2",
-            formats={"#": str, "n": str},
+            formats={"#": str, "n": str, "r": lambda r: format_fixed(r, 2)},
             notes="Associations across cities, as each report explains; never effects of a "
-            "programme. A verdict holds for its variant's choices only.",
+            "programme. A verdict holds for its variant's choices only, and every variant is "
+            "one more chance of a finding by chance: a pair that is an association in some "
+            "variants and inconclusive in others is weaker evidence than its best variant "
+            "suggests, never stronger.",
         )._repr_html_()
     )
     plots.set_theme()
