@@ -339,13 +339,14 @@ def report(results: dict) -> str:
     for key, s in results["seconds"].items():
         lines.append(f"{names[key]:<58} {s['median']:>7.2f}s {s['min']:>7.2f}s {s['max']:>7.2f}s")
     lines.append("ratios: " + ", ".join(f"{k} = {v:.2f}" for k, v in results["ratios"].items()))
-    lines.append(
-        "peak memory: "
-        + ", ".join(
-            f"{k} {v['rss_gb']:.2f} GB RSS ({v['pss_gb']:.2f} GB PSS)"
-            for k, v in results["peak_memory"].items()
+    if results["peak_memory"]:
+        lines.append(
+            "peak memory: "
+            + ", ".join(
+                f"{k} {v['rss_gb']:.2f} GB RSS ({v['pss_gb']:.2f} GB PSS)"
+                for k, v in results["peak_memory"].items()
+            )
         )
-    )
     for name, t in results["targets"].items():
         sign = "<" if name == "peak RSS GB" else "<="
         lines.append(

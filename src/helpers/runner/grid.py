@@ -480,10 +480,13 @@ def _importable(module: str) -> bool:
 
 
 def _dashboard(client) -> str:
+    """The address of the scheduler's dashboard, or "" when it serves none."""
     try:
-        return client.dashboard_link if _importable("bokeh") else ""
-    except Exception:  # no dashboard on this scheduler
-        return ""
+        if "dashboard" in client.scheduler_info().get("services", {}):
+            return client.dashboard_link
+    except Exception:  # an old or unusual scheduler: no address is no harm
+        pass
+    return ""
 
 
 def run_grid(options: GridOptions) -> GridResult:
