@@ -336,6 +336,7 @@ def test_four_variants_on_two_local_workers_one_failing(grid_built):
     assert index["input_scale-count"][f"{pair}:n"] == "10"
     assert float(index["input_scale-log"][f"{pair}:r"]) != pytest.approx(by_hand, abs=1e-6)
     assert result.stderr.count("started on tcp://127.0.0.1:") == 4
+    assert "Dask dashboard" not in result.stderr  # without bokeh its page would only say so
     page = (grid_dir / "index.html").read_text()
     assert "report.pdf" not in page  # --no-pdf: no PDF to link
     assert 'alt="Correlation r with its 95% interval' in page

@@ -452,13 +452,12 @@ def _client(options: GridOptions, variants: int, log) -> Iterator:
             client.close()
         return
     size = options.workers or local_workers(variants)
-    with_dashboard = _importable("bokeh")
     cluster = LocalCluster(
         n_workers=size,
         threads_per_worker=1,
         processes=True,
         memory_limit=0,  # a variant's memory is in its own processes, not the worker's
-        dashboard_address=":0" if with_dashboard else None,
+        dashboard_address=":0",  # any free port: two grids at once never collide
         silence_logs=logging.ERROR,
     )
     try:
@@ -473,20 +472,24 @@ def _client(options: GridOptions, variants: int, log) -> Iterator:
         cluster.close()
 
 
-def _importable(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
-
-
 def _dashboard(client) -> str:
-    """The address of the scheduler's dashboard, or "" when it serves none."""
+    """The address of the scheduler's dashboard, or "" when it serves none.
+
+    A scheduler without bokeh still lists a "dashboard" port, whose page only says that
+    bokeh is needed: the page is asked for once, so only a dashboard that works is
+    announced.
+    """
+    import urllib.request
+
     try:
-        if "dashboard" in client.scheduler_info().get("services", {}):
-            return client.dashboard_link
-    except Exception:  # an old or unusual scheduler: no address is no harm
-        pass
-    return ""
+        if "dashboard" not in client.scheduler_info().get("services", {}):
+            return ""
+        link = client.dashboard_link
+        with urllib.request.urlopen(link, timeout=2) as response:  # noqa: S310 - the cluster's own
+            works = response.status == 200 and b"needs bokeh" not in response.read(2000)
+        return link if works else ""
+    except Exception:  # no dashboard, or not one that answers: say nothing
+        return ""
 
 
 def run_grid(options: GridOptions) -> GridResult:
