@@ -10,7 +10,12 @@ PY         := $(VENV)/bin/python
 TOOLS      := .tools
 UV         := $(TOOLS)/bin/uv
 UV_VERSION := 0.13.9
-export UV_PYTHON_DOWNLOADS := never
+# The environment uses any Python 3.11, 3.12 or 3.13 that uv finds (the first on PATH; choose one
+# with UV_PYTHON=3.12). uv does not download one unless asked: `make report
+# UV_PYTHON_DOWNLOADS=automatic` fetches a build from GitHub where the network allows (off here
+# and in CI, whose machines reach PyPI and Debian only).
+PYTHONS    := >=3.11,<3.14
+export UV_PYTHON_DOWNLOADS ?= never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 # Debian packages for the LaTeX route of nbconvert (xelatex + the packages its template loads),
@@ -22,6 +27,12 @@ TEX_FILES    := adjustbox.sty tcolorbox.sty titling.sty enumitem.sty upquote.sty
                 longtable.sty soul.sty eurosym.sty fontspec.sty newunicodechar.sty polyglossia.sty \
                 loadhyph-it.tex
 SYSTEM_STAMP := $(VENV)/.system-ok
+# On macOS (Homebrew): the same tools, by what provides them there. MacTeX holds every LaTeX
+# package the template loads; BasicTeX (smaller) needs these TeX Live packages added with tlmgr.
+BREW_TEX       := mactex-no-gui
+TLMGR_PACKAGES := adjustbox collectbox tcolorbox pdfcol tikzfill environ trimspaces titling enumitem \
+                  upquote booktabs tools soul eurosym fontspec newunicodechar polyglossia hyphen-italian \
+                  caption float geometry hyperref jknapltx rsfs ucs mathpazo parskip lm
 
 # gettext catalogs of the report's languages (src/helpers/i18n.py): the .po files are
 # written by people and committed; the .mo files are compiled from them by `make`.
@@ -48,13 +59,14 @@ NBSTRIP_KEYS := metadata.language_info.codemirror_mode metadata.language_info.fi
                 metadata.language_info.pygments_lexer metadata.language_info.version \
                 metadata.papermill cell.metadata.papermill
 
-.PHONY: help setup system-deps test-deps git-filter locale report test test-fast lint lab bench mutation clean
+.PHONY: help setup system-deps macos-deps apt-packages test-deps git-filter locale report test test-fast lint lab bench mutation clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
-system-deps: ## Install the Debian packages for the PDF route if any is missing (needs root)
-	@missing=0; \
+system-deps: ## Install the system packages for the PDF route if any is missing (Debian: needs root; macOS: names them)
+	@if [ "$$(uname)" = Darwin ]; then $(MAKE) --no-print-directory macos-deps; exit $$?; fi; \
+	missing=0; \
 	for cmd in xelatex pandoc pdftotext pdfinfo kpsewhich; do command -v $$cmd >/dev/null || missing=1; done; \
 	if [ $$missing = 0 ]; then for f in $(TEX_FILES); do [ -n "$$(kpsewhich $$f)" ] || missing=1; done; fi; \
 	if [ $$missing = 0 ]; then fc-list 2>/dev/null | grep -qi symbola || missing=1; fi; \
@@ -67,8 +79,27 @@ system-deps: ## Install the Debian packages for the PDF route if any is missing 
 	  fi; \
 	fi
 
+macos-deps: # On a Mac: say exactly what is missing for the PDF route and the Homebrew commands that install it
+	@steps=""; \
+	command -v brew >/dev/null || steps="$$steps\n  Homebrew first: https://brew.sh"; \
+	command -v xelatex >/dev/null && command -v kpsewhich >/dev/null || \
+	  steps="$$steps\n  a TeX distribution with xelatex: brew install --cask $(BREW_TEX)   (then open a new terminal, or: eval \"\$$(/usr/libexec/path_helper)\")"; \
+	command -v pandoc >/dev/null || steps="$$steps\n  pandoc: brew install pandoc"; \
+	command -v pdftotext >/dev/null && command -v pdfinfo >/dev/null || steps="$$steps\n  poppler (pdftotext, pdfinfo): brew install poppler"; \
+	if command -v kpsewhich >/dev/null; then \
+	  absent=""; for f in $(TEX_FILES); do [ -n "$$(kpsewhich $$f)" ] || absent="$$absent $$f"; done; \
+	  [ -z "$$absent" ] || steps="$$steps\n  LaTeX files missing:$$absent; with BasicTeX: sudo tlmgr install $(TLMGR_PACKAGES)"; \
+	fi; \
+	if [ -n "$$steps" ]; then \
+	  printf "missing for the PDF report on macOS; install with Homebrew:$$steps\n" >&2; exit 1; \
+	fi
+
+apt-packages: # The Debian packages `make` installs, one line (for CI steps that install them with sudo)
+	@echo $(APT_PACKAGES)
+
 test-deps: $(AXE_JS) ## Install headless Chromium (needs root) and axe-core for the browser tests if missing
-	@if ! command -v chromium >/dev/null; then \
+	@if ! command -v chromium >/dev/null && ! command -v google-chrome >/dev/null && [ -z "$$CHROMIUM" ] \
+	    && [ ! -d "/Applications/Google Chrome.app" ] && [ ! -d /Applications/Chromium.app ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian package: chromium"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
@@ -96,6 +127,9 @@ $(UV): # uv itself, pinned, in a small virtual environment of its own (no system
 # source, even where PYTHONDONTWRITEBYTECODE is set (as on CI machines): several seconds
 # saved in every kernel and command.
 $(ENV_STAMP): pyproject.toml uv.lock Makefile | $(UV)
+	@$(UV) python find '$(PYTHONS)' >/dev/null 2>&1 || { \
+	  echo "no Python 3.11, 3.12 or 3.13 found. Install one (Debian/Ubuntu: apt-get install python3; macOS: brew install python@3.13), or let uv download one: make $(or $(MAKECMDGOALS),setup) UV_PYTHON_DOWNLOADS=automatic" >&2; \
+	  exit 1; }
 	$(UV) sync --locked --quiet --compile-bytecode
 	$(PY) -m helpers.runner.kernels
 	@touch $@
@@ -133,9 +167,10 @@ test: setup test-deps ## Run all tests (unit, end-to-end, PDF and headless brows
 test-fast: setup ## Run the fast unit tests only
 	$(PY) -m pytest -m "not slow"
 
-lint: setup ## Check style and docstrings (ruff) and the import contracts (import-linter)
+lint: setup ## Check style and docstrings (ruff), the import contracts (import-linter) and the CI workflows (their schema)
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 lab: setup ## Open JupyterLab on the project (notebooks/ first) with the project's kernel
 	JUPYTER_PATH="$(CURDIR)/$(VENV)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \

@@ -17,9 +17,28 @@ from .conftest import HOSTILE_CITY, required
 pytestmark = pytest.mark.slow
 
 
+#: Where a Chromium-family browser is found: $CHROMIUM, then these commands on the PATH
+#: (Debian's chromium, Ubuntu's and GitHub's runners' Google Chrome), then macOS's apps.
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+MAC_BROWSERS = (
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+)
+
+
+def browser_command() -> str | None:
+    """The headless browser the tests drive, or None when there is none."""
+    if os.environ.get("CHROMIUM"):
+        return os.environ["CHROMIUM"]
+    for name in BROWSERS:
+        if found := shutil.which(name):
+            return found
+    return next((path for path in MAC_BROWSERS if os.path.exists(path)), None)
+
+
 @pytest.fixture(autouse=True)
 def _chromium():
-    required(shutil.which("chromium"), "chromium not installed (make test installs it)")
+    required(browser_command(), "no Chromium or Chrome found (make test installs chromium on Debian)")
 
 
 FLAGS = [
@@ -67,7 +86,7 @@ class DevTools:
 def browser():
     profile = Path(tempfile.mkdtemp(prefix="chromium-"))
     process = subprocess.Popen(
-        ["chromium", *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        [browser_command(), *FLAGS, f"--user-data-dir={profile}", "about:blank"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -11,6 +11,8 @@ import json
 import math
 from pathlib import Path
 
+from helpers.runner.records import ABANDONED, still_running
+
 MAX_LINES = 15
 
 
@@ -122,7 +124,12 @@ def summary_lines(changes: dict) -> list[str]:
 
 
 def history(reports_dir: Path, limit: int = 20) -> list[dict]:
-    """The newest runs (newest first) with status, duration and a one-line change summary."""
+    """The newest runs (newest first) with status, duration and a one-line change summary.
+
+    A run recorded as ``running`` whose process is gone (killed, crashed) is shown as
+    ``abandoned`` (:func:`helpers.runner.records.still_running`); the next run that takes
+    the lock writes that into its manifest.
+    """
     runs = []
     folder = reports_dir / "runs"
     if not folder.exists():
@@ -137,10 +144,13 @@ def history(reports_dir: Path, limit: int = 20) -> list[dict]:
             summary = (run / "changes.txt").read_text().splitlines()[0]
         elif manifest.get("only") and manifest.get("status") == "succeeded":
             summary = f"partial run (--only {' '.join(manifest['only'])}), not published"
+        status = manifest.get("status", "?")
+        if status == "running" and not still_running(manifest.get("process")):
+            status = ABANDONED  # the next run writes it into the manifest
         runs.append(
             {
                 "run_id": manifest.get("run_id", run.name),
-                "status": manifest.get("status", "?"),
+                "status": status,
                 "seconds": manifest.get("seconds"),
                 "ran": [s["step"] for s in manifest.get("steps", []) if s.get("status") == "ran"],
                 "changes": summary,

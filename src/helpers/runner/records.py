@@ -99,3 +99,73 @@ def collect(inputs: dict[str, str | os.PathLike[str]]) -> dict[str, object]:
         "platform": platform.platform(),
         "packages": package_versions(),
     }
+
+
+#: Status of a run whose process ended without finishing it (killed, crashed, power cut).
+ABANDONED = "abandoned"
+
+
+def this_process() -> dict[str, object]:
+    """Who is making a run, as its manifest records it: host, process id and its start time."""
+    import socket
+
+    import psutil
+
+    me = psutil.Process()
+    return {"host": socket.gethostname(), "pid": me.pid, "started": me.create_time()}
+
+
+def still_running(process: dict | None) -> bool:
+    """Whether the process a manifest records is alive and is the same process.
+
+    A process id can be reused after a crash, so the process found under the id must
+    have started when the recorded one did. A run recorded on another host cannot be
+    checked from here: it is taken to be running.
+    """
+    import socket
+
+    import psutil
+
+    if not process or "pid" not in process:
+        return False
+    if process.get("host") not in (None, socket.gethostname()):
+        return True
+    try:
+        found = psutil.Process(int(process["pid"]))
+        started = found.create_time()
+    except (psutil.Error, ValueError):
+        return False
+    recorded = process.get("started")
+    return recorded is None or abs(started - float(recorded)) < 1.0
+
+
+def mark_abandoned(runs_dir: Path, noticed_by: str) -> list[str]:
+    """Mark every run still recorded as ``running`` as abandoned; return their ids.
+
+    Call only while holding the reports folder's lock: then no other run can be
+    running there, whatever its manifest says, because a living run holds the lock
+    and the operating system drops it when its holder dies.
+    """
+    from datetime import UTC, datetime
+
+    marked = []
+    if not runs_dir.is_dir():
+        return marked
+    for manifest_path in sorted(runs_dir.glob("*/manifest.json")):
+        try:
+            manifest = json.loads(manifest_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if manifest.get("status") != "running":
+            continue
+        manifest.update(
+            status=ABANDONED,
+            abandoned={
+                "noticed_by": noticed_by,
+                "noticed": datetime.now(UTC).isoformat(),
+                "why": "its process ended without finishing the run (the lock was free)",
+            },
+        )
+        write_json(manifest_path, manifest)
+        marked.append(manifest.get("run_id", manifest_path.parent.name))
+    return marked

@@ -147,6 +147,9 @@ def run(options: RunOptions) -> RunResult:
     publish.check_writable(reports_dir)
 
     with RunLock(reports_dir, timeout=options.lock_timeout):
+        # holding the lock proves that no run recorded as running is still alive
+        for gone in records.mark_abandoned(reports_dir / "runs", noticed_by=f"a run started {started.isoformat()}"):
+            log(f"run {gone} was abandoned: its process ended without finishing (manifest updated)")
         code, env = cache.code_fingerprint(), cache.environment_fingerprint()
         previous_dir, previous = _latest_manifest(reports_dir)
         formats = sorted(options.formats)
@@ -222,6 +225,7 @@ def _build(
         "run_id": run_id,
         "started": started.isoformat(),
         "status": "running",
+        "process": records.this_process(),
         "parameters": values,
         "provenance": records.collect(_inputs(options, values, raw_path, steps)),
         "code_sha256": code,
