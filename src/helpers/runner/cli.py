@@ -2,7 +2,8 @@
 
 Exit codes: 0 success (or up to date); 1 unexpected error; 2 invalid parameters
 or usage; 3 invalid data; 4 a notebook failed; 5 export failed; 6 another run
-holds the lock; 7 a grid finished but some of its variants failed;
+holds the lock; 7 a grid finished but some of its variants failed; 8 verify:
+the re-executed run differs; 9 verify: the run cannot be verified;
 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
@@ -136,6 +137,20 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wait this long for another run of the same grid to finish (default 0)",
     )
+    verify = commands.add_parser(
+        "verify",
+        help="re-execute a past run from its manifest (commit, lock file, inputs, parameters) "
+        "and check that every table and the report's text come out the same",
+    )
+    verify.add_argument("run", nargs="?", default="latest", help="a run id, a run folder, or latest (default)")
+    verify.add_argument("--reports-dir", default=str(paths.REPORTS_DIR))
+    verify.add_argument(
+        "--current-code",
+        action="store_true",
+        help="re-execute with the code and environment as they are now, not the run's own "
+        "commit (for a run made from a tree with uncommitted changes)",
+    )
+    verify.add_argument("--keep-scratch", action="store_true", help="keep the scratch folder (to inspect)")
     history = commands.add_parser(
         "history", help="list recent runs with status, duration and changes"
     )
@@ -195,6 +210,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                     force=args.force,
                     keep=max(1, args.keep),
                     lock_timeout=args.lock_timeout,
+                )
+            )
+        elif args.command == "verify":
+            from helpers.runner.verify import VerifyOptions, verify
+
+            verify(
+                VerifyOptions(
+                    run=args.run,
+                    reports_dir=args.reports_dir,
+                    current_code=args.current_code,
+                    keep_scratch=args.keep_scratch,
                 )
             )
         elif args.command == "history":

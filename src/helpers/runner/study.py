@@ -335,6 +335,13 @@ def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
         + _(
             "Resident populations (for `input_scale` and the specification curve): {source}"
         ).format(source=_population_source(manifest))
+        + "\n\n"
+        + _(
+            "To check that this report reproduces, run `inclusion-report verify {run_id}` in the "
+            "project folder: it rebuilds the code of the recorded commit with the recorded lock "
+            "file, runs the analysis again with the same parameters and inputs, and compares every "
+            "table byte for byte and the report's text."
+        ).format(run_id=manifest.get("run_id", ""))
     )
     run = pd.DataFrame(
         {
