@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import os
 import re
 import signal
@@ -26,6 +25,7 @@ from helpers.runner.lock import RunLock
 from helpers.runner.params import coerce, collect_parameters
 from helpers.runner.steps import discover_steps
 from tests.conftest import copy_project, plant_cell, wait_until
+from tests.test_stats import pearson
 
 DECLARED = collect_parameters(step.path for step in discover_steps())
 
@@ -275,15 +275,6 @@ def test_the_grid_figure_names_its_strongest_estimate_in_its_alt_text():
 # --------------------------------------------------------------------------- whole grids
 
 slow = pytest.mark.slow
-
-
-def pearson(x: list[float], y: list[float]) -> float:
-    n = len(x)
-    mx, my = sum(x) / n, sum(y) / n
-    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True))
-    sxx = sum((a - mx) ** 2 for a in x)
-    syy = sum((b - my) ** 2 for b in y)
-    return sxy / math.sqrt(sxx * syy)
 
 
 def grid_processes() -> list[psutil.Process]:

@@ -35,6 +35,16 @@ def _on_sigterm(signum, frame):  # noqa: ARG001 - signal handler signature
     raise KeyboardInterrupt("SIGTERM")
 
 
+def _lock_timeout(parser: argparse.ArgumentParser, holder: str) -> None:
+    parser.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help=f"wait this long for {holder} to finish before giving up with exit code 6 (default 0)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="inclusion-report",
@@ -93,13 +103,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="keep the N newest run folders (default 20)",
     )
-    run.add_argument(
-        "--lock-timeout",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait this long for another run to finish before giving up with exit code 6 (default 0)",
-    )
+    _lock_timeout(run, "another run")
     grid = commands.add_parser(
         "grid",
         help="run the pipeline once per variant of a grid file, on Dask, and index the results",
@@ -130,13 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     grid.add_argument(
         "--keep", type=int, default=5, metavar="N", help="run folders kept per variant (default 5)"
     )
-    grid.add_argument(
-        "--lock-timeout",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait this long for another run of the same grid to finish (default 0)",
-    )
+    _lock_timeout(grid, "another run of the same grid")
     verify = commands.add_parser(
         "verify",
         help="re-execute a past run from its manifest (commit, lock file, inputs, parameters) "

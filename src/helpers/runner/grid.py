@@ -48,7 +48,6 @@ import subprocess
 import sys
 import threading
 import time
-import tomllib
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -141,15 +140,11 @@ def load_grid(path: str | os.PathLike[str], declared: dict | None = None) -> Gri
     ``declared`` (name → :class:`helpers.runner.params.Parameter`) tells which parameters
     take a list, whose grid values must then be a list of lists.
     """
+    from helpers.runner.params import load_toml
+
     resolved = paths.resolve(path)
     where = _where(resolved)
-    try:
-        with open(resolved, "rb") as handle:
-            document = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ParameterError(f"{where} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(f"{where} is not valid TOML: {exc}") from None
+    document = load_toml(resolved, "grid file")
     unknown = sorted(set(document) - _KEYS)
     if unknown:
         raise ParameterError(

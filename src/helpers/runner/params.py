@@ -186,6 +186,17 @@ def coerce(parameter: Parameter, value: object, origin: str) -> object:
     return value
 
 
+def load_toml(path: Path, what: str) -> dict:
+    """A TOML file as a dict; a missing or invalid file is a :class:`ParameterError` naming it."""
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ParameterError(f"{what} {paths.display_path(path)} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ParameterError(f"{what} {paths.display_path(path)} is not valid TOML: {exc}") from None
+
+
 def read_config(path: str | os.PathLike[str] | None) -> dict[str, object]:
     """Read the ``[parameters]`` table of a TOML config file (missing default file: empty)."""
     if path is None:
@@ -193,15 +204,7 @@ def read_config(path: str | os.PathLike[str] | None) -> dict[str, object]:
             return {}
         path = paths.CONFIG_FILE
     resolved = paths.resolve(path)
-    try:
-        with open(resolved, "rb") as handle:
-            document = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ParameterError(f"config file {paths.display_path(resolved)} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(
-            f"config file {paths.display_path(resolved)} is not valid TOML: {exc}"
-        ) from None
+    document = load_toml(resolved, "config file")
     unknown = sorted(set(document) - {"parameters"})
     if unknown:
         raise ParameterError(
