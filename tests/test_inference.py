@@ -752,6 +752,33 @@ def test_wild_bootstrap_default_seed_is_the_documented_one():
     assert others != {default[0]}  # the seed matters here
 
 
+def test_wild_bootstrap_pvalues_default_seed_and_the_exact_limit():
+    """Twelve cities are enumerated (2^12 sign vectors), thirteen sampled; the default seed is the protocol's."""
+    rng = np.random.default_rng(5)
+    limit = inference.WILD_EXACT_LIMIT
+    x = rng.normal(size=limit)
+    y = 0.5 * x + rng.normal(size=limit)
+    assert inference.wild_bootstrap_pvalues([(x, y)])[1:] == ("exact", 2**limit)
+    x13, y13 = np.append(x, 0.3), np.append(y, -0.2)
+    default = inference.wild_bootstrap_pvalues([(x13, y13)], draws=300)
+    assert default[1:] == ("monte carlo", 300)
+    assert default[0][0] == inference.wild_bootstrap_pvalues([(x13, y13)], seed=20240529, draws=300)[0][0]
+    assert {inference.wild_bootstrap_pvalues([(x13, y13)], seed=s, draws=300)[0][0] for s in (1, 2)} != {
+        default[0][0]
+    }
+
+
+def test_wild_bootstrap_counts_every_draw():
+    """A slope of exactly zero is reached by every bootstrap sample: p = (draws + 1) / (draws + 1)."""
+    n = inference.WILD_EXACT_LIMIT + 1
+    x = np.arange(n, dtype=float)
+    y = np.abs(x - x.mean())  # symmetric about the middle city: the least-squares slope is 0
+    for draws in (1, 5, 40):
+        p, method, count = inference.wild_bootstrap_p(x, y, draws=draws)
+        assert (method, count) == ("monte carlo", draws)
+        assert p == 1.0
+
+
 def test_leave_one_out_without_the_lone_city_has_no_slope():
     """Nine cities share one x value: dropping the tenth leaves no spread, so no slope (NaN),
     even where round-off leaves a residue of 2e-13 in the left-out Sxx; no warning noise."""
