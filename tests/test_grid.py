@@ -158,11 +158,54 @@ def test_the_example_grid_expands_to_six_checked_variants():
     assert {v["input_scale"] for v in checked.values()} == {"count", "per_10k_residents", "log"}
 
 
-def test_local_cluster_is_sized_by_cores_memory_and_variants():
-    cores = os.cpu_count() or 1
-    memory = psutil.virtual_memory().total // grid_module.VARIANT_MEMORY
+def test_local_cluster_is_sized_by_cores_memory_and_variants(monkeypatch):
+    class Memory:
+        total = 5 * 2**30  # room for two variants of 2 GB
+
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: Memory)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5, 6, 7}, raising=False)
     assert grid_module.local_workers(1) == 1
-    assert grid_module.local_workers(1000) == max(1, min(cores, memory))
+    assert grid_module.local_workers(6) == 2  # memory decides
+    Memory.total = 64 * 2**30
+    assert grid_module.local_workers(6) == 6  # the variants decide
+    assert grid_module.local_workers(20) == 8  # the cores decide
+    Memory.total = 2**30
+    assert grid_module.local_workers(6) == 1  # never fewer than one
+
+
+def test_a_scheduler_address_that_is_not_one_is_a_usage_error(tmp_path, capsys):
+    path = write(tmp_path, 'name = "g"\n[grid]\ninput_scale = ["log"]\n')
+    code = main(["grid", str(path), "--scheduler", "nonsense://x", "--reports-dir", str(tmp_path / "r")])
+    assert code == 2
+    assert "--scheduler nonsense://x: no Dask scheduler answered there" in capsys.readouterr().err
+
+
+def test_stopping_a_grid_stops_its_runs_and_their_detached_children_and_no_other_grids():
+    grid_id, other = "grid-stop-test", "grid-other-test"
+    # a run that leaves a child in a session of its own (as kernels are), and another grid's run
+    detach = f"{sys.executable} -c 'import os, time; os.setsid(); time.sleep(600)'"
+    run = subprocess.Popen(["bash", "-c", f"{detach} & wait"], start_new_session=True)
+    bystander = subprocess.Popen(["sleep", "600"], start_new_session=True)
+    grid_module._CHILDREN.update({grid_id: {run.pid: run}, other: {bystander.pid: bystander}})
+    try:
+        wait_until(lambda: len(psutil.Process(run.pid).children(recursive=True)) == 1, what="the detached child")
+        (detached,) = psutil.Process(run.pid).children(recursive=True)
+        assert grid_module.stop_variants(grid_id, grace=5) == 1
+        assert run.poll() is not None
+        wait_until(lambda: not detached.is_running() or detached.status() == psutil.STATUS_ZOMBIE, what="kill")
+        assert bystander.poll() is None  # another grid on the same worker runs on
+        # and a variant of the stopped grid that reaches a worker now starts nothing
+        result = grid_module.run_variant(
+            {"slug": "late", "root": str(paths.PROJECT_ROOT), "variant_dir": "/nonexistent/late",
+             "parameters": [], "formats": ["html"], "keep": 1, "environment": {GRID_ID_VARIABLE: grid_id}}
+        )  # fmt: skip
+        assert result["status"] == "interrupted" and "before this variant started" in result["error"]
+    finally:
+        bystander.kill()
+        bystander.wait()
+        grid_module._CHILDREN.pop(grid_id, None)
+        grid_module._CHILDREN.pop(other, None)
+        grid_module._STOPPING.discard(grid_id)
 
 
 def test_a_worker_without_the_project_folder_says_so(tmp_path):
@@ -187,8 +230,8 @@ def fake_variant(grid_dir: Path, slug: str, lines: list[str], pdf: bool = True) 
     latest = grid_dir / slug / "latest"
     (latest / "tables").mkdir(parents=True)
     (latest / "tables" / "findings.csv").write_text(FINDINGS_HEAD + "".join(lines))
-    if pdf:
-        (latest / "report.pdf").write_bytes(b"%PDF")
+    for name in ("report.html", "report.it.html") + (("report.it.pdf", "report.pdf") if pdf else ()):
+        (latest / name).write_bytes(b"x")
 
 
 def test_index_rows_copy_each_variants_findings_and_mark_the_failed(tmp_path):
@@ -226,7 +269,11 @@ def test_index_rows_copy_each_variants_findings_and_mark_the_failed(tmp_path):
     assert [r["status"] for r in rows] == ["succeeded", "up to date", "failed"]
     assert rows[0]["seconds"] == "12.3" and rows[0]["input_scale"] == "count"
     assert rows[0]["report_pdf"] == "a/latest/report.pdf"
+    names = ("report.pdf", "report.it.pdf", "report.html", "report.it.html")
+    assert rows[0]["reports"] == [f"a/latest/{n}" for n in names]
     assert rows[1]["report_pdf"] == ""  # no PDF in that run
+    assert rows[1]["reports"] == ["b/latest/report.html", "b/latest/report.it.html"]
+    assert rows[2]["reports"] == []  # failed: no link to an older run's report
     assert rows[0]["employment_rate_increase_pct~training_participants:r"] == "-0.0930883945874"
     assert rows[1]["employment_rate_increase_pct~community_event_participants:n"] == "9"
     # a failed variant shows no numbers, even when an older run of it left some
@@ -246,6 +293,8 @@ def test_index_rows_copy_each_variants_findings_and_mark_the_failed(tmp_path):
     assert '<html lang="en">' in page and "<script" not in page
     assert not re.search(r"""(src|href)=["']https?:""", page)  # offline
     assert '<a href="a/latest/report.pdf">PDF<span class="visually-hidden"> of variant 1</span></a>' in page
+    assert '<a href="b/latest/report.it.html">HTML it<span class="visually-hidden"> of variant 2</span></a>' in page
+    assert "c/latest/report" not in page
     assert 'scope="col"' in page and "<caption>" in page
 
 
@@ -329,7 +378,8 @@ def test_four_variants_on_two_local_workers_one_failing(grid_built):
     assert result.stderr.count("started on tcp://127.0.0.1:") == 4
     assert "Dask dashboard" not in result.stderr  # without bokeh its page would only say so
     page = (grid_dir / "index.html").read_text()
-    assert "report.pdf" not in page  # --no-pdf: no PDF to link
+    assert "report.pdf" not in page  # --no-pdf: no PDF to link, but the HTML
+    assert '<a href="input_scale-log/latest/report.html">HTML<span' in page
     assert 'alt="Correlation r with its 95% interval' in page
 
 
@@ -466,3 +516,14 @@ def test_a_failed_runs_message_becomes_one_line(tmp_path):
     )
     log.write_text("Traceback\nKeyError: 'x'\n")
     assert grid_module._error_line(log) == "KeyError: 'x'"
+
+
+def test_a_pair_without_an_estimate_is_left_out_of_the_long_table():
+    rows = [
+        {"variant": "a", "o~p:verdict": "inconclusive", "o~p:r": "", "o~p:r_ci_low": "",
+         "o~p:r_ci_high": "", "o~p:n": "2"},
+        {"variant": "b", "o~p:verdict": "inconclusive", "o~p:r": "0.1", "o~p:r_ci_low": "-0.5",
+         "o~p:r_ci_high": "0.6", "o~p:n": "10"},
+    ]  # fmt: skip
+    long = grid_index.estimates(rows)
+    assert list(long.number) == [2] and list(long.r) == [0.1]

@@ -26,6 +26,7 @@ def fake_run(root: Path, run_id: str = "20261205T100000Z-aaaaaa", **manifest) ->
         "run_id": run_id,
         "status": "succeeded",
         "provenance": {"git": {"commit": "abc", "dirty": False}, "inputs": {}},
+        "outputs": {"tables/a.csv": "0" * 64},
     } | manifest
     (folder / "manifest.json").write_text(json.dumps(body))
     (root / "latest").symlink_to(Path("runs") / run_id)
@@ -48,6 +49,7 @@ def test_a_run_is_found_as_latest_by_id_or_by_folder(tmp_path):
         ({"provenance": {"git": {"commit": None, "dirty": None}}}, "outside a git checkout"),
         ({"status": "failed"}, "did not succeed"),
         ({"only": ["01_data_cleaning"]}, "partial run"),
+        ({"outputs": {}}, "records no outputs"),
     ],
 )
 def test_runs_that_cannot_be_rebuilt_are_refused_with_exit_9(tmp_path, capsys, manifest, message):
@@ -128,37 +130,51 @@ def test_compare_counts_identical_tables_and_names_an_edited_kept_copy(tmp_path)
     ) in differences
 
 
-def test_the_rerun_gets_the_recorded_parameters_and_formats(tmp_path):
-    code = tmp_path / "code"
-    elsewhere = tmp_path / "kept" / "table.tsv"
+def test_the_rerun_gets_the_recorded_parameters_config_and_formats(tmp_path):
     manifest = {
         "parameters": {
-            "raw_data_path": str(elsewhere),
+            "raw_data_path": "data/synthetic/table.tsv",
             "input_scale": "log",
             "multiple_regression": True,
             "outcomes": ["employment_rate_increase_pct"],
             "output_dir": "reports/scratch",
-            "claims_path": "data/raw/article_claims.tsv",
         },
-        "provenance": {
-            "inputs": {
-                "raw data": {"path": str(elsewhere), "sha256": "x"},
-                "article claims": {"path": "data/raw/article_claims.tsv", "sha256": "y"},
-            }
-        },
+        "provenance": {"inputs": {"config": {"path": "config/grid-variant.toml", "sha256": "x"}}},
         "export": {"formats": ["html"]},
     }
-    inputs = {"raw data": elsewhere, "article claims": code / "data/raw/article_claims.tsv"}
-    command = verify.rerun_command(Path("python"), manifest, inputs, code, tmp_path / "s")
+    command = verify.rerun_command(Path("python"), manifest, {"config": Path("c")}, tmp_path / "s")
     pairs = {command[i + 1]: command[i + 2] for i, arg in enumerate(command) if arg == "-p"}
-    assert pairs == {
-        "raw_data_path": str(elsewhere),
+    assert pairs == {  # exactly as recorded: the appendix must print the same values
+        "raw_data_path": "data/synthetic/table.tsv",
         "input_scale": "log",
         "multiple_regression": "true",
         "outcomes": '["employment_rate_increase_pct"]',
-        "claims_path": "data/raw/article_claims.tsv",  # found where the run looks: left as recorded
     }
+    assert command[command.index("--config") + 1] == "config/grid-variant.toml"
     assert "--no-pdf" in command and "--force" in command
+
+
+def test_an_input_the_checkout_lacks_is_put_where_the_run_looks(tmp_path):
+    user, code = tmp_path / "user", tmp_path / "code"
+    table = user / "data" / "synthetic" / "table.tsv"
+    table.parent.mkdir(parents=True)
+    table.write_text("untracked\n")
+    (code / "data" / "raw").mkdir(parents=True)
+    tracked = code / "data" / "raw" / "t.tsv"
+    tracked.write_text("tracked\n")
+    manifest = {
+        "provenance": {
+            "inputs": {
+                "raw data": {"path": "data/synthetic/table.tsv", "sha256": records.sha256(table)},
+                "claims": {"path": "data/raw/t.tsv", "sha256": records.sha256(tracked)},
+            }
+        }
+    }
+    found = verify.check_inputs(manifest, [code, user])
+    assert found == {"raw data": table, "claims": tracked}
+    verify.place_inputs(manifest, found, code)
+    assert (code / "data" / "synthetic" / "table.tsv").read_text() == "untracked\n"
+    assert table.read_text() == "untracked\n"  # the user's copy is only read
 
 
 def test_the_appendix_prints_the_command_that_verifies_the_report():

@@ -249,7 +249,10 @@ def check_variants(grid: Grid, steps) -> dict[str, dict]:
 
 # --------------------------------------------------------------------------- on a worker
 
-_CHILDREN: dict[int, subprocess.Popen] = {}
+#: The variant runs of each grid in this worker process: grid id -> pid -> process.
+_CHILDREN: dict[str, dict[int, subprocess.Popen]] = {}
+#: Grids being stopped: their tasks start no new run.
+_STOPPING: set[str] = set()
 _CHILDREN_LOCK = threading.Lock()
 
 
@@ -326,50 +329,71 @@ def run_variant(task: dict) -> dict:
         command.append("--force")
     for name, text in task["parameters"]:
         command += ["-p", name, text]
+    grid_id = task.get("environment", {}).get(GRID_ID_VARIABLE, "")
     environment = os.environ | task.get("environment", {}) | {"INCLUSION_REPORT_ROOT": str(root)}
     log_path = variant_dir / "variant.log"
     with open(log_path, "w", encoding="utf-8") as log:
-        child = subprocess.Popen(
-            command,
-            cwd=root,
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C at a terminal reaches the grid, which stops us
-        )
-        with _CHILDREN_LOCK:
-            _CHILDREN[child.pid] = child
+        with _CHILDREN_LOCK:  # a grid being stopped starts nothing more
+            if grid_id in _STOPPING:
+                return result | {
+                    "status": INTERRUPTED,
+                    "exit_code": None,
+                    "seconds": 0.0,
+                    "error": "the grid was stopped before this variant started",
+                }
+            child = subprocess.Popen(
+                command,
+                cwd=root,
+                env=environment,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C at a terminal reaches the grid, which stops us
+            )
+            _CHILDREN.setdefault(grid_id, {})[child.pid] = child
         try:
             code = child.wait()
         finally:
             with _CHILDREN_LOCK:
-                _CHILDREN.pop(child.pid, None)
+                _CHILDREN.get(grid_id, {}).pop(child.pid, None)
+            stopping = grid_id in _STOPPING
     after = _latest_run_id(variant_dir)
     if code == 0:
         status = UP_TO_DATE if after and after == before else SUCCEEDED
-    elif code in (130, 143, -signal.SIGTERM, -signal.SIGINT, -signal.SIGKILL):
+    elif stopping:
         status = INTERRUPTED
     else:
         status = FAILED
+    error = "" if code == 0 else _error_line(log_path)
+    if code < 0 and not stopping:  # killed from outside (the out-of-memory killer, say)
+        error = f"the run was killed by signal {-code}" + (f"; its last words: {error}" if error else "")
     return result | {
         "status": status,
         "exit_code": code,
         "seconds": round(time.perf_counter() - started, 3),
-        "error": "" if code == 0 else _error_line(log_path),
+        "error": error,
         "run_id": after if code == 0 else "",
     }
 
 
-def stop_variants(grace: float = STOP_SECONDS) -> int:
-    """Send SIGTERM to every variant running in this process; kill what outlives ``grace``.
+def stop_variants(grid_id: str, grace: float = STOP_SECONDS) -> int:
+    """Stop this grid's variants running in this worker process; return how many there were.
 
-    Runs on each worker (``Client.run``) when a grid is interrupted. Each run shuts its
-    kernels down on SIGTERM. Returns how many variants were running.
+    Runs on each worker (``Client.run``) when a grid is interrupted. Its tasks start no
+    new run from now on; each running one gets SIGTERM, on which a run shuts its kernels
+    down and marks itself failed; whatever of a run and its descendants (kernels run in
+    sessions of their own) outlives ``grace`` is killed. Other grids on the same cluster
+    are left alone.
     """
+    import psutil
+
     with _CHILDREN_LOCK:
-        children = list(_CHILDREN.values())
+        _STOPPING.add(grid_id)
+        children = list(_CHILDREN.get(grid_id, {}).values())
+    family = []
     for child in children:
+        with contextlib.suppress(psutil.Error):
+            family += psutil.Process(child.pid).children(recursive=True)
         with contextlib.suppress(ProcessLookupError):
             child.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + grace
@@ -378,8 +402,26 @@ def stop_variants(grace: float = STOP_SECONDS) -> int:
             child.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signal.SIGKILL)  # the run and whatever it left
+                child.kill()
+    _, alive = psutil.wait_procs(family, timeout=max(0.0, deadline - time.monotonic()))
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
     return len(children)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ignore SIGINT and SIGTERM for the block (the main thread only), then restore them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _ignore_sigint() -> None:
@@ -425,7 +467,8 @@ def local_workers(variants: int) -> int:
     import psutil
 
     by_memory = psutil.virtual_memory().total // VARIANT_MEMORY
-    return max(1, min(variants, os.cpu_count() or 1, by_memory))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(variants, cores, by_memory))
 
 
 @contextlib.contextmanager
@@ -435,10 +478,16 @@ def _client(options: GridOptions, variants: int, log) -> Iterator:
 
     if options.scheduler:
         target = options.scheduler
-        if target.endswith(".json") and Path(target).is_file():
-            client = Client(scheduler_file=target, timeout="30s")
-        else:
-            client = Client(target, timeout="30s")
+        try:
+            if target.endswith(".json") and Path(target).is_file():
+                client = Client(scheduler_file=target, timeout="30s")
+            else:
+                client = Client(target, timeout="30s")
+        except (OSError, ValueError, TimeoutError) as exc:
+            raise ParameterError(
+                f"--scheduler {target}: no Dask scheduler answered there ({type(exc).__name__}: {exc}); "
+                "give tcp://HOST:PORT or the path of a scheduler file"
+            ) from None
         try:
             workers = len(client.scheduler_info()["workers"])
             log(f"grid: Dask scheduler {client.scheduler.address}, {workers} worker(s)")
@@ -558,10 +607,10 @@ def _run(options: GridOptions, grid: Grid, resolved: dict, grid_dir: Path, grid_
     ordered = [results[task["slug"]] for task in tasks]
     _write_index(grid, grid_dir, tasks, resolved, results, started, log)
     result = GridResult(grid_dir, ordered)
-    counts = {s: sum(r["status"] == s for r in ordered) for s in (SUCCEEDED, UP_TO_DATE, FAILED)}
+    counts = {s: sum(r["status"] == s for r in ordered) for s in (SUCCEEDED, UP_TO_DATE, FAILED, INTERRUPTED)}
     summary = (
         f"grid {grid.name}: {counts[SUCCEEDED]} ran, {counts[UP_TO_DATE]} up to date, "
-        f"{counts[FAILED]} failed; index: {paths.display_path(grid_dir / 'index.html')}"
+        f"{counts[FAILED] + counts[INTERRUPTED]} failed; index: {paths.display_path(grid_dir / 'index.html')}"
     )
     if result.failed:
         raise GridPartial(
@@ -656,14 +705,20 @@ def _execute(client, tasks: list[dict], results: dict[str, dict], log) -> None:
                     f"{outcome['exit_code']}){where}: {outcome['error']}"
                 )
     except KeyboardInterrupt:
-        say("grid: stopping; every running variant is asked to stop and given time to clean up")
-        with contextlib.suppress(Exception):
-            client.run(stop_variants, wait=True)
-        for future, task in futures.items():
-            if future.done() and task["slug"] not in results:
-                with contextlib.suppress(Exception):
-                    results[task["slug"]] = future.result(timeout=1)
-        client.cancel(list(futures))
+        from distributed import wait
+
+        with _signals_held():  # a second Ctrl-C must not cut the stop short and leave runs behind
+            say("grid: stopping; every running variant is asked to stop and given time to clean up")
+            grid_id = tasks[0]["environment"][GRID_ID_VARIABLE] if tasks else ""
+            with contextlib.suppress(Exception):  # queued variants start nothing; running ones stop
+                client.run(stop_variants, grid_id, wait=True)
+            with contextlib.suppress(Exception):
+                wait(list(futures), timeout=STOP_SECONDS)
+            for future, task in futures.items():
+                if future.done() and task["slug"] not in results:
+                    with contextlib.suppress(Exception):
+                        results[task["slug"]] = future.result(timeout=1)
+            client.cancel(list(futures))
         raise
     finally:
         bar.close()

@@ -2,7 +2,8 @@
 
 ``index.csv`` has one row per variant, in the grid file's order: ``variant``,
 ``status`` (``succeeded``, ``up to date``, ``failed``, ``interrupted``), ``seconds``,
-``report_pdf`` (relative to the grid folder, empty when there is none), one column
+``report_pdf`` (the variant's first PDF report, relative to the grid folder, empty when
+it made none), one column
 per grid parameter (the value the run used, lists joined by commas), ``error`` (the
 failed run's one-line error), ``worker`` (the Dask worker that ran it), then for each
 outcome–input pair met in any variant ``<outcome>~<input>:verdict``, ``:r``,
@@ -50,6 +51,18 @@ def findings_of(variant_dir: Path) -> list[dict]:
         return []
 
 
+def report_files(grid_dir: Path, slug: str) -> list[str]:
+    """The reviewer reports of a variant's latest run, relative to the grid folder.
+
+    ``report.pdf`` first, then the other languages' (``report.it.pdf``), then the HTMLs;
+    a run without PDFs (``--no-pdf``) or in another language has its own set.
+    """
+    latest = grid_dir / slug / "latest"
+    found = [p for p in latest.glob("report*.*") if p.suffix in (".pdf", ".html")]
+    order = sorted(found, key=lambda p: (p.suffix != ".pdf", p.name != f"report{p.suffix}", p.name))
+    return [(Path(slug) / "latest" / p.name).as_posix() for p in order]
+
+
 def rows(grid, grid_dir: Path, tasks: list[dict], resolved: dict, results: dict) -> list[dict]:
     """One dict per variant, with the columns of ``index.csv`` (see the module's docstring)."""
     out = []
@@ -57,12 +70,13 @@ def rows(grid, grid_dir: Path, tasks: list[dict], resolved: dict, results: dict)
         slug = task["slug"]
         result = results.get(slug, {})
         ok = result.get("status") in ("succeeded", "up to date")
-        pdf = Path(slug) / "latest" / "report.pdf"
+        reports = report_files(grid_dir, slug) if ok else []
         row = {
             "variant": slug,
             "status": result.get("status", "interrupted"),
             "seconds": "" if result.get("seconds") is None else f"{result['seconds']:.1f}",
-            "report_pdf": pdf.as_posix() if ok and (grid_dir / pdf).is_file() else "",
+            "report_pdf": next((r for r in reports if r.endswith(".pdf")), ""),
+            "reports": reports,
         }
         row |= {key: _shown(resolved[slug].get(key)) for key in grid.keys}
         row |= {"error": result.get("error", ""), "worker": result.get("worker", "")}
@@ -76,7 +90,7 @@ def rows(grid, grid_dir: Path, tasks: list[dict], resolved: dict, results: dict)
 def columns(grid, index_rows: list[dict]) -> list[str]:
     """The columns of ``index.csv``: fixed ones, the grid's parameters, then each pair's."""
     head = [*FIXED, *grid.keys, *TRAILING]
-    pairs = [c for row in index_rows for c in row if c not in head]
+    pairs = [c for row in index_rows for c in row if c not in head and c != "reports"]
     return head + list(dict.fromkeys(pairs))
 
 
@@ -85,8 +99,8 @@ def estimates(index_rows: list[dict]) -> pd.DataFrame:
     records = []
     for number, row in enumerate(index_rows, start=1):
         for column, value in row.items():
-            if column.endswith(":verdict") and value:
-                pair = column[: -len(":verdict")]
+            pair = column[: -len(":verdict")]
+            if column.endswith(":verdict") and value and row.get(f"{pair}:r"):  # r empty: no estimate
                 outcome, predictor = pair.split("~", 1)
                 records.append(
                     {
@@ -108,12 +122,21 @@ def estimates(index_rows: list[dict]) -> pd.DataFrame:
 def write(grid, grid_dir: Path, index_rows: list[dict], started: datetime) -> tuple[Path, Path]:
     """Write ``index.csv`` and ``index.html``, each replacing the old one in one step."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns(grid, index_rows), lineterminator="\n")
+    writer = csv.DictWriter(
+        buffer, fieldnames=columns(grid, index_rows), lineterminator="\n", extrasaction="ignore"
+    )
     writer.writeheader()
     writer.writerows(index_rows)
     csv_path = paths.write_atomic(grid_dir / "index.csv", buffer.getvalue())
     html_path = paths.write_atomic(grid_dir / "index.html", page(grid, index_rows, started))
     return csv_path, html_path
+
+
+def _label(href: str) -> str:
+    """A report's link text: its format, and its language when not the first (``PDF it``)."""
+    name = Path(href).name
+    language = name.split(".")[1] if name.count(".") == 2 else ""
+    return f"{Path(name).suffix[1:].upper()}{' ' + language if language else ''}"
 
 
 def _link(href: str, text: str, more: str = "") -> str:
@@ -153,11 +176,8 @@ def page(grid, index_rows: list[dict], started: datetime) -> str:
             **{key: [row[key] for row in index_rows] for key in grid.keys},
             "report": [
                 " ".join(
-                    _link(row["report_pdf"][: -len(".pdf")] + suffix, label, f"of variant {number}")
-                    for suffix, label in ((".pdf", "PDF"), (".html", "HTML"))
+                    _link(href, _label(href), f"of variant {number}") for href in row.get("reports", [])
                 )
-                if row["report_pdf"]
-                else ""
                 for number, row in enumerate(index_rows, start=1)
             ],
             "error": [row["error"] for row in index_rows],

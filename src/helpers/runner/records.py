@@ -146,6 +146,7 @@ def mark_abandoned(runs_dir: Path, noticed_by: str) -> list[str]:
     running there, whatever its manifest says, because a living run holds the lock
     and the operating system drops it when its holder dies.
     """
+    import socket
     from datetime import UTC, datetime
 
     marked = []
@@ -158,6 +159,9 @@ def mark_abandoned(runs_dir: Path, noticed_by: str) -> list[str]:
             continue
         if manifest.get("status") != "running":
             continue
+        process = manifest.get("process") or {}
+        if process.get("host") not in (None, socket.gethostname()) and still_running(process):
+            continue  # a run on another host sharing this folder: its lock may not reach us
         manifest.update(
             status=ABANDONED,
             abandoned={

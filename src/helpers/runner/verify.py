@@ -4,11 +4,12 @@ A run's manifest records what it was made from: the git commit and whether the t
 had uncommitted changes, the lock file's hash, every input's SHA-256, the parameters,
 and every output's hash. Verifying a run:
 
-1. checks that every recorded input still exists with the same SHA-256;
-2. rebuilds the code as it was: the recorded commit checked out in a scratch folder from
-   a ``git clone --shared`` (the user's work tree and ``.git`` are never touched), its locked
-   environment made there with ``uv sync --locked`` (from uv's cache: seconds, not a
-   download), the Jupyter kernel and the language catalogs compiled;
+1. rebuilds the code as it was: the recorded commit checked out in a scratch folder from
+   a ``git clone --shared`` (the user's work tree and ``.git`` are never touched);
+2. checks that every recorded input exists, in the checkout or the user's tree, with its
+   recorded SHA-256; then makes the recorded lock's environment with ``uv sync --locked``
+   on the recorded Python (from uv's cache: seconds, not a download), the Jupyter kernel
+   and the language catalogs compiled;
 3. re-executes the run with the recorded parameters (``--force``, into a scratch
    reports folder, with the same formats);
 4. compares: every machine-readable table (``tables/``, ``text/``, ``data/``) byte for
@@ -25,17 +26,21 @@ A run made from a tree with uncommitted changes cannot be rebuilt from its commi
 verify says so and stops, unless ``--current-code`` asks for a check with the code and
 environment as they are now, which the answer then says plainly.
 
-Exit codes: 0 reproduced; 8 re-executed but something differs (listed); 9 cannot be
-verified (run not found or not succeeded, tree was dirty, commit or input missing).
+Exit codes: 0 reproduced; 8 re-executed but something differs (listed), or the
+re-execution failed where the run had succeeded (its data check or a notebook); 9 cannot
+be verified (run not found or not succeeded, tree was dirty, commit, input, Python or a
+tool missing, or the re-execution could not finish, e.g. no LaTeX for the PDF).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -46,8 +51,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from helpers import paths
-from helpers.errors import ReportError
+from helpers.errors import LockHeld, ReportError
 from helpers.runner import records
+from helpers.runner.lock import RunLock
 from helpers.runner.params import RUNNER_PARAMETERS
 
 EXIT_DIFFERS = 8
@@ -149,11 +155,15 @@ def environment_for(lock_sha256: str) -> Path:
         reverse=True,
     )
     for old in others[KEEP_ENVIRONMENTS - 1 :]:
-        shutil.rmtree(old, ignore_errors=True)
+        try:
+            with RunLock(old, timeout=0):  # never one another verify is using
+                shutil.rmtree(old, ignore_errors=True)
+        except LockHeld:
+            continue
     return target
 
 
-def build_environment(code: Path, venv: Path, log) -> Path:
+def build_environment(code: Path, venv: Path, log, python_version: str | None = None) -> Path:
     """The recorded lock's environment for ``code``, its kernel and catalogs; its Python.
 
     ``venv`` may hold the environment of an earlier verify of the same lock file: uv
@@ -161,8 +171,14 @@ def build_environment(code: Path, venv: Path, log) -> Path:
     """
     environment = os.environ | {"UV_PROJECT_ENVIRONMENT": str(venv), "UV_PYTHON_DOWNLOADS": "never"}
     started = time.perf_counter()
+    pin = ["--python", python_version] if python_version else []
+    if pin and _run([_uv(), "python", "find", python_version], env=environment).returncode != 0:
+        raise CannotVerify(
+            f"the run used Python {python_version}, which is not installed here; install it, or "
+            "verify with --current-code (the answer then says so)"
+        )
     done = _run(
-        [_uv(), "sync", "--locked", "--quiet", "--compile-bytecode", "--project", str(code)],
+        [_uv(), "sync", "--locked", "--quiet", "--compile-bytecode", "--project", str(code), *pin],
         env=environment,
         cwd=code,
     )
@@ -205,13 +221,25 @@ def check_inputs(manifest: dict, roots: list[Path]) -> dict[str, Path]:
     return found
 
 
-def rerun_command(python: Path, manifest: dict, inputs: dict[str, Path], code: Path, scratch: Path) -> list[str]:
-    """``inclusion-report run`` with the recorded parameters, into the scratch folder.
+def place_inputs(manifest: dict, inputs: dict[str, Path], code: Path) -> None:
+    """Put each recorded input where the re-executed run will look for it.
 
-    A parameter naming a recorded input (``raw_data_path``, ``claims_path``) that the run
-    would not find under ``code`` is given the file found with the input's recorded hash
-    (the report's appendix then shows that path).
+    An input recorded by a path inside the project but found only in the user's tree (a
+    file git does not track, such as a synthetic table) is copied to the same path in the
+    checkout, so the parameters, and the report's appendix, stay exactly as recorded.
     """
+    for role, file in inputs.items():
+        recorded = Path(manifest["provenance"]["inputs"][role]["path"])
+        if recorded.is_absolute():
+            continue
+        target = code / recorded
+        if target.resolve() != file.resolve():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(file, target)
+
+
+def rerun_command(python: Path, manifest: dict, inputs: dict[str, Path], scratch: Path) -> list[str]:
+    """``inclusion-report run`` with the recorded parameters, config and formats, into ``scratch``."""
     from helpers.runner.grid import cli_text
 
     command = [
@@ -221,19 +249,11 @@ def rerun_command(python: Path, manifest: dict, inputs: dict[str, Path], code: P
     ]  # fmt: skip
     if "pdf" not in manifest.get("export", {}).get("formats", ["pdf"]):
         command.append("--no-pdf")
-    by_path = {}
-    for role, file in inputs.items():
-        recorded = manifest["provenance"]["inputs"][role]["path"]
-        if Path(recorded).is_absolute() or file != (code / recorded):
-            by_path[recorded] = file  # not where the run will look for it: name it
+    if "config" in inputs:  # the recorded config file (a grid variant's own, say)
+        command += ["--config", manifest["provenance"]["inputs"]["config"]["path"]]
     for name, value in manifest.get("parameters", {}).items():
-        if name in RUNNER_PARAMETERS:
-            continue
-        if isinstance(value, str) and value in by_path or (
-            isinstance(value, str) and paths.display_path(value) in by_path
-        ):
-            value = str(by_path.get(value) or by_path[paths.display_path(value)])
-        command += ["-p", name, cli_text(value)]
+        if name not in RUNNER_PARAMETERS:
+            command += ["-p", name, cli_text(value)]
     return command
 
 
@@ -299,6 +319,7 @@ def _masked(words: list[str], manifest: dict) -> tuple[list[str], int]:
     (up to "UTC", within :data:`DATE_WORDS` words).
     """
     marks = [m for m in (manifest.get("run_id"), manifest.get("started")) if m]
+    marks += [m[:10] for m in manifest.get("marks", [])]  # --current-code: the commits, by their prefix
     kept, aside, until = [], 0, -1
     for i, word in enumerate(words):
         if any(mark in word for mark in marks):
@@ -381,6 +402,32 @@ def compare(recorded_dir: Path, recorded: dict, new_dir: Path, new: dict) -> tup
     return matches, differences
 
 
+#: How long a verify waits for another verify using the same environment.
+ENVIRONMENT_WAIT = 1800.0
+#: How long a stopped re-execution gets to shut its kernels down.
+STOP_SECONDS = 60.0
+
+
+def _commit_of(manifest: dict) -> str | None:
+    return manifest.get("provenance", {}).get("git", {}).get("commit")
+
+
+def _rerun(command: list[str], code: Path) -> int:
+    """Run the re-execution; on Ctrl-C or SIGTERM stop it in order (SIGTERM, then a grace period)."""
+    environment = os.environ | {"INCLUSION_REPORT_ROOT": str(code)}
+    child = subprocess.Popen(command, cwd=code, env=environment, stdout=subprocess.DEVNULL)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        child.send_signal(signal.SIGTERM)  # the run shuts its kernels down and marks itself failed
+        try:
+            child.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        raise
+
+
 def verify(options: VerifyOptions) -> Verdict:
     """Verify a past run (see the module's docstring); raise on a difference or a refusal."""
     from helpers.runner.log import RunLog
@@ -394,6 +441,14 @@ def verify(options: VerifyOptions) -> Verdict:
         raise CannotVerify(f"run {run_id} did not succeed (status {manifest.get('status')!r}); nothing to verify")
     if manifest.get("only"):
         raise CannotVerify(f"run {run_id} was a partial run (--only); verify a whole run")
+    if not manifest.get("outputs"):
+        raise CannotVerify(f"run {run_id} records no outputs in its manifest; there is nothing to compare")
+    needed = ["git"] if not options.current_code else []
+    if any(name.endswith(".pdf") for name in manifest["outputs"]):
+        needed.append("pdftotext")
+    missing = [tool for tool in needed if shutil.which(tool) is None]
+    if missing:
+        raise CannotVerify(f"verify needs {', '.join(missing)}, not found on the PATH (make setup installs them)")
     git = manifest.get("provenance", {}).get("git", {})
     commit = git.get("commit")
     if not options.current_code and (not commit or git.get("dirty") is not False):
@@ -414,19 +469,33 @@ def verify(options: VerifyOptions) -> Verdict:
             code = scratch / "code"
             checkout_commit(commit, code)
             lock = code / "uv.lock"
-            if records.sha256(lock) != manifest["provenance"].get("lock_sha256"):
+            if not lock.is_file() or records.sha256(lock) != manifest["provenance"].get("lock_sha256"):
                 raise CannotVerify(f"the lock file of commit {commit[:12]} is not the one run {run_id} recorded")
-            python = build_environment(code, environment_for(manifest["provenance"]["lock_sha256"]), log)
         roots = [code, paths.PROJECT_ROOT] if code != paths.PROJECT_ROOT else [code]
-        inputs = check_inputs(manifest, roots)
-        log(f"verify {run_id}: {len(inputs)} input(s) as recorded; re-executing the run")
-        command = rerun_command(python, manifest, inputs, code, scratch)
-        environment = os.environ | {"INCLUSION_REPORT_ROOT": str(code)}
-        done = subprocess.run(command, cwd=code, env=environment, stdout=subprocess.DEVNULL)
-        if done.returncode != 0:
-            raise NotReproduced(f"run {run_id}: the re-execution itself failed with exit code {done.returncode}")
+        inputs = check_inputs(manifest, roots)  # before the environment: a missing input stops at once
+        with contextlib.ExitStack() as held:
+            if not options.current_code:
+                folder = environment_for(manifest["provenance"]["lock_sha256"])
+                held.enter_context(RunLock(folder, timeout=ENVIRONMENT_WAIT))  # one verify per environment
+                python = build_environment(
+                    code, folder, log, python_version=manifest["provenance"].get("python")
+                )
+            place_inputs(manifest, inputs, code)
+            log(f"verify {run_id}: {len(inputs)} input(s) as recorded; re-executing the run")
+            command = rerun_command(python, manifest, inputs, scratch)
+            code_run = _rerun(command, code)
+        if code_run in (3, 4):  # the same inputs now fail the data check or a notebook
+            raise NotReproduced(f"NOT reproduced: run {run_id}: the re-execution failed with exit code {code_run}")
+        if code_run != 0:
+            raise CannotVerify(
+                f"run {run_id}: the re-execution could not finish (exit code {code_run}; see its "
+                "messages above), so nothing was compared"
+            )
         new_dir = (scratch / "reports" / "latest").resolve()
         new_manifest = json.loads((new_dir / "manifest.json").read_text())
+        if options.current_code:  # the code is, by request, not the run's own: its commit is set aside
+            for record in (manifest, new_manifest):
+                record["marks"] = [c for c in (git.get("commit"), _commit_of(new_manifest)) if c]
         matches, differences = compare(run_dir, manifest, new_dir, new_manifest)
         how = "with the current code, not the run's own" if options.current_code else f"from commit {commit[:12]}"
         seconds = time.perf_counter() - started
