@@ -150,17 +150,26 @@ def environment_for(lock_sha256: str) -> Path:
     ENVIRONMENTS.mkdir(parents=True, exist_ok=True)
     target = ENVIRONMENTS / lock_sha256[:16]
     others = sorted(
-        (p for p in ENVIRONMENTS.iterdir() if p.is_dir() and p != target),
+        (p for p in ENVIRONMENTS.iterdir() if p.is_dir() and p not in (target, ENVIRONMENTS / "locks")),
         key=lambda p: p.stat().st_mtime,
         reverse=True,
     )
     for old in others[KEEP_ENVIRONMENTS - 1 :]:
         try:
-            with RunLock(old, timeout=0):  # never one another verify is using
+            with RunLock(_lock_folder(old), timeout=0):  # never one another verify is using
                 shutil.rmtree(old, ignore_errors=True)
         except LockHeld:
             continue
     return target
+
+
+def _lock_folder(environment: Path) -> Path:
+    """Where a verify holds its lock on an environment: beside it, never inside it.
+
+    uv takes a lock of its own on ``<environment>/.lock`` while it syncs; a lock there
+    would make uv wait for the verify that is waiting for uv.
+    """
+    return environment.parent / "locks" / environment.name
 
 
 def build_environment(code: Path, venv: Path, log, python_version: str | None = None) -> Path:
@@ -476,7 +485,7 @@ def verify(options: VerifyOptions) -> Verdict:
         with contextlib.ExitStack() as held:
             if not options.current_code:
                 folder = environment_for(manifest["provenance"]["lock_sha256"])
-                held.enter_context(RunLock(folder, timeout=ENVIRONMENT_WAIT))  # one verify per environment
+                held.enter_context(RunLock(_lock_folder(folder), timeout=ENVIRONMENT_WAIT))  # one at a time
                 python = build_environment(
                     code, folder, log, python_version=manifest["provenance"].get("python")
                 )
