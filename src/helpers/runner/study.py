@@ -337,11 +337,16 @@ def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
         ).format(source=_population_source(manifest))
         + "\n\n"
         + _(
-            "To check that this report reproduces, run `inclusion-report verify {run_id}` in the "
-            "project folder: it rebuilds the code of the recorded commit with the recorded lock "
-            "file, runs the analysis again with the same parameters and inputs, and compares every "
-            "table byte for byte and the report's text."
-        ).format(run_id=manifest.get("run_id", ""))
+            "To check that this report reproduces, run in the project folder:"
+        )
+        + "\n\n"
+        + "`inclusion-report verify {run_id}`".format(run_id=manifest.get("run_id", ""))
+        + "\n\n"
+        + _(
+            "It rebuilds the code of the recorded commit with the recorded lock file, runs the "
+            "analysis again with the same parameters and inputs, and compares every table byte "
+            "for byte and the report's text."
+        )
     )
     run = pd.DataFrame(
         {
