@@ -429,6 +429,28 @@ def test_leave_one_out_by_refitting(data, fits):
         assert row.p_value == pytest.approx(expected["p_value"], rel=1e-8)
 
 
+def test_leave_one_out_frame_shape(data, fits):
+    loo = inference.leave_one_out(data, fits)
+    assert loo.index.equals(pd.RangeIndex(len(loo)))  # one row per refit, no repeated labels
+    empty = inference.leave_one_out(data, fits.iloc[0:0])
+    assert empty.empty and list(empty.columns) == list(contract.LOO_COLUMNS)
+
+
+def test_leave_one_out_refits_up_to_its_limit(rng, monkeypatch):
+    """At exactly LOO_REFIT_LIMIT cities every refit is its own OLS fit, one more uses the closed form."""
+    calls = []
+    closed_form = inference.leave_one_out_closed_form
+    monkeypatch.setattr(
+        inference, "leave_one_out_closed_form", lambda x, y: calls.append(len(x)) or closed_form(x, y)
+    )
+    for n in (inference.LOO_REFIT_LIMIT, inference.LOO_REFIT_LIMIT + 1):
+        frame = pd.DataFrame(
+            {"city": [f"c{i}" for i in range(n)], "y": rng.normal(size=n), "a": rng.normal(size=n)}
+        )
+        inference.leave_one_out(frame, stats.simple_regressions(frame, ["y"], ["a"]))
+    assert calls == [inference.LOO_REFIT_LIMIT + 1]
+
+
 def test_log_transform():
     frame = pd.DataFrame({"a": [1.0, math.e], "b": [0.0, 1.0]})
     assert inference.log_transform(frame, ["a"]).a.tolist() == pytest.approx([0.0, 1.0])
