@@ -97,8 +97,8 @@ def test_the_wild_bootstrap_needs_the_seed_only_above_its_exact_limit():
 
 def test_empty_log_variables_and_switched_off_options_are_marked():
     shown = table_a2(manifest(10))
-    assert shown["log_variables"] == ("[]", "none logged: every variable on its own scale")
-    assert shown["multiple_regression"] == ("False", "off: no multiple regression section")
+    assert shown["log_variables"] == ("none", "none logged: every variable on its own scale")
+    assert shown["multiple_regression"] == ("no", "off: no multiple regression section")
     logged = table_a2(manifest(10, log_variables=["new_businesses"], multiple_regression=True))
     assert logged["log_variables"][1].startswith("used: natural log of new_businesses")
     assert logged["multiple_regression"][1] == (
@@ -177,3 +177,12 @@ def test_a_synthetic_run_above_the_exact_limit_says_the_resamples_were_used(tmp_
     )
     assert "not used: with" not in shown
     assert "read, but not used: 30 of the 30 cities are not in it" in shown
+
+
+def test_values_are_written_as_a_reader_writes_them():
+    shown = table_a2(manifest(10, multiple_regression=True))
+    assert shown["outcomes"][0] == "employment_rate_increase_pct, health_service_access_pct"
+    assert shown["multiple_regression"][0] == "yes"
+    assert table_a2(manifest(10))["multiple_regression"][0] == "no"
+    assert shown["log_variables"][0] == "none"  # an empty list, not "[]"
+    assert shown["permutation_seed"][0] == "20240529"

@@ -59,7 +59,7 @@ def test_the_findings_in_italian(classified, italian):
     assert events.startswith("Associazione provvisoria: i comuni con valori più alti di «")
     assert "(r = 0,78; IC al 95% da 0,30 a 0,95; n = 10; test di permutazione: p = 0,006)" in events
     assert "dopo la correzione per le 8 coppie verificate, p è 0,053" in events
-    assert "il bootstrap selvaggio dà p = 0,063, non inferiore a 0,05" in events
+    assert "il wild bootstrap dà p = 0,063, non inferiore a 0,05" in events
     assert "3,87 anziché 3,77 per 1.000 partecipanti" in events and "su nove comuni" in events
     assert "leva 0,66" in events and "più di 10.000 partecipanti" in events
     training = by_pair[("employment_rate_increase_pct", "training_participants")]

@@ -43,6 +43,13 @@ def test_format_p(p, text):
         (-1500, "\u22121,500"),
         (46.0, "46"),
         (13.9044, "13.9"),
+        # ties (exact in binary) round half up, as a reader would, not to even
+        (36.25, "36.3"),
+        (53.75, "53.8"),
+        (262.5, "263"),
+        (437.5, "438"),
+        (-0.125, "\u22120.125"),
+        (0.00012345, "0.000123"),
     ],
 )
 def test_format_number(x, text):
@@ -54,6 +61,29 @@ def test_escape_latex_neutralises_commands():
     assert "\\input" not in escaped and "\\write18" not in escaped
     # every special character is now preceded by a backslash or spelled as a command
     assert re.search(r"(?<!\\)[&%$#_{}]", escaped.replace("{}", "")) is None
+
+
+def test_format_number_rounds_quarters_half_up():
+    """Every quarter from 10 to 1,000 (exact in binary, ties included) against integer rounding."""
+    for quarters in range(40, 4000):
+        x = quarters / 4
+        if x.is_integer():
+            continue
+        if x < 100:  # three significant digits: tenths, floor(10x + 1/2) in integers
+            tenths = (10 * quarters + 2) // 4
+            expected = f"{tenths // 10}.{tenths % 10}"
+        else:  # whole units, floor(x + 1/2)
+            expected = f"{(quarters + 2) // 4:,}"
+        assert format_number(x) == expected, x
+
+
+def test_escape_latex_opens_quotations():
+    # LaTeX prints a straight ' as a closing quote: a quotation opens with the opening one
+    assert escape_latex("read strictly ('more than 10,000'), the article's") == (
+        "read strictly (\u2018more than 10,000'), the article's"
+    )
+    assert escape_latex('"a" and "b"') == "\u201ca\u201d and \u201cb\u201d"
+    assert escape_latex("l'articolo, 'x'") == "l'articolo, \u2018x'"
 
 
 def test_table_escapes_for_both_targets():

@@ -633,7 +633,8 @@ def _precision_notes(row, step: float, unit: Field | str | None) -> list[str]:
     return [
         _(
             "without {city} the slope is nearly the same, {without} instead of {slope} {per}, but less "
-            "precise (classic t test {p} on {n} cities): a loss of precision, not dependence on that city"
+            "precise (classic t test {p} on {n} cities): the estimate does not hinge on that city, but without "
+            "it the evidence is weaker"
         ).format(
             city=city.city,
             without=format_number(city.slope_without * step),
@@ -883,7 +884,7 @@ def bottom_line(row, codebook: Codebook | None = None, *, family: int, alpha: fl
     if fit and not fit["p"] < alpha:
         weak.append(
             _(
-                "without the figures of {cities}, which the article's own text puts in doubt, the evidence "
+                "without the figures of {cities}, which our audit of the article's text puts in doubt, the evidence "
                 "becomes inconclusive"
             ).format(cities=_names(list(fit["cities"]), "and", NAMED_CITIES))
         )
@@ -935,7 +936,7 @@ def adjustment_note(checked: pd.DataFrame, codebook: Codebook | None = None) -> 
             "the declared maxT adjustment gives {maxt}. MaxT measures each pair against the largest |r| of every "
             "shuffle; when the pairs' correlations are not equally spread under shuffling (each input has "
             "its own distribution of values), some pairs dominate that maximum and maxT can be stricter "
-            "than Holm's, or even than Bonferroni's. The verdicts keep the adjustment declared beforehand."
+            "than Holm's, or even than Bonferroni's. The verdicts keep the declared maxT adjustment."
         ).format(
             pair=_pair(row, codebook),
             holm=format_p(row.p_holm),
@@ -1246,9 +1247,11 @@ def executive_summary(
     verdicts = [counted_verdict(key, counts.get(key, 0)) for key in rules.VERDICTS]
     bullets.append(
         _(
-            "Each of the {family} outcome\u2013input pairs was judged by the primary test declared in the "
-            "README, a permutation test of Pearson's r at \u03b1 = {alpha}, adjusted for the {family} "
-            "pairs (n = {n} cities each): {verdicts}."
+            "Each of the {family} outcome\u2013input pairs was judged by the primary test the README "
+            "declares, a permutation test of Pearson's r at \u03b1 = {alpha}, adjusted for the {family} "
+            "pairs (n = {n} cities each): {verdicts}. That rule is a fixed protocol, not a "
+            "pre-registration: it was chosen after earlier versions of this report had seen the "
+            "article's table."
         ).format(
             family=i18n.integer(family, grouping=False),
             alpha=i18n.localize(f"{ALPHA}"),
@@ -1417,7 +1420,7 @@ def primary_test_intro(
         else _("Holm's method (the pairs do not all rest on the same cities, so no joint shuffle exists)")
     )
     return _(
-        "**The primary test, fixed before this run.** Every pair is judged by one test, stated in "
+        "**The primary test, as the project's rules declare it.** Every pair is judged by one test, stated in "
         "the project's README and here: a two-sided permutation test of Pearson's r at the "
         "{alpha} level. It assumes only that, under the null hypothesis that input and outcome are "
         "independent, every ordering of the cities' outcome values is equally likely; it does not assume "
@@ -1473,7 +1476,8 @@ def influence_intro(n: int) -> str:
         "2/\u221an = {dfbetas} (p = 2 coefficients, n = {n} cities). A city *decides* "
         "a pair when its |DFBETAS| exceeds {decisive}, or when leaving it out flips the sign of a "
         "slope whose permutation p is below {alpha}; a p-value that rises above {alpha} without it while the "
-        "slope stays put is a loss of precision, not dependence on that city. Each fit is repeated "
+        "slope stays put does not make that city decisive, but it still weakens the evidence. Each fit is "
+        "repeated "
         "{times} times, leaving out one city at a time; the cities above a threshold are listed "
         "below."
     ).format(
@@ -1683,7 +1687,7 @@ def _glossary_entries() -> list[tuple[str, str]]:
             "cities it is wide.")),
         (pgettext("glossary term", "p-value (p)"), _(
             "how often a pattern at least this strong would appear by chance if the two figures "
-            "were unrelated. Below {alpha} (\u03b1, the threshold fixed in advance) the pattern is called "
+            "were unrelated. Below {alpha} (\u03b1, the threshold the project's rules set) the pattern is called "
             "statistically significant; above it the result is inconclusive, not a proof of no link."
         ).format(alpha=alpha)),
         (pgettext("glossary term", "Permutation test"), _(

@@ -48,6 +48,9 @@ _LATEX_SPECIALS = {
 }
 _EMOJI = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff]+")
 _LATEX_PATTERN = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIALS))
+#: A straight quote that opens a quotation (at the start, or after a space or an opening
+#: bracket): LaTeX would print ' as a closing quote and " as a straight mark.
+_OPENING_QUOTE = re.compile(r"(?:(?<=^)|(?<=[\s(\[{\u2013\u2014]))(['\"])(?=\S)")
 
 
 def escape_latex(text: object) -> str:
@@ -56,7 +59,8 @@ def escape_latex(text: object) -> str:
     Every LaTeX special character becomes a command that prints it, so neither
     ``\\input{...}`` nor ``\\write18{...}`` survives as a command.
     """
-    escaped = _LATEX_PATTERN.sub(lambda m: _LATEX_SPECIALS[m.group()], str(text))
+    curly = _OPENING_QUOTE.sub(lambda m: "\u2018" if m.group(1) == "'" else "\u201c", str(text))
+    escaped = _LATEX_PATTERN.sub(lambda m: _LATEX_SPECIALS[m.group()], curly.replace('"', "\u201d"))
     # symbols and emoji are set in a font that has them (Symbola, see the LaTeX template)
     return _EMOJI.sub(lambda m: "{\\emojifont " + m.group() + "}", escaped)
 
@@ -144,7 +148,10 @@ def format_number(x: float, digits: int = 3) -> str:
     else:
         magnitude = math.floor(math.log10(abs(x))) if x != 0 else 0
         decimals = max(digits - 1 - magnitude, 0)
-        text = f"{x:,.{decimals}f}"
+        # half up, as a reader rounds: 36.25 is 36.3 and 262.5 is 263 (the f format rounds
+        # ties to even, so a table would show 36.2 beside 53.8 for 53.75)
+        rounded = Decimal(x).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        text = f"{rounded:,.{decimals}f}"
     # a true minus sign: typographically right, and LaTeX never breaks a line after it
     return i18n.localize(text)
 

@@ -370,7 +370,7 @@ def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
     parameters = pd.DataFrame(
         {
             pgettext("appendix column", "Parameter"): list(manifest.get("parameters", {})),
-            pgettext("appendix column", "Value"): [str(v) for v in manifest.get("parameters", {}).values()],
+            pgettext("appendix column", "Value"): [_parameter_value(v) for v in manifest.get("parameters", {}).values()],
             pgettext("appendix column", "In this run"): [use[name] for name in manifest.get("parameters", {})],
         }
     )
@@ -693,6 +693,15 @@ def _population_source(manifest: dict) -> str:
 #: Hex digits of a SHA-256 the appendix prints (64 bits: enough to tell files apart by eye);
 #: the whole digest is in the run's manifest.json.
 SHORT_HASH = 16
+
+
+def _parameter_value(value) -> str:
+    """A parameter's value as a reader writes it: a list as its items, a switch as yes or no."""
+    if isinstance(value, bool):
+        return pgettext("parameter value", "yes") if value else pgettext("parameter value", "no")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value)) if value else pgettext("parameter value", "none")
+    return str(value)
 
 
 def _short_hash(digest: str | None) -> str:
