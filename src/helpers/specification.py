@@ -561,7 +561,7 @@ def curve_count(pair: pd.DataFrame, alpha: float = ALPHA) -> str:
 
     >>> import pandas as pd
     >>> curve_count(pd.DataFrame({"estimate": [0.5, 0.2, -0.1], "p_value": [0.01, 0.3, 0.6]}))
-    'positive in 2 of 3 specifications, negative in 1 (estimates from \u22120.10 to 0.50); p < 0.05 in 1'
+    'positive in 2 of 3 specifications, negative in 1 (standardised estimates, on the scale of r, from \u22120.10 to 0.50); p < 0.05 in 1'
     """
     done = pair[pair.estimate.notna()]
     positive, negative = int((done.estimate > 0).sum()), int((done.estimate < 0).sum())
@@ -586,16 +586,16 @@ def curve_count(pair: pd.DataFrame, alpha: float = ALPHA) -> str:
     if zero:
         return ngettext(
             "positive in {positive} of {total} specification, negative in {negative}, exactly zero in {zero} "
-            "(estimates from {low} to {high}); p < {alpha} in {significant}",
+            "(standardised estimates, on the scale of r, from {low} to {high}); p < {alpha} in {significant}",
             "positive in {positive} of {total} specifications, negative in {negative}, exactly zero in {zero} "
-            "(estimates from {low} to {high}); p < {alpha} in {significant}",
+            "(standardised estimates, on the scale of r, from {low} to {high}); p < {alpha} in {significant}",
             len(done),
         ).format(**values)
     return ngettext(
         "positive in {positive} of {total} specification, negative in {negative} "
-        "(estimates from {low} to {high}); p < {alpha} in {significant}",
+        "(standardised estimates, on the scale of r, from {low} to {high}); p < {alpha} in {significant}",
         "positive in {positive} of {total} specifications, negative in {negative} "
-        "(estimates from {low} to {high}); p < {alpha} in {significant}",
+        "(standardised estimates, on the scale of r, from {low} to {high}); p < {alpha} in {significant}",
         len(done),
     ).format(**values)
 
