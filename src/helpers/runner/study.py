@@ -281,7 +281,9 @@ def report_metadata(manifest: dict, started: datetime) -> dict:
             "Inputs: {scale} (a sensitivity run: the primary analysis uses the counts as published)"
         ).format(scale=scale_label(scale))
     else:
-        inputs = _("Inputs: {scale}").format(scale=scale_label(scale))
+        inputs = _("Inputs: {scale}, not divided by population (the primary analysis)").format(
+            scale=scale_label(scale)
+        )
     subtitle = f"{subtitle}. {inputs}"
     if origin["git"].get("dirty"):
         identity = _("data sha256:{hash} \u00b7 code {commit} + uncommitted changes")
