@@ -90,6 +90,22 @@ def test_exact_permutation_for_the_ten_cities_shares_the_orderings(data, fits):
     assert all((value * count) == pytest.approx(round(value * count)) for value in p)
 
 
+def test_a_flat_figure_has_permutation_p_one(rng):
+    """A constant outcome or predictor has r = 0 under every ordering: every ordering is as extreme."""
+    x, flat = rng.normal(size=6), np.full(6, 3.0)
+    for predictors, outcome in ((x, flat), (flat, x)):
+        exact = inference.permutation_test(predictors, outcome)
+        assert (exact.method, exact.count, exact.p[0], exact.p_maxt[0]) == ("exact", 720, 1.0, 1.0)
+    many, flat12 = rng.normal(size=12), np.full(12, 3.0)
+    drawn = inference.permutation_test(many, flat12, seed=3, n_resamples=99)
+    assert (drawn.method, drawn.p[0], drawn.p_maxt[0]) == ("monte carlo", 1.0, 1.0)  # (99 + 1) / (99 + 1)
+
+
+def test_permutation_test_names_a_length_mismatch(rng):
+    with pytest.raises(ValueError, match="predictors and outcome must have the same number of rows"):
+        inference.permutation_test(rng.normal(size=6), rng.normal(size=7))
+
+
 def test_monte_carlo_permutation_is_seeded_and_never_zero(rng):
     x = np.arange(12.0)
     y = x * 2 + rng.normal(scale=0.01, size=12)  # almost a line: no random ordering beats it
@@ -173,6 +189,16 @@ def test_westfall_young_exact_by_brute_force(rng):
     np.testing.assert_array_equal(found.p_maxt, hits / total)
     # the adjusted p of the strongest pair is at least its own p, never above 1
     assert (found.p_maxt >= found.p).all() and (found.p_maxt <= 1).all()
+
+
+def test_westfall_young_on_figures_of_very_different_scales(rng):
+    """|r| has no unit: columns in thousandths and in thousands meet in one maximum as equals."""
+    n = 6
+    x = rng.normal(size=(n, 2)) * [0.001, 1000.0]
+    y = np.column_stack([x[:, 0] * 50 + rng.normal(scale=0.03, size=n), rng.normal(size=n) * 0.002])
+    hits, total = maxt_by_brute_force(x, y, itertools.permutations(range(n)))
+    found = inference.permutation_test(x, y)
+    np.testing.assert_array_equal(found.p_maxt, hits / total)
 
 
 def test_westfall_young_monte_carlo_by_brute_force(rng):
