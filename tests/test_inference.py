@@ -559,6 +559,19 @@ def brute_force_monte_carlo(x, y, seed, n_resamples):
     return (np.sum(np.abs(r) >= observed - 1e-12) + 1) / (n_resamples + 1)
 
 
+def test_monte_carlo_shuffles_more_cities_than_int16_can_number():
+    """Past 32,768 cities the orderings need wider integers: the last city must still move."""
+    n = np.iinfo(np.int16).max + 2  # 32,769 cities: the last one's number, 32,768, is not an int16
+    x = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)  # the last city has x = +1
+    y = np.zeros(n)
+    y[-1] = 1.0  # one non-zero outcome, the last city's
+    p, method, count = inference.permutation_pvalues(x, y, seed=5, n_resamples=20)
+    assert (method, count) == ("monte carlo", 20)
+    # wherever a shuffle puts the one non-zero value, |r| is at least the observed one: p = 21/21;
+    # an ordering that lost the last city would be flat, with r = 0 and p = 1/21
+    assert p[0] == 1.0 == brute_force_monte_carlo(x, y, 5, 20)
+
+
 def test_monte_carlo_matches_plain_computation_whatever_the_chunk(rng, monkeypatch):
     n = 40
     x = rng.normal(size=(n, 3))
