@@ -143,6 +143,10 @@ def shared_scope(fixture_name: str, config) -> str:
     return "function" if os.environ.get("MUTANT_UNDER_TEST") == "stats" else "module"
 
 
+#: ``checks_of`` under a mutant of inference or stats: (mutant, data and fits) -> its checks.
+_CHECKS_OF_MUTANT: dict = {}
+
+
 def checks_of(data, fits):
     """``inference.checks(data, fits)``, computed once per machine for mutants of other modules.
 
@@ -152,8 +156,10 @@ def checks_of(data, fits):
     of a module other than ``helpers.inference`` and ``helpers.stats`` (the only code
     the checks run), the checks of the same data and fits are the original code's, so
     they are read from a cache keyed by the data, the fits and the source of those two
-    modules. Otherwise (outside mutmut, its clean run, its statistics, and mutants of
-    those modules) they are computed.
+    modules. Under a mutant of those modules they are the mutant's, computed once per
+    pytest process for each data and fits (the three test files that need them share
+    them). Otherwise (outside mutmut, its clean run and its statistics) they are computed
+    each time.
     """
     import hashlib
     import pickle
@@ -162,11 +168,17 @@ def checks_of(data, fits):
     from helpers import inference, stats
 
     mutant = os.environ.get("MUTANT_UNDER_TEST", "")
-    if mutant in ("", "stats", "fail") or mutant.startswith(("helpers.inference.", "helpers.stats.")):
-        return inference.checks(data, fits)
     key = hashlib.sha256()
     for part in (data.to_csv(), fits.to_csv()):
         key.update(part.encode())
+    if mutant in ("", "stats", "fail"):
+        return inference.checks(data, fits)
+    if mutant.startswith(("helpers.inference.", "helpers.stats.")):
+        # the mutant's own checks, computed once per process and mutant, not once per test file
+        memo = (mutant, key.hexdigest())
+        if memo not in _CHECKS_OF_MUTANT:
+            _CHECKS_OF_MUTANT[memo] = inference.checks(data, fits)
+        return _CHECKS_OF_MUTANT[memo].copy()
     for module in (inference, stats):
         key.update(Path(module.__file__).read_bytes())
     cached = Path(tempfile.gettempdir()) / "inclusion-report-mutmut" / f"checks-{key.hexdigest()}.pkl"

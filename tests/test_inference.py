@@ -12,7 +12,7 @@ from helpers import contract, inference, stats
 from helpers.cleaning import load_clean_data
 from helpers.errors import ParameterError
 
-from .conftest import shared_scope
+from .conftest import checks_of, shared_scope
 from .test_stats import INPUTS, OUTCOMES, average_ranks, closed_form_ols, column, pearson
 
 
@@ -147,7 +147,7 @@ def holm_by_hand(p):
 
 
 def test_checks_table_holds_every_column(data, fits):
-    checked = inference.checks(data, fits)
+    checked = checks_of(data, fits)
     for column_name in inference.CHECK_COLUMNS:
         assert checked[column_name].notna().all(), column_name
     # Holm adjusts the primary test (the permutation p), not the classic t test
@@ -247,7 +247,7 @@ def test_checks_adjust_by_holm_when_fits_rest_on_different_cities(rng):
 
 # ------------------------------------------------------------------ intervals and robust tests
 def test_fisher_interval_by_hand(data, fits):
-    checked = inference.checks(data, fits)
+    checked = checks_of(data, fits)
     z975 = 1.959963984540054  # the standard normal's 97.5% quantile
     for row in checked.itertuples(index=False):
         r = pearson(column(row.predictor), column(row.outcome))
