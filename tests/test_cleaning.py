@@ -128,6 +128,24 @@ def test_letter_in_count_names_file_line_and_column(raw_text, write_raw):
     assert info.value.exit_code == 3
 
 
+def test_decimal_comma_in_a_count_column_is_refused_where_it_is(raw_text, write_raw):
+    path = write_raw(raw_text.replace("Genova\t35\t400", "Genova\t35\t40,5"))
+    with pytest.raises(DataError) as info:
+        load_clean_data(path)
+    message = str(info.value)
+    assert "line 8" in message and "'Partecipanti ai Corsi di Formazione'" in message and "'40,5'" in message
+    assert "a whole number without a decimal comma" in message
+
+
+def test_every_missing_value_of_a_column_is_reported_at_once(raw_text, write_raw):
+    text = raw_text.replace("Genova\t35\t400", "Genova\t35\tn.d.").replace("Bari\t60\t500", "Bari\t60\t-")
+    with pytest.raises(DataError) as info:
+        load_clean_data(write_raw(text))
+    message = str(info.value)
+    assert "line 8" in message and "line 10" in message  # not only the first of the column
+    assert "'n.d.'" in message and "'-'" in message
+
+
 @pytest.mark.parametrize(
     ("mutate", "fragment"),
     [
