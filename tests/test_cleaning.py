@@ -137,6 +137,14 @@ def test_decimal_comma_in_a_count_column_is_refused_where_it_is(raw_text, write_
     assert "a whole number without a decimal comma" in message
 
 
+def test_a_value_out_of_range_names_the_file_and_line(raw_text, write_raw):
+    path = write_raw(raw_text.replace("Genova\t35\t400", "Genova\t35\t-400"))
+    with pytest.raises(DataError) as info:
+        load_clean_data(path)
+    message = str(info.value)
+    assert str(path) in message and "line 8" in message and "-400" in message
+
+
 def test_every_missing_value_of_a_column_is_reported_at_once(raw_text, write_raw):
     text = raw_text.replace("Genova\t35\t400", "Genova\t35\tn.d.").replace("Bari\t60\t500", "Bari\t60\t-")
     with pytest.raises(DataError) as info:
