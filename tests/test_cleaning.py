@@ -50,6 +50,16 @@ def test_parse_refuses_ambiguous_or_foreign_numbers(text):
         parse_italian_number(text, integer=True)
 
 
+def test_the_refusal_says_what_was_expected_for_counts_and_for_decimals():
+    rule = "in Italian format (digits, a dot before each group of three thousands digits, a comma before decimals)"
+    with pytest.raises(ValueError) as count:
+        parse_italian_number("1.5", integer=True)
+    assert str(count.value) == f"a whole number {rule}, e.g. '700', '1.000', '10.000'"
+    with pytest.raises(ValueError) as decimal:
+        parse_italian_number("1.5")
+    assert str(decimal.value) == f"a number {rule}, e.g. '700', '1.000', '10.000' or '2,5'"
+
+
 @pytest.mark.parametrize("text", ["1,5", "1,000", "12,0"])
 def test_decimal_comma_refused_for_counts(text):
     with pytest.raises(ValueError, match="whole number without a decimal comma"):
