@@ -102,8 +102,24 @@ def test_a_flat_figure_has_permutation_p_one(rng):
 
 
 def test_permutation_test_names_a_length_mismatch(rng):
-    with pytest.raises(ValueError, match="predictors and outcome must have the same number of rows"):
+    with pytest.raises(ValueError) as mismatch:
         inference.permutation_test(rng.normal(size=6), rng.normal(size=7))
+    assert str(mismatch.value) == "predictors and outcome must have the same number of rows"
+
+
+def test_permutation_test_default_seed_and_shapes(rng):
+    """Its own default seed is the documented one; one outcome gives one p per predictor."""
+    x = rng.normal(size=(12, 2))
+    y = x[:, 0] + rng.normal(size=12)
+    default = inference.permutation_test(x, y, n_resamples=500)
+    seeded = inference.permutation_test(x, y, seed=20240529, n_resamples=500)
+    np.testing.assert_array_equal(default.p_maxt, seeded.p_maxt)
+    np.testing.assert_array_equal(default.p, seeded.p)
+    other = inference.permutation_test(x, y, seed=20240530, n_resamples=500)
+    assert not np.array_equal(default.p, other.p)
+    assert default.p.shape == default.p_maxt.shape == (2,)
+    both = inference.permutation_test(x, np.column_stack([y, y]), n_resamples=500)
+    assert both.p.shape == both.p_maxt.shape == (2, 2)
 
 
 def test_monte_carlo_permutation_is_seeded_and_never_zero(rng):
@@ -317,6 +333,8 @@ def wild_by_brute_force(x, y):
     h = np.einsum("ij,jk,ik->i", X, bread, X)
 
     def abs_t(values):
+        if np.ptp(values) == 0:  # every city equal: no slope, whatever round-off says
+            return 0.0
         beta = bread @ X.T @ values
         e = values - X @ beta
         cov = bread @ X.T @ np.diag(e**2 / (1 - h)) @ X @ bread
@@ -364,6 +382,78 @@ def test_wild_bootstrap_monte_carlo_is_seeded(rng):
     z = rng.normal(size=n)
     both, _, _ = inference.wild_bootstrap_pvalues([(x, y), (z, y)], seed=3, draws=500)
     assert both[0] == p and both[1] == inference.wild_bootstrap_p(z, y, seed=3, draws=500)[0]
+
+
+def wild_monte_carlo_by_hand(x, y, seed, draws):
+    """The Monte-Carlo wild bootstrap written plainly: the seed's signs drawn at once, one fit each."""
+    n = len(x)
+    X = np.column_stack([np.ones(n), x])
+    bread = np.linalg.inv(X.T @ X)
+    h = np.einsum("ij,jk,ik->i", X, bread, X)
+    signs = np.where(np.random.default_rng(seed).random((draws, n)) < 0.5, -1.0, 1.0)
+
+    def abs_t(values):
+        beta = bread @ X.T @ values
+        e = values - X @ beta
+        return abs(beta[1]) / math.sqrt((bread @ X.T @ np.diag(e**2 / (1 - h)) @ X @ bread)[1, 1])
+
+    observed = abs_t(y)
+    hits = sum(abs_t(y.mean() + s * (y - y.mean())) >= observed * (1 - 1e-9) for s in signs)
+    return (hits + 1) / (draws + 1)
+
+
+def test_wild_bootstrap_monte_carlo_in_many_blocks(rng, monkeypatch):
+    """Blocks of seven sign vectors, the last one short: the same p as all 500 at once."""
+    n = 15
+    x = rng.normal(size=n)
+    y = rng.normal(size=n)  # unrelated: about half the draws are hits, so a draw too many shows
+    monkeypatch.setattr(inference, "PERMUTATION_BYTES", 16 * n * 7)
+    p, method, count = inference.wild_bootstrap_p(x, y, seed=3, draws=500)
+    assert (method, count) == ("monte carlo", 500)
+    assert p == pytest.approx(wild_monte_carlo_by_hand(x, y, 3, 500), abs=0)
+    assert 0.1 < p < 0.9
+
+
+def test_wild_bootstrap_counts_samples_that_tie_with_the_observed_one(rng):
+    """Eleven of thirteen cities sit at the mean: only two signs matter, and half the draws tie."""
+    x = rng.normal(size=13)
+    y = np.array([0.0] * 11 + [1.0, -1.0])
+    p, method, _ = inference.wild_bootstrap_p(x, y, seed=5, draws=400)
+    assert method == "monte carlo"
+    assert p == pytest.approx(wild_monte_carlo_by_hand(x, y, 5, 400), abs=0)
+    assert p > 0.4  # the ties are counted as at least as extreme
+
+
+def test_wild_bootstrap_of_a_flat_outcome_is_one_without_warnings():
+    """A flat outcome has slope 0 and no spread in every sample: |t| = 0 everywhere, so p = 1."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for n, draws in ((8, None), (13, 50)):
+            x, flat = np.arange(float(n)), np.full(n, 4.0)
+            p, method, _ = inference.wild_bootstrap_p(x, flat, **({"draws": draws} if draws else {}))
+            assert (method, p) == ("exact" if draws is None else "monte carlo", 1.0)
+
+
+def test_wild_bootstrap_of_a_perfect_line_of_slope_one():
+    """Only the observed signs and their opposite reach |t| = inf: p = 2/256, whatever the slope."""
+    import warnings
+
+    x = np.arange(1.0, 9.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division-by-zero noise where the spread is nil
+        assert inference.wild_bootstrap_p(x, x + 3)[0] == pytest.approx(2 / 256, abs=0)
+        assert inference.wild_bootstrap_p(x, 2 * x + 1)[0] == pytest.approx(2 / 256, abs=0)
+
+
+def test_wild_bootstrap_samples_without_spread_are_not_extreme():
+    """y alternating 1, 0: two sign vectors make every city equal, a sample with no slope at all."""
+    x = np.random.default_rng(0).lognormal(size=8)
+    y = np.array([1.0, 0.0] * 4)
+    p, method, _ = inference.wild_bootstrap_p(x, y)
+    assert method == "exact"
+    assert p == pytest.approx(wild_by_brute_force(x, y), abs=0)
 
 
 def test_exact_spearman_by_enumeration():
