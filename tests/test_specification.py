@@ -144,7 +144,8 @@ def test_summary_counts_signs_and_p_values():
     summary = sp.summary(specs).iloc[0]
     assert (summary.positive, summary.negative, summary.significant) == (3, 1, 2)
     assert summary.line == (
-        "positive in 3 of 4 specifications, negative in 1 (standardised estimates, on the scale of r, from \u22120.10 to 0.50); p < 0.05 in 2"
+        "positive in 3 of 4 specifications, negative in 1 (standardised estimates, on the scale of r, "
+        "from \u22120.10 to 0.50); p < 0.05 in 2"
     )
 
 

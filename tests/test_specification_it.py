@@ -39,7 +39,8 @@ def _pair(estimates, p_values):
 
 def test_curve_count_in_english_is_unchanged():
     assert sp.curve_count(_pair([0.5, 0.2, -0.1], [0.01, 0.3, 0.6])) == (
-        "positive in 2 of 3 specifications, negative in 1 (standardised estimates, on the scale of r, from \u22120.10 to 0.50); p < 0.05 in 1"
+        "positive in 2 of 3 specifications, negative in 1 (standardised estimates, on the scale of r, "
+        "from \u22120.10 to 0.50); p < 0.05 in 1"
     )
     assert sp.curve_count(_pair([0.5, 0.0, -0.1], [0.01, 0.3, 0.6])) == (
         "positive in 1 of 3 specifications, negative in 1, exactly zero in 1 "
@@ -54,7 +55,8 @@ def test_curve_count_in_italian(italian):
         zero = sp.curve_count(_pair([0.5, 0.0, -0.1], [0.01, 0.3, 0.6]))
         one = sp.curve_count(_pair([0.25], [0.01]))
     assert plain == (
-        "stima positiva in 2 specificazioni su 3, negativa in 1 (stime standardizzate, sulla scala di r, da \u22120,10 a 0,50); p < 0,05 in 1"
+        "stima positiva in 2 specificazioni su 3, negativa in 1 (stime standardizzate, sulla scala di r, "
+        "da \u22120,10 a 0,50); p < 0,05 in 1"
     )
     assert "esattamente nulla in 1" in zero and "0.5" not in zero
     assert one.startswith("stima positiva in 1 specificazione su 1,")  # the singular, through gettext

@@ -561,7 +561,8 @@ def curve_count(pair: pd.DataFrame, alpha: float = ALPHA) -> str:
 
     >>> import pandas as pd
     >>> curve_count(pd.DataFrame({"estimate": [0.5, 0.2, -0.1], "p_value": [0.01, 0.3, 0.6]}))
-    'positive in 2 of 3 specifications, negative in 1 (standardised estimates, on the scale of r, from \u22120.10 to 0.50); p < 0.05 in 1'
+    'positive in 2 of 3 specifications, negative in 1 (standardised estimates, on the scale of r, \
+from \u22120.10 to 0.50); p < 0.05 in 1'
     """
     done = pair[pair.estimate.notna()]
     positive, negative = int((done.estimate > 0).sum()), int((done.estimate < 0).sum())

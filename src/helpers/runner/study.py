@@ -372,7 +372,9 @@ def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
     parameters = pd.DataFrame(
         {
             pgettext("appendix column", "Parameter"): list(manifest.get("parameters", {})),
-            pgettext("appendix column", "Value"): [_parameter_value(v) for v in manifest.get("parameters", {}).values()],
+            pgettext("appendix column", "Value"): [
+                _parameter_value(v) for v in manifest.get("parameters", {}).values()
+            ],
             pgettext("appendix column", "In this run"): [use[name] for name in manifest.get("parameters", {})],
         }
     )
