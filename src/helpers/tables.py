@@ -50,7 +50,7 @@ _EMOJI = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff]+")
 _LATEX_PATTERN = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIALS))
 #: A straight quote that opens a quotation (at the start, or after a space or an opening
 #: bracket): LaTeX would print ' as a closing quote and " as a straight mark.
-_OPENING_QUOTE = re.compile(r"(?:(?<=^)|(?<=[\s(\[{\u2013\u2014]))(['\"])(?=\S)")
+_OPENING_QUOTE = re.compile(r"(?:^|(?<=[\s(\[{\u2013\u2014]))(['\"])(?=\S)")
 
 
 def escape_latex(text: object) -> str:
