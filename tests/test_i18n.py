@@ -70,6 +70,21 @@ def test_numbers_follow_the_language(seed):
         assert i18n.percent(0.25) == "25%"
 
 
+def test_decimals_round_ties_half_up_in_both_languages():
+    """Every eighth from -50 to 50 (exact in binary) to two decimals, against integer rounding."""
+    for eighths in range(-400, 401):
+        # hundredths of |x| = |eighths| * 100 / 8, rounded half up: floor((25 |e| + 1) / 2)
+        hundredths = (25 * abs(eighths) + 1) // 2
+        digits = f"{hundredths // 100:,}.{hundredths % 100:02d}"
+        sign = "\u2212" if eighths < 0 else ""
+        assert i18n.decimal(eighths / 8, 2) == sign + digits, eighths
+        with i18n.language("it"):
+            assert i18n.decimal(eighths / 8, 2) == sign + digits.replace(".", ","), eighths
+    # a tie of the decimal text is not a tie of the stored value: 0.15 is 0.1499... in binary
+    assert i18n.decimal(0.15, 1) == "0.1"
+    assert i18n.decimal(float("inf"), 1) == "inf"
+
+
 def test_dates_in_words():
     import datetime
 

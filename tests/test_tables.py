@@ -123,6 +123,15 @@ def test_format_fixed_uses_a_true_minus():
     assert format_fixed(0.61256, 2) == "0.61"
 
 
+@pytest.mark.parametrize(
+    ("x", "text"),
+    # exact ties in binary round away from zero, as in format_number and format_p
+    [(0.125, "0.13"), (-0.125, "\u22120.13"), (0.375, "0.38"), (-0.625, "\u22120.63"), (0.875, "0.88")],
+)
+def test_format_fixed_rounds_ties_half_up(x, text):
+    assert format_fixed(x) == text
+
+
 def test_symbols_missing_from_the_font_become_math():
     assert escape_latex("\u03c1 \u2265 0.05") == r"\ensuremath{\rho} \ensuremath{\geq} 0.05"
 

@@ -27,7 +27,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 
@@ -225,15 +225,23 @@ def localize(text: str) -> str:
 def decimal(x: float | Decimal, decimals: int, *, grouping: bool = True) -> str:
     """``x`` with exactly ``decimals`` decimals in the active language's notation.
 
-    >>> decimal(1234.5678, 2), decimal(-0.25, 1)
-    ('1,234.57', '−0.2')
+    Ties round half up (away from zero), as a reader rounds, not to even as
+    Python's ``f`` format does: 0.0625 is 0.063, 36.25 is 36.3. A tie is a
+    tie of the exact binary value, so 0.15 (stored as 0.1499…) is 0.1.
+
+    >>> decimal(1234.5678, 2), decimal(-0.25, 1), decimal(0.0625, 3)
+    ('1,234.57', '−0.3', '0.063')
     >>> with language("it"):
     ...     decimal(1234.5678, 2), decimal(0.0066, 3)
     ('1.234,57', '0,007')
     """
     if _missing(x):
         return "\u2013"
-    return localize(f"{x:{',' if grouping else ''}.{decimals}f}")
+    spec = f"{',' if grouping else ''}.{decimals}f"
+    if not math.isfinite(x):
+        return localize(format(x, spec))
+    exact = x if isinstance(x, Decimal) else Decimal(float(x))
+    return localize(format(exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP), spec))
 
 
 def integer(n: int, *, grouping: bool = True) -> str:

@@ -15,7 +15,6 @@ import html
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
@@ -124,14 +123,12 @@ def format_p(p: float) -> str:
     if p < 0.001:
         return i18n.localize("<\u00a00.001")
     # half up, not to even: 0.0625 (64 of 1,024 sign vectors) is 0.063, never 0.062
-    return i18n.localize(str(Decimal(p).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)))
+    return i18n.decimal(p, 3, grouping=False)
 
 
 def format_fixed(x: float, decimals: int = 2) -> str:
-    """Format ``x`` with a fixed number of decimals and a true minus sign (for r, rho, R²)."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "\u2013"
-    return i18n.localize(f"{x:.{decimals}f}")
+    """Format ``x`` with a fixed number of decimals, ties half up, and a true minus sign (r, rho, R²)."""
+    return i18n.decimal(x, decimals, grouping=False)
 
 
 def format_number(x: float, digits: int = 3) -> str:
@@ -144,16 +141,12 @@ def format_number(x: float, digits: int = 3) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "\u2013"
     if float(x).is_integer():
-        text = f"{int(x):,}"
-    else:
-        magnitude = math.floor(math.log10(abs(x))) if x != 0 else 0
-        decimals = max(digits - 1 - magnitude, 0)
-        # half up, as a reader rounds: 36.25 is 36.3 and 262.5 is 263 (the f format rounds
-        # ties to even, so a table would show 36.2 beside 53.8 for 53.75)
-        rounded = Decimal(x).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-        text = f"{rounded:,.{decimals}f}"
-    # a true minus sign: typographically right, and LaTeX never breaks a line after it
-    return i18n.localize(text)
+        # a true minus sign: typographically right, and LaTeX never breaks a line after it
+        return i18n.localize(f"{int(x):,}")
+    magnitude = math.floor(math.log10(abs(x))) if x != 0 else 0
+    # half up, as a reader rounds: 36.25 is 36.3 and 262.5 is 263 (the f format rounds
+    # ties to even, so a table would show 36.2 beside 53.8 for 53.75)
+    return i18n.decimal(x, max(digits - 1 - magnitude, 0))
 
 
 class Table:
