@@ -211,7 +211,11 @@ def test_executive_summary_counts_the_whole_family(classified):
     assert "For the other seven pairs, the ten cities' figures cannot tell" in bullets[plain]
     # the audit's counts, claims without a number apart, and ReCoSol's lack of data
     assert "11 claims with a number and 6 without one" in text
-    assert "3 agree with the table, 5 are consistent with it" in text
+    assert "3 agree with the table, 3 are consistent with it" in text
+    assert (
+        "2 disagree with it if read strictly (the text says 'over' a figure and the table gives exactly "
+        "that figure), 0 disagree on any reading and 3 cannot be checked" in text
+    )
     assert "no figures for the results of the other initiative it describes, the ReCoSol network" in text
 
 

@@ -8,6 +8,9 @@ rules, the same rule to every claim of the same kind. A claim with a number
   either: the text's number is a lower bound ("over 10,000"), or covers only a
   part of what the column counts (one festival among all community events) and
   the table's total is at least as large;
+* *disagrees if read strictly* when the text says "over N" and the table gives
+  exactly N: more than N cannot be N, yet read loosely ("about N or more") the
+  two agree, so the article is at odds with itself only on a strict reading;
 * *disagrees* when the table contradicts it;
 * *cannot be checked* when no column records what it counts.
 
@@ -58,7 +61,14 @@ QUALITATIVE = {  # marked with N_ for the catalog, translated where a flag is wr
 }
 CHECKS = ("value", "min", "max", "n_cities", "none", *QUALITATIVE)
 #: Every status a claim can get, in the order the report counts them.
-STATUSES = ("agrees", "consistent", "disagrees", "cannot be checked", "beyond the table")
+STATUSES = (
+    "agrees",
+    "consistent",
+    "disagrees if read strictly",
+    "disagrees",
+    "cannot be checked",
+    "beyond the table",
+)
 QUALIFIERS = ("exactly", "over", "")
 RESULT_COLUMNS = contract.CLAIMS_CHECK_COLUMNS
 
@@ -102,6 +112,14 @@ def read_claims(
     if problems:
         raise DataError(shown, problems)
     return frame.assign(number=numbers)
+
+
+def _at_least(value: float, number: float, qualifier: str) -> str:
+    """The status of a table value that must be at least the text's number (a part, or "over")."""
+    if value < number:
+        return "disagrees"
+    # "over N" read strictly is more than N, which a table value of exactly N contradicts
+    return "disagrees if read strictly" if qualifier == "over" and value == number else "consistent"
 
 
 def _fmt(x: float) -> str:
@@ -166,7 +184,7 @@ def _check(
                 flags.append(_("the article gives no figure for this"))
         elif claim.scope == "part":
             # the claim covers part of what the table counts: the table must be at least as large
-            status = "consistent" if value >= number else "disagrees"
+            status = _at_least(value, number, claim.qualifier)
             if value == number:
                 cells.append(
                     (claim.city, claim.field, value, claim.claim_id, claim.claim, claim.qualifier, "part")
@@ -189,13 +207,14 @@ def _check(
                     ).format(title=title, city=claim.city, value=_fmt(value), number=_fmt(number))
                 )
         elif claim.qualifier == "over":
-            # "over N" is a lower bound: a table value of N or more does not contradict it
-            status = "consistent" if value >= number else "disagrees"
+            # "over N" is a lower bound: a table value above N does not contradict it
+            status = _at_least(value, number, claim.qualifier)
             if value == number:
                 flags.append(
                     _(
-                        "the text's 'over {number}' is only a lower bound; the table gives the round "
-                        "figure itself"
+                        "the text's 'over {number}' is a lower bound that the table meets exactly: read "
+                        "strictly (more than {number}), the two disagree; read loosely, the table gives the "
+                        "round figure itself"
                     ).format(number=_fmt(number))
                 )
         else:

@@ -452,6 +452,7 @@ VERDICT_WORDS = {  # helpers.findings.VERDICTS
 CLAIM_STATUSES = {  # helpers.audit.STATUSES
     "agrees": NP_("claim status", "agrees"),
     "consistent": NP_("claim status", "consistent"),
+    "disagrees if read strictly": NP_("claim status", "disagrees if read strictly"),
     "disagrees": NP_("claim status", "disagrees"),
     "cannot be checked": NP_("claim status", "cannot be checked"),
     "beyond the table": NP_("claim status", "beyond the table"),
@@ -979,12 +980,16 @@ def describe_power(power: pd.DataFrame) -> str:
 
 
 def _claims_tally(results: pd.DataFrame) -> str:
-    """"3 agree with the table, 4 are consistent with it (...), 0 disagree and 4 cannot be checked"."""
+    """The claims with a number counted by status: "3 agree with the table, 3 are consistent ...".
+
+    Claims that disagree only if read strictly are counted apart, and only when there are any.
+    """
     counts = results.status.value_counts()
 
     def count(status: str) -> int:
         return int(counts.get(status, 0))
 
+    strictly = count("disagrees if read strictly")
     return join_and(
         [
             ngettext("{n} agree with the table", "{n} agree with the table", count("agrees")).format(
@@ -997,9 +1002,24 @@ def _claims_tally(results: pd.DataFrame) -> str:
                 "of what a column counts)",
                 count("consistent"),
             ).format(n=i18n.integer(count("consistent"), grouping=False)),
-            ngettext("{n} disagree", "{n} disagree", count("disagrees")).format(
-                n=i18n.integer(count("disagrees"), grouping=False)
+            *(
+                [
+                    ngettext(
+                        "{n} disagrees with it if read strictly (the text says 'over' a figure and the table "
+                        "gives exactly that figure)",
+                        "{n} disagree with it if read strictly (the text says 'over' a figure and the table "
+                        "gives exactly that figure)",
+                        strictly,
+                    ).format(n=i18n.integer(strictly, grouping=False))
+                ]
+                if strictly
+                else []
             ),
+            (
+                ngettext("{n} disagree on any reading", "{n} disagree on any reading", count("disagrees"))
+                if strictly
+                else ngettext("{n} disagree", "{n} disagree", count("disagrees"))
+            ).format(n=i18n.integer(count("disagrees"), grouping=False)),
             ngettext(
                 "{n} cannot be checked, as no column records them",
                 "{n} cannot be checked, as no column records them",
