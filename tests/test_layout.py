@@ -16,7 +16,7 @@ from helpers import i18n, plots, stats
 from helpers.cleaning import load_clean_data
 
 from .conftest import required
-from .layout import overlapping_words
+from .layout import headings, headings_ending_a_page, overlapping_words
 from .test_stats import INPUTS, OUTCOMES
 
 
@@ -88,6 +88,15 @@ def test_no_figure_of_the_report_prints_a_word_over_another(tmp_path, language):
 def test_no_page_of_the_report_prints_a_word_over_another(built, name):
     """Every page, text and (vector) figures, read back from the PDF's text layer."""
     assert overlapping_words(built["latest"] / name) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["report.pdf", "report.it.pdf"])
+def test_no_heading_is_left_alone_at_the_foot_of_a_page(built, name):
+    """A heading whose table does not fit below it moves to the next page with the table."""
+    pdf = built["latest"] / name
+    assert len(headings(pdf)) > 20  # the check has headings to look at
+    assert headings_ending_a_page(pdf) == []
 
 
 def _catalog_language(pdf: Path) -> str:

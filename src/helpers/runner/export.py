@@ -22,7 +22,7 @@ import nbformat
 from nbconvert import HTMLExporter, PDFExporter
 from nbconvert.exporters.pdf import LatexFailed
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool, Unicode
+from traitlets import Bool, Integer, Unicode
 from traitlets.config import Config
 
 from helpers import i18n, paths
@@ -104,8 +104,14 @@ class SettlingPDFExporter(PDFExporter):
     again only when the previous one changed what the next one reads: the
     ``.aux`` (references), ``.toc`` (contents) and ``.out`` (bookmarks) files.
     Rerunning until they stop changing, as latexmk does, gives the same PDF in
-    two passes instead of three, and still runs a third when page numbers move.
+    two passes instead of three, and still runs more when page numbers move: up
+    to five, since a heading moved to the page of its table (the template notes
+    it in the ``.aux``) moves the pages after it.
     """
+
+    latex_count = Integer(5, help="The most LaTeX passes; they stop once the document has settled.").tag(
+        config=True
+    )
 
     def run_latex(self, filename, raise_on_failure=LatexFailed):  # noqa: D102 - nbconvert API
         def log_error(command, out):
