@@ -62,11 +62,12 @@ def headings_ending_a_page(pdf: Path) -> list[tuple[int, str]]:
     found = []
     for number, heading in headings(pdf):
         words = sorted(pages[number - 1], key=lambda w: (w[1], w[0]))  # reading order: top to bottom
-        tokens = heading.split()
+        # the bookmark keeps the straight apostrophe the page prints as a typographic one
+        tokens = heading.replace("'", "\u2019").split()
         texts = [w[4] for w in words]
         starts = [i for i in range(len(texts) - len(tokens) + 1) if texts[i : i + len(tokens)] == tokens]
         if not starts:
-            continue  # not printed as words on its page (a bookmark without a heading)
+            raise ValueError(f"heading {heading!r} is not among the words of page {number} of {pdf}")
         bottom = max(w[3] for w in words[starts[-1] : starts[-1] + len(tokens)])
         below = [w for w in words if w[1] > bottom and not re.fullmatch(r"\d+", w[4])]
         if not below:

@@ -990,43 +990,45 @@ def _claims_tally(results: pd.DataFrame) -> str:
         return int(counts.get(status, 0))
 
     strictly = count("disagrees if read strictly")
-    return join_and(
-        [
-            ngettext("{n} agree with the table", "{n} agree with the table", count("agrees")).format(
-                n=i18n.integer(count("agrees"), grouping=False)
-            ),
+    parts = [
+        ngettext("{n} agree with the table", "{n} agree with the table", count("agrees")).format(
+            n=i18n.integer(count("agrees"), grouping=False)
+        ),
+        ngettext(
+            "{n} are consistent with it without being confirmed (a lower bound, or a figure for only part "
+            "of what a column counts)",
+            "{n} are consistent with it without being confirmed (a lower bound, or a figure for only part "
+            "of what a column counts)",
+            count("consistent"),
+        ).format(n=i18n.integer(count("consistent"), grouping=False)),
+    ]
+    if strictly:
+        parts += [
             ngettext(
-                "{n} are consistent with it without being confirmed (a lower bound, or a figure for only part "
-                "of what a column counts)",
-                "{n} are consistent with it without being confirmed (a lower bound, or a figure for only part "
-                "of what a column counts)",
-                count("consistent"),
-            ).format(n=i18n.integer(count("consistent"), grouping=False)),
-            *(
-                [
-                    ngettext(
-                        "{n} disagrees with it if read strictly (the text says 'over' a figure and the table "
-                        "gives exactly that figure)",
-                        "{n} disagree with it if read strictly (the text says 'over' a figure and the table "
-                        "gives exactly that figure)",
-                        strictly,
-                    ).format(n=i18n.integer(strictly, grouping=False))
-                ]
-                if strictly
-                else []
+                "{n} disagrees with it if read strictly (the text says 'over' a figure and the table "
+                "gives exactly that figure)",
+                "{n} disagree with it if read strictly (the text says 'over' a figure and the table "
+                "gives exactly that figure)",
+                strictly,
+            ).format(n=i18n.integer(strictly, grouping=False)),
+            ngettext("{n} disagree on any reading", "{n} disagree on any reading", count("disagrees")).format(
+                n=i18n.integer(count("disagrees"), grouping=False)
             ),
-            (
-                ngettext("{n} disagree on any reading", "{n} disagree on any reading", count("disagrees"))
-                if strictly
-                else ngettext("{n} disagree", "{n} disagree", count("disagrees"))
-            ).format(n=i18n.integer(count("disagrees"), grouping=False)),
-            ngettext(
-                "{n} cannot be checked, as no column records them",
-                "{n} cannot be checked, as no column records them",
-                count("cannot be checked"),
-            ).format(n=i18n.integer(count("cannot be checked"), grouping=False)),
         ]
+    else:
+        parts.append(
+            ngettext("{n} disagree", "{n} disagree", count("disagrees")).format(
+                n=i18n.integer(count("disagrees"), grouping=False)
+            )
+        )
+    parts.append(
+        ngettext(
+            "{n} cannot be checked, as no column records them",
+            "{n} cannot be checked, as no column records them",
+            count("cannot be checked"),
+        ).format(n=i18n.integer(count("cannot be checked"), grouping=False))
     )
+    return join_and(parts)
 
 
 def describe_audit(
