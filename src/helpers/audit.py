@@ -15,11 +15,14 @@ rules, the same rule to every claim of the same kind. A claim with a number
 * *cannot be checked* when no column records what it counts.
 
 A claim without a number (success, effectiveness, an improvement, a notable
-size) is *beyond the table*: its check says what kind of claim it is
-(:data:`QUALITATIVE`), and its flag what ten city figures from one table would
-need before they could support it. Independently of the status, a *flag* says
-when something looks wrong, for instance a table value that equals a number the
-text gives for a different, narrower thing.
+size, a model for elsewhere) is *beyond the table*: its ``reason`` says what kind
+of claim it is (:data:`QUALITATIVE`). A claim that covers only a part of what a
+column counts, and equals the table's figure, casts doubt on that figure: the
+table may record only the part (``reason`` ``part``), so the true total is at
+least the printed one (``direction`` ``up``: a lower bound). That is this
+report's reading of the text, and the report says so.
+
+Codes only: statuses, reasons and directions; the words are the report's.
 """
 
 from __future__ import annotations
@@ -28,19 +31,18 @@ import os
 
 import pandas as pd
 
-from helpers import contract, i18n, paths
+from helpers import contract, paths
 from helpers.cleaning import parse_italian_number
 from helpers.codebook import Codebook, load_codebook
 from helpers.errors import DataError, Problem
-from helpers.i18n import N_, _
 
 CLAIMS_FILE = paths.RAW_DATA_DIR / "article_claims.tsv"
 CLAIM_COLUMNS = [
     "claim_id",
     "programme",
     "city",
-    "claim",
-    "claim_it",  # the same claim in Italian, for the Italian report
+    "claim",  # our English rendering of the claim
+    "quote_it",  # the article's own words for it, short, as printed (the Italian report quotes them)
     "number",
     "qualifier",
     "unit",
@@ -49,16 +51,8 @@ CLAIM_COLUMNS = [
     "scope",
     "location",
 ]
-#: Claims without a number, by what they assert, and what the table lacks to support them.
-QUALITATIVE = {  # marked with N_ for the catalog, translated where a flag is written
-    "effect": N_("a claim about what a programme achieved: the article gives no figures from before the "
-    "programmes and none for places without them, so its data can show how cities differ, not what "
-    "a programme changed"),
-    "change": N_("a claim of change over time: the table gives one figure per city (a level or a change, "
-    "it does not say which) and no earlier figure or baseline, so it cannot show an improvement"),
-    "size": N_("a claim that figures are large: the table gives no yardstick (people eligible, a target, "
-    "earlier years or cities outside the programme) to judge their size against"),
-}
+#: Claims without a number, by what they assert (the report says what the table lacks to support each).
+QUALITATIVE = ("effect", "change", "size", "transfer")
 CHECKS = ("value", "min", "max", "n_cities", "none", *QUALITATIVE)
 #: Every status a claim can get, in the order the report counts them.
 STATUSES = (
@@ -122,10 +116,6 @@ def _at_least(value: float, number: float, qualifier: str) -> str:
     return "disagrees if read strictly" if qualifier == "over" and value == number else "consistent"
 
 
-def _fmt(x: float) -> str:
-    return i18n.localize(f"{x:,.0f}" if float(x).is_integer() else f"{x:,}")
-
-
 #: Columns of :func:`flagged_cells`.
 FLAGGED_COLUMNS = ["city", "field", "value", "claim_id", "claim", "qualifier", "reason"]
 
@@ -142,13 +132,23 @@ def flagged_cells(
 ) -> pd.DataFrame:
     """The table's cells that a claim casts doubt on: one row per (cell, claim).
 
-    ``reason`` is ``"part"`` when the cell equals a figure the text gives for
-    only a part of what the column counts, ``"other"`` when it equals a number
-    the text gives for something else; ``qualifier`` is the claim's own
-    (``"over"`` for "oltre 10.000"). The findings use this to say when a
-    city that matters for a fit holds a doubtful value.
+    ``reason`` is ``"part"``: the cell equals a figure the text gives for only a
+    part of what the column counts, so it is a lower bound (:data:`DIRECTIONS`);
+    ``qualifier`` is the claim's own (``"over"`` for "oltre 10.000"). A number of
+    the text that merely reappears elsewhere in a city's row casts no doubt: round
+    figures repeat in this table (300 for Torino and Genova alike). The findings
+    use this to say when a city that matters for a fit holds a doubtful value.
     """
     return _check(claims, data, codebook)[1]
+
+
+#: Reasons of a claim (the ``reason`` column): a kind of :data:`QUALITATIVE` claim, or
+#: ``part`` (the table's figure equals the text's for only a part of it), ``over exactly``
+#: (the text's "over N" against a table value of exactly N), ``no city`` (the claim's city
+#: is not in the table), ``no figure`` (the text gives no number to check).
+REASONS = (*QUALITATIVE, "part", "over exactly", "no city", "no figure")
+#: Where a doubted figure's true value can lie (the ``direction`` column): ``up`` for a lower bound.
+DIRECTIONS = {"part": "up"}
 
 
 def _check(
@@ -161,13 +161,13 @@ def _check(
     cells = []
     for claim in claims.itertuples(index=False):
         value = None
-        flags = []
+        reason = ""
         number = None if pd.isna(claim.number) else float(claim.number)
         if claim.check == "value":
             if claim.city in by_city.index:
                 value = float(by_city.loc[claim.city, claim.field])
             else:
-                flags.append(_("{city} is not a city of the table").format(city=claim.city))
+                reason = "no city"
         elif claim.check == "min":
             value = float(data[claim.field].min())
         elif claim.check == "max":
@@ -177,64 +177,26 @@ def _check(
 
         if claim.check in QUALITATIVE:
             status = "beyond the table"
-            flags.append(_(QUALITATIVE[claim.check]))
+            reason = claim.check
         elif value is None:
             status = "cannot be checked"
             if number is None:
-                flags.append(_("the article gives no figure for this"))
+                reason = "no figure"
         elif claim.scope == "part":
             # the claim covers part of what the table counts: the table must be at least as large
             status = _at_least(value, number, claim.qualifier)
             if value == number:
+                reason = "part"
                 cells.append(
                     (claim.city, claim.field, value, claim.claim_id, claim.claim, claim.qualifier, "part")
-                )
-                title = codebook.field(claim.field).title.lower()
-                flags.append(
-                    (
-                        _(
-                            "the table's {title} for {city} ({value}) equals the figure the text gives for "
-                            "only a part of it: the table may record just that part; read strictly ('more "
-                            "than {number}'), that part alone would exceed the table's total, which cannot "
-                            "be; read loosely (about that many), the total equals the part. Either way the "
-                            "table's figure most likely records that part only"
-                        )
-                        if claim.qualifier == "over"
-                        else _(
-                            "the table's {title} for {city} ({value}) equals the figure the text gives for "
-                            "only a part of it: the table may record just that part"
-                        )
-                    ).format(title=title, city=claim.city, value=_fmt(value), number=_fmt(number))
                 )
         elif claim.qualifier == "over":
             # "over N" is a lower bound: a table value above N does not contradict it
             status = _at_least(value, number, claim.qualifier)
             if value == number:
-                flags.append(
-                    _(
-                        "the text's 'over {number}' is a lower bound that the table meets exactly: read "
-                        "strictly (more than {number}), the two disagree; read loosely, the table gives the "
-                        "round figure itself"
-                    ).format(number=_fmt(number))
-                )
+                reason = "over exactly"
         else:
             status = "agrees" if value == number else "disagrees"
-
-        # a number of the text that reappears in the same city's row under another column
-        if claim.city and number is not None and claim.city in by_city.index:
-            for field in codebook.variables():
-                if field != claim.field and float(by_city.loc[claim.city, field]) == number:
-                    cells.append(
-                        (claim.city, field, number, claim.claim_id, claim.claim, claim.qualifier, "other")
-                    )
-                    flags.append(
-                        _(
-                            "the table's {title} for {city} is also {number}, the number the text gives "
-                            "for something else"
-                        ).format(
-                            title=codebook.field(field).title.lower(), city=claim.city, number=_fmt(number)
-                        )
-                    )
         rows.append(
             {
                 "claim_id": claim.claim_id,
@@ -247,7 +209,10 @@ def _check(
                 "field": claim.field,
                 "table_value": value,
                 "status": status,
-                "flag": "; ".join(flags),
+                "reason": reason,
+                "direction": DIRECTIONS.get(reason, ""),
+                "quote_it": claim.quote_it,
+                "location": claim.location,
             }
         )
     return (

@@ -40,6 +40,10 @@ CHECK_COLUMNS = [
     "spearman_p_exact",
     "p_westfall_young",
     "p_wild_bootstrap",
+    "p_westfall_young_minp",
+    "critical_abs_r_maxt",
+    "permutation_method",
+    "adjustment",
 ]
 LOO_COLUMNS = ["outcome", "predictor", "dropped_city", "slope", "p_value"]
 INFLUENCE_COLUMNS = ["outcome", "predictor", "city", "leverage", "cooks_distance", "dfbetas"]
@@ -60,6 +64,17 @@ FINDINGS_COLUMNS = [
     "p_without_flagged",
     "bottom_line",
     "sentence",
+    # added later, after the original columns: a reader by position finds the old ones where they were
+    "slope_without_flagged",
+    "slope_ci_low_without_flagged",
+    "slope_ci_high_without_flagged",
+    "without_flagged_shift",
+    "without_flagged_reading",
+    "p_adjusted_min",
+    "p_adjusted_max",
+    "borderline",
+    "scale_sensitive",
+    "may_weaken",
 ]
 POWER_COLUMNS = [
     "scope",
@@ -84,7 +99,10 @@ CLAIMS_CHECK_COLUMNS = [
     "field",
     "table_value",
     "status",
-    "flag",
+    "reason",
+    "direction",
+    "quote_it",
+    "location",
 ]
 
 SPECIFICATION_COLUMNS = [
@@ -108,6 +126,44 @@ SPECIFICATION_JOINT_COLUMNS = [
     "side",
     "shuffles",
     "p_value",
+]
+
+#: Doubted figures as bounds (helpers.tipping.tipping_points), one row per doubted figure of a
+#: pair whose primary p is below alpha.
+TIPPING_COLUMNS = [
+    "outcome",
+    "predictor",
+    "city",
+    "field",
+    "claim_id",
+    "printed",
+    "direction",
+    "tipping_value",
+    "p_printed",
+    "status",
+    "searched_to",
+    "p_max_searched",
+]
+
+#: The verdict rules calibrated by simulation (helpers.calibration.calibrate), one row per pair and scenario.
+CALIBRATION_COLUMNS = [
+    "outcome",
+    "predictor",
+    "scenario",
+    "simulations",
+    "p_consistent",
+    "p_tentative",
+    "p_inconclusive",
+    "power_primary",
+    "power_adjusted",
+    "power_classic",
+    "power_hc2",
+    "power_rank",
+    "power_wild",
+    "city_rule_rate",
+    "power_hc3",
+    "permutations",
+    "may_weaken",
 ]
 
 #: File name (under ``<run>/tables/``) → columns, for every table each run must write.

@@ -10,6 +10,11 @@ The rules, declared in the README and in the report before any result:
   Spearman's rank correlation (exact for n <= 10) and the wild bootstrap. A
   check *disagrees* when its p-value is at or above alpha or its estimate has
   the other sign.
+* **Only a check with the power to weaken may weaken**: a check (or the one-city
+  rule below) counts only if, when the pair's association is as observed, it
+  confirms it at least 80% as often as the primary test detects it
+  (:mod:`helpers.calibration`, by simulation of this design); without a
+  calibration every check and the city rule count, as declared.
 * **One city**: a city *decides* a pair when leaving it out moves the slope by
   more than 2/sqrt(n) of its standard errors (|DFBETAS|; never less than
   :data:`DFBETAS_FLOOR`, so that with thousands of cities a negligible shift
@@ -17,7 +22,14 @@ The rules, declared in the README and in the report before any result:
   slope's sign (the sign of a slope the data cannot establish carries no
   conclusion to flip). A p-value that crosses alpha when a city is left out,
   with the slope nearly unchanged, is a loss of precision, not dependence: it
-  is reported, and it does not change the verdict.
+  is reported, and it does not change the verdict. The same rule judges the pair
+  without every city whose figure the claims audit doubts: the slope's shift over
+  the full fit's standard error, against the same threshold
+  (:func:`without_reading`).
+* **Borderline**: the declared adjustment sets the verdict; the adjusted p of
+  maxT, minP and Holm are reported as a range, and a pair is *borderline* when
+  they fall on both sides of alpha or the declared one lies within
+  :data:`BORDERLINE` of it.
 
 Verdicts, strongest first (:data:`VERDICTS`):
 
@@ -27,7 +39,7 @@ Verdicts, strongest first (:data:`VERDICTS`):
 * ``inconclusive``: p >= alpha. The data are then compatible with a wide range
   of associations, of either sign (the interval says which); never "no association".
 
-Numbers only: the sentences live in :mod:`helpers.narrative`.
+Numbers and codes only: the sentences live in :mod:`helpers.narrative`.
 """
 
 from __future__ import annotations
@@ -37,6 +49,7 @@ from collections.abc import Collection, Mapping
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
 from helpers import contract
 from helpers.audit import FLAGGED_COLUMNS
@@ -55,7 +68,17 @@ CHECKS = {
     "rank": "spearman_p",
     "wild": "p_wild_bootstrap",
 }
+#: What may weaken a verdict: the checks, and the one-city rule.
+RULES = (*CHECKS, "city")
 FINDINGS_COLUMNS = contract.FINDINGS_COLUMNS
+#: A declared adjusted p within this range is borderline, whatever the other methods say.
+BORDERLINE = (0.04, 0.06)
+#: The adjusted p-values whose range is reported: name -> column of ``simple_regressions.csv``.
+ADJUSTMENTS = {"maxT": "p_westfall_young", "minP": "p_westfall_young_minp", "Holm": "p_holm"}
+#: A pair is scale-sensitive when its r on another scale of the inputs differs by this much or more.
+SCALE_SHIFT = 0.3
+#: What the pair without the doubted cities shows (:func:`without_reading`).
+WITHOUT_READINGS = ("holds", "precision", "dependence")
 
 
 def strength(verdict: str) -> int:
@@ -135,6 +158,49 @@ def city_dependence(
     )
 
 
+def without_reading(shift: float, p_without: float, p_primary: float, n: int, *, alpha: float = ALPHA) -> str:
+    """What leaving out the doubted cities does to a pair, judged as one city is.
+
+    ``shift``: the slope's move, over the full fit's standard error. ``dependence``
+    when it exceeds :func:`decision_threshold` (the estimate itself moves);
+    ``precision`` when it does not but the pair's primary p was below alpha and the
+    refit's is not (a similar slope, too imprecise to tell from zero); otherwise
+    ``holds``. A smaller sample's p crossing alpha with the estimate unchanged is
+    lost precision, not dependence.
+    """
+    if abs(shift) > decision_threshold(n):
+        return "dependence"
+    if p_primary < alpha and not p_without < alpha:
+        return "precision"
+    return "holds"
+
+
+def adjusted_range(row: object) -> tuple[float, float]:
+    """The smallest and largest adjusted p of a pair over the methods of :data:`ADJUSTMENTS` that were computed."""
+    values = [getattr(row, column, math.nan) for column in ADJUSTMENTS.values()]
+    values = [v for v in values if v == v]
+    return (min(values), max(values)) if values else (math.nan, math.nan)
+
+
+def is_borderline(p_adjusted: float, low: float, high: float, *, alpha: float = ALPHA) -> bool:
+    """Borderline: the adjustment methods fall on both sides of alpha, or the declared p lies within BORDERLINE."""
+    return bool(low < alpha <= high or BORDERLINE[0] <= p_adjusted <= BORDERLINE[1])
+
+
+def scale_sensitivity(curve: pd.DataFrame, outcome: str, predictor: str, *, count: str = "count") -> bool:
+    """True when the pair's r on another scale of the inputs differs from the count scale's by SCALE_SHIFT or more.
+
+    ``curve`` is the specification curve (:func:`helpers.specification.curve`): its
+    Pearson r on all cities, per scale.
+    """
+    own = curve[(curve.outcome == outcome) & (curve.predictor == predictor) & (curve["sample"] == "all")
+                & (curve.estimator == "ols")].set_index("scale").estimate
+    if count not in own.index:
+        return False
+    others = own.drop(index=count).dropna()
+    return bool((np.abs(others - own[count]) >= SCALE_SHIFT - 1e-12).any())
+
+
 #: How much larger a doubtful "part" value is assumed to be in the sensitivity figure of a finding.
 LARGER_BY = 1.5
 
@@ -172,21 +238,27 @@ def without_cities(
     Keys: ``cities`` (as given), ``n``, ``r`` with its 95% interval (``r_ci_low``,
     ``r_ci_high``, Fisher's z) and ``p``, the primary test on the cities left (the
     permutation test of r: exact over every ordering up to ten cities, seeded
-    Monte Carlo above). With fewer than three cities left, or no spread, r and p
-    are NaN.
+    Monte Carlo above); ``slope`` per unit of the input with its classic 95%
+    interval (``slope_ci_low``, ``slope_ci_high``, t on n - 2 degrees of freedom).
+    With fewer than three cities left, or no spread, they are NaN.
     """
     rest = data.loc[~data[city].isin(cities), [outcome, predictor]].dropna()
     x, y = rest[predictor].to_numpy(float), rest[outcome].to_numpy(float)
     n = len(rest)
     out = {"cities": list(cities), "n": n, "r": math.nan, "r_ci_low": math.nan, "r_ci_high": math.nan,
-           "p": math.nan}
+           "p": math.nan, "slope": math.nan, "slope_ci_low": math.nan, "slope_ci_high": math.nan}
     if n < 3 or not (np.std(x) > 0 and np.std(y) > 0):
         return out
     xc, yc = x - x.mean(), y - y.mean()
     r = float(xc @ yc / math.sqrt(float(xc @ xc) * float(yc @ yc)))
     low, high = fisher_interval(r, n)
     p = float(np.ravel(permutation_test(x, y, seed=seed).p)[0])
-    return out | {"r": r, "r_ci_low": low, "r_ci_high": high, "p": p}
+    slope = float(xc @ yc / (xc @ xc))
+    residuals = yc - slope * xc
+    se = math.sqrt(float(residuals @ residuals) / (n - 2) / float(xc @ xc)) if n > 2 else math.nan
+    margin = float(sps.t.ppf(0.975, n - 2)) * se if n > 2 else math.nan
+    return out | {"r": r, "r_ci_low": low, "r_ci_high": high, "p": p,
+                  "slope": slope, "slope_ci_low": slope - margin, "slope_ci_high": slope + margin}
 
 
 def classify(
@@ -196,6 +268,8 @@ def classify(
     flagged: pd.DataFrame | None = None,
     data: pd.DataFrame | None = None,
     *,
+    calibration: pd.DataFrame | None = None,
+    curve: pd.DataFrame | None = None,
     alpha: float = ALPHA,
     seed: int = 20240529,
 ) -> pd.DataFrame:
@@ -214,10 +288,26 @@ def classify(
     pair's two columns), ``doubted`` (the flagged cells of *every* city in the
     pair's two columns) and, with ``data``, ``without_doubted`` (the pair
     without the cities of ``doubted``: :func:`without_cities`, or None when the
-    audit doubts none of its cells).
+    audit doubts none of its cells) with ``without_shift`` (the slope's move
+    without them, over the full fit's standard error) and ``without_reading``
+    (:func:`without_reading`; empty when none is doubted).
+
+    ``calibration`` (optional, :func:`helpers.calibration.calibrate`) names, per
+    pair, the checks and rules that may weaken its verdict (``may_weaken``);
+    ``weakening`` lists the disagreeing checks among them, ``decisive_counted`` the
+    deciding cities if the city rule is among them, and only those two weaken the
+    verdict. ``p_adjusted_min``, ``p_adjusted_max``: the range of the adjusted p
+    over maxT, minP and Holm (:func:`adjusted_range`), ``borderline``
+    (:func:`is_borderline`); ``scale_sensitive`` with ``curve`` (the specification
+    curve, :func:`scale_sensitivity`), else False.
     """
     if flagged is None:
         flagged = pd.DataFrame(columns=FLAGGED_COLUMNS)
+    allowed = {}
+    if calibration is not None:
+        seen = calibration[calibration.scenario == "observed"]
+        allowed = {(c.outcome, c.predictor): [] if c.may_weaken != c.may_weaken or not c.may_weaken
+                   else str(c.may_weaken).split(";") for c in seen.itertuples(index=False)}
     rows = []
     for row in checked.itertuples():
         key = (influence.outcome == row.outcome) & (influence.predictor == row.predictor)
@@ -239,21 +329,38 @@ def classify(
         )
         adjusted = row.p_westfall_young if row.adjustment == "westfall-young" else row.p_holm
         disagreeing = disagreeing_checks(row, alpha=alpha)
+        may_weaken = allowed.get((row.outcome, row.predictor), list(RULES))
+        weakening = [name for name in disagreeing if name in may_weaken]
+        counted = decisive if "city" in may_weaken else []
+        low, high = adjusted_range(row)
+        without = (
+            without_cities(data, row.outcome, row.predictor, list(dict.fromkeys(doubted.city)), seed=seed)
+            if data is not None and len(doubted)
+            else None
+        )
+        shift = (row.slope - without["slope"]) / row.slope_se if without else math.nan
         rows.append(
             {
-                "verdict": verdict(row.p_permutation, adjusted, disagreeing, decisive, alpha=alpha),
+                "verdict": verdict(row.p_permutation, adjusted, weakening, counted, alpha=alpha),
                 "p_primary": row.p_permutation,
                 "p_adjusted": adjusted,
+                "p_adjusted_min": low,
+                "p_adjusted_max": high,
+                "borderline": is_borderline(adjusted, low, high, alpha=alpha),
                 "disagreeing": disagreeing,
+                "may_weaken": may_weaken,
+                "weakening": weakening,
+                "decisive_counted": counted,
+                "scale_sensitive": False if curve is None else scale_sensitivity(curve, row.outcome, row.predictor),
                 "cities": cities,
                 "decisive_cities": decisive,
                 "influential_cities": matters,
                 "audit": audit.reset_index(drop=True),
                 "doubted": doubted.reset_index(drop=True),
-                "without_doubted": (
-                    without_cities(data, row.outcome, row.predictor, list(dict.fromkeys(doubted.city)), seed=seed)
-                    if data is not None and len(doubted)
-                    else None
+                "without_doubted": without,
+                "without_shift": shift,
+                "without_reading": (
+                    without_reading(shift, without["p"], row.p_permutation, row.n, alpha=alpha) if without else ""
                 ),
             }
         )
@@ -263,12 +370,22 @@ def classify(
 def _without_columns(classified: pd.DataFrame) -> dict[str, list]:
     """findings.csv's numbers of each pair without the cities the audit doubts (NaN: none doubted)."""
     fits = classified.without_doubted if "without_doubted" in classified else [None] * len(classified)
-    fits = [fit or {"n": math.nan, "r": math.nan, "p": math.nan} for fit in fits]
+    empty = dict.fromkeys(["n", "r", "p", "slope", "slope_ci_low", "slope_ci_high"], math.nan)
+    fits = [fit or empty for fit in fits]
     return {
         # whole numbers with gaps: pandas infers its nullable Int64, so the CSV writes 8, not 8.0
         "n_without_flagged": pd.array([fit["n"] for fit in fits]),
         "r_without_flagged": [fit["r"] for fit in fits],
         "p_without_flagged": [fit["p"] for fit in fits],
+    }
+
+
+def _without_slopes(classified: pd.DataFrame) -> dict[str, list]:
+    """The slope without the doubted cities, per unit of the input, with its classic 95% interval."""
+    fits = classified.without_doubted if "without_doubted" in classified else [None] * len(classified)
+    return {
+        f"slope{part}_without_flagged": [fit[f"slope{part}"] if fit else math.nan for fit in fits]
+        for part in ("", "_ci_low", "_ci_high")
     }
 
 
@@ -310,5 +427,13 @@ def table(
             **_without_columns(classified),
             "bottom_line": list(bottom_lines) if bottom_lines is not None else [""] * len(classified),
             "sentence": list(sentences),
+            **_without_slopes(classified),
+            "without_flagged_shift": classified.without_shift,
+            "without_flagged_reading": classified.without_reading,
+            "p_adjusted_min": classified.p_adjusted_min,
+            "p_adjusted_max": classified.p_adjusted_max,
+            "borderline": classified.borderline,
+            "scale_sensitive": classified.scale_sensitive,
+            "may_weaken": classified.may_weaken.map(";".join),
         }
     )

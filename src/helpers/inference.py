@@ -21,7 +21,7 @@ Numbers only; wording lives in :mod:`helpers.narrative`, drawing in :mod:`helper
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -329,13 +329,101 @@ class PermutationResult:
     ``p`` holds one two-sided p-value of |r| per statistic; ``p_maxt`` the same
     statistics adjusted for the whole family by Westfall and Young's single-step
     maxT: the share of orderings whose *largest* |r| over the family reaches the
-    statistic's own |r|. Shapes are (k, p) for k outcomes, or (p,) for one.
+    statistic's own |r|; ``p_minp`` by single-step minP (see
+    :func:`minp_adjusted`), NaN unless asked for. Shapes are (k, p) for k
+    outcomes, or (p,) for one.
     """
 
     p: np.ndarray
     p_maxt: np.ndarray
     method: str
     count: int
+    p_minp: np.ndarray | None = None
+    #: The family's threshold at ``alpha``: maxT's adjusted p is below alpha exactly when a
+    #: statistic's |r| exceeds it (NaN for the random-subgroup test).
+    critical_maxt: float = math.nan
+
+
+def orderings(
+    n: int,
+    *,
+    seed: int = 20240529,
+    n_resamples: int = MONTE_CARLO_PERMUTATIONS,
+    exact_limit: int = EXACT_PERMUTATION_LIMIT,
+    width: int = 1,
+) -> tuple[str, int, Iterator[np.ndarray]]:
+    """The orderings of n rows that the permutation test scores, a block at a time.
+
+    Returns ``(method, count, blocks)``: ``"exact"`` yields every one of n! orderings
+    (the observed one, ``range(n)``, among them), ``"monte carlo"`` yields
+    ``n_resamples`` random orderings from ``seed`` (the observed one not among them).
+    The blocks hold at most :data:`PERMUTATION_CHUNK` rows (exact) or about
+    :data:`PERMUTATION_BYTES` of orderings and ``width`` scored values per row (Monte
+    Carlo); the Monte-Carlo orderings do not depend on the block size, since
+    ``Generator.permuted`` shuffles one row after another. The random-subgroup
+    method has no orderings to yield (see :func:`subgroup_permutation_hits`).
+    """
+    method, total = permutation_method(n, n_resamples, exact_limit=exact_limit)
+    if method == "exact":
+        perms = all_permutations(n)
+        return method, total, (perms[s : s + PERMUTATION_CHUNK] for s in range(0, total, PERMUTATION_CHUNK))
+    if method != "monte carlo":
+        raise ValueError(f"the {method} test scores no list of orderings")
+
+    def blocks() -> Iterator[np.ndarray]:
+        rng = np.random.default_rng(seed)
+        index = np.int16 if n <= np.iinfo(np.int16).max else np.int64
+        rows = max(1, PERMUTATION_BYTES // (n * (np.dtype(index).itemsize + 8 * width)))
+        buffer = np.empty((min(rows, n_resamples), n), dtype=index)
+        identity = np.arange(n, dtype=index)
+        done = 0
+        while done < n_resamples:
+            block = buffer[: min(rows, n_resamples - done)]
+            block[:] = identity
+            rng.permuted(block, axis=1, out=block)
+            yield block
+            done += block.shape[0]
+
+    return method, total, blocks()
+
+
+def minp_adjusted(scores: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Westfall and Young's single-step minP adjustment from every ordering's scores.
+
+    ``scores`` (N, K): the |r| of each of K statistics under each of N orderings,
+    the observed ordering among them; ``counts`` (K,): how many of the N reach the
+    observed |r| of each statistic (its p-value times N). Each ordering gets, for
+    every statistic, its own permutation p-value (the share of orderings at least
+    as extreme as it), and the adjusted p of statistic j is the share of orderings
+    whose *smallest* p-value over the family is at most j's observed one
+    (*Resampling-Based Multiple Testing*, 1993, section 2.6). Unlike maxT, which
+    compares raw |r| across statistics, minP first puts each statistic on its own
+    p-value scale, so a statistic whose shuffled values have heavier tails (an
+    extreme input) does not set the bar for the others.
+
+    Computed without ranking every ordering: an ordering's p-value for statistic k
+    is at most c/N exactly when its |r| exceeds the (c + 1)-th largest |r| of k
+    (by more than the rounding tolerance), so each adjusted p is one count of
+    orderings over K thresholds.
+    """
+    scores = np.asarray(scores, dtype=float)
+    total, family = scores.shape
+    counts = np.asarray(counts, dtype=np.int64).ravel()
+    ranks = np.unique(np.clip(counts, 0, total - 1))  # the (c + 1)-th largest, 0-based from the top
+    top = np.empty((total, family))  # only the rows at ``ranks`` are filled
+    for k in range(family):  # a partial sort of each statistic, at the ranks asked for
+        top[ranks, k] = -np.partition(-scores[:, k], ranks)[ranks]
+    adjusted = np.empty(len(counts))
+    for j, c in enumerate(counts):
+        if c >= total:
+            adjusted[j] = 1.0
+            continue
+        adjusted[j] = np.count_nonzero((scores > top[c] + TIE_TOLERANCE).any(axis=1)) / total
+    return adjusted
+
+
+#: Orderings whose |r| equals the observed one up to this much rounding count as "as extreme".
+TIE_TOLERANCE = 1e-9
 
 
 def permutation_test(
@@ -345,6 +433,8 @@ def permutation_test(
     seed: int = 20240529,
     n_resamples: int = MONTE_CARLO_PERMUTATIONS,
     exact_limit: int = EXACT_PERMUTATION_LIMIT,
+    minp: bool = False,
+    alpha: float = ALPHA,
 ) -> PermutationResult:
     """Two-sided permutation tests of Pearson's r, one per predictor column and outcome column.
 
@@ -363,6 +453,16 @@ def permutation_test(
     observed one included; see :func:`subgroup_permutation_hits`). Memory stays
     flat: orderings are made and used a chunk at a time, and the Monte-Carlo
     chunks give the same orderings whatever their size.
+
+    ``minp``: also adjust by single-step minP (:func:`minp_adjusted`) over the same
+    orderings (the observed one added to the Monte-Carlo draws, as its p-values
+    count it); this keeps every ordering's scores, 8 bytes per statistic and
+    ordering. Not available for the random-subgroup test (``p_minp`` NaN).
+
+    ``critical_maxt``: the largest |r| over the family that still gives a maxT
+    adjusted p of ``alpha`` or more, i.e. the |r| a statistic must exceed to be
+    below ``alpha`` after adjustment (the k-th largest maximum over the orderings,
+    k the most hits that keep p below ``alpha``, plus one).
     """
     x = np.asarray(predictors, dtype=float)
     x = x[:, None] if x.ndim == 1 else x
@@ -380,47 +480,59 @@ def permutation_test(
     xc = xc / np.where(xn > 0, xn, 1.0)
     ycs = ycs / np.where(yn > 0, yn, 1.0)[:, None]
     # Orderings whose |r| equals the observed one up to rounding count as "as extreme".
-    threshold = np.abs(ycs @ xc) - 1e-9  # (k, p)
+    observed = np.abs(ycs @ xc)  # (k, p)
+    threshold = observed - TIE_TOLERANCE
     hits = np.zeros(threshold.shape, dtype=np.int64)
     hits_max = np.zeros(threshold.shape, dtype=np.int64)
+    stored: list[np.ndarray] = []  # every ordering's scores, for minP
+    filled = 0
+    largest = np.zeros(0)  # the largest maxima met so far, as many as the critical value needs
+    keep = 0
 
-    def count(orderings: np.ndarray) -> None:
-        scores = np.stack([np.abs(yc[orderings] @ xc) for yc in ycs], axis=1)  # (rows, k, p)
+    def count(block: np.ndarray) -> None:
+        nonlocal filled
+        scores = np.stack([np.abs(yc[block] @ xc) for yc in ycs], axis=1)  # (rows, k, p)
         hits[:] += (scores >= threshold).sum(axis=0)
-        maxima = np.sort(scores.reshape(len(orderings), -1).max(axis=1))
+        nonlocal largest
+        maxima = np.sort(scores.reshape(len(block), -1).max(axis=1))
         hits_max[:] += maxima.size - np.searchsorted(maxima, threshold, side="left")
+        largest = np.concatenate([largest, maxima[-keep:]])
+        if largest.size > keep:
+            largest = np.partition(largest, largest.size - keep)[-keep:]
+        if stored:
+            stored[0][filled : filled + len(block)] = scores.reshape(len(block), -1)
+            filled += len(block)
 
-    def result(found: np.ndarray, found_max: np.ndarray, method: str, total: int) -> PermutationResult:
-        if method == "monte carlo":
-            p, p_max = (found + 1) / (total + 1), (found_max + 1) / (total + 1)
-        else:
-            p, p_max = found / total, found_max / total
-        return PermutationResult(p[0] if single else p, p_max[0] if single else p_max, method, total)
+    def shaped(values: np.ndarray) -> np.ndarray:
+        return values[0] if single else values
 
     method, total = permutation_method(n, n_resamples, exact_limit=exact_limit)
-    if method == "exact":
-        perms = all_permutations(n)
-        for start in range(0, perms.shape[0], PERMUTATION_CHUNK):
-            count(perms[start : start + PERMUTATION_CHUNK])
-        return result(hits, hits_max, "exact", perms.shape[0])
     if method == "random-subgroup":
         found, found_max, total = subgroup_permutation_hits(xc, ycs, threshold, seed=seed)
-        return result(found, found_max, method, total)
-    # Monte Carlo: chunks of orderings, all outcomes scored on each chunk. Generator.permuted
-    # shuffles row after row, so the orderings do not depend on the chunk size.
-    rng = np.random.default_rng(seed)
-    index = np.int16 if n <= np.iinfo(np.int16).max else np.int64
-    rows = max(1, PERMUTATION_BYTES // (n * (np.dtype(index).itemsize + 8 * len(ycs))))
-    buffer = np.empty((min(rows, n_resamples), n), dtype=index)
-    identity = np.arange(n, dtype=index)
-    done = 0
-    while done < n_resamples:
-        block = buffer[: min(rows, n_resamples - done)]
-        block[:] = identity
-        rng.permuted(block, axis=1, out=block)
+        nan = np.full(threshold.shape, np.nan) if minp else None
+        return PermutationResult(
+            shaped(found / total), shaped(found_max / total), method, total, None if nan is None else shaped(nan)
+        )
+    method, total, blocks = orderings(
+        n, seed=seed, n_resamples=n_resamples, exact_limit=exact_limit, width=len(ycs)
+    )
+    # the most orderings at least as extreme that keep the adjusted p below alpha, plus one
+    keep = max(1, math.ceil(alpha * (total + 1) - 1) if method == "monte carlo" else math.ceil(alpha * total))
+    if minp:  # the observed ordering joins the Monte-Carlo draws, as their p-values count it
+        stored.append(np.empty((total + (method == "monte carlo"), threshold.size)))
+        stored[0][-1] = observed.ravel()
+    for block in blocks:
         count(block)
-        done += block.shape[0]
-    return result(hits, hits_max, "monte carlo", n_resamples)
+    if method == "monte carlo":
+        p, p_max = (hits + 1) / (total + 1), (hits_max + 1) / (total + 1)
+    else:
+        p, p_max = hits / total, hits_max / total
+    p_minp = None
+    if minp:
+        counts = (hits + 1 if method == "monte carlo" else hits).ravel()
+        p_minp = shaped(minp_adjusted(stored[0], counts).reshape(threshold.shape))
+    critical = float(np.min(largest)) if largest.size == keep else 0.0
+    return PermutationResult(shaped(p), shaped(p_max), method, total, p_minp, critical)
 
 
 def permutation_pvalues(
@@ -470,8 +582,12 @@ def checks(
     * ``r`` and its Fisher-z 95% interval ``r_ci_low``, ``r_ci_high``;
     * ``p_permutation``, the primary test: the permutation test of |r|, and
       ``p_westfall_young``, the same adjusted for every fit of the family by
-      single-step maxT (the outcomes' rows permuted jointly); ``p_holm``, Holm's
-      adjustment of ``p_permutation``, for comparison;
+      single-step maxT (the outcomes' rows permuted jointly); for comparison,
+      ``p_westfall_young_minp``, single-step minP over the same orderings (NaN
+      where the adjustment is not Westfall and Young's, or for the random-subgroup
+      test), and ``p_holm``, Holm's adjustment of ``p_permutation``;
+      ``critical_abs_r_maxt``, the family's threshold (the |r| a pair must exceed
+      for its maxT adjusted p to fall below alpha; the same in every row);
     * ``slope_se_hc3, p_value_hc3`` (HC3 with a t test on n - 2 df, kept for
       downstream users) and ``slope_se_hc2, df_bell_mccaffrey, p_value_hc2_bm``;
     * ``spearman_rho``, ``spearman_p`` (t approximation) and ``spearman_p_exact``
@@ -479,7 +595,7 @@ def checks(
     * ``p_wild_bootstrap`` (see :func:`wild_bootstrap_p`);
     * ``permutation_method`` and ``adjustment`` (``"westfall-young"``, or
       ``"holm"`` when the fits do not all rest on the same cities, so that no
-      joint permutation exists; ``p_westfall_young`` is then NaN).
+      joint permutation exists; both Westfall-Young columns are then NaN).
     """
     out = fits.copy()
     rows = list(fits.itertuples(index=False))
@@ -489,7 +605,8 @@ def checks(
     small = [hc2_bell_mccaffrey(frame, r.outcome, r.predictor) for r in rows]
     for column in ("slope_se_hc2", "df_bell_mccaffrey", "p_value_hc2_bm"):
         out[column] = [r[column] for r in small]
-    for column in ("p_permutation", "p_westfall_young", "spearman_p_exact"):
+    for column in ("p_permutation", "p_westfall_young", "p_westfall_young_minp", "critical_abs_r_maxt",
+                   "spearman_p_exact"):
         out[column] = np.nan
     out["permutation_method"] = ""
     # Outcomes fitted on the same predictors and the same rows share their orderings.
@@ -504,7 +621,7 @@ def checks(
         outcomes = [outcome for outcome, _ in members]
         x = data[list(predictors)].astype(float).to_numpy()
         y = data[outcomes].astype(float).to_numpy()
-        found = permutation_test(x, y, seed=seed, n_resamples=n_resamples)
+        found = permutation_test(x, y, seed=seed, n_resamples=n_resamples, minp=joint)
         ranked = (
             permutation_test(_ranks(x), _ranks(y))
             if len(kept) <= EXACT_PERMUTATION_LIMIT
@@ -515,6 +632,8 @@ def checks(
             out.loc[index, "permutation_method"] = found.method
             if joint:
                 out.loc[index, "p_westfall_young"] = found.p_maxt[k]
+                out.loc[index, "p_westfall_young_minp"] = found.p_minp[k]
+                out.loc[index, "critical_abs_r_maxt"] = found.critical_maxt
             if ranked is not None:
                 out.loc[index, "spearman_p_exact"] = ranked.p[k]
     out["adjustment"] = "westfall-young" if joint else "holm"

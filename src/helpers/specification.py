@@ -512,7 +512,8 @@ def joint_test(
     further test of any pair. Above :data:`JOINT_THEIL_SEN_LIMIT` cities the Theil–Sen
     specifications are left out of the count (``specifications`` says how many entered);
     above :data:`JOINT_CITY_LIMIT` cities nothing is shuffled (``shuffles`` 0, ``p_value``
-    empty).
+    empty). When no specification's interval lies off zero (the statistic is 0) ``p_value``
+    is empty too: every shuffle reaches 0, so p = 1 would say nothing, least of all "no link".
 
     Columns :data:`JOINT_COLUMNS`: outcome, predictor, specifications (with an
     interval), one_sided (the statistic), side ("positive", "negative", "both" when
@@ -547,75 +548,49 @@ def joint_test(
             observed = int(statistic[0])
             above, below = counts[0]
             side = "" if observed == 0 else "positive" if above > below else "negative" if below > above else "both"
-            p = (1 + int((statistic[1:] >= observed).sum())) / (1 + n_resamples) if n_resamples else math.nan
+            # no specification off zero: the statistic is at its floor, p would be 1 by construction
+            p = (1 + int((statistic[1:] >= observed).sum())) / (1 + n_resamples) if n_resamples and observed else math.nan
             rows.append((y, x, total, observed, side, n_resamples, p))
     return pd.DataFrame(rows, columns=JOINT_COLUMNS)
 
 
 # ------------------------------------------------------------------ summaries
-def curve_count(pair: pd.DataFrame, alpha: float = ALPHA) -> str:
-    """How the specifications of one pair came out, without taking any of them as the reference.
-
-    In the active language, one whole clause per case (with or without estimates of
-    exactly zero, with or without any estimate), so that a translation can order it.
-
-    >>> import pandas as pd
-    >>> curve_count(pd.DataFrame({"estimate": [0.5, 0.2, -0.1], "p_value": [0.01, 0.3, 0.6]}))
-    'positive in 2 of 3 specifications, negative in 1 (standardised estimates, on the scale of r, \
-from \u22120.10 to 0.50); p < 0.05 in 1'
-    """
-    done = pair[pair.estimate.notna()]
-    positive, negative = int((done.estimate > 0).sum()), int((done.estimate < 0).sum())
-    zero = len(done) - positive - negative
-    values = {
-        "positive": i18n.integer(positive),
-        "total": i18n.integer(len(done)),
-        "negative": i18n.integer(negative),
-        "zero": i18n.integer(zero),
-        "alpha": i18n.localize(f"{alpha:g}"),
-        "significant": i18n.integer(int((done.p_value < alpha).sum())),
-    }
-    if not len(done):
-        return ngettext(
-            "positive in {positive} of {total} specification, negative in {negative}; p < {alpha} in {significant}",
-            "positive in {positive} of {total} specifications, negative in {negative}; p < {alpha} in {significant}",
-            len(done),
-        ).format(**values)
-    values["low"], values["high"] = (
-        i18n.decimal(v, 2, grouping=False) for v in (done.estimate.min(), done.estimate.max())
-    )
-    if zero:
-        return ngettext(
-            "positive in {positive} of {total} specification, negative in {negative}, exactly zero in {zero} "
-            "(standardised estimates, on the scale of r, from {low} to {high}); p < {alpha} in {significant}",
-            "positive in {positive} of {total} specifications, negative in {negative}, exactly zero in {zero} "
-            "(standardised estimates, on the scale of r, from {low} to {high}); p < {alpha} in {significant}",
-            len(done),
-        ).format(**values)
-    return ngettext(
-        "positive in {positive} of {total} specification, negative in {negative} "
-        "(standardised estimates, on the scale of r, from {low} to {high}); p < {alpha} in {significant}",
-        "positive in {positive} of {total} specifications, negative in {negative} "
-        "(standardised estimates, on the scale of r, from {low} to {high}); p < {alpha} in {significant}",
-        len(done),
-    ).format(**values)
-
-
-def summary(specs: pd.DataFrame, primary_scale: str = "count", alpha: float = ALPHA) -> pd.DataFrame:
-    """One row per pair: how many specifications give a positive and a negative estimate, how many p < alpha.
+def summary(
+    specs: pd.DataFrame,
+    primary_scale: str = "count",
+    alpha: float = ALPHA,
+    flagged: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per pair: the curve summarised by what varies, analytic choices apart from samples.
 
     No specification is the reference for the counts (an estimate near zero would make
     "the same sign" a coin toss); ``primary`` is the run's own fit, (``primary_scale``,
-    ``all``, ``ols``), shown beside them.
-    Columns: outcome, predictor, specifications, positive, negative, zero (an estimate of exactly
-    0, as a Theil–Sen median of tied slopes can be), significant, primary, line.
+    ``all``, ``ols``), shown beside them. The analytic choices (scale and estimator,
+    on every city: ``full_*``) are counted apart from the samples that leave cities out
+    (``dropped_*``), which are influence diagnostics more than alternative analyses.
+    Columns: outcome, predictor, specifications, positive, negative, zero (an estimate
+    of exactly 0, as a Theil–Sen median of tied slopes can be), significant, primary,
+    low and high (the range of the correlations, r and rho: Theil–Sen's standardised
+    slope is not on their scale), full, full_significant, full_positive,
+    full_negative, dropped, dropped_significant, and what the *misses* (specifications
+    with p at or above alpha) share: ``misses``, ``misses_in_samples`` (True when every
+    miss leaves cities out), ``misses_drop`` (the cities every miss leaves out,
+    ``;``-separated; the sample without the audit's doubted figures leaves out the
+    cities ``flagged`` names in the pair's two columns), ``misses_scale`` and
+    ``misses_estimator`` (when all share one).
     """
     rows = []
     for (y, x), group in specs.groupby(["outcome", "predictor"], sort=False):
         done = group[group.estimate.notna()]
         primary = done[(done.scale == primary_scale) & (done["sample"] == ALL) & (done.estimator == "ols")]
         reference = float(primary.estimate.iloc[0]) if len(primary) else math.nan
-        significant = int((done.p_value < alpha).sum())
+        full = done[done["sample"] == ALL]
+        dropped = done[done["sample"] != ALL]
+        correlations = done[done.estimator != "theil_sen"].estimate
+        misses = done[~(done.p_value < alpha)]
+        doubted = [] if flagged is None else list(dict.fromkeys(flagged[flagged.field.isin([y, x])].city))
+        left_out = [_left_out(sample, doubted) for sample in misses["sample"]]
+        common = set.intersection(*map(set, left_out)) if left_out else set()
         rows.append(
             {
                 "outcome": y,
@@ -624,9 +599,32 @@ def summary(specs: pd.DataFrame, primary_scale: str = "count", alpha: float = AL
                 "positive": int((done.estimate > 0).sum()),
                 "negative": int((done.estimate < 0).sum()),
                 "zero": int((done.estimate == 0).sum()),
-                "significant": significant,
+                "significant": int((done.p_value < alpha).sum()),
                 "primary": reference,
-                "line": curve_count(done, alpha),
+                "low": float(correlations.min()) if len(correlations) else math.nan,
+                "high": float(correlations.max()) if len(correlations) else math.nan,
+                "full": len(full),
+                "full_significant": int((full.p_value < alpha).sum()),
+                "full_positive": int((full.estimate > 0).sum()),
+                "full_negative": int((full.estimate < 0).sum()),
+                "dropped": len(dropped),
+                "dropped_significant": int((dropped.p_value < alpha).sum()),
+                "misses": len(misses),
+                "misses_in_samples": bool(len(misses)) and bool((misses["sample"] != ALL).all()),
+                "misses_drop": ";".join(c for c in dict.fromkeys(c for cs in left_out for c in cs) if c in common),
+                "misses_scale": misses.scale.iloc[0] if len(misses) and misses.scale.nunique() == 1 else "",
+                "misses_estimator": (
+                    misses.estimator.iloc[0] if len(misses) and misses.estimator.nunique() == 1 else ""
+                ),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _left_out(sample: str, doubted: Sequence[str]) -> list[str]:
+    """The cities a sample leaves out: the one of ``without_<city>``, or the ``doubted`` ones."""
+    if sample == ALL:
+        return []
+    if sample == WITHOUT_FLAGGED:
+        return list(doubted)
+    return [sample.removeprefix("without_")]
