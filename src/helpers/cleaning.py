@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers import i18n, paths
+from helpers import paths
 from helpers.codebook import Codebook, Field, load_codebook
 from helpers.errors import DataError, Problem
-from helpers.i18n import _, ngettext
 from helpers.validation import validate
 
 # Mutation testing (docs/mutation.md) covers the number parsing here; the functions
@@ -327,25 +326,20 @@ def changes_from_raw(
     return pd.DataFrame(records, columns=["line", "city", "column", "raw_text", "clean_value"])
 
 
-def describe_changes(changes: pd.DataFrame) -> str:
-    """Say what kind of rewriting the changed cells of :func:`changes_from_raw` went through.
+def change_kinds(changes: pd.DataFrame) -> dict[str, int]:
+    """How the changed cells of :func:`changes_from_raw` were rewritten, counted.
 
-    In the active language (:mod:`helpers.i18n`), with its plural forms.
+    ``thousands``: a dot grouping thousands removed; ``decimals``: a decimal comma
+    made a point; ``other``: any other rewriting (a cell with both counts in both).
     """
-    dotted = [("." in text) for text in changes.raw_text.astype(str)]
-    commas = [("," in text) for text in changes.raw_text.astype(str)]
-    thousands, decimals = sum(dotted), sum(commas)
-    if thousands == len(changes):
-        return _("all of them are numbers whose thousands separator was removed")
-    other = sum(not (dot or comma) for dot, comma in zip(dotted, commas, strict=True))
-    counted = [
-        (ngettext("{n} number lost its thousands separator", "{n} numbers lost their thousands separator",
-                  thousands), thousands),
-        (ngettext("{n} decimal comma became a decimal point", "{n} decimal commas became decimal points",
-                  decimals), decimals),
-        (ngettext("{n} other cell was rewritten", "{n} other cells were rewritten", other), other),
-    ]  # fmt: skip
-    return i18n.listed(template.format(n=i18n.integer(count)) for template, count in counted if count)
+    texts = changes.raw_text.astype(str)
+    dotted = [("." in text) for text in texts]
+    commas = [("," in text) for text in texts]
+    return {
+        "thousands": sum(dotted),
+        "decimals": sum(commas),
+        "other": sum(not (dot or comma) for dot, comma in zip(dotted, commas, strict=True)),
+    }
 
 
 def write_csv_atomic(

@@ -56,6 +56,7 @@ TRANSLATED = {
     "description": "description",
     "open_questions": "open_questions",
     "caveat": "caveat",
+    "phrase": "phrase",
 }
 #: A unit that says the scale of a predictor per residents (see helpers.specification).
 _PER_RESIDENTS = re.compile(r"per (?P<number>[\d,.]+) residents")
@@ -91,6 +92,8 @@ class Field:
     open_questions: str = ""
     #: A few words a reader needs beside the column's values wherever they are quoted.
     caveat: str = ""
+    #: How running text names the indicator ("the rise in immigrant employment"); the title, lower case, if none.
+    phrase: str = ""
     minimum: float | None = None
     maximum: float | None = None
     #: The field as published, when this one describes it transformed (log, per residents).
@@ -387,6 +390,7 @@ def _load(path: Path) -> Codebook:
                 short=raw.get("short_title", raw["title"]),
                 open_questions=raw.get("open_questions", ""),
                 caveat=raw.get("caveat", ""),
+                phrase=raw.get("phrase", ""),
                 minimum=constraints.get("minimum"),
                 maximum=constraints.get("maximum"),
                 translations=_translations(path, raw),

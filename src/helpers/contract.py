@@ -7,6 +7,9 @@ without loading the statistics stack.
 
 from __future__ import annotations
 
+#: Residents a rate is expressed per (the ``per_10k_residents`` scale of the inputs).
+PER_RESIDENTS = 10_000
+
 DESCRIPTIVE_COLUMNS = ["variable", "n", "mean", "sd", "min", "q1", "median", "q3", "max"]
 SIMPLE_REGRESSION_COLUMNS = [
     "outcome",

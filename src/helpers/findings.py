@@ -39,7 +39,7 @@ Verdicts, strongest first (:data:`VERDICTS`):
 * ``inconclusive``: p >= alpha. The data are then compatible with a wide range
   of associations, of either sign (the interval says which); never "no association".
 
-Numbers and codes only: the sentences live in :mod:`helpers.narrative`.
+Numbers and codes only: the sentences live in the report wing (:mod:`helpers.brief`).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ not lean on those assumptions, or that shows how much one city matters:
 
 Everything here also runs on thousands of cities in seconds and in flat memory.
 
-Numbers only; wording lives in :mod:`helpers.narrative`, drawing in :mod:`helpers.plots`.
+Numbers only; the words live in the report wing (:mod:`helpers.brief`), drawing in :mod:`helpers.plots`.
 """
 
 from __future__ import annotations
@@ -695,6 +695,24 @@ def dfbetas_threshold(n: int) -> float:
     return 2 / math.sqrt(n)
 
 
+INFLUENCE_COLUMNS = contract.INFLUENCE_COLUMNS
+
+
+def influence_flags(table: pd.DataFrame) -> pd.DataFrame:
+    """The influence table with the usual flags, from its numbers (as :func:`influence` sets them).
+
+    ``high_leverage``: leverage above 2p/n; ``influential``: Cook's distance above
+    4/n; ``large_dfbetas``: |DFBETAS| above 2/sqrt(n); p = 2 coefficients and n the
+    cities of the fit. For a table read back from ``influence.csv``.
+    """
+    n = table.groupby(["outcome", "predictor"], sort=False).city.transform("size")
+    return table.assign(
+        high_leverage=table.leverage > 4 / n,
+        influential=table.cooks_distance > 4 / n,
+        large_dfbetas=table.dfbetas.abs() > 2 / np.sqrt(n),
+    )
+
+
 def influence(frame: pd.DataFrame, fits: pd.DataFrame, *, city: str = "city") -> pd.DataFrame:
     """Leverage, Cook's distance and DFBETAS of every city in every fit, with the usual flags.
 
@@ -917,7 +935,7 @@ def power_table(n: int, tests: int, alpha: float = ALPHA) -> pd.DataFrame:
 
     The family row uses Bonferroni's alpha / tests as an approximation of the
     family level; the maxT adjustment the verdicts use is usually, not always,
-    a little more lenient (see :func:`helpers.narrative.adjustment_note`).
+    a little more lenient, and minP (``p_westfall_young_minp``) lies between them.
     """
     rows = []
     for scope, level in (("single test", alpha), ("family", alpha / tests)):

@@ -35,6 +35,7 @@ from matplotlib.ticker import FuncFormatter, LogFormatter, MaxNLocator, ScalarFo
 
 from helpers import i18n
 from helpers.codebook import Codebook, load_codebook
+from helpers.contract import PER_RESIDENTS
 from helpers.i18n import _, pgettext
 from helpers.tables import format_fixed, format_number
 
@@ -812,11 +813,11 @@ def _choice_names() -> dict[str, str]:
     return {
         "count": pgettext("specification choice", "count"),
         "per_10k_residents": pgettext("specification choice", "per {number} residents").format(
-            number=i18n.integer(10_000)
+            number=i18n.integer(PER_RESIDENTS)
         ),
         "log": pgettext("specification choice", "log"),
         "all": pgettext("specification choice", "all cities"),
-        "without_flagged": pgettext("specification choice", "without flagged values"),
+        "without_flagged": pgettext("specification choice", "without doubted figures"),
         "ols": pgettext("specification choice", "OLS (Pearson r)"),
         "spearman": pgettext("specification choice", "Spearman \u03c1"),
         "theil_sen": pgettext("specification choice", "Theil\u2013Sen"),
@@ -845,10 +846,12 @@ def specification_curve(
 ) -> plt.Figure:
     """The specification curve of one outcome, one pair per panel, as Simonsohn et al. draw it.
 
-    Top: the standardised estimates sorted from smallest to largest with their 95%
-    intervals, filled where p < alpha, open where not, the run's own specification
-    (``primary_scale``, all cities, OLS) in orange. Beneath: a dot for each choice
-    that specification makes (scale, sample, estimator).
+    Top: the estimates sorted from smallest to largest with their 95% intervals,
+    filled where p < alpha, open where not, the run's own specification
+    (``primary_scale``, all cities, OLS) in orange; the correlations (r and rho) on
+    the axis of r, the Theil–Sen slopes (standardised, so not bounded by 1) in a
+    panel of their own beside them. Beneath: a dot for each choice that
+    specification makes (scale, sample, estimator).
     """
     codebook = codebook or load_codebook()
     rows = specs[(specs.outcome == outcome) & specs.estimate.notna()]
@@ -862,60 +865,71 @@ def specification_curve(
         ncols,
         height_ratios=[1.2, 1.3, 0.45] * nrows,
         hspace=0.1,
-        wspace=0.85,
+        wspace=0.95,
         left=0.17,
-        right=0.98,
+        right=0.93,
         top=0.93,
         bottom=0.02,
     )
     colours = sns.color_palette(PALETTE)
     for index, predictor in enumerate(pairs):
         r, c = divmod(index, ncols)
-        top = fig.add_subplot(grid[3 * r, c])
-        bottom = fig.add_subplot(grid[3 * r + 1, c], sharex=top)
         in_order = rows[rows.predictor == predictor]
-        pair = in_order.sort_values("estimate", kind="stable")
-        x = np.arange(len(pair))
-        significant = pair.p_value.to_numpy() < alpha
-        primary = (
-            (pair.scale == primary_scale) & (pair["sample"] == "all") & (pair.estimator == "ols")
-        ).to_numpy()
-        top.vlines(x, pair.ci_low, pair.ci_high, color="0.7", lw=0.8)
-        top.scatter(x[significant], pair.estimate[significant], s=10, color=colours[0], zorder=3)
-        top.scatter(
-            x[~significant],
-            pair.estimate[~significant],
-            s=10,
-            facecolors="white",
-            edgecolors=colours[0],
-            zorder=3,
-        )
-        top.scatter(x[primary], pair.estimate[primary], s=24, color=colours[1], zorder=4)
-        top.axhline(0, color="0.5", lw=0.8, ls="--")
-        top.set_title(_wrap(codebook.field(predictor).title, 60), fontsize=6.5)
-        top.set_ylabel(_("standardised estimate"), fontsize=5.5)
-        top.tick_params(labelsize=5.5, labelbottom=False)
         choices = [
-            *[s for s in ("count", "per_10k_residents", "log") if s in set(pair.scale)],
+            *[s for s in ("count", "per_10k_residents", "log") if s in set(in_order.scale)],
             *dict.fromkeys(in_order["sample"]),
-            *[e for e in ("ols", "spearman", "theil_sen") if e in set(pair.estimator)],
+            *[e for e in ("ols", "spearman", "theil_sen") if e in set(in_order.estimator)],
         ]
         level = {name: i for i, name in enumerate(choices)}
-        for column in ("scale", "sample", "estimator"):
-            bottom.scatter(x, [level[v] for v in pair[column]], s=5, color="0.25", marker="s")
-        names = [choice_name(name) for name in choices]
-        bottom.set_yticks(range(len(choices)), names, fontsize=5)
-        bottom.set_ylim(len(choices) - 0.5, -0.5)
-        bottom.set_xticks([])
-        bottom.set_xlabel(_("specifications, sorted by estimate"), fontsize=5.5)
-        bottom.grid(axis="x", visible=False)
+        # correlations (r, rho) on the axis of r; Theil-Sen's standardised slope, which can pass 1, in its own panel
+        groups = [g for g in (in_order[in_order.estimator != "theil_sen"], in_order[in_order.estimator == "theil_sen"])
+                  if len(g)]
+        tops = grid[3 * r, c].subgridspec(1, len(groups), width_ratios=[len(g) for g in groups], wspace=0.12)
+        bottoms = grid[3 * r + 1, c].subgridspec(1, len(groups), width_ratios=[len(g) for g in groups],
+                                                 wspace=0.12)
+        for part, group in enumerate(groups):
+            top = fig.add_subplot(tops[0, part])
+            bottom = fig.add_subplot(bottoms[0, part], sharex=top)
+            pair = group.sort_values("estimate", kind="stable")
+            x = np.arange(len(pair))
+            significant = pair.p_value.to_numpy() < alpha
+            primary = (
+                (pair.scale == primary_scale) & (pair["sample"] == "all") & (pair.estimator == "ols")
+            ).to_numpy()
+            top.vlines(x, pair.ci_low, pair.ci_high, color="0.7", lw=0.8)
+            top.scatter(x[significant], pair.estimate[significant], s=10, color=colours[0], zorder=3)
+            top.scatter(x[~significant], pair.estimate[~significant], s=10, facecolors="white",
+                        edgecolors=colours[0], zorder=3)
+            top.scatter(x[primary], pair.estimate[primary], s=24, color=colours[1], zorder=4)
+            top.axhline(0, color="0.5", lw=0.8, ls="--")
+            theil_sen = (pair.estimator == "theil_sen").all()
+            top.set_ylabel(_("Theil\u2013Sen, standardised") if theil_sen else _("correlation (r or \u03c1)"),
+                           fontsize=5.5)
+            if theil_sen:  # its own axis, on the right, so its labels stay clear of the correlations'
+                top.yaxis.tick_right()
+                top.yaxis.set_label_position("right")
+            else:
+                top.set_ylim(-1.05, 1.05)
+            top.tick_params(labelsize=5.5, labelbottom=False)
+            for column in ("scale", "sample", "estimator"):
+                bottom.scatter(x, [level[v] for v in pair[column]], s=5, color="0.25", marker="s")
+            if part == 0:
+                bottom.set_yticks(range(len(choices)), [choice_name(name) for name in choices], fontsize=5)
+                top.set_title(_wrap(codebook.field(predictor).title, 60), fontsize=6.5, loc="left")
+            else:
+                bottom.set_yticks(range(len(choices)), [""] * len(choices))
+            bottom.set_ylim(len(choices) - 0.5, -0.5)
+            bottom.set_xticks([])
+            bottom.grid(axis="x", visible=False)
+            if part == 0:
+                bottom.set_xlabel(_("specifications, sorted by estimate"), fontsize=5.5, loc="left")
     fig.suptitle(_wrap(codebook.field(outcome).title, 80), fontsize=7.5)
     localize_numbers(fig)
     text = _(
-        "Specification curve of {outcome}: for each of {inputs} inputs, the standardised estimates "
-        "of its specifications sorted from smallest to largest with their 95% intervals, and "
-        "beneath them the choices each makes. Of {total} estimates, {positive} are positive and "
-        "{significant} have p < {alpha}."
+        "Specification curve of {outcome}: for each of {inputs} inputs, the correlations and, in a panel "
+        "of their own, the Theil\u2013Sen slopes of its specifications, sorted from smallest to largest "
+        "with their 95% intervals, and beneath them the choices each makes. Of {total} estimates, "
+        "{positive} are positive and {significant} have p < {alpha}."
     ).format(
         outcome=codebook.field(outcome).title,
         inputs=i18n.integer(len(pairs)),
@@ -935,7 +949,7 @@ def grid_estimates(estimates: pd.DataFrame, *, codebook: Codebook | None = None)
     :data:`helpers.findings.VERDICTS`), ``r``, ``r_ci_low``, ``r_ci_high`` and ``n``.
     Variants are rows of each panel, in the order of the index; the colour is the verdict.
     """
-    from helpers.narrative import verdict_label
+    from helpers.brief.words import verdict as verdict_label
 
     codebook = codebook or load_codebook()
     pairs = list(dict.fromkeys(zip(estimates.outcome, estimates.predictor, strict=True)))

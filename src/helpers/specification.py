@@ -45,12 +45,12 @@ import scipy.stats as sps
 from helpers import contract, i18n, inference, paths, stats
 from helpers.codebook import Codebook, Field, derived_translations, load_population
 from helpers.errors import DataError, ParameterError, Problem
-from helpers.i18n import _, ngettext, pgettext
+from helpers.i18n import _
 
 SCALES = ("count", "per_10k_residents", "log")
 ESTIMATORS = ("ols", "spearman", "theil_sen")
 #: Residents per which the ``per_10k_residents`` scale counts.
-PER_RESIDENTS = 10_000
+PER_RESIDENTS = contract.PER_RESIDENTS
 #: Random orderings behind each permutation p-value of the curve.
 CURVE_PERMUTATIONS = 19_999
 #: Above this many cities the curve's p-values of r and rho use the t approximation.
@@ -74,8 +74,8 @@ SPECIFICATION_COLUMNS = contract.SPECIFICATION_COLUMNS
 ALL, WITHOUT_FLAGGED = "all", "without_flagged"
 NEEDS_POPULATION = "a row for this city in the population table (input_scale per_10k_residents needs it)"
 
-#: How each scale is named in captions, axis labels and the title page, in English (the
-#: data keys' words; :func:`scale_label` gives them in the active language).
+#: How each scale is named in the researchers' notebooks, in English (the report's words in
+#: every language are :func:`helpers.brief.words.scale`).
 SCALE_LABELS = {
     "count": "counts as published",
     "per_10k_residents": f"per {PER_RESIDENTS:,} residents",
@@ -96,20 +96,6 @@ def check_scale(scale: str) -> str:
 def needs_population(scale: str) -> bool:
     """True for the scales that divide by the resident population."""
     return check_scale(scale) == "per_10k_residents"
-
-
-def scale_label(scale: str) -> str:
-    """"per 10,000 residents", "counts as published", "natural logarithm", in the active language.
-
-    >>> scale_label("per_10k_residents") == SCALE_LABELS["per_10k_residents"]
-    True
-    """
-    check_scale(scale)
-    if scale == "count":
-        return pgettext("input scale", "counts as published")
-    if scale == "log":
-        return pgettext("input scale", "natural logarithm")
-    return pgettext("input scale", "per {number} residents").format(number=i18n.integer(PER_RESIDENTS))
 
 
 def missing_population(
@@ -169,6 +155,33 @@ def scale_inputs(
     for name in predictors:
         out[name] = out[name].astype(float) / residents * PER_RESIDENTS
     return out
+
+
+def analysed(
+    frame: pd.DataFrame,
+    codebook: Codebook,
+    predictors: Sequence[str],
+    *,
+    input_scale: str = "count",
+    population: pd.DataFrame | None = None,
+    log_variables: Sequence[str] = (),
+) -> tuple[pd.DataFrame, Codebook]:
+    """The table as the run analyses it, with the codebook that describes it.
+
+    Every input on ``input_scale`` (:func:`scale_inputs`), then the ``log_variables``
+    on the natural-log scale; the codebook's units and titles say so
+    (:func:`scaled_codebook`, :meth:`Codebook.with_log`). The notebooks that fit,
+    calibrate and judge the pairs all start from here, so they analyse the same values.
+    """
+    check_scale(input_scale)
+    data = frame
+    if input_scale != "count":  # a city without a population is a data error, named
+        data = scale_inputs(data, predictors, input_scale, population)
+        codebook = scaled_codebook(codebook, predictors, input_scale)
+    if log_variables:
+        data = inference.log_transform(data, list(log_variables))
+        codebook = codebook.with_log(list(log_variables))
+    return data, codebook
 
 
 def scaled_codebook(codebook: Codebook, predictors: Sequence[str], scale: str) -> Codebook:

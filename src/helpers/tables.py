@@ -138,7 +138,7 @@ def format_number(x: float, digits: int = 3) -> str:
     ``digits`` significant digits (``0.0037698`` → ``"0.00377"``,
     ``2886.39`` → ``"2,886"``). Negative numbers take a true minus sign (U+2212).
     """
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
         return "\u2013"
     if float(x).is_integer():
         # a true minus sign: typographically right, and LaTeX never breaks a line after it

@@ -70,7 +70,7 @@ class StepFunction:
     values: np.ndarray
 
     def at(self, v: int | np.ndarray) -> np.ndarray:
-        """p at whole number(s) ``v`` within ``[low, high]``."""
+        """P at whole number(s) ``v`` within ``[low, high]``."""
         v = np.asarray(v)
         if np.any((v < self.low) | (v > self.high)):
             raise ValueError(f"v must lie within [{self.low}, {self.high}]")
