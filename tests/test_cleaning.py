@@ -4,7 +4,7 @@ import pytest
 from helpers.cleaning import (
     changes_from_raw,
     clean_table,
-    describe_changes,
+    change_kinds,
     load_clean_data,
     parse_italian_number,
     read_processed,
@@ -93,9 +93,7 @@ def test_changes_list_every_reformatted_cell():
     assert len(changes) == dotted == 10
     bologna = changes[changes.city == "Bologna"].iloc[0]
     assert (bologna.line, bologna.raw_text, bologna.clean_value) == (3, "10.000", 10000)
-    assert (
-        describe_changes(changes) == "all of them are numbers whose thousands separator was removed"
-    )
+    assert change_kinds(changes) == {"thousands": 10, "decimals": 0, "other": 0}
 
 
 def test_changes_in_file_order_with_decimal_commas(raw_text, write_raw):
@@ -115,10 +113,7 @@ def test_changes_in_file_order_with_decimal_commas(raw_text, write_raw):
     got = list(zip(changes.line, changes.column, changes.raw_text, strict=True))[:5]
     assert got == expected
     assert changes.clean_value.iloc[0] == 25.5
-    assert describe_changes(changes) == (
-        "10 numbers lost their thousands separator, 1 decimal comma became a decimal point "
-        "and 1 other cell was rewritten"
-    )
+    assert change_kinds(changes) == {"thousands": 10, "decimals": 1, "other": 1}
 
 
 def test_spreadsheet_quirks_are_accepted(raw_text, write_raw):
@@ -222,26 +217,19 @@ def test_no_changed_cell_gives_an_empty_table_with_its_columns(raw_text, write_r
 @pytest.mark.parametrize(
     ("cells", "expected"),
     [
-        (
-            ["1.000", "2,5"],
-            "1 number lost its thousands separator and 1 decimal comma became a decimal point",
-        ),
-        (
-            ["1.000", "2.000", "2,5", "3,5"],
-            "2 numbers lost their thousands separator and 2 decimal commas became decimal points",
-        ),
-        (["2,5", "07"], "1 decimal comma became a decimal point and 1 other cell was rewritten"),
-        (["07", "08"], "2 other cells were rewritten"),
-        (
-            ["1.000", "2,5", "3,5", "07"],
-            "1 number lost its thousands separator, 2 decimal commas became decimal points "
-            "and 1 other cell was rewritten",
-        ),
-        (["1.000", "10.000"], "all of them are numbers whose thousands separator was removed"),
+        (["1.000", "2,5"], (1, 1, 0)),
+        (["1.000", "2.000", "2,5", "3,5"], (2, 2, 0)),
+        (["2,5", "07"], (0, 1, 1)),
+        (["07", "08"], (0, 0, 2)),
+        (["1.000", "2,5", "3,5", "07"], (1, 2, 1)),
+        (["1.000", "10.000"], (2, 0, 0)),
+        (["1.000,5"], (1, 1, 0)),  # both marks: counted under both
+        ([], (0, 0, 0)),
     ],
 )
-def test_describe_changes_counts_each_kind(cells, expected):
-    assert describe_changes(pd.DataFrame({"raw_text": cells})) == expected
+def test_change_kinds_counts_each_kind(cells, expected):
+    found = change_kinds(pd.DataFrame({"raw_text": pd.Series(cells, dtype=object)}))
+    assert (found["thousands"], found["decimals"], found["other"]) == expected
 
 
 def test_raw_cells_as_a_frame_keep_the_published_text(raw_text):

@@ -162,7 +162,8 @@ def test_the_article_data(classified):
     # Bologna's 10,000 festival-goers: high leverage and a value the audit doubts
     assert list(events.audit.claim_id) == ["c08"] and events.influential_cities == ["Bologna"]
     businesses = classified.loc[("health_service_access_pct", "new_businesses")]
-    assert businesses.verdict == "inconclusive" and list(businesses.audit.claim_id) == ["c07"]
+    # Milan's 50 start-ups are its 50 new businesses: nothing to doubt there any more
+    assert businesses.verdict == "inconclusive" and businesses.audit.empty and businesses.doubted.empty
     assert "consistent" not in set(classified.verdict)
     assert (classified.verdict[classified.p_primary >= 0.05] == "inconclusive").all()
 
@@ -267,6 +268,7 @@ def checked_rows(**changes):
         "outcome": "y",
         "n": 10,
         "slope": 1.0,
+        "slope_se": 0.1,
         "r": 0.9,
         "r_ci_low": 0.6,
         "r_ci_high": 0.98,
@@ -389,7 +391,7 @@ def test_the_findings_table_holds_each_pair_as_classified(classified):
     assert table.influential_cities.tolist() == [";".join(c) for c in frame.influential_cities]
     employment_psych = table[(table.predictor == "psychological_support_people")].iloc[0]
     assert employment_psych.influential_cities == "Milano;Bologna"
-    assert employment_psych.audit_flags == "c09 Torino;c10 Bologna"
+    assert employment_psych.audit_flags == "c10 Bologna"
     two = frame.iloc[[0]].assign(
         doubted=[pd.DataFrame({"claim_id": ["c1", "c2"], "city": ["A", "B"]})],
         influential_cities=[["A", "B"]],
@@ -430,7 +432,7 @@ def test_without_the_doubted_cities_by_hand():
 
 
 def test_without_cities_edges():
-    keys = {"cities", "n", "r", "r_ci_low", "r_ci_high", "p"}
+    keys = {"cities", "n", "r", "r_ci_low", "r_ci_high", "p", "slope", "slope_ci_low", "slope_ci_high"}
     frame = pd.DataFrame(
         {"city": list("ABCDE"), "y": [1.0, 2.0, 3.0, 5.0, 5.0], "x": [1.0, 1.0, 1.0, 2.0, 3.0]}
     )
@@ -533,3 +535,115 @@ def test_findings_table_carries_the_fit_without_the_doubted_cities(classified):
     # a classified table from before the audit met the findings: the three columns stay empty
     older = findings.table(frame.drop(columns="without_doubted"), ["s"] * len(frame))
     assert older.n_without_flagged.isna().all() and older.p_without_flagged.isna().all()
+
+
+# ------------------------------------------------------------------ issue 31: the borderline case read right
+def test_without_reading_judges_a_set_of_cities_as_one_city():
+    """Past max(2/sqrt(n), 0.5) standard errors the estimate itself moves; below it, a p that crosses
+    alpha in the smaller sample is lost precision, not dependence."""
+    threshold = max(2 / math.sqrt(10), 0.5)
+    assert findings.without_reading(threshold + 1e-9, 0.01, 0.001, 10) == "dependence"
+    assert findings.without_reading(-(threshold + 1e-9), 0.01, 0.001, 10) == "dependence"
+    assert findings.without_reading(threshold, 0.2, 0.001, 10) == "precision"  # at the threshold: not past it
+    assert findings.without_reading(0.36, 0.19, 0.006, 10) == "precision"
+    assert findings.without_reading(0.36, 0.01, 0.006, 10) == "holds"
+    assert findings.without_reading(0.36, 0.19, 0.2, 10) == "holds"  # nothing to lose: p was never below alpha
+    # thousands of cities: the floor of 0.5, not 2/sqrt(n), sets the bar
+    assert findings.without_reading(0.4, 0.5, 0.001, 10_000) == "precision"
+    assert findings.without_reading(0.51, 0.5, 0.001, 10_000) == "dependence"
+
+
+def test_adjusted_range_and_borderline():
+    row = pd.Series({"p_westfall_young": 0.053, "p_westfall_young_minp": 0.042, "p_holm": 0.047})
+    low, high = findings.adjusted_range(row)
+    assert (low, high) == (0.042, 0.053)
+    assert findings.is_borderline(0.053, low, high)  # on both sides of 0.05, and within 0.04-0.06
+    assert findings.is_borderline(0.2, 0.04, 0.2)  # methods disagree, however far the declared one is
+    assert findings.is_borderline(0.06, 0.06, 0.06) and findings.is_borderline(0.04, 0.04, 0.04)
+    assert not findings.is_borderline(0.061, 0.061, 0.07)
+    assert not findings.is_borderline(0.039, 0.01, 0.039)
+    assert findings.is_borderline(0.03, 0.03, 0.05)  # the upper end reaches alpha: both sides
+    # a method that was not computed (NaN) is left out of the range
+    missing = pd.Series({"p_westfall_young": math.nan, "p_westfall_young_minp": math.nan, "p_holm": 0.3})
+    assert findings.adjusted_range(missing) == (0.3, 0.3)
+    nothing = pd.Series({"p_westfall_young": math.nan, "p_westfall_young_minp": math.nan, "p_holm": math.nan})
+    assert all(math.isnan(v) for v in findings.adjusted_range(nothing))
+
+
+def test_scale_sensitivity_from_the_curve():
+    def curve(count, per, log):
+        rows = [("count", count), ("per_10k_residents", per), ("log", log)]
+        return pd.DataFrame([{"outcome": "y", "predictor": "x", "scale": scale, "sample": "all",
+                              "estimator": "ols", "estimate": value} for scale, value in rows]
+                            + [{"outcome": "y", "predictor": "x", "scale": "per_10k_residents",
+                                "sample": "without_A", "estimator": "ols", "estimate": -5.0}])
+    assert findings.scale_sensitivity(curve(0.62, 0.04, 0.6), "y", "x")
+    assert findings.scale_sensitivity(curve(0.5, 0.8, 0.5), "y", "x")  # exactly 0.3 counts
+    assert not findings.scale_sensitivity(curve(0.78, 0.82, 0.80), "y", "x")
+    assert not findings.scale_sensitivity(curve(0.5, 0.79, math.nan), "y", "x")  # other samples never count
+    assert not findings.scale_sensitivity(curve(0.5, 0.5, 0.5).iloc[1:], "y", "x")  # no count scale: nothing to compare
+
+
+def test_the_borderline_pair_of_the_article(classified):
+    """r = 0.78: maxT 0.053, minP 0.042, Holm 0.047; a similar slope without Bologna and Torino."""
+    events = classified.loc[("employment_rate_increase_pct", "community_event_participants")]
+    assert events.borderline
+    assert events.p_adjusted_min == pytest.approx(events.p_westfall_young_minp)
+    assert events.p_adjusted_max == pytest.approx(events.p_westfall_young)
+    assert 0.041 < events.p_adjusted_min < 0.043 and 0.052 < events.p_adjusted_max < 0.053
+    # the slope without the doubted cities, by numpy's own least squares and t interval
+    data = load_clean_data()
+    rest = data[~data.city.isin(["Bologna", "Torino"])]
+    x, y = rest.community_event_participants.to_numpy(float), rest.employment_rate_increase_pct.to_numpy(float)
+    slope, intercept = np.polyfit(x, y, 1)
+    residual = y - (intercept + slope * x)
+    se = math.sqrt(residual @ residual / (len(x) - 2) / ((x - x.mean()) @ (x - x.mean())))
+    t = 2.446911851144969  # t(0.975, 6)
+    fit = events.without_doubted
+    assert fit["slope"] == pytest.approx(slope, rel=1e-12)
+    assert (fit["slope_ci_low"], fit["slope_ci_high"]) == pytest.approx((slope - t * se, slope + t * se), rel=1e-9)
+    full_slope = np.polyfit(data.community_event_participants.astype(float), data.employment_rate_increase_pct, 1)[0]
+    assert events.without_shift == pytest.approx((full_slope - slope) / events.slope_se, rel=1e-9)
+    assert 0.35 < events.without_shift < 0.37
+    assert events.without_reading == "precision"
+    # every other pair is inconclusive, and none is called borderline
+    others = classified.drop(index=("employment_rate_increase_pct", "community_event_participants"))
+    assert set(others.verdict) == {"inconclusive"} and not others.borderline.any()
+
+
+def test_only_rules_with_the_power_to_weaken_may_weaken():
+    checked, influence, loo = checked_rows(p_wild_bootstrap=0.2)
+    calibration = pd.DataFrame([
+        {"outcome": "y", "predictor": "a", "scenario": "observed", "may_weaken": "classic;hc2;rank;wild;city"},
+        {"outcome": "y", "predictor": "b", "scenario": "observed", "may_weaken": "classic;rank"},
+        {"outcome": "y", "predictor": "b", "scenario": "null", "may_weaken": "wild"},
+    ])  # fmt: skip
+    table = findings.classify(checked, influence, loo, calibration=calibration)
+    # pair b: the wild bootstrap disagrees but cannot weaken it, so nothing stops a consistent verdict
+    assert table.disagreeing[1] == ["wild"] and table.weakening[1] == [] and table.verdict[1] == "consistent"
+    assert table.may_weaken[1] == ["classic", "rank"]
+    # the same pair with every rule allowed, as without a calibration: the wild bootstrap weakens it
+    assert findings.classify(checked, influence, loo).verdict[1] == "tentative"
+    # the one-city rule likewise: a deciding city weakens only where the calibration allows it
+    loo.loc[(loo.predictor == "b") & (loo.dropped_city == "C4"), "slope"] = -0.5
+    assert findings.classify(checked, influence, loo, calibration=calibration).decisive_counted[1] == []
+    allowed = calibration.assign(may_weaken=["", "classic;city", ""])
+    judged = findings.classify(checked, influence, loo, calibration=allowed)
+    assert judged.decisive_counted[1] == ["C4"] and judged.verdict[1] == "tentative"
+    assert judged.may_weaken[0] == []  # an empty list: nothing may weaken pair a
+    table = findings.table(judged, ["s", "s"])
+    assert table.may_weaken.tolist() == ["", "classic;city"]
+
+
+def test_the_findings_table_carries_issue_31s_columns(classified):
+    frame = classified.reset_index(drop=True)
+    table = findings.table(frame, ["s"] * len(frame))
+    for column in ("p_adjusted_min", "p_adjusted_max", "borderline", "scale_sensitive"):
+        assert table[column].tolist() == frame[column].tolist(), column
+    assert table.without_flagged_reading.tolist() == frame.without_reading.tolist()
+    for row, fit in zip(table.itertuples(index=False), frame.without_doubted, strict=True):
+        if fit is None:
+            assert math.isnan(row.slope_without_flagged) and row.without_flagged_reading == ""
+        else:
+            assert (row.slope_without_flagged, row.slope_ci_low_without_flagged,
+                    row.slope_ci_high_without_flagged) == (fit["slope"], fit["slope_ci_low"], fit["slope_ci_high"])

@@ -1110,3 +1110,92 @@ def test_checks_adds_exactly_its_columns_and_uses_the_primary_seed_by_default(rn
     alone, method, _ = inference.wild_bootstrap_pvalues(pairs, seed=11)
     assert seeded.p_wild_bootstrap[0] == alone[0]
     assert alone[0] != inference.wild_bootstrap_pvalues(pairs, seed=12)[0][0], method
+
+
+# ------------------------------------------------------------------ minP and the family's threshold (issue 31)
+def _family_scores(x: np.ndarray, y: np.ndarray, orderings) -> np.ndarray:
+    """|r| of every (outcome, predictor) statistic under each ordering, by np.corrcoef, outcome-major."""
+    return np.array([
+        [abs(np.corrcoef(x[:, j], y[list(o), k])[0, 1]) for k in range(y.shape[1]) for j in range(x.shape[1])]
+        for o in orderings
+    ])
+
+
+def _minp_by_brute_force(scores: np.ndarray, observed_row: np.ndarray) -> np.ndarray:
+    """Westfall-Young minP from the definition: every ordering's own p-values, their minimum, its share."""
+    counts = np.array([[np.sum(scores[:, k] >= s - 1e-9) for k, s in enumerate(row)] for row in scores])
+    smallest = counts.min(axis=1)
+    own = np.array([np.sum(scores[:, k] >= s - 1e-9) for k, s in enumerate(observed_row)])
+    return np.array([np.mean(smallest <= c) for c in own])
+
+
+def test_minp_exact_by_brute_force(rng):
+    import itertools
+
+    x = rng.normal(size=(6, 3))
+    x[0, 0] = 9.0  # one extreme figure: heavier tails for that input, where maxT and minP part
+    y = rng.normal(size=(6, 2))
+    found = inference.permutation_test(x, y, minp=True)
+    perms = list(itertools.permutations(range(6)))
+    scores = _family_scores(x, y, perms)
+    expected = _minp_by_brute_force(scores, scores[perms.index(tuple(range(6)))])
+    assert found.p_minp.ravel() == pytest.approx(expected, abs=1e-12)
+    # minP never falls below the unadjusted p
+    assert (found.p_minp >= found.p - 1e-12).all()
+
+
+def test_minp_monte_carlo_counts_the_observed_ordering_among_the_draws(rng):
+    x = rng.normal(size=(14, 2))
+    y = rng.normal(size=(14, 2)) + 0.8 * x[:, [0]]
+    found = inference.permutation_test(x, y, minp=True, seed=4, n_resamples=300)
+    method, total, blocks = inference.orderings(14, seed=4, n_resamples=300)
+    orderings = [tuple(row) for block in blocks for row in block] + [tuple(range(14))]
+    assert (method, total) == ("monte carlo", 300)
+    scores = _family_scores(x, y, orderings)
+    assert found.p_minp.ravel() == pytest.approx(_minp_by_brute_force(scores, scores[-1]), abs=1e-12)
+    # without minp, nothing is kept and nothing is computed
+    assert inference.permutation_test(x, y, seed=4, n_resamples=300).p_minp is None
+
+
+def test_the_family_threshold_by_brute_force(rng):
+    """maxT's p falls below alpha exactly when |r| exceeds critical_maxt."""
+    import itertools
+
+    x = rng.normal(size=(6, 2))
+    y = rng.normal(size=(6, 2))
+    perms = list(itertools.permutations(range(6)))
+    maxima = _family_scores(x, y, perms).max(axis=1)
+    for alpha in (0.05, 0.1, 0.2):
+        found = inference.permutation_test(x, y, alpha=alpha)
+        above = [v for v in np.unique(maxima) if np.mean(maxima >= v - 1e-12) < alpha]
+        # the smallest |r| that maxT calls significant, and the largest it does not
+        assert found.critical_maxt == pytest.approx(max(v for v in np.unique(maxima) if v < min(above)), abs=1e-12)
+
+
+def test_the_family_threshold_of_the_article(data, fits):
+    checked = checks_of(data, fits)
+    assert checked.critical_abs_r_maxt.nunique() == 1
+    critical = float(checked.critical_abs_r_maxt.iloc[0])
+    events = checked[(checked.predictor == "community_event_participants")
+                     & (checked.outcome == "employment_rate_increase_pct")].iloc[0]
+    # r = 0.7827 against a threshold of 0.7850: a knife-edge, and maxT's p just above 0.05
+    assert 0.784 < critical < 0.786 and abs(events.r) < critical and events.p_westfall_young >= 0.05
+    assert 0.041 < events.p_westfall_young_minp < 0.043 and 0.046 < events.p_holm < 0.048
+    assert set(checked.adjustment) == {"westfall-young"} and set(checked.permutation_method) == {"exact"}
+
+
+def test_minp_and_the_threshold_are_empty_without_a_joint_permutation(rng):
+    frame = pd.DataFrame({"y1": rng.normal(size=12), "y2": rng.normal(size=12), "x": rng.normal(size=12)})
+    frame.loc[3, "y2"] = np.nan  # the fits rest on different cities: Holm, no joint orderings
+    fits = stats.simple_regressions(frame, ["y1", "y2"], ["x"])
+    checked = inference.checks(frame, fits, n_resamples=200)
+    assert set(checked.adjustment) == {"holm"}
+    assert checked.p_westfall_young_minp.isna().all() and checked.critical_abs_r_maxt.isna().all()
+
+
+def test_random_subgroup_gives_no_minp_and_no_threshold(monkeypatch, rng):
+    monkeypatch.setattr(inference, "MONTE_CARLO_VALUES", 10)
+    x, y = rng.normal(size=60), rng.normal(size=60)
+    found = inference.permutation_test(x, y, minp=True, n_resamples=100)
+    assert found.method == "random-subgroup"
+    assert np.isnan(found.p_minp).all() and math.isnan(found.critical_maxt)

@@ -143,10 +143,35 @@ def test_summary_counts_signs_and_p_values():
     })
     summary = sp.summary(specs).iloc[0]
     assert (summary.positive, summary.negative, summary.significant) == (3, 1, 2)
-    assert summary.line == (
-        "positive in 3 of 4 specifications, negative in 1 (standardised estimates, on the scale of r, "
-        "from \u22120.10 to 0.50); p < 0.05 in 2"
-    )
+    # the analytic choices (all cities) apart from the samples that leave cities out
+    assert (summary.full, summary.full_significant, summary.full_positive, summary.full_negative) == (2, 1, 2, 0)
+    assert (summary.dropped, summary.dropped_significant) == (2, 1)
+    assert (summary.low, summary.high) == (-0.1, 0.5)
+    # the misses: the log scale on all cities and the count scale without A share nothing
+    assert summary.misses == 2 and not summary.misses_in_samples
+    assert (summary.misses_drop, summary.misses_scale, summary.misses_estimator) == ("", "", "ols")
+
+
+def test_summary_says_what_the_misses_share():
+    """Eight misses that all leave Bologna out, in samples of n = 8 or 9: precision, not a different sign."""
+    specs = pd.DataFrame({
+        "outcome": "y", "predictor": "x",
+        "scale": ["count", "log", "count", "log", "count", "count"],
+        "sample": ["all", "all", "without_Bologna", "without_Bologna", "without_flagged", "without_Roma"],
+        "estimator": ["ols", "ols", "ols", "theil_sen", "spearman", "ols"],
+        "n": [10, 10, 9, 9, 8, 9], "estimate": [0.8, 0.7, 0.6, 1.2, 0.5, 0.75], "ci_low": 0.0, "ci_high": 1.0,
+        "p_value": [0.01, 0.02, 0.09, 0.2, 0.3, 0.03],
+    })
+    flagged = pd.DataFrame({"city": ["Bologna", "Torino", "Milano"], "field": ["x", "x", "z"]})
+    summary = sp.summary(specs, flagged=flagged).iloc[0]
+    assert summary.misses == 3 and summary.misses_in_samples
+    assert summary.misses_drop == "Bologna"  # the flagged sample leaves out Bologna and Torino
+    assert (summary.misses_scale, summary.misses_estimator) == ("", "")
+    # the correlations' range leaves out Theil-Sen's standardised slope, which is not on their scale
+    assert (summary.low, summary.high) == (0.5, 0.8)
+    assert (summary.full, summary.full_significant) == (2, 2)
+    # without the flagged cities named, that sample leaves out no one the others share
+    assert sp.summary(specs).iloc[0].misses_drop == ""
 
 
 def test_an_unknown_scale_is_a_parameter_error():
@@ -298,7 +323,10 @@ def test_joint_test_counts_what_the_curve_shows_and_shuffles_like_a_brute_force(
         assert (row.specifications, row.one_sided, row.shuffles) == (total, statistic, shuffles)
         assert row.side == ("" if statistic == 0 else "positive" if above > below else "negative")
         hits = sum(counts[row.predictor][0] >= statistic for counts in null)
-        assert row.p_value == pytest.approx((1 + hits) / (1 + shuffles), abs=1e-15)
+        if statistic == 0:  # no specification off zero: no p-value, which would be 1 by construction
+            assert hits == shuffles and math.isnan(row.p_value)
+        else:
+            assert row.p_value == pytest.approx((1 + hits) / (1 + shuffles), abs=1e-15)
 
 
 def test_joint_test_of_a_perfect_line_and_of_a_constant():
@@ -312,7 +340,7 @@ def test_joint_test_of_a_perfect_line_and_of_a_constant():
     # on the counts the line is exact: every one of those intervals is a point above zero
     assert line.side == "positive" and line.one_sided >= (specs.scale == "count").sum() > 0
     assert line.p_value < 0.05  # shuffles of a perfect line are rarely one-sided everywhere
-    assert (flat.one_sided, flat.side, flat.p_value) == (0, "", 1.0)
+    assert (flat.one_sided, flat.side) == (0, "") and math.isnan(flat.p_value)
 
 
 def test_joint_test_leaves_theil_sen_out_above_its_limit(monkeypatch):

@@ -195,7 +195,9 @@ def simulate_pair(
     """Every rule of the run on ``replicates`` simulated outcomes of one pair: one value per replicate.
 
     Keys: ``p_primary``, ``p_adjusted``, one p-value per check (``classic``, ``hc2``,
-    ``rank`` with ``rho``, ``wild``), ``p_hc3``, ``r``, ``city`` (the city rule fires).
+    ``rank`` with ``rho``, ``wild``), ``p_hc3``, ``r``, ``city`` (the city rule fires);
+    and, to check them by, ``outcomes`` (the simulated outcomes, one row per replicate)
+    and ``orderings`` (the permutation tests' orderings, shared by the replicates).
     """
     if scenario not in SCENARIOS:
         raise ValueError(f"scenario must be one of {', '.join(SCENARIOS)}, not {scenario!r}")
@@ -225,15 +227,13 @@ def simulate_pair(
     j = list(predictors).index(predictor)
     xr = _standardise(_ranks(x)[:, None])
 
-    out: dict[str, list[np.ndarray]] = {k: [] for k in
-                                        ("p_primary", "p_adjusted", "rank", "rho", "p_permutations_all")}
+    out: dict[str, list[np.ndarray]] = {k: [] for k in ("p_primary", "p_adjusted", "rank", "rho")}
     for start in range(0, replicates, CHUNK):
         ys = simulated[start : start + CHUNK]
         observed = _abs_r(ys, xs)  # (R, p): every pair of the simulated outcome
         scores = _abs_r(ys[:, perms], xs)  # (R, M, p)
         p_all = np.stack([_mc_p(scores[:, :, k], observed[:, k]) for k in range(xs.shape[1])], axis=1)
         out["p_primary"].append(p_all[:, j])
-        out["p_permutations_all"].append(p_all)
         if adjustment == "westfall-young":
             maxima = np.maximum(scores.max(axis=2), other_max[None, :])  # (R, M)
             hits = (maxima >= observed[:, j, None] - TIE_TOLERANCE).sum(axis=1)
@@ -249,7 +249,7 @@ def simulate_pair(
         else:
             rho = np.clip(rho_obs, 0, 1 - 1e-15)
             out["rank"].append(2 * sps.t.sf(rho * np.sqrt((n - 2) / (1 - rho**2)), n - 2))
-    result = {k: np.concatenate(v) for k, v in out.items() if k != "p_permutations_all"}
+    result = {k: np.concatenate(v) for k, v in out.items()}
     fits = slope_fits(x, simulated)
     result["classic"], result["hc2"], result["p_hc3"], result["r"] = (
         fits["p_classic"], fits["p_hc2"], fits["p_hc3"], fits["r"])
@@ -259,6 +259,7 @@ def simulate_pair(
     flipped = ~(np.sign(fits["slope_without"]) == np.sign(fits["slope"])[:, None])
     result["city"] = (np.abs(np.nan_to_num(fits["dfbetas"])) > decision_threshold(n)).any(axis=1) | (
         flipped.any(axis=1) & (result["p_primary"] < alpha))
+    result["outcomes"], result["orderings"] = simulated, perms
     return result
 
 

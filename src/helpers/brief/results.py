@@ -153,7 +153,7 @@ def _checks_words(ev: Evidence, row, reg) -> list[str]:
     rule = _(
         "By the rule stated before any result, a check may weaken a verdict only if it confirms a true "
         "association of the observed size at least {share} as often as the primary test detects it."
-    ).format(share=w.percent(RELATIVE_POWER))
+    ).format(share=w.share_in(RELATIVE_POWER))
     rates = _(
         "In {runs} simulations of these cities with the association as estimated, the primary test detected "
         "it {primary} of the time; the classic t test confirmed it {classic}, the rank correlation {rank}, the "
