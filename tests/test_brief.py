@@ -142,6 +142,7 @@ def test_both_languages_give_the_same_numbers(documents):
                 text_a = a._text()
             with i18n.language("it"):
                 text_b = b._text()
+            text_a = text_a.drop(columns=["In our words"], errors="ignore")  # the English report's extra column
             for column_a, column_b in zip(text_a.columns, text_b.columns, strict=False):
                 if text_a[column_a].tolist() == text_b[column_b].tolist():
                     continue  # the same text in both (the published "1.000", names, ids): nothing to read
