@@ -17,8 +17,8 @@ from helpers.i18n import _, ngettext
 from helpers.tables import format_number
 
 
-def tally(ev: Evidence) -> str:
-    """The claims counted by status, in one sentence."""
+def tally(ev: Evidence) -> tuple[str, list[str]]:
+    """The claims counted: an opening sentence, then one short item per status that occurs."""
     claims = ev.tables["claims_check"]
     numeric = claims[claims.number.notna()]
     counts = numeric.status.value_counts()
@@ -28,42 +28,39 @@ def tally(ev: Evidence) -> str:
 
     beyond = int((claims.status == "beyond the table").sum())
     opening = ngettext(
-        "The article's text makes {n} claim with a number and {m} without one.",
-        "The article's text makes {n} claims with a number and {m} without one.",
+        "The article's text makes {n} claim with a number and {m} without one. Of the one with a number:",
+        "The article's text makes {n} claims with a number and {m} without one. Of those with a number:",
         len(numeric),
     ).format(n=w.number_word(len(numeric)), m=w.number_word(beyond))
-    parts = []
+    items = []
     if count("agrees"):
-        parts.append(ngettext("{n} agrees with the table", "{n} agree with the table", count("agrees")).format(
+        items.append(ngettext("{n} agrees with the table;", "{n} agree with the table;", count("agrees")).format(
             n=w.number_word(count("agrees"))))
     if count("consistent"):
-        parts.append(ngettext("{n} is consistent with it without being confirmed",
-                              "{n} are consistent with it without being confirmed", count("consistent")).format(
+        items.append(ngettext("{n} is consistent with it, without being confirmed;",
+                              "{n} are consistent with it, without being confirmed;", count("consistent")).format(
             n=w.number_word(count("consistent"))))
     if count("disagrees if read strictly"):
-        parts.append(ngettext("{n} disagrees with it if 'over' is read strictly",
-                              "{n} disagree with it if 'over' is read strictly",
+        items.append(ngettext("{n} disagrees with it if 'over' is read strictly;",
+                              "{n} disagree with it if 'over' is read strictly;",
                               count("disagrees if read strictly")).format(
             n=w.number_word(count("disagrees if read strictly"))))
-    parts.append(
-        ngettext("{n} disagrees on any reading", "{n} disagree on any reading", count("disagrees")).format(
+    items.append(
+        ngettext("{n} disagrees on any reading;", "{n} disagree on any reading;", count("disagrees")).format(
             n=w.number_word(count("disagrees")))
-        if count("disagrees") else _("none disagrees on any reading")
+        if count("disagrees") else _("none disagrees on any reading;")
     )
     if count("cannot be checked"):
-        parts.append(ngettext("{n} cannot be checked, since no column records it",
-                              "{n} cannot be checked, since no column records them",
+        items.append(ngettext("{n} cannot be checked: no column records it.",
+                              "{n} cannot be checked: no column records them.",
                               count("cannot be checked")).format(n=w.number_word(count("cannot be checked"))))
-    return opening + " " + _("Of those with a number, {parts}.").format(parts=w.listed(parts))
+    return opening, items
 
 
-def doubts(ev: Evidence) -> str:
-    """The figures in doubt, as this report's reading, with what it assumes."""
-    cells = ev.doubted
-    if cells.empty:
-        return _("No figure of the table is in doubt by the text's own numbers.")
-    listed = [
-        _("{city}'s {indicator} ({value}; the text gives {quoted} for {what})").format(
+def doubted_items(ev: Evidence, cells) -> list[str]:
+    """One item per doubted figure: the city and indicator, the printed figure, and what the text says."""
+    return [
+        _("{city}, {indicator}: {value} in the table; the text gives {quoted} for {what}.").format(
             city=cell.city, indicator=w.indicator(cell.field, ev.codebook),
             value=w.amount(cell.table_value, ev.codebook.field(cell.field)),
             quoted=(_("more than {value}") if cell.qualifier == "over" else _("{value}")).format(
@@ -71,15 +68,23 @@ def doubts(ev: Evidence) -> str:
             what=w.claim_words(cell))
         for cell in cells.itertuples(index=False)
     ]
-    return ngettext(
-        "In our reading, one figure of the table is in doubt: {cells}. The reading assumes that the text's "
-        "figure is a part of what the column counts; if so, the table may hold only that part, and the true "
-        "total is at least as large.",
-        "In our reading, {n} figures of the table are in doubt: {cells}. The reading assumes that each of the "
-        "text's figures is a part of what its column counts; if so, the table may hold only that part, and "
-        "the true total is at least as large.",
-        len(listed),
-    ).format(n=w.number_word(len(listed)), cells=w.listed(listed))
+
+
+def doubts(ev: Evidence) -> tuple[str, list[str], str]:
+    """The figures in doubt, as this report's reading: an opening, one item each, what the reading assumes."""
+    cells = ev.doubted
+    if cells.empty:
+        return _("No figure of the table is in doubt by the text's own numbers."), [], ""
+    opening = ngettext(
+        "In our reading, one figure of the table is in doubt:",
+        "In our reading, {n} figures of the table are in doubt:",
+        len(cells),
+    ).format(n=w.number_word(len(cells)))
+    assumption = _(
+        "The reading assumes that each of these figures of the text counts a part of what its column counts. "
+        "If so, the table may hold only that part, and the true total is at least as large."
+    )
+    return opening, doubted_items(ev, cells), assumption
 
 
 def beyond(ev: Evidence) -> str:
@@ -89,11 +94,11 @@ def beyond(ev: Evidence) -> str:
     if not count:
         return ""
     return ngettext(
-        "The claim without a number goes further than any table of city figures can support; annex {annex} says "
-        "what it would need.",
-        "The {n} claims without a number (that the programmes succeeded, worked, improved access to care, "
-        "drew notable participation or are a model for elsewhere) go further than any table of city figures "
-        "can support; annex {annex} says what each would need.",
+        "The claim without a number goes further than any table of city figures can support. Annex {annex} "
+        "says what it would need.",
+        "The {n} claims without a number go further than any table of city figures can support: that the "
+        "programmes succeeded, worked, improved access to care, drew notable participation or are a model for "
+        "elsewhere. Annex {annex} says what each would need.",
         count,
     ).format(n=w.number_word(count), annex=outline.annex("claims"))
 
@@ -107,7 +112,14 @@ def show(ev: Evidence) -> None:
                 "This run's table is synthetic, so checking the article's claims against it says nothing about "
                 "the article."
             ))
-        display.paragraphs(tally(ev), doubts(ev), beyond(ev))
+        opening, items = tally(ev)
+        display.paragraphs(opening)
+        display.bullets(*items)
+        opening, cells, assumption = doubts(ev)
+        display.paragraphs(opening)
+        if cells:
+            display.bullets(*cells)
+        display.paragraphs(*[text for text in (assumption, beyond(ev)) if text])
 
 
 def claims_table(ev: Evidence, numbering: display.Numbering) -> None:

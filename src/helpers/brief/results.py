@@ -16,6 +16,7 @@ import pandas as pd
 
 from helpers import i18n
 from helpers.brief import display, figures, outline
+from helpers.brief.claims import doubted_items as claims_items
 from helpers.brief import words as w
 from helpers.brief.evidence import Evidence
 from helpers.calibration import RELATIVE_POWER
@@ -156,7 +157,7 @@ def _checks_words(ev: Evidence, row, reg) -> list[str]:
     ).format(share=w.share_in(RELATIVE_POWER))
     rates = _(
         "In {runs} simulations of these cities with the association as estimated, the primary test detected "
-        "it {primary} of the time; the classic t test confirmed it {classic}, the rank correlation {rank}, the "
+        "it {primary} of the time. The classic t test confirmed it {classic}, the rank correlation {rank}, the "
         "robust test {hc2} and the wild bootstrap {wild}; the one-city rule fired in {city} of them."
     ).format(runs=i18n.integer(int(seen.simulations)), primary=w.share_in(seen.power_primary),
              classic=w.share_in(seen.power_classic), rank=w.share_in(seen.power_rank),
@@ -177,25 +178,16 @@ def _doubt_words(ev: Evidence, row, reg) -> list[str]:
         return []
     claims = ev.tables["claims_check"]
     doubted = claims[(claims.reason == "part") & claims.field.isin([row.outcome, row.predictor])]
-    parts = []
-    for cell in doubted.itertuples(index=False):
-        field = ev.codebook.field(cell.field)
-        quoted = (_("more than {value}") if cell.qualifier == "over" else _("{value}")).format(
-            value=format_number(cell.number))
-        parts.append(_("{city}'s {indicator} ({value}: the text gives {quoted} for {what}, claim {claim})").format(
-            city=cell.city, indicator=w.indicator(cell.field, ev.codebook), value=w.amount(cell.table_value, field),
-            quoted=quoted, what=w.claim_words(cell), claim=cell.claim_id))
     field = ev.codebook.field(row.predictor)
     step = w.step_of(ev.data[row.predictor])
     cities = list(dict.fromkeys(doubted.city))
     opening = ngettext(
-        "Our reading of the article's text doubts one figure of this pair: {cells}.",
-        "Our reading of the article's text doubts {n} figures of this pair: {cells}.",
-        len(parts),
-    ).format(n=w.number_word(len(parts)), cells=w.listed(parts))
+        "Our reading of the article's text doubts one figure of this pair:",
+        "Our reading of the article's text doubts {n} figures of this pair:",
+        len(doubted),
+    ).format(n=w.number_word(len(doubted)))
     assumption = _(
-        "The reading assumes that each of these counts only a part of what the column counts, so the true "
-        "figure is at least the printed one."
+        "Each may count only a part of what its column counts, so the true figure is at least the printed one."
     )
     numbers = dict(
         cities=w.cities(cities), without=format_number(row.slope_without_flagged * step),
@@ -208,7 +200,7 @@ def _doubt_words(ev: Evidence, row, reg) -> list[str]:
     if row.without_flagged_reading == "precision":
         reading = _(
             "Without {cities} the slope is similar, {without} instead of {slope} {per} (95% CI {low} to {high}, "
-            "n = {n}), a shift of {shift} of its standard error: with {count} cities it is too imprecise to "
+            "n = {n}), a shift of {shift} of its standard error. With {count} cities it is too imprecise to "
             "tell from zero, but it is not a different estimate."
         ).format(**numbers)
     elif row.without_flagged_reading == "dependence":
@@ -222,7 +214,7 @@ def _doubt_words(ev: Evidence, row, reg) -> list[str]:
             "Without {cities} the slope is {without} instead of {slope} {per} (95% CI {low} to {high}, n = {n}): "
             "the pattern stands without those figures."
         ).format(**numbers)
-    return [opening + " " + assumption + " " + reading, *_bound_words(ev, row)]
+    return [(opening, claims_items(ev, doubted)), assumption + " " + reading, *_bound_words(ev, row)]
 
 
 def _bound_words(ev: Evidence, row) -> list[str]:
@@ -280,14 +272,20 @@ def notable_pair(ev: Evidence, row, numbering: display.Numbering) -> None:
         "The correlation is {size}: r = {r} ({ci}, n = {n}), with a primary permutation test of {p}."
     ).format(size=w.strength(row.r), r=w.r(row.r), ci=w.ci(row.r_ci_low, row.r_ci_high), n=i18n.integer(row.n),
              p=w.p(row.p_primary))
-    display.paragraphs(
+    parts = [
         estimate + " " + _slope_words(ev, row, reg),
         " ".join(_adjustment_words(ev, row, reg)),
         *_checks_words(ev, row, reg),
         *_doubt_words(ev, row, reg),
         *_calibration_words(ev, row),
         _("Even at best this is a pattern across cities, not evidence that one figure raised the other."),
-    )
+    ]
+    for part in parts:  # a paragraph, or an opening with its list of items
+        if isinstance(part, tuple):
+            display.paragraphs(part[0])
+            display.bullets(*part[1])
+        else:
+            display.paragraphs(part)
     scatter(ev, row, reg, numbering)
 
 
