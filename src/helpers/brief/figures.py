@@ -50,7 +50,7 @@ def forest(
     names = [labels[i] for i in order]
     marks = [bool(doubted[i]) for i in order]
     colours = sns.color_palette(plots.PALETTE)
-    fig, ax = plt.subplots(figsize=(plots.PAGE_WIDTH, 0.34 * len(frame) + 1.2))
+    fig, ax = plt.subplots(figsize=(plots.PAGE_WIDTH, 0.34 * len(frame) + 1.5))
     ax.axvspan(-band, band, color="0.9", zorder=0, label=words.band)
     if threshold == threshold:
         for side in (-1, 1):
@@ -68,9 +68,9 @@ def forest(
     ax.set_xlim(-1, 1)
     ax.set_xlabel(words.axis, fontsize=8)
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=6.5, frameon=False)
+    fig.legend(loc="lower center", ncol=2, fontsize=6.5, frameon=False)
     plots.localize_numbers(fig)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     return fig
 
 
@@ -119,8 +119,8 @@ def pair_scatter(
                             arrowprops={"arrowstyle": "->", "color": colours[1], "lw": 1.1}, zorder=4)
     ax.set_xlabel(words.x, fontsize=8)
     ax.set_ylabel(words.y, fontsize=8)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=6.5, frameon=False)
+    fig.legend(loc="lower center", ncol=2, fontsize=6.5, frameon=False)
     plots.localize_numbers(fig)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     plots.label_points(ax, xs, ys, names, fontsize=6)
     return fig
