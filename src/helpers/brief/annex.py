@@ -111,7 +111,7 @@ def rules(ev: Evidence, numbering: display.Numbering) -> None:
             "association is as observed, confirm it at least {share} as often as the primary test detects it "
             "(annex {power}). The same rule judges the pair without the figures the audit doubts: if the slope "
             "moves less than that threshold, what is lost is precision, not the estimate."
-        ).format(floor=i18n.decimal(0.5, 1), share=w.share_in(RELATIVE_POWER), power=number("power")),
+        ).format(floor=i18n.decimal(0.5, 1), share=w.share_the(RELATIVE_POWER), power=number("power")),
         _(
             "A pair is called borderline when the adjusted p-values of maxT, minP and Holm fall on both sides of "
             "{alpha}, or the declared one lies between {low} and {high}. HC3 standard errors are recorded in "

@@ -154,7 +154,7 @@ def _checks_words(ev: Evidence, row, reg) -> list[str]:
     rule = _(
         "By the rule stated before any result, a check may weaken a verdict only if it confirms a true "
         "association of the observed size at least {share} as often as the primary test detects it."
-    ).format(share=w.share_in(RELATIVE_POWER))
+    ).format(share=w.share_the(RELATIVE_POWER))
     rates = _(
         "In {runs} simulations of these cities with the association as estimated, the primary test detected "
         "it {primary} of the time. The classic t test confirmed it {classic}, the rank correlation {rank}, the "
@@ -165,7 +165,7 @@ def _checks_words(ev: Evidence, row, reg) -> list[str]:
     may = [name for name in str(seen.may_weaken).split(";") if name]
     barred = [name for name in ("classic", "hc2", "rank", "wild", "city") if name not in may]
     if barred:
-        outcome = _("So {allowed} may weaken this verdict; {barred} are reported but do not.").format(
+        outcome = _("So these may weaken this verdict: {allowed}. These are reported but do not: {barred}.").format(
             allowed=w.listed([w.check(n) for n in may]) if may else _("none of them"),
             barred=w.listed([w.check(n) for n in barred]))
     else:

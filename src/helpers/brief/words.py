@@ -123,6 +123,20 @@ def share_in(x: float, decimals: int = 0) -> str:
     return f"nel {text}"
 
 
+def share_the(x: float, decimals: int = 0) -> str:
+    """A share as a noun: "80%" in English, "l'80%" / "il 53%" / "lo 0,4%" in Italian.
+
+    >>> with i18n.language("it"):
+    ...     share_the(0.8), share_the(0.53), share_the(0.004, 1)
+    ("l'80%", 'il 53%', 'lo 0,4%')
+    """
+    text = i18n.percent(x, decimals)
+    if i18n.current() != "it":
+        return text
+    joined = share_in(x, decimals)  # "nell'80%", "nel 53%", "nello 0,4%"
+    return {"nell'": "l'", "nello ": "lo ", "nel ": "il "}[joined[: len(joined) - len(text)]] + text
+
+
 def claim_words(cell) -> str:
     """What a claim says, as the report's language quotes it: our English words, or the article's own Italian."""
     if i18n.current() == "it":
