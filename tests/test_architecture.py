@@ -43,13 +43,14 @@ def lint(src: Path) -> subprocess.CompletedProcess:
 def test_the_project_keeps_every_contract():
     done = lint(HELPERS.parent)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "3 kept, 0 broken" in done.stdout
+    assert "4 kept, 0 broken" in done.stdout
 
 
 def test_every_module_is_named_in_the_contracts():
     """A new module is covered at once: the lists match the folders."""
     found = contracts()
     library = {f"helpers.{p.stem}" for p in HELPERS.glob("*.py") if p.stem != "__init__"}
+    library |= {f"helpers.{p.name}" for p in HELPERS.iterdir() if (p / "__init__.py").exists() and p.name != "runner"}
     runner = {
         f"helpers.runner.{p.stem}"
         for p in (HELPERS / "runner").glob("*.py")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 
 import matplotlib.pyplot as plt
@@ -941,16 +941,21 @@ def specification_curve(
     return _describe(fig, text)
 
 
-def grid_estimates(estimates: pd.DataFrame, *, codebook: Codebook | None = None) -> plt.Figure:
+def grid_estimates(
+    estimates: pd.DataFrame,
+    *,
+    codebook: Codebook | None = None,
+    verdict_words: Mapping[str, str] | None = None,
+) -> plt.Figure:
     """Each pair's r with its 95% interval in every variant of a grid, one panel per pair.
 
     ``estimates`` has one row per variant and pair: ``number`` (the variant's number in
     the grid's index), ``outcome``, ``predictor``, ``verdict`` (a key of
     :data:`helpers.findings.VERDICTS`), ``r``, ``r_ci_low``, ``r_ci_high`` and ``n``.
-    Variants are rows of each panel, in the order of the index; the colour is the verdict.
+    Variants are rows of each panel, in the order of the index; the colour is the verdict,
+    named in the legend by ``verdict_words`` (default: the codes themselves, in English).
     """
-    from helpers.brief.words import verdict as verdict_label
-
+    verdict_words = verdict_words or {v: v for v in ("consistent", "tentative", "inconclusive")}
     codebook = codebook or load_codebook()
     pairs = list(dict.fromkeys(zip(estimates.outcome, estimates.predictor, strict=True)))
     numbers = sorted(set(estimates.number))
@@ -988,7 +993,7 @@ def grid_estimates(estimates: pd.DataFrame, *, codebook: Codebook | None = None)
     shown = [v for v in colours if v in set(estimates.verdict)]
     fig.legend(
         handles=[plt.Line2D([], [], color=colours[v], marker="o", lw=1.4) for v in shown],
-        labels=[verdict_label(v) for v in shown],
+        labels=[verdict_words[v] for v in shown],
         loc="lower center",
         ncol=len(shown),
         fontsize=6.5,

@@ -728,7 +728,7 @@ def grid_sections(overview, estimates) -> list[str]:
     import pandas as pd
 
     from helpers import plots
-    from helpers.narrative import verdict_label
+    from helpers.brief.words import verdict as verdict_word
     from helpers.tables import Table, format_fixed
 
     codebook = load_codebook()
@@ -749,7 +749,7 @@ def grid_sections(overview, estimates) -> list[str]:
             "#": estimates.number,
             "outcome": [codebook.field(o).short for o in estimates.outcome],
             "input": [codebook.field(p).short for p in estimates.predictor],
-            "verdict": [verdict_label(v) for v in estimates.verdict],
+            "verdict": [verdict_word(v) for v in estimates.verdict],
             "r": estimates.r,
             "95% interval": [
                 f"{format_fixed(lo, 2)} to {format_fixed(hi, 2)}"
@@ -774,7 +774,8 @@ def grid_sections(overview, estimates) -> list[str]:
         )._repr_html_()
     )
     plots.set_theme()
-    figure = plots.grid_estimates(estimates, codebook=codebook)
+    figure = plots.grid_estimates(estimates, codebook=codebook,
+                                  verdict_words={v: verdict_word(v) for v in ("consistent", "tentative", "inconclusive")})
     buffer = BytesIO()
     figure.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
     alt = plots.alt_text(figure)
