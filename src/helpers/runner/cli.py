@@ -10,6 +10,7 @@ the re-executed run differs; 9 verify: the run cannot be verified;
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -42,6 +43,18 @@ def _lock_timeout(parser: argparse.ArgumentParser, holder: str) -> None:
         default=0.0,
         metavar="SECONDS",
         help=f"wait this long for {holder} to finish before giving up with exit code 6 (default 0)",
+    )
+
+
+def _max_input(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-input-mb",
+        type=float,
+        default=None,
+        metavar="MB",
+        help="accept input files (data, claims, population, codebook, config, grid, manifests) "
+        "of up to MB megabytes each, instead of each kind's own limit (a data table: "
+        f"{paths.INPUT_LIMITS_MB['data table']} MB); also {paths.MAX_INPUT_VARIABLE}",
     )
 
 
@@ -104,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
         help="keep the N newest run folders (default 20)",
     )
     _lock_timeout(run, "another run")
+    _max_input(run)
     grid = commands.add_parser(
         "grid",
         help="run the pipeline once per variant of a grid file, on Dask, and index the results",
@@ -135,6 +149,7 @@ def _parser() -> argparse.ArgumentParser:
         "--keep", type=int, default=5, metavar="N", help="run folders kept per variant (default 5)"
     )
     _lock_timeout(grid, "another run of the same grid")
+    _max_input(grid)
     verify = commands.add_parser(
         "verify",
         help="re-execute a past run from its manifest (commit, lock file, inputs, parameters) "
@@ -149,6 +164,7 @@ def _parser() -> argparse.ArgumentParser:
         "commit (for a run made from a tree with uncommitted changes)",
     )
     verify.add_argument("--keep-scratch", action="store_true", help="keep the scratch folder (to inspect)")
+    _max_input(verify)
     history = commands.add_parser(
         "history", help="list recent runs with status, duration and changes"
     )
@@ -168,13 +184,18 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["synth"]:  # its options are the generator's own
-        from helpers.runner import study
-
-        return study.synth(argv[1:])
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(argv) if argv[:1] != ["synth"] else argparse.Namespace(command="synth")
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        if getattr(args, "max_input_mb", None) is not None:
+            if not args.max_input_mb > 0:
+                raise ParameterError(f"--max-input-mb must be above 0, got {args.max_input_mb:g}")
+            # the environment carries it to the kernels, grid variants and verify's re-run
+            os.environ[paths.MAX_INPUT_VARIABLE] = f"{args.max_input_mb:g}"
+        if args.command == "synth":  # its options are the generator's own
+            from helpers.runner import study
+
+            return study.synth(argv[1:])
         if args.command == "run":
             from helpers.runner.run import RunOptions, run
 
@@ -262,6 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"error: {exc.strerror or exc}{where}; reports/latest left as it was", file=sys.stderr
         )
+        return 1
+    except MemoryError:  # an input too big for this machine despite the limits: no traceback
+        print("error: out of memory; reports/latest left as it was", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         what = "terminated (SIGTERM)" if _TERMINATED["flag"] else "interrupted"
