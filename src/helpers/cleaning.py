@@ -131,7 +131,7 @@ def read_raw_table(
     absolute = paths.resolve(path)
     shown = paths.display_path(absolute)
     try:  # a regular file of sane size: never a FIFO, a device or /dev/stdin (InputError)
-        data = paths.read_input(absolute, "data table", label="raw data")
+        data = paths.read_input(path, "data table", label="raw data")
     except FileNotFoundError:
         raise DataError(shown, Problem(None, None, None, "an existing file")) from None
     except IsADirectoryError:

@@ -59,6 +59,16 @@ def resolve(path: str | os.PathLike[str]) -> Path:
     return candidate.resolve()
 
 
+def absolute(path: str | os.PathLike[str]) -> Path:
+    """``path`` made absolute like :func:`resolve`, but with its links left as they are.
+
+    For opening a file the user named: ``/dev/stdin`` stays ``/dev/stdin`` (resolved, it
+    would become a ``pipe:[…]`` name that does not exist).
+    """
+    candidate = Path(path).expanduser()
+    return candidate if candidate.is_absolute() else PROJECT_ROOT / candidate
+
+
 def display_path(path: str | os.PathLike[str]) -> str:
     """Return ``path`` relative to the project root when it lies inside it.
 
@@ -128,8 +138,20 @@ def file_kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _shown(given: str | os.PathLike[str]) -> str:
+    """A path as the user gave it, and where it leads when that is elsewhere (a link)."""
+    text = os.fspath(given)
+    try:
+        target = os.path.realpath(absolute(given))
+    except (OSError, ValueError):
+        return text
+    if Path(target) != absolute(given) and os.path.exists(target):
+        return f"{text} (a link to {target})"
+    return text
+
+
 def _refuse_special(path: str | os.PathLike[str], kind: str, label: str, mode: int) -> None:
-    shown = display_path(path) if "\0" not in str(path) else repr(str(path))
+    shown = _shown(path)
     code = 3 if kind in DATA_KINDS else 2
     if stat.S_ISDIR(mode):
         raise InputError(f"{label}: {shown} is a folder; expected a file, not a folder", code)
@@ -144,7 +166,7 @@ def _refuse_size(path, kind: str, label: str, size: int) -> None:
     if size > limit:
         needed = -(-size // MB) + 1
         raise InputError(
-            f"{label}: {display_path(path)} is {size / MB:.1f} MB, more than the "
+            f"{label}: {_shown(path)} is {size / MB:.1f} MB, more than the "
             f"{limit / MB:g} MB a {kind} may be; to accept it, run with --max-input-mb {needed} "
             f"(or set {MAX_INPUT_VARIABLE}={needed})",
             3 if kind in DATA_KINDS else 2,
@@ -165,15 +187,14 @@ def check_input(
     label = label or kind
     if "\0" in os.fspath(path):
         raise InputError(f"{label}: {os.fspath(path)!r} contains a NUL character", 2)
-    target = resolve(path)
     try:
-        found = os.stat(target)
+        found = os.stat(absolute(path))
     except FileNotFoundError:
         if missing_ok:
             return None
         raise
-    _refuse_special(target, kind, label, found.st_mode)
-    _refuse_size(target, kind, label, found.st_size)
+    _refuse_special(path, kind, label, found.st_mode)
+    _refuse_size(path, kind, label, found.st_size)
     return found
 
 
@@ -185,19 +206,19 @@ def read_input(path: str | os.PathLike[str], kind: str, *, label: str | None = N
     """
     label = label or kind
     check_input(path, kind, label=label)
-    target = resolve(path)
-    descriptor = os.open(target, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | os.O_CLOEXEC)
+    descriptor = os.open(absolute(path), os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | os.O_CLOEXEC)
     with open(descriptor, "rb", closefd=True) as handle:
         found = os.fstat(descriptor)
-        _refuse_special(target, kind, label, found.st_mode)
-        _refuse_size(target, kind, label, found.st_size)
+        _refuse_special(path, kind, label, found.st_mode)
+        _refuse_size(path, kind, label, found.st_size)
         limit = input_limit(kind)
         data = handle.read(limit + 1)
-    _refuse_size(target, kind, label, len(data))
+    _refuse_size(path, kind, label, len(data))
     return data
 
 
-def _refuse_link(path: Path) -> None:
+def refuse_link(path: Path) -> None:
+    """Raise :class:`~helpers.errors.LinkRefused` naming ``path`` when it is a symbolic link."""
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
@@ -223,7 +244,7 @@ def open_for_writing(path: str | os.PathLike[str], mode: str = "w", *, encoding:
         descriptor = os.open(target, flags & ~os.O_TRUNC, 0o666)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.EMLINK):
-            _refuse_link(target)
+            refuse_link(target)
         if exc.errno == errno.ENXIO:  # a FIFO without a reader
             raise LinkRefused(f"{target} is a FIFO (named pipe), not a regular file: remove it and run again") from None
         raise
@@ -259,7 +280,7 @@ def real_folder(path: str | os.PathLike[str], below: str | os.PathLike[str]) -> 
             pass
         mode = os.lstat(current).st_mode
         if stat.S_ISLNK(mode):
-            _refuse_link(current)
+            refuse_link(current)
         if not stat.S_ISDIR(mode):
             raise OSError(errno.ENOTDIR, f"{file_kind(mode)} where a folder belongs", str(current))
     return target
@@ -277,7 +298,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
     given = Path(path).expanduser()
     target = resolve(given.parent) / given.name
     target.parent.mkdir(parents=True, exist_ok=True)
-    _refuse_link(target)
+    refuse_link(target)
     tmp = target.with_name(f".{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
     try:
         descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)

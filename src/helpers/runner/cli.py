@@ -279,7 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except OSError as exc:  # a full disk, a vanished folder: say what and where, no traceback
-        where = f" ({exc.filename})" if exc.filename else ""
+        folder = getattr(args, "reports_dir", None)
+        where = f" ({exc.filename})" if exc.filename else (f" (in {folder})" if folder else "")
         print(
             f"error: {exc.strerror or exc}{where}; reports/latest left as it was", file=sys.stderr
         )

@@ -173,7 +173,7 @@ def load_grid(path: str | os.PathLike[str], declared: dict | None = None) -> Gri
 
     resolved = paths.resolve(path)
     where = _where(resolved)
-    document = load_toml(resolved, "grid file")
+    document = load_toml(paths.absolute(path), "grid file")  # /dev/stdin refused as what it is
     unknown = sorted(set(document) - _KEYS)
     if unknown:
         raise ParameterError(
@@ -561,13 +561,67 @@ def scheduler_address(given: str) -> str:
     return given if protocol else f"tcp://{given}"
 
 
+#: How long a scheduler gets to greet a new connection before it is taken to be none.
+PROBE_SECONDS = 10.0
+#: Largest greeting a Dask scheduler sends (its handshake is a few hundred bytes).
+GREETING_BYTES = 1024**2
+
+
+def probe_scheduler(address: str, timeout: float = PROBE_SECONDS) -> None:
+    """Refuse an address where no Dask scheduler greets a new connection.
+
+    A Dask server speaks first: on a new connection it sends its handshake, a frame
+    whose first eight bytes give its (small) length. Dask's own client waits for it
+    without a limit, and reads a greeting of another program as a frame length (an HTTP
+    server's reply becomes "Unable to allocate 2.82 EiB"). So the greeting is read here
+    first, with a timeout and a size check. TLS addresses are left to Dask, which must
+    negotiate before anything is said.
+    """
+    import socket
+    import struct
+
+    protocol, _, rest = address.partition("://")
+    if protocol != "tcp":
+        return
+    host, _, port = rest.rpartition(":")
+    host = host.strip("[]")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout) as probe:
+            probe.settimeout(timeout)
+            head = b""
+            while len(head) < 8:
+                chunk = probe.recv(8 - len(head))
+                if not chunk:
+                    raise ParameterError(
+                        f"--scheduler {address}: what listens there closed the connection without "
+                        "a word; it is no Dask scheduler"
+                    )
+                head += chunk
+    except TimeoutError:
+        raise ParameterError(
+            f"--scheduler {address}: what listens there said nothing within {timeout:g} s; "
+            "a Dask scheduler greets every connection at once, so it is none"
+        ) from None
+    except OSError as exc:
+        raise ParameterError(
+            f"--scheduler {address}: no Dask scheduler answered there ({exc.strerror or exc}); "
+            "give the address of a running Dask scheduler"
+        ) from None
+    (length,) = struct.unpack("<Q", head)
+    if not 0 < length <= GREETING_BYTES:
+        raise ParameterError(
+            f"--scheduler {address}: what answered there is not a Dask scheduler (its first "
+            f"bytes {head!r} are no Dask greeting)"
+        )
+
+
 @contextlib.contextmanager
 def _client(options: GridOptions, variants: int, log) -> Iterator:
     """A Dask client: on the scheduler given, or on a local cluster that closes with it."""
     from distributed import Client, LocalCluster
 
     if options.scheduler:
-        target = scheduler_address(options.scheduler)
+        target = options.scheduler  # checked and probed by run_grid
         try:
             client = Client(target, timeout="30s")
         except Exception as exc:  # whatever answered there (MemoryError included), it was no scheduler
@@ -641,8 +695,12 @@ def run_grid(options: GridOptions) -> GridResult:
     resolved = check_variants(grid, steps)
     reports_dir = paths.resolve(options.reports_dir)
     scheduler = scheduler_address(options.scheduler) if options.scheduler else None
+    if scheduler:
+        probe_scheduler(scheduler)  # before any folder is made or any lock taken
     grid_dir = paths.real_folder(reports_dir / "grid" / grid.name, reports_dir)
     with RunLock(grid_dir, timeout=options.lock_timeout):
+        for own in ("index.csv", "index.html"):  # refused now, not after every variant ran
+            paths.refuse_link(grid_dir / own)
         grid_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
         with _environment(GRID_ID_VARIABLE, grid_id):  # inherited by local workers
             return _run(replace(options, scheduler=scheduler), grid, resolved, grid_dir, grid_id, log)

@@ -9,6 +9,7 @@ through.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -77,14 +78,19 @@ class RunLock:
                         f"waited {self.timeout:g} s. Try again later, or pass --lock-timeout SECONDS to wait."
                     ) from None
                 time.sleep(self.poll)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(
-            json.dumps(
-                {"pid": os.getpid(), "since": datetime.now(UTC).isoformat(timespec="seconds")}
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(
+                json.dumps(
+                    {"pid": os.getpid(), "since": datetime.now(UTC).isoformat(timespec="seconds")}
+                )
             )
-        )
-        handle.flush()
+            handle.flush()
+        except OSError as exc:  # a full disk: say which file, and let the lock go
+            with contextlib.suppress(OSError):
+                handle.close()
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
         self._handle = handle
         return self
 

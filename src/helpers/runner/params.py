@@ -220,7 +220,7 @@ def read_config(path: str | os.PathLike[str] | None) -> dict[str, object]:
         if not paths.CONFIG_FILE.exists():
             return {}
         path = paths.CONFIG_FILE
-    resolved = paths.resolve(path)
+    resolved = paths.absolute(path)  # links left to the kernel: /dev/stdin is refused as what it is
     document = load_toml(resolved, "config file")
     unknown = sorted(set(document) - {"parameters"})
     if unknown:

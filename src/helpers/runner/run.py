@@ -243,6 +243,7 @@ def _build(
 
     reports_dir = paths.resolve(options.reports_dir)
     runs_dir = reports_dir / "runs"
+    provenance = records.collect(_inputs(options, values, raw_path, steps))  # an input gone: no folder
     run_dir = publish.open_run_dir(runs_dir, run_id, reports_dir=reports_dir)
     if isinstance(log, RunLog):
         log.attach(run_dir / "run.log")
@@ -252,7 +253,7 @@ def _build(
         "status": "running",
         "process": records.this_process(),
         "parameters": values,
-        "provenance": records.collect(_inputs(options, values, raw_path, steps)),
+        "provenance": provenance,
         "code_sha256": code,
         "data": data_facts,
         "execution": _execution(options, kernels),
