@@ -167,7 +167,7 @@ def _refuse_size(path, kind: str, label: str, size: int) -> None:
         needed = -(-size // MB) + 1
         raise InputError(
             f"{label}: {_shown(path)} is {size / MB:.1f} MB, more than the "
-            f"{limit / MB:g} MB a {kind} may be; to accept it, run with --max-input-mb {needed} "
+            f"{limit / MB:.3g} MB a {kind} may be; to accept it, run with --max-input-mb {needed} "
             f"(or set {MAX_INPUT_VARIABLE}={needed})",
             3 if kind in DATA_KINDS else 2,
         )

@@ -1,7 +1,10 @@
 """The ``inclusion-report`` command: parse arguments, call the library, map errors to exit codes.
 
-Exit codes: 0 success (or up to date); 1 unexpected error; 2 invalid parameters
-or usage; 3 invalid data; 4 a notebook failed; 5 export failed; 6 another run
+Exit codes: 0 success (or up to date); 1 unexpected error, or a write the system
+refused (a full disk; the file is named); 2 invalid parameters or usage (a config, grid
+or scheduler file that is not a regular file of sane size, a symbolic link where the
+tool writes); 3 invalid data (a data file that is not a regular file of sane size
+too); 4 a notebook failed; 5 export failed; 6 another run
 holds the lock; 7 a grid finished but some of its variants failed; 8 verify:
 the re-executed run differs; 9 verify: the run cannot be verified;
 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).

@@ -135,7 +135,7 @@ def slug_of(values: dict) -> str:
 
 
 #: Names in a grid's folder that are the grid's own, never a variant's folder.
-RESERVED = frozenset({"index.csv", "index.html", "grid.log", "lock"})
+RESERVED = frozenset({"index.csv", "index.html"})
 
 
 def variant_name(label: object, where: str) -> str:
@@ -567,7 +567,7 @@ PROBE_SECONDS = 10.0
 GREETING_BYTES = 1024**2
 
 
-def probe_scheduler(address: str, timeout: float = PROBE_SECONDS) -> None:
+def probe_scheduler(address: str, timeout: float | None = None) -> None:
     """Refuse an address where no Dask scheduler greets a new connection.
 
     A Dask server speaks first: on a new connection it sends its handshake, a frame
@@ -580,6 +580,7 @@ def probe_scheduler(address: str, timeout: float = PROBE_SECONDS) -> None:
     import socket
     import struct
 
+    timeout = PROBE_SECONDS if timeout is None else timeout
     protocol, _, rest = address.partition("://")
     if protocol != "tcp":
         return

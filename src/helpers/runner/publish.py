@@ -65,7 +65,7 @@ def check_latest_is_ours(reports_dir: Path) -> None:
     except (FileNotFoundError, NotADirectoryError):  # no latest yet (the folder check follows)
         return
     if not stat.S_ISLNK(mode):
-        raise ReportError(
+        raise ParameterError(
             f"{latest} is {paths.file_kind(mode)}, not the link this tool maintains; "
             "move it away and run again"
         )

@@ -26,6 +26,15 @@ A run made from a tree with uncommitted changes cannot be rebuilt from its commi
 verify says so and stops, unless ``--current-code`` asks for a check with the code and
 environment as they are now, which the answer then says plainly.
 
+Verify trusts nothing it reads: the manifest must be a regular JSON file that fits
+:data:`helpers.runner.records.MANIFEST_SCHEMA` and :data:`~helpers.runner.records.VERIFY_SCHEMA`
+before any of it is used (a commit is a full hexadecimal id, never an option or a path
+for git; a Python version is a version, never a program to run; an input's path has no
+".."). Recorded inputs are read and hashed where they are; the one copy verify makes (of
+an input git does not track) goes inside its scratch checkout. It writes only in its
+scratch folder and its environment cache; a table missing from the run folder is a
+difference; a verify waiting for another's environment says so.
+
 Exit codes: 0 reproduced; 8 re-executed but something differs (listed), or the
 re-execution failed where the run had succeeded (its data check or a notebook); 9 cannot
 be verified (run not found or not succeeded, tree was dirty, commit, input, Python or a
