@@ -535,10 +535,12 @@ def test_history_lists_every_run_and_marks_the_unreadable(tmp_path):  # rule R01
     os.mkfifo(write_run(runs, "20261205T140000Z-ffffff") / "manifest.json")
     fifo_changes = write_run(runs, "20261205T150000Z-151515", good.replace("090000Z-aaaaaa", "150000Z-151515"))
     os.mkfifo(fifo_changes / "changes.txt")
+    elsewhere = write_run(tmp_path / "elsewhere", "x", good)
+    (runs / "20261205T160000Z-161616").symlink_to(elsewhere, target_is_directory=True)
     result = cli("history", "--reports-dir", str(tmp_path / "reports"), timeout=60)
     assert result.returncode == 0 and result.stderr == "", result.stderr
     lines = {line.split()[0]: line for line in result.stdout.splitlines()}
-    assert len(lines) == 7
+    assert len(lines) == 8
     assert lines["20261205T090000Z-aaaaaa"].split()[1:2] == ["succeeded"]
     assert lines["20261205T090000Z-aaaaaa"].endswith("no change")
     for run_id, reason in [
@@ -546,6 +548,7 @@ def test_history_lists_every_run_and_marks_the_unreadable(tmp_path):  # rule R01
         ("20261205T110000Z-cccccc", "expected a JSON object, found null"),
         ("20261205T120000Z-dddddd", 'seconds: expected number or null, found "x"'),
         ("20261205T140000Z-ffffff", "a FIFO (named pipe), not a regular file"),
+        ("20261205T160000Z-161616", "a symbolic link, not a run folder"),
     ]:
         assert lines[run_id].split()[1] == "unreadable" and reason in lines[run_id], lines[run_id]
     assert lines["20261205T130000Z-eeeeee"].split()[1] == "succeeded"  # an empty changes.txt

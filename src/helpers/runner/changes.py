@@ -155,13 +155,17 @@ def history(reports_dir: Path, limit: int = 20) -> list[dict]:
     folder = reports_dir / "runs"
     if not folder.is_dir():
         return runs
-    for run in sorted((p for p in folder.iterdir() if is_real_folder(p)), reverse=True)[:limit]:
+    entries = (p for p in folder.iterdir() if p.is_symlink() or is_real_folder(p))
+    for run in sorted(entries, reverse=True)[:limit]:
         try:
+            if run.is_symlink():  # never read through a link planted among the runs
+                raise Unreadable(run, "a symbolic link, not a run folder")
             manifest = read_manifest(run / "manifest.json")
         except Unreadable as exc:
+            where = "" if run.is_symlink() else "manifest.json: "
             runs.append(
                 {"run_id": run.name, "status": UNREADABLE, "seconds": None, "ran": [], "changes": "",
-                 "error": f"manifest.json: {exc.reason}"}
+                 "error": f"{where}{exc.reason}"}
             )  # fmt: skip
             continue
         summary = _first_line(run / "changes.txt")
