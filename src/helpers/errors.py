@@ -110,7 +110,8 @@ class LinkRefused(ReportError):
     """A place inside the reports tree where the tool would write is a symbolic link.
 
     The tool never writes through a link it did not make (nor into a folder that is
-    one), so a planted link cannot make it overwrite a file elsewhere.
+    one), so a planted link cannot make it overwrite a file elsewhere. Anything else but
+    a regular file in such a place (a FIFO, a device) is refused the same way.
     """
 
     exit_code = 2

@@ -58,6 +58,7 @@ from helpers import paths
 from helpers.errors import InputError, ParameterError, ReportError
 from helpers.runner.lock import RunLock
 from helpers.runner.log import RunLog
+from helpers.runner.records import Unreadable, read_manifest
 
 #: Exit code of a grid in which at least one variant failed while the others published.
 EXIT_PARTIAL = 7
@@ -288,8 +289,6 @@ _CHILDREN_LOCK = threading.Lock()
 
 
 def _latest_run_id(variant_dir: Path) -> str:
-    from helpers.runner.records import Unreadable, read_manifest
-
     try:
         return read_manifest(variant_dir / "latest" / "manifest.json")["run_id"]
     except Unreadable:
@@ -724,6 +723,9 @@ def _environment(name: str, value: str) -> Iterator[None]:
 def _run(options: GridOptions, grid: Grid, resolved: dict, grid_dir: Path, grid_id: str, log) -> GridResult:
     """The grid's work once its lock is held: submit, gather, index."""
     started = datetime.now(UTC)
+    environment = {GRID_ID_VARIABLE: grid_id}
+    if paths.MAX_INPUT_VARIABLE in os.environ:  # --max-input-mb reaches workers elsewhere too
+        environment[paths.MAX_INPUT_VARIABLE] = os.environ[paths.MAX_INPUT_VARIABLE]
     tasks = [
         {
             "slug": variant.slug,
@@ -734,9 +736,7 @@ def _run(options: GridOptions, grid: Grid, resolved: dict, grid_dir: Path, grid_
             "formats": sorted(options.formats),
             "force": options.force,
             "keep": options.keep,
-            "environment": {GRID_ID_VARIABLE: grid_id}
-            | ({paths.MAX_INPUT_VARIABLE: os.environ[paths.MAX_INPUT_VARIABLE]}
-               if paths.MAX_INPUT_VARIABLE in os.environ else {}),
+            "environment": environment,
         }
         for variant in grid.variants
     ]
@@ -790,8 +790,6 @@ def _settled(task: dict, started: datetime) -> dict:
     A run that published after the grid started succeeded, whatever the grid saw;
     anything else was interrupted.
     """
-    from helpers.runner.records import Unreadable, read_manifest
-
     try:
         manifest = read_manifest(Path(task["variant_dir"]) / "latest" / "manifest.json")
         published = datetime.fromisoformat(manifest["started"]) >= started

@@ -20,7 +20,7 @@ import platform
 import re
 import stat
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
 
@@ -148,7 +148,7 @@ def still_running(process: dict | None) -> bool:
     return recorded is None or abs(started - float(recorded)) < 1.0
 
 
-def mark_abandoned(runs_dir: Path, noticed_by: str, warn=None) -> list[str]:
+def mark_abandoned(runs_dir: Path, noticed_by: str, warn: Callable[[str], None] | None = None) -> list[str]:
     """Mark every run still recorded as ``running`` as abandoned; return their ids.
 
     Call only while holding the reports folder's lock: then no other run can be
