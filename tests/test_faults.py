@@ -206,8 +206,14 @@ def test_disk_full_while_writing(copy_of_built, tmp_path):
         assert result.returncode != 0
         assert "No space left on device" in result.stderr, result.stderr[-2000:]
         assert "Traceback" not in result.stderr.splitlines()[-1]
+        # the error names the file or folder that could not be written (issue 33)
+        assert f"No space left on device ({reports}/" in result.stderr.splitlines()[-1]
         assert os.readlink(reports / "latest") == f"runs/{latest_run.name}"
         assert snapshot(reports / "latest") == before
+        # and the failed run is not left "running" on the full disk: marked failed, or removed
+        for run in (reports / "runs").iterdir():
+            if run.name != latest_run.name:
+                assert json.loads((run / "manifest.json").read_text())["status"] == "failed"
         with RunLock(reports, timeout=0):
             pass
     finally:

@@ -177,7 +177,8 @@ def test_a_scheduler_address_that_is_not_one_is_a_usage_error(tmp_path, capsys):
     path = write(tmp_path, 'name = "g"\n[grid]\ninput_scale = ["log"]\n')
     code = main(["grid", str(path), "--scheduler", "nonsense://x", "--reports-dir", str(tmp_path / "r")])
     assert code == 2
-    assert "--scheduler nonsense://x: no Dask scheduler answered there" in capsys.readouterr().err
+    assert "--scheduler nonsense://x: the protocol nonsense:// is not one" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()  # checked before anything is made
 
 
 def test_stopping_a_grid_stops_its_runs_and_their_detached_children_and_no_other_grids():

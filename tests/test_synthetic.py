@@ -112,9 +112,11 @@ def test_command_line(tmp_path, capsys):
     assert not (tmp_path / "x.tsv").exists()
 
 
-def test_too_few_municipalities_refused():
-    with pytest.raises(ValueError, match="at least 3"):
+def test_too_few_or_too_many_municipalities_refused():
+    with pytest.raises(ValueError, match="3 to 1,000,000 municipalities, got 2"):
         synthetic.generate(2)
+    with pytest.raises(ValueError, match="got 1,000,001"):
+        synthetic.generate(synthetic.MAX_MUNICIPALITIES + 1)
 
 
 def test_default_path_is_in_the_ignored_synthetic_folder():

@@ -19,13 +19,19 @@ from tests.conftest import run_cli
 # --------------------------------------------------------------------------- fast: the parts
 
 
+#: A commit id as git writes it (40 hex digits); manifests hold nothing shorter.
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
 def fake_run(root: Path, run_id: str = "20261205T100000Z-aaaaaa", **manifest) -> Path:
     folder = root / "runs" / run_id
     (folder / "tables").mkdir(parents=True)
     body = {
         "run_id": run_id,
         "status": "succeeded",
-        "provenance": {"git": {"commit": "abc", "dirty": False}, "inputs": {}},
+        "started": "2026-12-05T10:00:00.123456+00:00",
+        "parameters": {},
+        "provenance": {"git": {"commit": COMMIT, "dirty": False}, "inputs": {}},
         "outputs": {"tables/a.csv": "0" * 64},
     } | manifest
     (folder / "manifest.json").write_text(json.dumps(body))
@@ -45,8 +51,8 @@ def test_a_run_is_found_as_latest_by_id_or_by_folder(tmp_path):
 @pytest.mark.parametrize(
     ("manifest", "message"),
     [
-        ({"provenance": {"git": {"commit": "abc", "dirty": True}}}, "uncommitted changes"),
-        ({"provenance": {"git": {"commit": None, "dirty": None}}}, "outside a git checkout"),
+        ({"provenance": {"git": {"commit": COMMIT, "dirty": True}, "inputs": {}}}, "uncommitted changes"),
+        ({"provenance": {"git": {"commit": None, "dirty": None}, "inputs": {}}}, "outside a git checkout"),
         ({"status": "failed"}, "did not succeed"),
         ({"only": ["01_data_cleaning"]}, "partial run"),
         ({"outputs": {}}, "records no outputs"),
@@ -224,7 +230,7 @@ def tree_state() -> tuple[str, str, list[str]]:
     return (
         git("status", "--porcelain", "--untracked-files=all"),
         os.readlink(latest) if latest.is_symlink() else "",
-        sorted(p.name for p in (paths.PROJECT_ROOT / ".git").iterdir()),
+        sorted(p.name for p in Path(git("rev-parse", "--absolute-git-dir").strip()).iterdir()),  # a worktree too
     )
 
 

@@ -129,8 +129,8 @@ def read_raw_table(
     codebook = codebook or load_codebook()
     absolute = paths.resolve(path)
     shown = paths.display_path(absolute)
-    try:
-        data = Path(absolute).read_bytes()
+    try:  # a regular file of sane size: never a FIFO, a device or /dev/stdin (InputError)
+        data = paths.read_input(path, "data table", label="raw data")
     except FileNotFoundError:
         raise DataError(shown, Problem(None, None, None, "an existing file")) from None
     except IsADirectoryError:

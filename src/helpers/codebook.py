@@ -369,9 +369,21 @@ def _translations(path: Path, raw: dict) -> dict[str, dict[str, str]]:
     return {lang: dict(texts) for lang, texts in given.items()}
 
 
+def _package(path: Path) -> dict:
+    """The data package's JSON, from a regular file of sane size (never a FIFO or a device)."""
+    from helpers.errors import DataError, Problem
+
+    data = paths.read_input(path, "codebook", label="the codebook")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        problem = Problem(None, None, None, f"a JSON data package in UTF-8 ({str(exc)[:100]})")
+        raise DataError(paths.display_path(path), problem) from None
+
+
 @lru_cache(maxsize=8)
 def _load(path: Path) -> Codebook:
-    package = json.loads(path.read_text(encoding="utf-8"))
+    package = _package(path)
     resource = package["resources"][0]
     fields = []
     for raw in resource["schema"]["fields"]:
@@ -416,7 +428,7 @@ POPULATION_COLUMNS = ["city", "istat_code", "population", "reference_date", "sou
 def population_resource(datapackage: str | Path | None = None) -> dict:
     """The ``population`` resource of the data package: path, sources, licence, schema."""
     path = paths.resolve(datapackage) if datapackage is not None else paths.DATAPACKAGE
-    package = json.loads(path.read_text(encoding="utf-8"))
+    package = _package(path)
     for resource in package["resources"]:
         if resource["name"] == POPULATION_RESOURCE:
             return resource
@@ -464,6 +476,7 @@ def load_population(path: str | Path | None = None) -> pd.DataFrame:
     target = paths.resolve(path) if path is not None else population_path()
     shown = paths.display_path(target)
     try:
+        paths.check_input(target, "population table", label="population table")
         table = pd.read_csv(target, sep="\t", dtype={"istat_code": str, "reference_date": str})
     except FileNotFoundError:
         raise DataError(shown, Problem(None, None, None, "a population table (city, population)")) from None

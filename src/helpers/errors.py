@@ -89,3 +89,29 @@ class LockHeld(ReportError):
     """Another run holds the reports folder's lock."""
 
     exit_code = 6
+
+
+class InputError(ReportError):
+    """An input that is not a regular file of sane size: a FIFO, a device, a pipe, too big.
+
+    Its exit code is the one of the input's kind: 3 for the data (tables, codebook), 2 for
+    the files that steer the tool (config, grid and scheduler files).
+    """
+
+    def __init__(self, message: str, exit_code: int = 2):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.exit_code))
+
+
+class LinkRefused(ReportError):
+    """A place inside the reports tree where the tool would write is a symbolic link.
+
+    The tool never writes through a link it did not make (nor into a folder that is
+    one), so a planted link cannot make it overwrite a file elsewhere. Anything else but
+    a regular file in such a place (a FIFO, a device) is refused the same way.
+    """
+
+    exit_code = 2

@@ -50,6 +50,9 @@ DEFAULT_SEED = 20240529
 SYNTHETIC_DIR = paths.DATA_DIR / "synthetic"
 #: Fewest rows the pipeline accepts (see :data:`helpers.validation.MIN_CITIES`).
 MIN_MUNICIPALITIES = 3
+#: Most rows ``synth`` writes: over a hundred times Italy's municipalities, a file of about
+#: 60 MB, well inside the data table's size limit (:data:`helpers.paths.INPUT_LIMITS_MB`).
+MAX_MUNICIPALITIES = 1_000_000
 #: Each count's per-resident rate is drawn log-uniformly between these (4 to 800 per 10,000).
 COUNT_RATES = (0.0004, 0.08)
 
@@ -93,8 +96,8 @@ def generate(
     The frame is what :func:`helpers.cleaning.load_clean_data` returns for the
     file :func:`write` makes from it.
     """
-    if n < MIN_MUNICIPALITIES:
-        raise ValueError(f"at least {MIN_MUNICIPALITIES} municipalities, got {n}")
+    if not MIN_MUNICIPALITIES <= n <= MAX_MUNICIPALITIES:
+        raise ValueError(f"{MIN_MUNICIPALITIES} to {MAX_MUNICIPALITIES:,} municipalities, got {n:,}")
     codebook = codebook or load_codebook()
     rng = np.random.default_rng(seed)
     size = rng.normal(size=n)  # standardised log-population
@@ -210,8 +213,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line: write the synthetic table and say where it went."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.municipalities < MIN_MUNICIPALITIES:
-        parser.error(f"--municipalities must be at least {MIN_MUNICIPALITIES}")
+    if not MIN_MUNICIPALITIES <= args.municipalities <= MAX_MUNICIPALITIES:
+        parser.error(
+            f"--municipalities must be between {MIN_MUNICIPALITIES} and {MAX_MUNICIPALITIES:,} "
+            f"(got {args.municipalities:,})"
+        )
+    if args.seed < 0:
+        parser.error(f"--seed must be 0 or more (got {args.seed})")
     written = write(args.out, args.municipalities, args.seed)
     shown = paths.display_path(written)
     print(

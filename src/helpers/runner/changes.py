@@ -7,11 +7,17 @@ run and records, cell by cell, which numbers changed and by how much, in
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
-from helpers.runner.records import ABANDONED, still_running
+from helpers.runner.records import (
+    ABANDONED,
+    Unreadable,
+    is_real_folder,
+    read_manifest,
+    read_record,
+    still_running,
+)
 
 MAX_LINES = 15
 
@@ -44,10 +50,10 @@ def compare_tables(old_dir: Path | None, new_dir: Path) -> dict:
     )
     for name in names:
         new, old = new_dir / name, (old_dir / name if old_dir else None)
-        if old is None or not old.exists():
+        if old is None or not old.is_file():  # a FIFO or a folder in its place is no table
             result["tables"][name] = {"status": "added"}
             continue
-        if not new.exists():
+        if not new.is_file():
             result["tables"][name] = {"status": "removed"}
             continue
         if new.read_bytes() == old.read_bytes():
@@ -123,38 +129,59 @@ def summary_lines(changes: dict) -> list[str]:
     return lines or ["no change"]
 
 
+#: Status shown by ``history`` for a run folder whose manifest cannot be read as one.
+UNREADABLE = "unreadable"
+
+
+def _first_line(path: Path) -> str:
+    """The first line of a run's ``changes.txt`` ("" when it is absent, empty or unreadable)."""
+    try:
+        text = read_record(path).decode("utf-8", errors="replace")
+    except Unreadable:
+        return ""
+    return next(iter(text.splitlines()), "")
+
+
 def history(reports_dir: Path, limit: int = 20) -> list[dict]:
     """The newest runs (newest first) with status, duration and a one-line change summary.
 
     A run recorded as ``running`` whose process is gone (killed, crashed) is shown as
     ``abandoned`` (:func:`helpers.runner.records.still_running`); the next run that takes
-    the lock writes that into its manifest.
+    the lock writes that into its manifest. A run whose manifest cannot be read as one
+    (not JSON, not an object, a field of the wrong type, a FIFO, too big) is shown as
+    ``unreadable``, with the reason; the listing goes on.
     """
     runs = []
     folder = reports_dir / "runs"
-    if not folder.exists():
+    if not folder.is_dir():
         return runs
-    for run in sorted((p for p in folder.iterdir() if p.is_dir()), reverse=True)[:limit]:
+    entries = (p for p in folder.iterdir() if p.is_symlink() or is_real_folder(p))
+    for run in sorted(entries, reverse=True)[:limit]:
         try:
-            manifest = json.loads((run / "manifest.json").read_text())
-        except (OSError, json.JSONDecodeError):
-            manifest = {"run_id": run.name, "status": "unknown (no readable manifest)"}
-        summary = ""
-        if (run / "changes.txt").exists():
-            summary = (run / "changes.txt").read_text().splitlines()[0]
-        elif manifest.get("only") and manifest.get("status") == "succeeded":
+            if run.is_symlink():  # never read through a link planted among the runs
+                raise Unreadable(run, "a symbolic link, not a run folder")
+            manifest = read_manifest(run / "manifest.json")
+        except Unreadable as exc:
+            where = "" if run.is_symlink() else "manifest.json: "
+            runs.append(
+                {"run_id": run.name, "status": UNREADABLE, "seconds": None, "ran": [], "changes": "",
+                 "error": f"{where}{exc.reason}"}
+            )  # fmt: skip
+            continue
+        summary = _first_line(run / "changes.txt")
+        if not summary and manifest.get("only") and manifest.get("status") == "succeeded":
             summary = f"partial run (--only {' '.join(manifest['only'])}), not published"
-        status = manifest.get("status", "?")
+        status = manifest["status"]
         if status == "running" and not still_running(manifest.get("process")):
             status = ABANDONED  # the next run writes it into the manifest
         runs.append(
             {
-                "run_id": manifest.get("run_id", run.name),
+                "run_id": manifest["run_id"],
                 "status": status,
                 "seconds": manifest.get("seconds"),
                 "ran": [s["step"] for s in manifest.get("steps", []) if s.get("status") == "ran"],
                 "changes": summary,
-                "error": manifest.get("error", ""),
+                "error": manifest.get("error") or "",
             }
         )
     return runs

@@ -1,7 +1,10 @@
 """The ``inclusion-report`` command: parse arguments, call the library, map errors to exit codes.
 
-Exit codes: 0 success (or up to date); 1 unexpected error; 2 invalid parameters
-or usage; 3 invalid data; 4 a notebook failed; 5 export failed; 6 another run
+Exit codes: 0 success (or up to date); 1 unexpected error, or a write the system
+refused (a full disk; the file is named); 2 invalid parameters or usage (a config, grid
+or scheduler file that is not a regular file of sane size, a symbolic link where the
+tool writes); 3 invalid data (a data file that is not a regular file of sane size
+too); 4 a notebook failed; 5 export failed; 6 another run
 holds the lock; 7 a grid finished but some of its variants failed; 8 verify:
 the re-executed run differs; 9 verify: the run cannot be verified;
 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
@@ -10,6 +13,7 @@ the re-executed run differs; 9 verify: the run cannot be verified;
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -42,6 +46,18 @@ def _lock_timeout(parser: argparse.ArgumentParser, holder: str) -> None:
         default=0.0,
         metavar="SECONDS",
         help=f"wait this long for {holder} to finish before giving up with exit code 6 (default 0)",
+    )
+
+
+def _max_input(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-input-mb",
+        type=float,
+        default=None,
+        metavar="MB",
+        help="accept input files (data, claims, population, codebook, config, grid, manifests) "
+        "of up to MB megabytes each, instead of each kind's own limit (a data table: "
+        f"{paths.INPUT_LIMITS_MB['data table']} MB); also {paths.MAX_INPUT_VARIABLE}",
     )
 
 
@@ -104,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
         help="keep the N newest run folders (default 20)",
     )
     _lock_timeout(run, "another run")
+    _max_input(run)
     grid = commands.add_parser(
         "grid",
         help="run the pipeline once per variant of a grid file, on Dask, and index the results",
@@ -135,6 +152,7 @@ def _parser() -> argparse.ArgumentParser:
         "--keep", type=int, default=5, metavar="N", help="run folders kept per variant (default 5)"
     )
     _lock_timeout(grid, "another run of the same grid")
+    _max_input(grid)
     verify = commands.add_parser(
         "verify",
         help="re-execute a past run from its manifest (commit, lock file, inputs, parameters) "
@@ -149,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
         "commit (for a run made from a tree with uncommitted changes)",
     )
     verify.add_argument("--keep-scratch", action="store_true", help="keep the scratch folder (to inspect)")
+    _max_input(verify)
     history = commands.add_parser(
         "history", help="list recent runs with status, duration and changes"
     )
@@ -168,13 +187,18 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["synth"]:  # its options are the generator's own
-        from helpers.runner import study
-
-        return study.synth(argv[1:])
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(argv) if argv[:1] != ["synth"] else argparse.Namespace(command="synth")
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        if getattr(args, "max_input_mb", None) is not None:
+            if not args.max_input_mb > 0:
+                raise ParameterError(f"--max-input-mb must be above 0, got {args.max_input_mb:g}")
+            # the environment carries it to the kernels, grid variants and verify's re-run
+            os.environ[paths.MAX_INPUT_VARIABLE] = f"{args.max_input_mb:g}"
+        if args.command == "synth":  # its options are the generator's own
+            from helpers.runner import study
+
+            return study.synth(argv[1:])
         if args.command == "run":
             from helpers.runner.run import RunOptions, run
 
@@ -258,10 +282,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except OSError as exc:  # a full disk, a vanished folder: say what and where, no traceback
-        where = f" ({exc.filename})" if exc.filename else ""
+        folder = getattr(args, "reports_dir", None)
+        where = f" ({exc.filename})" if exc.filename else (f" (in {folder})" if folder else "")
         print(
             f"error: {exc.strerror or exc}{where}; reports/latest left as it was", file=sys.stderr
         )
+        return 1
+    except MemoryError:  # an input too big for this machine despite the limits: no traceback
+        print("error: out of memory; reports/latest left as it was", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         what = "terminated (SIGTERM)" if _TERMINATED["flag"] else "interrupted"

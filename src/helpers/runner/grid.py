@@ -50,14 +50,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from helpers import paths
-from helpers.errors import ParameterError, ReportError
+from helpers.errors import InputError, ParameterError, ReportError
 from helpers.runner.lock import RunLock
 from helpers.runner.log import RunLog
+from helpers.runner.records import Unreadable, read_manifest
 
 #: Exit code of a grid in which at least one variant failed while the others published.
 EXIT_PARTIAL = 7
@@ -134,6 +135,35 @@ def slug_of(values: dict) -> str:
     return text
 
 
+#: Names in a grid's folder that are the grid's own, never a variant's folder.
+RESERVED = frozenset({"index.csv", "index.html"})
+
+
+def variant_name(label: object, where: str) -> str:
+    """A variant's explicit ``name`` as its folder name, or :class:`ParameterError` saying why not.
+
+    The same rules as the names :func:`slug_of` makes: letters, digits and ``._+-`` (any
+    other run of characters becomes one ``-``), at most :data:`SLUG_LENGTH` characters,
+    and never one of the grid's own files (:data:`RESERVED`).
+    """
+    if not isinstance(label, str):
+        raise ParameterError(f"{where}: 'name' must be text, got {label!r}")
+    slug = re.sub(r"[^A-Za-z0-9._+-]+", "-", label).strip("-.")
+    if not slug:
+        raise ParameterError(f"{where}: 'name' {label!r} has no letter or digit to name a folder by")
+    if len(slug) > SLUG_LENGTH:
+        raise ParameterError(
+            f"{where}: 'name' is {len(slug):,} characters long; a variant's name may have at most "
+            f"{SLUG_LENGTH} (it names a folder)"
+        )
+    if slug.casefold() in RESERVED:
+        raise ParameterError(
+            f"{where}: 'name' {slug!r} is taken by the grid's own files "
+            f"({', '.join(sorted(RESERVED))}); choose another"
+        )
+    return slug
+
+
 def load_grid(path: str | os.PathLike[str], declared: dict | None = None) -> Grid:
     """Read and expand a grid file; every problem is a :class:`ParameterError` naming the file.
 
@@ -144,7 +174,7 @@ def load_grid(path: str | os.PathLike[str], declared: dict | None = None) -> Gri
 
     resolved = paths.resolve(path)
     where = _where(resolved)
-    document = load_toml(resolved, "grid file")
+    document = load_toml(paths.absolute(path), "grid file")  # /dev/stdin refused as what it is
     unknown = sorted(set(document) - _KEYS)
     if unknown:
         raise ParameterError(
@@ -158,8 +188,8 @@ def load_grid(path: str | os.PathLike[str], declared: dict | None = None) -> Gri
             f"got {name!r}"
         )
     config = document.get("config")
-    if config is not None and not isinstance(config, str):
-        raise ParameterError(f"{where}: 'config' must be a path, got {config!r}")
+    if config is not None and (not isinstance(config, str) or "\0" in config):
+        raise ParameterError(f"{where}: 'config' must be a path (text without NUL), got {config!r}")
     shared = document.get("parameters", {})
     table = document.get("grid", {})
     explicit = document.get("variant", [])
@@ -188,23 +218,22 @@ def load_grid(path: str | os.PathLike[str], declared: dict | None = None) -> Gri
             raise ParameterError(f"{where}, [[variant]] {number}: expected a table, got {entry!r}")
         entry = dict(entry)
         label = entry.pop("name", None)
-        if label is not None and not isinstance(label, str):
-            raise ParameterError(f"{where}, [[variant]] {number}: 'name' must be text")
+        if label is not None:
+            label = variant_name(label, f"{where}, [[variant]] {number}")
         named.append((label, entry))
         keys += [key for key in entry if key not in keys]
     if not named:
         raise ParameterError(f"{where}: no variants; give a [grid] table or [[variant]] entries")
     variants, seen = [], {}
     for label, values in named:
-        slug = slug_of(values)
-        if label:  # a name given in the file, made safe for a folder
-            slug = re.sub(r"[^A-Za-z0-9._+-]+", "-", label).strip("-.") or slug
+        slug = label or slug_of(values)
         canonical = json.dumps(values, sort_keys=True)
         if canonical in seen:
             raise ParameterError(
                 f"{where}: variants {seen[canonical]!r} and {slug!r} set the same values {values}"
             )
-        if slug in {v.slug for v in variants}:
+        # casefold: two names that differ only in case are one folder on macOS and Windows
+        if slug.casefold() in {v.slug.casefold() for v in variants}:
             raise ParameterError(f"{where}: two variants would share the folder {slug!r}; name them")
         seen[canonical] = slug
         variants.append(Variant(slug, values))
@@ -244,6 +273,9 @@ def check_variants(grid: Grid, steps) -> dict[str, dict]:
         except ParameterError as exc:
             message = str(exc).replace("(command line)", "(grid)")
             raise ParameterError(f"{_where(grid.path)}, variant {variant.slug!r}: {message}") from None
+        except InputError as exc:  # a FIFO, a device or a huge file as one of its inputs
+            message = f"{_where(grid.path)}, variant {variant.slug!r}: {exc}"
+            raise InputError(message, exc.exit_code) from None
     return checked
 
 
@@ -258,8 +290,8 @@ _CHILDREN_LOCK = threading.Lock()
 
 def _latest_run_id(variant_dir: Path) -> str:
     try:
-        return json.loads((variant_dir / "latest" / "manifest.json").read_text())["run_id"]
-    except (OSError, ValueError, KeyError):
+        return read_manifest(variant_dir / "latest" / "manifest.json")["run_id"]
+    except Unreadable:
         return ""
 
 
@@ -285,6 +317,15 @@ def _error_line(log: Path) -> str:
     return " ".join(message)[:300]
 
 
+#: What a variant of a stopped grid reports when it reaches a worker: it did not start.
+_NOT_STARTED = {
+    "status": INTERRUPTED,
+    "exit_code": None,
+    "seconds": 0.0,
+    "error": "the grid was stopped before this variant started",
+}
+
+
 def run_variant(task: dict) -> dict:
     """Run one variant as ``inclusion-report run`` in a child process; say what happened.
 
@@ -301,8 +342,9 @@ def run_variant(task: dict) -> dict:
     host = socket.gethostname()
     started = time.perf_counter()
     result = {"variant": task["slug"], "worker": address, "host": host, "run_id": ""}
-    if worker is not None:
-        worker.log_event(TOPIC, {"event": "start", "variant": task["slug"], "worker": address})
+    grid_id = task.get("environment", {}).get(GRID_ID_VARIABLE, "")
+    if grid_id in _STOPPING:  # a queued variant of a stopped grid: no folder, no "started"
+        return result | _NOT_STARTED
     root = Path(task["root"])
     variant_dir = Path(task["variant_dir"])
     if not (root / "notebooks").is_dir():
@@ -313,7 +355,11 @@ def run_variant(task: dict) -> dict:
             "error": f"the project folder {root} is not on worker host {host}; "
             "workers need it at the same path (see the README, 'Many reports at once')",
         }
-    variant_dir.mkdir(parents=True, exist_ok=True)
+    try:  # the variant's folder is a real folder in the grid's, never a link planted there
+        paths.real_folder(variant_dir, variant_dir.parent)
+    except (ReportError, OSError) as exc:
+        error = str(exc) if isinstance(exc, ReportError) else f"{exc.strerror}: {exc.filename}"
+        return result | {"status": FAILED, "exit_code": 2, "seconds": 0.0, "error": error}
     before = _latest_run_id(variant_dir)
     command = [
         sys.executable, "-m", "helpers.runner.cli", "run",
@@ -329,18 +375,19 @@ def run_variant(task: dict) -> dict:
         command.append("--force")
     for name, text in task["parameters"]:
         command += ["-p", name, text]
-    grid_id = task.get("environment", {}).get(GRID_ID_VARIABLE, "")
     environment = os.environ | task.get("environment", {}) | {"INCLUSION_REPORT_ROOT": str(root)}
     log_path = variant_dir / "variant.log"
-    with open(log_path, "w", encoding="utf-8") as log:
+    try:
+        log = paths.open_for_writing(log_path, "w")
+    except (ReportError, OSError) as exc:  # a link planted as variant.log is refused, not followed
+        error = str(exc) if isinstance(exc, ReportError) else f"{exc.strerror}: {log_path}"
+        return result | {"status": FAILED, "exit_code": 2, "seconds": 0.0, "error": error}
+    with log:
         with _CHILDREN_LOCK:  # a grid being stopped starts nothing more
             if grid_id in _STOPPING:
-                return result | {
-                    "status": INTERRUPTED,
-                    "exit_code": None,
-                    "seconds": 0.0,
-                    "error": "the grid was stopped before this variant started",
-                }
+                return result | _NOT_STARTED
+            if worker is not None:
+                worker.log_event(TOPIC, {"event": "start", "variant": task["slug"], "worker": address})
             child = subprocess.Popen(
                 command,
                 cwd=root,
@@ -471,22 +518,117 @@ def local_workers(variants: int) -> int:
     return max(1, min(variants, cores, by_memory))
 
 
+#: Protocols of a scheduler address ``--scheduler`` accepts (what this environment can speak).
+SCHEDULER_PROTOCOLS = ("tcp", "tls")
+_HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):[0-9]{1,5}")
+
+
+def scheduler_address(given: str) -> str:
+    """The address of the scheduler ``--scheduler`` names, checked before anything connects.
+
+    ``given`` is ``tcp://HOST:PORT`` (or ``tls://``, or plain ``HOST:PORT``), or the path of
+    a scheduler file (the JSON a ``dask scheduler --scheduler-file`` writes), which must be
+    a regular file of sane size holding an ``address`` of that form. Anything else is a
+    :class:`ParameterError` saying what is accepted.
+    """
+    accepted = (
+        f"give {' or '.join(p + '://HOST:PORT' for p in SCHEDULER_PROTOCOLS)}, "
+        "or the path of a scheduler file (JSON)"
+    )
+    if "\0" in given:
+        raise ParameterError("--scheduler: the address contains a NUL character")
+    where = f"--scheduler {given}"
+    if "://" not in given and (given.endswith(".json") or os.path.lexists(paths.resolve(given))):
+        try:
+            data = paths.read_input(given, "scheduler file", label=f"--scheduler {given}")
+            document = json.loads(data)
+        except FileNotFoundError:
+            raise ParameterError(f"{where}: no such scheduler file; {accepted}") from None
+        except OSError as exc:
+            raise ParameterError(f"{where}: the scheduler file cannot be read ({exc.strerror})") from None
+        except (ValueError, RecursionError):
+            raise ParameterError(f"{where}: the scheduler file is not JSON; {accepted}") from None
+        address = document.get("address") if isinstance(document, dict) else None
+        if not isinstance(address, str):
+            raise ParameterError(f"{where}: the scheduler file names no 'address'; {accepted}")
+        where, given = f"{where} (its address {address!r})", address
+    protocol, _, rest = given.rpartition("://")
+    if protocol and protocol not in SCHEDULER_PROTOCOLS:
+        raise ParameterError(f"{where}: the protocol {protocol}:// is not one this tool speaks; {accepted}")
+    if not _HOST_PORT.fullmatch(rest):
+        raise ParameterError(f"{where}: not an address of the form HOST:PORT; {accepted}")
+    return given if protocol else f"tcp://{given}"
+
+
+#: How long a scheduler gets to greet a new connection before it is taken to be none.
+PROBE_SECONDS = 10.0
+#: Largest greeting a Dask scheduler sends (its handshake is a few hundred bytes).
+GREETING_BYTES = 1024**2
+
+
+def probe_scheduler(address: str, timeout: float | None = None) -> None:
+    """Refuse an address where no Dask scheduler greets a new connection.
+
+    A Dask server speaks first: on a new connection it sends its handshake, a frame
+    whose first eight bytes give its (small) length. Dask's own client waits for it
+    without a limit, and reads a greeting of another program as a frame length (an HTTP
+    server's reply becomes "Unable to allocate 2.82 EiB"). So the greeting is read here
+    first, with a timeout and a size check. TLS addresses are left to Dask, which must
+    negotiate before anything is said.
+    """
+    import socket
+    import struct
+
+    timeout = PROBE_SECONDS if timeout is None else timeout
+    protocol, _, rest = address.partition("://")
+    if protocol != "tcp":
+        return
+    host, _, port = rest.rpartition(":")
+    host = host.strip("[]")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout) as probe:
+            probe.settimeout(timeout)
+            head = b""
+            while len(head) < 8:
+                chunk = probe.recv(8 - len(head))
+                if not chunk:
+                    raise ParameterError(
+                        f"--scheduler {address}: what listens there closed the connection without "
+                        "a word; it is no Dask scheduler"
+                    )
+                head += chunk
+    except TimeoutError:
+        raise ParameterError(
+            f"--scheduler {address}: what listens there said nothing within {timeout:g} s; "
+            "a Dask scheduler greets every connection at once, so it is none"
+        ) from None
+    except OSError as exc:
+        raise ParameterError(
+            f"--scheduler {address}: no Dask scheduler answered there ({exc.strerror or exc}); "
+            "give the address of a running Dask scheduler"
+        ) from None
+    (length,) = struct.unpack("<Q", head)
+    if not 0 < length <= GREETING_BYTES:
+        raise ParameterError(
+            f"--scheduler {address}: what answered there is not a Dask scheduler (its first "
+            f"bytes {head!r} are no Dask greeting)"
+        )
+
+
 @contextlib.contextmanager
 def _client(options: GridOptions, variants: int, log) -> Iterator:
     """A Dask client: on the scheduler given, or on a local cluster that closes with it."""
     from distributed import Client, LocalCluster
 
     if options.scheduler:
-        target = options.scheduler
+        target = options.scheduler  # checked and probed by run_grid
         try:
-            if target.endswith(".json") and Path(target).is_file():
-                client = Client(scheduler_file=target, timeout="30s")
-            else:
-                client = Client(target, timeout="30s")
-        except (OSError, ValueError, TimeoutError) as exc:
+            client = Client(target, timeout="30s")
+        except Exception as exc:  # whatever answered there (MemoryError included), it was no scheduler
+            reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
             raise ParameterError(
-                f"--scheduler {target}: no Dask scheduler answered there ({type(exc).__name__}: {exc}); "
-                "give tcp://HOST:PORT or the path of a scheduler file"
+                f"--scheduler {target}: no Dask scheduler answered there ({reason}); "
+                "give the address of a running Dask scheduler"
             ) from None
         try:
             workers = len(client.scheduler_info()["workers"])
@@ -551,12 +693,17 @@ def run_grid(options: GridOptions) -> GridResult:
     steps = discover_steps()
     grid = load_grid(options.grid_path, collect_parameters(step.path for step in steps))
     resolved = check_variants(grid, steps)
-    grid_dir = paths.resolve(options.reports_dir) / "grid" / grid.name
-    grid_dir.mkdir(parents=True, exist_ok=True)
+    reports_dir = paths.resolve(options.reports_dir)
+    scheduler = scheduler_address(options.scheduler) if options.scheduler else None
+    if scheduler:
+        probe_scheduler(scheduler)  # before any folder is made or any lock taken
+    grid_dir = paths.real_folder(reports_dir / "grid" / grid.name, reports_dir)
     with RunLock(grid_dir, timeout=options.lock_timeout):
+        for own in ("index.csv", "index.html"):  # refused now, not after every variant ran
+            paths.refuse_link(grid_dir / own)
         grid_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
         with _environment(GRID_ID_VARIABLE, grid_id):  # inherited by local workers
-            return _run(options, grid, resolved, grid_dir, grid_id, log)
+            return _run(replace(options, scheduler=scheduler), grid, resolved, grid_dir, grid_id, log)
 
 
 @contextlib.contextmanager
@@ -576,6 +723,9 @@ def _environment(name: str, value: str) -> Iterator[None]:
 def _run(options: GridOptions, grid: Grid, resolved: dict, grid_dir: Path, grid_id: str, log) -> GridResult:
     """The grid's work once its lock is held: submit, gather, index."""
     started = datetime.now(UTC)
+    environment = {GRID_ID_VARIABLE: grid_id}
+    if paths.MAX_INPUT_VARIABLE in os.environ:  # --max-input-mb reaches workers elsewhere too
+        environment[paths.MAX_INPUT_VARIABLE] = os.environ[paths.MAX_INPUT_VARIABLE]
     tasks = [
         {
             "slug": variant.slug,
@@ -586,7 +736,7 @@ def _run(options: GridOptions, grid: Grid, resolved: dict, grid_dir: Path, grid_
             "formats": sorted(options.formats),
             "force": options.force,
             "keep": options.keep,
-            "environment": {GRID_ID_VARIABLE: grid_id},
+            "environment": environment,
         }
         for variant in grid.variants
     ]
@@ -613,11 +763,25 @@ def _run(options: GridOptions, grid: Grid, resolved: dict, grid_dir: Path, grid_
         f"{counts[FAILED] + counts[INTERRUPTED]} failed; index: {paths.display_path(grid_dir / 'index.html')}"
     )
     if result.failed:
-        raise GridPartial(
-            summary + "; failed: " + ", ".join(f"{r['variant']} ({r['error']})" for r in result.failed)
-        )
+        raise GridPartial(summary + "; " + failure_summary(result.failed, grid_dir))
     log(summary)
     return result
+
+
+#: Failed variants named one by one in a grid's final error; the index has them all.
+FAILURES_SHOWN = 5
+
+
+def failure_summary(failed: list[dict], grid_dir: Path) -> str:
+    """The failed variants in one short line: the first few with their error, and where the rest are."""
+    shown = [f"{r['variant']} ({r['error'][:200]})" for r in failed[:FAILURES_SHOWN]]
+    text = "failed: " + ", ".join(shown)
+    if len(failed) > FAILURES_SHOWN:
+        text += (
+            f", and {len(failed) - FAILURES_SHOWN} more: see the error column of "
+            f"{paths.display_path(grid_dir / 'index.csv')}"
+        )
+    return text
 
 
 def _settled(task: dict, started: datetime) -> dict:
@@ -627,9 +791,9 @@ def _settled(task: dict, started: datetime) -> dict:
     anything else was interrupted.
     """
     try:
-        manifest = json.loads((Path(task["variant_dir"]) / "latest" / "manifest.json").read_text())
+        manifest = read_manifest(Path(task["variant_dir"]) / "latest" / "manifest.json")
         published = datetime.fromisoformat(manifest["started"]) >= started
-    except (OSError, ValueError, KeyError):
+    except (Unreadable, ValueError, KeyError, TypeError):
         published = False
     if not published:
         return _unfinished(task)
@@ -668,9 +832,11 @@ def _execute(client, tasks: list[dict], results: dict[str, dict], log) -> None:
         with say_lock, tqdm.external_write_mode(file=sys.stderr):
             log(line)
 
+    stopping = threading.Event()
+
     def started(event) -> None:
         message = event[1] if isinstance(event, tuple) else event
-        if isinstance(message, dict) and message.get("event") == "start":
+        if isinstance(message, dict) and message.get("event") == "start" and not stopping.is_set():
             say(f"variant {message['variant']}: started on {message['worker']}")
 
     dashboard = _dashboard(client)
@@ -707,6 +873,7 @@ def _execute(client, tasks: list[dict], results: dict[str, dict], log) -> None:
     except KeyboardInterrupt:
         from distributed import wait
 
+        stopping.set()  # variants that start after this are not announced (they start nothing)
         with _signals_held():  # a second Ctrl-C must not cut the stop short and leave runs behind
             say("grid: stopping; every running variant is asked to stop and given time to clean up")
             grid_id = tasks[0]["environment"][GRID_ID_VARIABLE] if tasks else ""

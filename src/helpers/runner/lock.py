@@ -2,47 +2,75 @@
 
 ``fcntl.flock`` is released by the kernel when the process exits, however it
 exits, so a crashed run can never leave a stale lock behind. The lock file
-records who holds it, for the message the next run prints.
+records who holds it, for the message the next run prints. A symbolic link (or
+anything but a regular file) in the lock file's place is refused, never written
+through.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from helpers.errors import LockHeld
+from helpers import paths
+from helpers.errors import LinkRefused, LockHeld
 
 
 class RunLock:
-    """Context manager holding ``<reports>/.lock``; waits up to ``timeout`` seconds for it."""
+    """Context manager holding ``<reports>/.lock``; waits up to ``timeout`` seconds for it.
 
-    def __init__(self, reports_dir: Path, *, timeout: float = 0.0, poll: float = 0.2):
+    ``waiting`` is called once, with :meth:`holder`, when the lock is held by another
+    process and this one starts to wait, so a waiting command can say what it waits for.
+    """
+
+    def __init__(
+        self,
+        reports_dir: Path,
+        *,
+        timeout: float = 0.0,
+        poll: float = 0.2,
+        waiting: Callable[[str], None] | None = None,
+    ):
         self.path = Path(reports_dir) / ".lock"
         self.timeout = timeout
         self.poll = poll
+        self.waiting = waiting
         self._handle = None
 
     def holder(self) -> str:
         """Who holds the lock, as recorded in the lock file."""
         try:
-            info = json.loads(self.path.read_text() or "{}")
-        except (OSError, json.JSONDecodeError):
+            handle = paths.open_for_writing(self.path, "a+")
+        except (OSError, LinkRefused):
             return "another process"
-        return f"pid {info.get('pid', '?')}, started {info.get('since', '?')}"
+        try:
+            handle.seek(0)
+            info = json.loads(handle.read(4096) or "{}")
+            return f"pid {info.get('pid', '?')}, started {info.get('since', '?')}"
+        except (OSError, ValueError, AttributeError):
+            return "another process"
+        finally:
+            handle.close()
 
     def __enter__(self) -> RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+")  # noqa: SIM115 - held for the whole run
+        handle = paths.open_for_writing(self.path, "a+")  # held for the whole run
         deadline = time.monotonic() + self.timeout
+        said = False
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if not said and self.waiting is not None and self.timeout > 0:
+                    self.waiting(self.holder())
+                    said = True
                 if time.monotonic() >= deadline:
                     handle.close()
                     raise LockHeld(
@@ -50,14 +78,19 @@ class RunLock:
                         f"waited {self.timeout:g} s. Try again later, or pass --lock-timeout SECONDS to wait."
                     ) from None
                 time.sleep(self.poll)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(
-            json.dumps(
-                {"pid": os.getpid(), "since": datetime.now(UTC).isoformat(timespec="seconds")}
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(
+                json.dumps(
+                    {"pid": os.getpid(), "since": datetime.now(UTC).isoformat(timespec="seconds")}
+                )
             )
-        )
-        handle.flush()
+            handle.flush()
+        except OSError as exc:  # a full disk: say which file, and let the lock go
+            with contextlib.suppress(OSError):
+                handle.close()
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
         self._handle = handle
         return self
 

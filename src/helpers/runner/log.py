@@ -2,7 +2,9 @@
 
 Lines go to stderr and to ``run.log`` in the run folder. While a step runs, a
 heartbeat line every 30 seconds tells cron mail and CI logs that the run is
-alive. Progress bars appear only when stderr is a terminal.
+alive. Progress bars appear only when stderr is a terminal. ``run.log`` is never
+written through a link; when it cannot be written (a full disk), the lines go on
+to stderr and the run's next write says what failed.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
+
+from helpers import paths
 
 HEARTBEAT_SECONDS = 30.0
 
@@ -23,6 +27,7 @@ class RunLog:
     def __init__(self, stream=None):
         self.stream = stream if stream is not None else sys.stderr
         self.file = None
+        self.path: Path | None = None
         self.buffer: list[str] = []
         self._lock = threading.Lock()
 
@@ -33,9 +38,9 @@ class RunLog:
 
     def attach(self, path: Path) -> None:
         """Also write to ``path``, starting with every line logged so far."""
-        self.file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
-        self.file.writelines(line + "\n" for line in self.buffer)
-        self.file.flush()
+        self.file = paths.open_for_writing(path, "a")  # closed by close()
+        self.path = path
+        self._write(self.buffer)
 
     def __call__(self, message: str) -> None:
         """Log one event line."""
@@ -43,15 +48,28 @@ class RunLog:
         with self._lock:
             print(line, file=self.stream, flush=True)
             self.buffer.append(line)
-            if self.file is not None:
-                self.file.write(line + "\n")
-                self.file.flush()
+            self._write([line])
+
+    def _write(self, lines: list[str]) -> None:
+        """Append ``lines`` to the log file; on a failed write, stop writing there and say so."""
+        if self.file is None:
+            return
+        try:
+            self.file.writelines(line + "\n" for line in lines)
+            self.file.flush()
+        except OSError as exc:
+            file, self.file = self.file, None
+            with suppress(OSError):
+                file.close()
+            print(f"{self.path} could not be written ({exc.strerror}); lines go to stderr only",
+                  file=self.stream, flush=True)
 
     def close(self) -> None:
         """Close the log file."""
         if self.file is not None:
-            self.file.close()
-            self.file = None
+            file, self.file = self.file, None
+            with suppress(OSError):  # the last lines could not be flushed (a full disk)
+                file.close()
 
     @contextmanager
     def heartbeat(self, what: str, every: float = HEARTBEAT_SECONDS):

@@ -138,6 +138,12 @@ def coerce(parameter: Parameter, value: object, origin: str) -> object:
     have the right type.
     """
     kind = parameter.type
+    texts = value if isinstance(value, list | tuple) else [value]
+    if any(isinstance(text, str) and "\0" in text for text in texts):
+        raise ParameterError(
+            f"parameter {parameter.name!r} ({origin}): contains a NUL character (\\0), "
+            "which no path or name can hold"
+        )
     from_text = isinstance(value, str) and kind != "str"
     if kind == "bool":
         if from_text:
@@ -187,14 +193,25 @@ def coerce(parameter: Parameter, value: object, origin: str) -> object:
 
 
 def load_toml(path: Path, what: str) -> dict:
-    """A TOML file as a dict; a missing or invalid file is a :class:`ParameterError` naming it."""
+    """A TOML file as a dict; a missing or invalid file is a :class:`ParameterError` naming it.
+
+    ``what`` (``"config file"``, ``"grid file"``) is also the kind of input: it must be a
+    regular file of sane size (:func:`helpers.paths.read_input`), never a FIFO or a device.
+    """
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        data = paths.read_input(path, what, label=what)
     except FileNotFoundError:
         raise ParameterError(f"{what} {paths.display_path(path)} does not exist") from None
+    except OSError as exc:
+        raise ParameterError(f"{what} {paths.display_path(path)} cannot be read: {exc.strerror}") from None
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ParameterError(f"{what} {paths.display_path(path)} is not UTF-8 text: {exc.reason}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ParameterError(f"{what} {paths.display_path(path)} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ParameterError(f"{what} {paths.display_path(path)} is nested too deeply to read") from None
 
 
 def read_config(path: str | os.PathLike[str] | None) -> dict[str, object]:
@@ -203,7 +220,7 @@ def read_config(path: str | os.PathLike[str] | None) -> dict[str, object]:
         if not paths.CONFIG_FILE.exists():
             return {}
         path = paths.CONFIG_FILE
-    resolved = paths.resolve(path)
+    resolved = paths.absolute(path)  # links left to the kernel: /dev/stdin is refused as what it is
     document = load_toml(resolved, "config file")
     unknown = sorted(set(document) - {"parameters"})
     if unknown:

@@ -11,32 +11,45 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import stat
+import tempfile
 import threading
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+from helpers import paths
 from helpers.errors import ParameterError, ReportError
 
 
-def open_run_dir(runs_dir: Path, run_id: str) -> Path:
-    """Make a new run's folder with its sub-folders; a clear error if that is impossible."""
+def open_run_dir(runs_dir: Path, run_id: str, reports_dir: Path | None = None) -> Path:
+    """Make a new run's folder with its sub-folders; a clear error if that is impossible.
+
+    ``runs/`` must be a real folder inside ``reports_dir`` (a link there is refused), and
+    the run's folder is new: nothing is written through a link planted in the tree.
+    """
     run_dir = runs_dir / run_id
     try:
+        paths.real_folder(runs_dir, reports_dir or runs_dir.parent)
+        run_dir.mkdir()
         for sub in ("notebooks", "tables", "html", "data"):
-            (run_dir / sub).mkdir(parents=True)
+            (run_dir / sub).mkdir()
     except OSError as exc:
         raise ReportError(f"cannot create the run folder {run_dir}: {exc.strerror}") from None
     return run_dir
 
 
 def check_writable(reports_dir: Path) -> None:
-    """Refuse, before anything runs, a reports folder that cannot be created or written."""
+    """Refuse, before anything runs, a reports folder that cannot be created or written.
+
+    The probe is a new file of a random name (``mkstemp``), so no link planted in the
+    folder can be written through.
+    """
     try:
         reports_dir.mkdir(parents=True, exist_ok=True)
-        probe = reports_dir / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        descriptor, probe = tempfile.mkstemp(prefix=".write-test-", dir=reports_dir)
+        os.close(descriptor)
+        os.unlink(probe)
     except OSError as exc:
         raise ParameterError(
             f"the reports folder {reports_dir} cannot be written ({exc.strerror}); "
@@ -47,9 +60,13 @@ def check_writable(reports_dir: Path) -> None:
 def check_latest_is_ours(reports_dir: Path) -> None:
     """Refuse to start when ``latest`` is not the symlink this tool maintains."""
     latest = reports_dir / "latest"
-    if latest.exists() and not latest.is_symlink():
-        raise ReportError(
-            f"{latest} is a real folder, not the link this tool maintains; "
+    try:
+        mode = os.lstat(latest).st_mode
+    except (FileNotFoundError, NotADirectoryError):  # no latest yet (the folder check follows)
+        return
+    if not stat.S_ISLNK(mode):
+        raise ParameterError(
+            f"{latest} is {paths.file_kind(mode)}, not the link this tool maintains; "
             "move it away and run again"
         )
 
@@ -114,8 +131,12 @@ def publish(processed: Path, processed_target: Path, reports_dir: Path, run_dir:
 
 
 def prune(runs_dir: Path, keep: int, current: Path) -> None:
-    """Delete all but the ``keep`` newest run folders; never the current one."""
-    runs = sorted(p for p in runs_dir.iterdir() if p.is_dir())
+    """Delete all but the ``keep`` newest run folders; never the current one.
+
+    Only real folders count and go: a link among them is left alone, so pruning never
+    deletes anything outside the reports tree.
+    """
+    runs = sorted(p for p in runs_dir.iterdir() if p.is_dir() and not p.is_symlink())
     for old in runs[:-keep]:
         if old.resolve() != current.resolve():
             shutil.rmtree(old, ignore_errors=True)

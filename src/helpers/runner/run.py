@@ -14,8 +14,9 @@ at all, no folder is made: the run says "up to date".
 
 from __future__ import annotations
 
-import json
+import errno
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -83,6 +84,7 @@ def check_parameters(
     per_notebook = {step.name: notebook_parameters(step.path) for step in steps}
     declared = collect_parameters(step.path for step in steps)
     values = resolve_parameters(declared, read_config(options.config_path), options.cli_parameters)
+    check_input_files(values)
     study.check_values(values)
     try:
         for code in report_languages(values):
@@ -93,16 +95,38 @@ def check_parameters(
     return values, per_notebook
 
 
+def check_input_files(values: dict) -> None:
+    """Refuse, before anything reads them, inputs that are not regular files of sane size.
+
+    The codebook and every file a ``*_path`` parameter names (the runner's own output
+    paths aside): a FIFO, a device, ``/dev/stdin`` or a pipe would hang a reader or fill
+    its memory. A file that does not exist is left to the check that reads it, which
+    says what it expected there.
+    """
+    paths.check_input(paths.DATAPACKAGE, "codebook", label="the codebook")
+    for name, value in sorted(values.items()):
+        if name.endswith("_path") and name not in RUNNER_PARAMETERS and isinstance(value, str):
+            paths.check_input(value, study.input_kind(name), label=f"parameter {name!r}", missing_ok=True)
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _latest_manifest(reports_dir: Path) -> tuple[Path | None, dict]:
-    """The folder and manifest of the latest successful run, if any."""
+def _latest_manifest(reports_dir: Path, warn: Callable[[str], None] | None = None) -> tuple[Path | None, dict]:
+    """The folder and manifest of the latest successful run, if any.
+
+    A manifest that cannot be read as one is ignored (every step then runs), and named
+    to ``warn``.
+    """
     latest = reports_dir / "latest"
+    if not latest.is_symlink():
+        return None, {}
     try:
-        manifest = json.loads((latest / "manifest.json").read_text())
-    except (OSError, json.JSONDecodeError):
+        manifest = records.read_manifest(latest / "manifest.json")
+    except records.Unreadable as exc:
+        if warn is not None and exc.reason != "missing":
+            warn(f"ignored the latest run's manifest, {exc}; every step runs")
         return None, {}
     if manifest.get("status") != "succeeded":
         return None, {}
@@ -148,10 +172,11 @@ def run(options: RunOptions) -> RunResult:
 
     with RunLock(reports_dir, timeout=options.lock_timeout):
         # holding the lock proves that no run recorded as running is still alive
-        for gone in records.mark_abandoned(reports_dir / "runs", noticed_by=f"a run started {started.isoformat()}"):
+        noticed_by = f"a run started {started.isoformat()}"
+        for gone in records.mark_abandoned(reports_dir / "runs", noticed_by=noticed_by, warn=log):
             log(f"run {gone} was abandoned: its process ended without finishing (manifest updated)")
         code, env = cache.code_fingerprint(), cache.environment_fingerprint()
-        previous_dir, previous = _latest_manifest(reports_dir)
+        previous_dir, previous = _latest_manifest(reports_dir, warn=log)
         formats = sorted(options.formats)
         if (
             not options.force
@@ -218,7 +243,8 @@ def _build(
 
     reports_dir = paths.resolve(options.reports_dir)
     runs_dir = reports_dir / "runs"
-    run_dir = publish.open_run_dir(runs_dir, run_id)
+    provenance = records.collect(_inputs(options, values, raw_path, steps))  # an input gone: no folder
+    run_dir = publish.open_run_dir(runs_dir, run_id, reports_dir=reports_dir)
     if isinstance(log, RunLog):
         log.attach(run_dir / "run.log")
     manifest = {
@@ -227,7 +253,7 @@ def _build(
         "status": "running",
         "process": records.this_process(),
         "parameters": values,
-        "provenance": records.collect(_inputs(options, values, raw_path, steps)),
+        "provenance": provenance,
         "code_sha256": code,
         "data": data_facts,
         "execution": _execution(options, kernels),
@@ -289,11 +315,10 @@ def _build(
                 run_dir,
             )
     except BaseException as exc:
-        _record_failure(manifest, steps, exc, record, clock=clock)
-        records.write_json(run_dir / "manifest.json", manifest)
-        log(f"run failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
-        if isinstance(log, RunLog):
-            log.close()
+        _fail(manifest, steps, exc, record, run_dir, log, clock=clock)
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+            # a write that failed without saying where (papermill, a library): name the run folder
+            raise OSError(exc.errno, exc.strerror, f"writing in {run_dir}") from exc
         raise
 
     ran = [e["step"] for e in entries if e["status"] == "ran"]
@@ -332,6 +357,45 @@ def _execution(options: RunOptions, kernels: KernelGuard) -> str:
     return "parallel, forked kernels" if kernels.forked else "parallel, plainly started kernels"
 
 
+#: Errors that mean the disk (or the user's quota) is full.
+DISK_FULL = tuple(code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if code is not None)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk is full (directly, or in a notebook's or tool's message)."""
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+        return True
+    return any(os.strerror(code) in str(exc) for code in DISK_FULL)
+
+
+def _fail(manifest: dict, steps, exc: BaseException, record, run_dir: Path, log, *, clock: float) -> None:
+    """Mark a failed run failed in its manifest; on a full disk, remove its folder instead.
+
+    A run that failed because the disk is full, or whose manifest cannot be written,
+    would leave the disk full and a folder saying "running": its folder goes, and the
+    log says so.
+    """
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    try:
+        _record_failure(manifest, steps, exc, record, clock=clock)
+        records.write_json(run_dir / "manifest.json", manifest)
+        marked = True
+    except OSError:
+        marked = False
+    if marked and not _disk_full(exc):
+        log(f"run failed: {type(exc).__name__}: {first}")
+        if isinstance(log, RunLog):
+            log.close()
+        return
+    if isinstance(log, RunLog):
+        log.close()
+    shutil.rmtree(run_dir, ignore_errors=True)
+    log(
+        f"run failed: {type(exc).__name__}: {first}; its folder {paths.display_path(run_dir)} was "
+        "removed so that it does not keep the disk full"
+    )
+
+
 def _record_failure(manifest: dict, steps, exc: BaseException, record, *, clock: float) -> None:
     """Mark the manifest failed, naming the first step that did not finish and the error."""
     done = {e["step"] for e in manifest["steps"]}
@@ -360,7 +424,7 @@ def _record_changes(previous_dir: Path | None, previous: dict, run_dir: Path, lo
         diff, summary = {"error": f"{type(exc).__name__}: {exc}"}, [f"could not compare: {exc}"]
     diff["previous_run"] = previous.get("run_id")
     records.write_json(run_dir / "changes.json", diff)
-    (run_dir / "changes.txt").write_text("\n".join(summary) + "\n", encoding="utf-8")
+    paths.write_atomic(run_dir / "changes.txt", "\n".join(summary) + "\n")
     headline = "; ".join(line for line in summary if not line.startswith("  "))
     log(f"changes since the previous run: {headline}")
 

@@ -99,6 +99,20 @@ def scale_label(scale: str) -> str:
     return scale
 
 
+#: What each input parameter names, as :func:`helpers.paths.check_input` knows kinds (each
+#: kind has its size limit; the data's are refused with exit code 3).
+INPUT_KINDS = {
+    "raw_data_path": "data table",
+    "claims_path": "claims table",
+    "population_path": "population table",
+}
+
+
+def input_kind(parameter: str) -> str:
+    """The kind of file a ``*_path`` parameter names (a data table unless known otherwise)."""
+    return INPUT_KINDS.get(parameter, "data table")
+
+
 #: List parameters that, left empty (or not declared), take the codebook's fields of one role.
 ROLE_DEFAULTS = {"outcomes": "outcome", "predictors": "input"}
 

@@ -26,6 +26,15 @@ A run made from a tree with uncommitted changes cannot be rebuilt from its commi
 verify says so and stops, unless ``--current-code`` asks for a check with the code and
 environment as they are now, which the answer then says plainly.
 
+Verify trusts nothing it reads: the manifest must be a regular JSON file that fits
+:data:`helpers.runner.records.MANIFEST_SCHEMA` and :data:`~helpers.runner.records.VERIFY_SCHEMA`
+before any of it is used (a commit is a full hexadecimal id, never an option or a path
+for git; a Python version is a version, never a program to run; an input's path has no
+".."). Recorded inputs are read and hashed where they are; the one copy verify makes (of
+an input git does not track) goes inside its scratch checkout. It writes only in its
+scratch folder and its environment cache; a table missing from the run folder is a
+difference; a verify waiting for another's environment says so.
+
 Exit codes: 0 reproduced; 8 re-executed but something differs (listed), or the
 re-execution failed where the run had succeeded (its data check or a notebook); 9 cannot
 be verified (run not found or not succeeded, tree was dirty, commit, input, Python or a
@@ -102,7 +111,7 @@ def find_run(reports_dir: Path, run: str) -> Path:
     if run == "latest":
         candidates = [reports_dir / "latest"]
     for candidate in candidates:
-        if (candidate / "manifest.json").is_file():
+        if os.path.lexists(candidate / "manifest.json"):  # read, and judged, by read_manifest
             return candidate.resolve()
     raise CannotVerify(
         f"no run {run!r} in {paths.display_path(reports_dir)} (give a run id from "
@@ -236,12 +245,20 @@ def place_inputs(manifest: dict, inputs: dict[str, Path], code: Path) -> None:
     An input recorded by a path inside the project but found only in the user's tree (a
     file git does not track, such as a synthetic table) is copied to the same path in the
     checkout, so the parameters, and the report's appendix, stay exactly as recorded.
+    Copies go only inside the checkout (the scratch folder): a recorded path that would
+    lead out of it (through "..", which the manifest's schema refuses, or a link in the
+    checked-out tree) is refused, never copied to.
     """
+    inside = code.resolve()
     for role, file in inputs.items():
         recorded = Path(manifest["provenance"]["inputs"][role]["path"])
         if recorded.is_absolute():
-            continue
+            continue  # read in place, where it is
         target = code / recorded
+        if not target.resolve().is_relative_to(inside) or ".." in recorded.parts:
+            raise CannotVerify(
+                f"{role} {recorded} would be placed outside the scratch checkout; nothing is copied there"
+            )
         if target.resolve() != file.resolve():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(file, target)
@@ -358,8 +375,14 @@ def compare(recorded_dir: Path, recorded: dict, new_dir: Path, new: dict) -> tup
             continue
         now_matches = records.sha256(fresh) == outputs[name]
         kept_matches = kept.is_file() and records.sha256(kept) == outputs[name]
-        if now_matches and (kept_matches or not kept.is_file()):
+        if now_matches and kept_matches:
             same += 1
+            continue
+        if not kept.is_file():  # deleted (or replaced by something else) after the run
+            state = "matches" if now_matches else "does not match either"
+            differences.append(
+                f"{name}: missing from the run folder (the re-execution {state} the manifest's hash)"
+            )
             continue
         if now_matches:  # the re-execution gives what the run recorded; the kept copy was edited
             cells = _csv_differences(kept, fresh, "kept") if name.endswith(".csv") else []
@@ -417,6 +440,31 @@ ENVIRONMENT_WAIT = 1800.0
 STOP_SECONDS = 60.0
 
 
+def _environment_lock(folder: Path, log) -> RunLock:
+    """The lock on a verify environment; a verify that has to wait says for what and whom."""
+
+    def waiting(holder: str) -> None:
+        log(
+            f"verify: waiting for another verify using the environment {paths.display_path(folder)} "
+            f"({holder}) to finish, up to {ENVIRONMENT_WAIT / 60:.0f} min"
+        )
+
+    return _WaitingLock(_lock_folder(folder), timeout=ENVIRONMENT_WAIT, waiting=waiting)
+
+
+class _WaitingLock(RunLock):
+    """A :class:`RunLock` whose timeout is a verify's refusal, not a run's."""
+
+    def __enter__(self) -> RunLock:
+        try:
+            return super().__enter__()
+        except LockHeld:
+            raise CannotVerify(
+                f"another verify used the same environment for more than {self.timeout / 60:.0f} min; "
+                "try again later"
+            ) from None
+
+
 def _commit_of(manifest: dict) -> str | None:
     return manifest.get("provenance", {}).get("git", {}).get("commit")
 
@@ -444,14 +492,21 @@ def verify(options: VerifyOptions) -> Verdict:
     log = options.log or RunLog()
     reports_dir = paths.resolve(options.reports_dir)
     run_dir = find_run(reports_dir, options.run)
-    manifest = json.loads((run_dir / "manifest.json").read_text())
-    run_id = manifest.get("run_id", run_dir.name)
+    try:  # the manifest is data: a regular JSON file of the right shape, or nothing is used
+        manifest = records.read_manifest(run_dir / "manifest.json")
+    except records.Unreadable as exc:
+        raise CannotVerify(f"the manifest of run {options.run!r} cannot be used: {exc}") from None
+    run_id = manifest["run_id"]
     if manifest.get("status") != "succeeded":
         raise CannotVerify(f"run {run_id} did not succeed (status {manifest.get('status')!r}); nothing to verify")
     if manifest.get("only"):
         raise CannotVerify(f"run {run_id} was a partial run (--only); verify a whole run")
     if not manifest.get("outputs"):
         raise CannotVerify(f"run {run_id} records no outputs in its manifest; there is nothing to compare")
+    problem = records.schema_problem(manifest, records.VERIFY_SCHEMA)
+    if problem:  # before anything it names is used: a commit, a Python version, a path
+        shown = paths.display_path(run_dir / "manifest.json")
+        raise CannotVerify(f"the manifest of run {run_id} cannot be used: {shown}: {problem}")
     needed = ["git"] if not options.current_code else []
     if any(name.endswith(".pdf") for name in manifest["outputs"]):
         needed.append("pdftotext")
@@ -485,11 +540,12 @@ def verify(options: VerifyOptions) -> Verdict:
         with contextlib.ExitStack() as held:
             if not options.current_code:
                 folder = environment_for(manifest["provenance"]["lock_sha256"])
-                held.enter_context(RunLock(_lock_folder(folder), timeout=ENVIRONMENT_WAIT))  # one at a time
+                held.enter_context(_environment_lock(folder, log))  # one verify at a time per environment
                 python = build_environment(
                     code, folder, log, python_version=manifest["provenance"].get("python")
                 )
-            place_inputs(manifest, inputs, code)
+            if not options.current_code:  # never into the user's own tree
+                place_inputs(manifest, inputs, code)
             log(f"verify {run_id}: {len(inputs)} input(s) as recorded; re-executing the run")
             command = rerun_command(python, manifest, inputs, scratch)
             code_run = _rerun(command, code)
