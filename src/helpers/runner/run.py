@@ -64,6 +64,10 @@ class RunOptions:
     sequential: bool = False
     #: Run only these steps (numbers or names) and what they read from; nothing is published.
     only: Sequence[str] = ()
+    #: The id and start of a recorded run, when ``verify`` runs it again: the report then
+    #: names the same run and carries the same creation time, so its PDFs compare byte for byte.
+    run_id: str | None = None
+    started: datetime | None = None
 
 
 @dataclass
@@ -135,7 +139,7 @@ def run(options: RunOptions) -> RunResult:
     caller (the CLI) turns it into a message and an exit code.
     """
     log = options.log or RunLog()
-    started = _utc_now()
+    started = options.started or _utc_now()
     clock = time.perf_counter()
     steps = discover_steps()
     nodes = step_graph.graph(steps)
@@ -165,7 +169,7 @@ def run(options: RunOptions) -> RunResult:
                 f"({time.perf_counter() - clock:.2f} s)"
             )
             return RunResult(previous_dir, up_to_date=True)
-        run_id = f"{started.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
+        run_id = options.run_id or f"{started.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
         # Inherited by the kernel template and every kernel: lets tests find strays.
         os.environ["INCLUSION_REPORT_RUN_ID"] = run_id
         # The kernel template starts importing now, while the data are checked.
@@ -375,13 +379,13 @@ def report_languages(parameters: dict) -> list[str]:
 def _export(
     options: RunOptions, manifest: dict, run_dir: Path, steps, started: datetime, log
 ) -> dict:
-    """The reviewer report, HTML and PDF built side by side (xelatex is its own process).
+    """The reviewer report, HTML and PDF built side by side (Typst compiles outside the GIL).
 
-    Returns what the manifest records of it: formats, key, seconds and the files written.
+    Returns what the manifest records of it: formats, key, seconds, the PDF's maker and the files written.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from helpers.runner import export
+    from helpers.runner import export, typesetting
 
     t0 = time.perf_counter()
     before = cache.snapshot(run_dir)
@@ -391,7 +395,7 @@ def _export(
         with i18n.language(language):
             metadata, appendix = study.report_metadata(manifest, started), study.appendix_cells(manifest)
         reports.append((language, export.combine(executed, metadata, appendix=appendix, language=language)))
-    with ThreadPoolExecutor(max_workers=1) as pool:  # xelatex in its own process beside the HTML
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the PDFs beside the HTMLs
         pdfs = [
             pool.submit(export.reviewer_pdf, combined, run_dir / export.report_name(language, ".pdf"))
             for language, combined in reports
@@ -407,6 +411,7 @@ def _export(
     return {
         "formats": sorted(options.formats),
         "key": cache.export_fingerprint(),
+        "pdf": typesetting.MAKER if "pdf" in options.formats else None,
         "seconds": round(time.perf_counter() - t0, 3),
         "outputs": records.hash_files(
             run_dir, [name for name in written if name not in ("run.log", "manifest.json")]

@@ -295,6 +295,7 @@ def report_metadata(manifest: dict, started: datetime) -> dict:
         "authors": [{"name": _("Inclusion report pipeline")}],
         "subject": _(REPORT_SUBJECT),
         "date": i18n.date(started),
+        "created": started.isoformat(),  # the PDF's creation time: the run's start, so a re-run gives the same bytes
         "run_label": _("Run {run_id} of {date}, {time} UTC").format(
             run_id=manifest["run_id"], date=i18n.date(started), time=started.strftime("%H:%M")
         ),
@@ -315,7 +316,7 @@ def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
 
     def table(frame: pd.DataFrame, caption: str, number: int) -> nbformat.NotebookNode:
         t = Table(frame, caption, label=_("Table {step}.{number}").format(step="A", number=number))
-        return export.display_cell(t._repr_html_(), t._repr_latex_(), repr(t))
+        return export.display_cell(t._repr_html_(), t.block(), repr(t))
 
     origin = manifest.get("provenance", {})
     git = origin.get("git", {})
