@@ -15,7 +15,9 @@ import copy
 import html
 import os
 import re
+import threading
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import nbformat
@@ -97,6 +99,7 @@ def _reviewer_config(language: str = i18n.SOURCE_LANGUAGE) -> Config:
     c.TemplateExporter.exclude_input = True
     c.TemplateExporter.exclude_input_prompt = True
     c.TemplateExporter.exclude_output_prompt = True
+    c.Exporter.optimistic_validation = True  # the notebook is checked once, not after each preprocessor
     c.TypstExporter.language_code = language
     c.TypstExporter.preprocessors = [RemoveStderrPreprocessor]
     c.HTMLExporter.preprocessors = [RemoveStderrPreprocessor]
@@ -218,7 +221,7 @@ def sections_in_order(parts: Sequence[nbformat.NotebookNode]) -> list[nbformat.N
 
 
 def combine(
-    notebooks: Sequence[str | os.PathLike[str]],
+    notebooks: Sequence[str | os.PathLike[str] | nbformat.NotebookNode],
     metadata: dict,
     *,
     appendix: Sequence[nbformat.NotebookNode] = (),
@@ -228,17 +231,21 @@ def combine(
 
     Notebooks whose metadata say ``{"inclusion_report": {"position": "front"}}``
     (the summary) come first; a table of contents follows them, then the other
-    notebooks' sections by their numbers (see :func:`sections_in_order`). Each
+    notebooks' sections by their numbers (see :func:`sections_in_order`). ``notebooks``
+    are files, or notebooks read already (they are not changed). Each
     notebook keeps the outputs of ``language`` and its Markdown is translated
     (:class:`LanguagePreprocessor`); ``metadata`` and ``appendix`` are expected
     in that language already.
     """
     parts = []
-    for path in notebooks:
+    for item in notebooks:
+        read = isinstance(item, nbformat.NotebookNode)
+        nb = item if read else nbformat.read(item, as_version=4)
         try:
-            parts.append(in_language(nbformat.read(path, as_version=4), language))
+            parts.append(in_language(nb, language))
         except i18n.MissingTranslation as exc:
-            raise ExportError(f"{paths.display_path(path)}: {exc}") from exc
+            where = nb.metadata.get("papermill", {}).get("output_path", "a notebook") if read else item
+            raise ExportError(f"{paths.display_path(where)}: {exc}") from exc
     front = [p for p in parts if p.metadata.get("inclusion_report", {}).get("position") == "front"]
     body = [p for p in parts if p not in front]
     combined = nbformat.v4.new_notebook()
@@ -258,29 +265,69 @@ def combine(
     return combined
 
 
+@lru_cache(maxsize=1)
+def _reviewer_exporters() -> tuple[HTMLExporter, object, threading.Lock]:
+    """One HTML and one Typst exporter for every language: their templates compile once per process.
+
+    The lock keeps two threads (a grid's variants in one worker) from sharing them at once.
+    """
+    from helpers.runner.typesetting import TypstPDFExporter
+
+    config = _reviewer_config()
+    return _html_exporter(config), TypstPDFExporter(config=config), threading.Lock()
+
+
+def warm_up() -> None:
+    """Make the reviewer exporters and compile their templates; have Typst load its fonts."""
+    from helpers.runner import typesetting
+
+    html_exporter, typst_exporter, lock = _reviewer_exporters()
+    with lock:
+        html_exporter.template  # noqa: B018 - compiled on first use
+        typst_exporter.template  # noqa: B018
+    typesetting.undisplayable("\u00e9\u03c1")
+
+
 def reviewer_html(nb: nbformat.NotebookNode, target: str | os.PathLike[str]) -> Path:
     """Export the combined notebook as code-free, self-contained HTML (``lang`` from its metadata)."""
     language = nb.metadata.get("language", i18n.SOURCE_LANGUAGE)
+    exporter, _typst, lock = _reviewer_exporters()
     try:
-        body, _ = _html_exporter(_reviewer_config(language)).from_notebook_node(copy.deepcopy(nb))
+        with lock:
+            exporter.language_code = language
+            body, _ = exporter.from_notebook_node(nb)  # nbconvert works on a copy
     except Exception as exc:
         raise ExportError(f"reviewer HTML export failed: {exc}") from exc
     return paths.write_atomic(target, body)
 
 
-def reviewer_pdf(nb: nbformat.NotebookNode, target: str | os.PathLike[str]) -> Path:
-    """Export the combined notebook as a code-free, tagged A4 PDF (PDF/UA-1) through Typst.
+def reviewer_document(nb: nbformat.NotebookNode):
+    """The combined notebook as a Typst document, ready to compile (:class:`helpers.runner.typesetting.Document`).
 
-    Its creation time is the metadata's ``created`` (the run's start), so the same
-    notebook gives the same bytes.
+    Writing the source takes a fraction of a second; compiling it (``.write(target)``)
+    takes the rest, outside Python's lock, so several compile side by side. Its creation
+    time is the metadata's ``created`` (the run's start), so the same notebook gives the
+    same bytes.
     """
-    from helpers.runner.typesetting import TypstFailed, TypstPDFExporter
-
-    exporter = TypstPDFExporter(config=_reviewer_config(nb.metadata.get("language", i18n.SOURCE_LANGUAGE)))
+    _html, exporter, lock = _reviewer_exporters()
     try:
-        pdf, _ = exporter.from_notebook_node(copy.deepcopy(nb))
-    except TypstFailed as exc:
-        raise ExportError(f"Typst could not build the PDF: {exc}") from exc
+        with lock:
+            return exporter.document(nb)
     except Exception as exc:
         raise ExportError(f"PDF export failed: {exc}") from exc
+
+
+def reviewer_pdf(nb: nbformat.NotebookNode, target: str | os.PathLike[str]) -> Path:
+    """Export the combined notebook as a code-free, tagged A4 PDF (PDF/UA-1) through Typst."""
+    return write_pdf(reviewer_document(nb), target)
+
+
+def write_pdf(document, target: str | os.PathLike[str]) -> Path:
+    """Compile a :func:`reviewer_document` and write the PDF; Typst's refusal as an :class:`ExportError`."""
+    from helpers.runner.typesetting import TypstFailed
+
+    try:
+        pdf = document.pdf()
+    except TypstFailed as exc:
+        raise ExportError(f"Typst could not build the PDF: {exc}") from exc
     return paths.write_atomic(target, pdf)

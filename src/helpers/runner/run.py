@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -215,10 +216,13 @@ def _build(
     raw_path = values.get("raw_data_path", str(paths.RAW_TABLE))
     data_facts = study.check_data(raw_path, values, log)
     steps = [node.step for node in nodes]
-    # Load the executor and the exporters now, while the kernel template is still importing.
+    # Load the executor and the exporters now, while the kernel template is still importing;
+    # what the report is built with warms up in the background while the steps run.
     import papermill  # noqa: F401
 
-    from helpers.runner import export  # noqa: F401
+    from helpers.runner import export, typesetting  # noqa: F401
+
+    threading.Thread(target=study.warm_up_report, name="warm-up-report", daemon=True).start()
 
     reports_dir = paths.resolve(options.reports_dir)
     runs_dir = reports_dir / "runs"
@@ -385,19 +389,23 @@ def _export(
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    import nbformat
+
     from helpers.runner import export, typesetting
 
     t0 = time.perf_counter()
     before = cache.snapshot(run_dir)
-    executed = [run_dir / "notebooks" / step.path.name for step in steps]
+    executed = [nbformat.read(run_dir / "notebooks" / step.path.name, as_version=4) for step in steps]
     reports = []
     for language in report_languages(manifest.get("parameters", {})):
         with i18n.language(language):
             metadata, appendix = study.report_metadata(manifest, started), study.appendix_cells(manifest)
         reports.append((language, export.combine(executed, metadata, appendix=appendix, language=language)))
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the PDFs beside the HTMLs
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Typst compiles the PDFs beside the HTMLs
         pdfs = [
-            pool.submit(export.reviewer_pdf, combined, run_dir / export.report_name(language, ".pdf"))
+            pool.submit(
+                export.write_pdf, export.reviewer_document(combined), run_dir / export.report_name(language, ".pdf")
+            )
             for language, combined in reports
             if "pdf" in options.formats
         ]

@@ -654,7 +654,8 @@ def warm_up() -> Iterator[str]:
     """Render a throw-away figure in the project's theme (restored afterwards).
 
     Run by a kernel template after :data:`PRELOAD`, so the fonts, text layout caches
-    and the PDF font subsetter are loaded before it forks; yields after each format.
+    and the SVG writer are loaded before it forks; yields after each format (the
+    notebooks publish figures as SVG only).
     """
     from io import BytesIO
 
@@ -671,9 +672,26 @@ def warm_up() -> Iterator[str]:
         axes.set_title("warm-up")
         axes.set_xlabel("x (%)")
         axes.legend()
-        for fmt in ("svg", "pdf", "png"):
+        for fmt in ("svg",):
             figure.savefig(BytesIO(), format=fmt)
             yield f"figure as {fmt}"
+
+
+def warm_up_report() -> None:
+    """Load what the reviewer report is built with, while the steps run: its modules and exporters.
+
+    The provenance appendix reads the rules of :mod:`helpers.inference` and
+    :mod:`helpers.specification` (seconds to import the statistics stack); the exporters
+    compile their templates and Typst loads its fonts (:func:`helpers.runner.export.warm_up`).
+    Done in the background, the export itself then takes only its own time.
+    """
+    try:
+        from helpers import inference, specification  # noqa: F401
+        from helpers.runner import export
+
+        export.warm_up()
+    except Exception:  # noqa: BLE001, S110 - only a head start: the export itself reports any failure
+        pass
 
 
 def synth(argv: Sequence[str]) -> int:

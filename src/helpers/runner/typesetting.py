@@ -39,6 +39,7 @@ import tempfile
 import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib.metadata import version
@@ -91,22 +92,24 @@ class TypstFailed(Exception):
 def string(value: object) -> str:
     r"""``value`` as a Typst string literal: in it nothing is markup, ``#`` or ``\`` included.
 
+    Line ends become ``\n``; other control characters (and lone surrogates, line and
+    paragraph separators), which are never to be printed, become their names.
+
     >>> string('say "#read(x)" \\ ok')
     '"say \\"#read(x)\\" \\\\ ok"'
     """
-    out = []
-    for char in str(value):
-        if char in '"\\':
-            out.append("\\" + char)
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\t":
-            out.append("\\t")
-        elif unicodedata.category(char) in ("Cc", "Cs") or char in "\u2028\u2029":
-            out.append(f"\\u{{{ord(char):x}}}")
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
+    value = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    return '"' + _STRING_SPECIALS.sub(_string_escape, value) + '"'
+
+
+#: What a Typst string cannot hold as it is: its delimiters, and characters never to be written raw.
+_STRING_SPECIALS = re.compile(r'[\\"\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]')
+_STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t"}
+
+
+def _string_escape(match: re.Match) -> str:
+    char = match.group()
+    return _STRING_ESCAPES.get(char) or character_name(char)
 
 
 def text(value: object) -> str:
@@ -335,7 +338,8 @@ def typst_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: Seq
     cells = ", ".join(content(c) for row in rows for c in row)
     return (
         f"table(columns: {len(header)}, align: ({', '.join(align)}{',' if len(align) == 1 else ''}), "
-        f"table.header(repeat: true, {', '.join(content(h) for h in header)}), {cells})"
+        f"table.header(repeat: true, {', '.join(content(h) for h in header)}), {cells}, "
+        "table.hline(stroke: 0.8pt))"
     )
 
 
@@ -581,21 +585,41 @@ class TypstPDFExporter(TypstExporter):
 
     def from_notebook_node(self, nb, resources=None, **kw):
         """The notebook as PDF bytes; Typst's refusal as :class:`TypstFailed`."""
-        source, resources = super().from_notebook_node(nb, resources, **kw)
-        images = resources.pop("outputs", {})
-        pdf = compile_pdf(source, images, timestamp=self.creation_time(nb))
-        resources["outputs"] = {"document.typ": source.encode()} if self.keep_source else {}
+        document = self.document(nb, resources, **kw)
+        resources = document.resources
+        resources["outputs"] = {"document.typ": document.source.encode()} if self.keep_source else {}
         resources["output_extension"] = ".pdf"
-        return pdf, resources
+        return document.pdf(), resources
+
+    def document(self, nb, resources=None, **kw) -> Document:
+        """The notebook as a :class:`Document`: Typst source, images and creation time, not compiled yet."""
+        source, resources = TypstExporter.from_notebook_node(self, nb, resources, **kw)
+        images = resources.pop("outputs", {})
+        return Document(source, images, self.creation_time(nb), resources)
 
     def creation_time(self, nb) -> datetime | None:
         """See the class's docstring."""
         for found in (self.timestamp, str(nb.metadata.get("created", ""))):
             if found:
                 moment = datetime.fromisoformat(found)
-                return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+                moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+                return moment.replace(microsecond=0)  # what a PDF date holds
         epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
         return datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else None
+
+
+@dataclass
+class Document:
+    """A Typst document ready to compile: its source, its images by relative name, its creation time."""
+
+    source: str
+    images: dict[str, bytes]
+    timestamp: datetime | None = None
+    resources: dict = field(default_factory=dict)
+
+    def pdf(self) -> bytes:
+        """The PDF/UA-1 bytes (see :func:`compile_pdf`)."""
+        return compile_pdf(self.source, self.images, timestamp=self.timestamp)
 
 
 def compile_pdf(source: str, images: dict[str, bytes], *, timestamp: datetime | None = None) -> bytes:
