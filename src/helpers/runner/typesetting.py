@@ -368,9 +368,9 @@ def render_table(block: dict) -> str:
         )
 
     notes = f"\n\n#table-notes({content(text(block['notes']))});" if block.get("notes") else ""
-    if len(rows) <= WHOLE_ROWS:
-        return f"#block(breakable: false, {figure(rows)});{notes}"
-    return f"#keep-room({figure(rows[:KEEP_ROWS])});\n#block(breakable: true, {figure(rows)});{notes}"
+    if len(rows) <= WHOLE_ROWS:  # a figure never breaks (the template says so)
+        return f"#{figure(rows)};{notes}"
+    return f"#keep-room({figure(rows[:KEEP_ROWS])});\n#breakable-figure({figure(rows)});{notes}"
 
 
 def render_text(block: dict) -> str:
