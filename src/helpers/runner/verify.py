@@ -445,8 +445,11 @@ def _compare_bytes(recorded_dir: Path, recorded: dict, new_dir: Path, reports: l
                 (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new))
             )
             words = ""
-            if shutil.which("pdftotext"):
+            try:  # where the text differs, if pdftotext can read both (a help, not the verdict)
                 before, after = report_words(recorded_dir / name), report_words(fresh)
+            except (CannotVerify, OSError):
+                before = after = None
+            if before is not None:
                 first = next((i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b), None)
                 if first is None and len(before) == len(after):
                     words = "; its text is the same word for word"
