@@ -60,7 +60,7 @@ def format_number(x: float, digits: int = 3) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "\u2013"
     if float(x).is_integer():
-        # a true minus sign: typographically right, and LaTeX never breaks a line after it
+        # a true minus sign: typographically right, and a line never breaks after it
         return i18n.localize(f"{int(x):,}")
     magnitude = math.floor(math.log10(abs(x))) if x != 0 else 0
     # half up, as a reader rounds: 36.25 is 36.3 and 262.5 is 263 (the f format rounds

@@ -31,7 +31,7 @@ environment as they are now, which the answer then says plainly.
 Exit codes: 0 reproduced; 8 re-executed but something differs (listed), or the
 re-execution failed where the run had succeeded (its data check or a notebook); 9 cannot
 be verified (run not found or not succeeded, tree was dirty, commit, input, Python or a
-tool missing, or the re-execution could not finish, e.g. no LaTeX for the PDF).
+tool missing, or the re-execution could not finish, e.g. an older commit's xelatex missing).
 """
 
 from __future__ import annotations
