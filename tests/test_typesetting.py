@@ -305,7 +305,11 @@ def test_a_figure_is_never_parted_from_its_caption(tmp_path, before):
 
 
 def figure_pages(pdf: Path) -> list[tuple[int, int]]:
-    """For each figure with a caption, the page of the figure and the page of its caption (from its tags)."""
+    """For each figure with a caption, the page of the figure and the page of its caption (from its tags).
+
+    A figure's caption is the one caption in the smallest structure element that holds the
+    figure and exactly one caption (Typst nests them in one or two /Div elements).
+    """
     with pikepdf.open(pdf) as document:
         number = {page.objgen: i for i, page in enumerate(document.pages)}
 
@@ -313,12 +317,14 @@ def figure_pages(pdf: Path) -> list[tuple[int, int]]:
             found = element.get("/Pg")
             return number[found.objgen] if found is not None else page_of(next(_elements(element)))
 
-        found = []
+        found = {}
         for element in _elements(document.Root.StructTreeRoot):
-            kinds = {kid.get("/S"): kid for kid in _elements(element) if kid.get("/S") in ("/Figure", "/Caption")}
-            if element.get("/S") == "/Div" and len(kinds) == 2:
-                found.append((page_of(kinds["/Figure"]), page_of(kinds["/Caption"])))
-        return found
+            inside = list(_elements(element))
+            figures = [e for e in inside if e.get("/S") == "/Figure"]
+            captions = [e for e in inside if e.get("/S") == "/Caption"]
+            if len(figures) == 1 and len(captions) == 1:  # the innermost such element wins
+                found[figures[0].objgen] = (page_of(figures[0]), page_of(captions[0]))
+        return list(found.values())
 
 
 def test_headings_are_bookmarked_and_the_contents_lists_them(tmp_path):
@@ -361,3 +367,22 @@ def test_jupyter_nbconvert_knows_both_exporters(tmp_path):
     pdf = tmp_path / "n.pdf"
     assert "Tagged:          yes" in info(pdf)
     assert "print(1)" in flat(pages(pdf)[1]) and "A square." in flat(pages(pdf)[1])  # code shown to researchers
+
+
+def test_a_figure_is_scaled_to_fit_the_text_block_and_never_enlarged():
+    text_width = (210 - 48) / 25.4 * 72  # A4 less two 2.4 cm margins, in points
+    tall_limit = 0.8 * (297 - 48) / 25.4 * 72
+    assert typesetting.figure_width('<svg width="453.6pt" height="259.2pt">') == 453.6
+    assert typesetting.figure_width('<svg width="1000pt" height="100pt">') == pytest.approx(text_width, abs=0.01)
+    assert typesetting.figure_width('<svg height="900pt" width="300pt">') == pytest.approx(
+        300 * tall_limit / 900, abs=0.01
+    )
+    assert typesetting.figure_width("<svg>") is None
+
+
+def test_an_image_without_alternative_text_says_so(tmp_path):
+    """PDF/UA-1 needs an /Alt: an output that gives none gets nbconvert's own words for it."""
+    bare = new_output("display_data", data={"image/svg+xml": SVG.format(w=100, h=100), "text/plain": "x"})
+    with pikepdf.open(pdf_of(notebook(outputs(bare)), tmp_path)) as document:
+        alts = [str(e.get("/Alt")) for e in _elements(document.Root.StructTreeRoot) if e.get("/S") == "/Figure"]
+    assert alts == [typesetting.NO_ALT]

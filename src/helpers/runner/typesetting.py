@@ -44,7 +44,6 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
-from xml.etree import ElementTree
 
 from nbconvert.exporters import TemplateExporter
 from traitlets import Bool, Unicode, default
@@ -68,6 +67,8 @@ DISPLAY_PRIORITY = [
     "text/markdown",
     "text/plain",
 ]
+#: An image's alternative text when its output gives none (nbconvert's HTML says the same).
+NO_ALT = "No description has been provided for this image"
 #: Longest table kept whole on one page: a longer one may break, its header repeated.
 WHOLE_ROWS = 12
 #: Rows that start a long table on the page of its caption and header.
@@ -408,11 +409,11 @@ def _points(length: str | None) -> float | None:
 
 def figure_width(svg: str) -> float | None:
     """The width in points at which an SVG fits the text block (and :data:`FIGURE_HEIGHT` of it)."""
-    try:
-        root = ElementTree.fromstring(svg.encode())
-    except ElementTree.ParseError:
+    root = re.search(r"<svg\b[^>]*>", svg)
+    if not root:
         return None
-    width, height = _points(root.get("width")), _points(root.get("height"))
+    sizes = dict(re.findall(r'\b(width|height)\s*=\s*["\']([^"\']*)["\']', root.group()))
+    width, height = _points(sizes.get("width")), _points(sizes.get("height"))
     if not width or not height:
         return None
     scale = min(1.0, TEXT_WIDTH_PT / width, FIGURE_HEIGHT * TEXT_HEIGHT_PT / height)
@@ -551,7 +552,7 @@ class _CellWriter:
             width = None
         caption = metadata.get("caption") or {}
         alt = metadata.get("alt") or (f"{caption.get('label', '')}. {caption.get('text', '')}" if caption else "")
-        arguments = [string(name), f"width: {width}pt" if width else "width: 100%", f"alt: {string(alt or 'Figure')}"]
+        arguments = [string(name), f"width: {width}pt" if width else "width: 100%", f"alt: {string(alt or NO_ALT)}"]
         picture = f"image({', '.join(arguments)})"
         if caption:
             return f"#report-figure({picture}, {content(_label(caption.get('label', ''), caption.get('text', '')))});"
