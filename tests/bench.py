@@ -7,8 +7,9 @@ A  the project's pipeline from a clean state (new reports folder), HTML and PDF;
 B  the plain way on the same notebooks and parameters: for each notebook the
    ``papermill`` command line, then ``jupyter nbconvert --to html`` and
    ``jupyter nbconvert --to pdf`` (nbconvert's LaTeX route: this baseline alone needs
-   TeX, :data:`TEX_TOOLS`, which the project does not install; without it the benchmark
-   says how to get it, or runs without B when given ``--no-plain``);
+   TeX and, since the notebooks' figures are SVG only, Inkscape to convert them,
+   :data:`TEX_TOOLS`, which the project does not install; without them the benchmark
+   says how to get them, or runs without B when given ``--no-plain``);
 C  the pipeline again on A's folder, where nothing changed ("up to date");
 D  the pipeline from a clean state on a synthetic table of 8,000 municipalities
    (generated once, from a seed, into the benchmark's scratch folder);
@@ -357,11 +358,12 @@ def report(results: dict) -> str:
     return "\n".join(lines)
 
 
-#: What scenario B's ``jupyter nbconvert --to pdf`` runs (nbconvert's LaTeX route), and where to get it.
-TEX_TOOLS = ("xelatex", "pandoc")
+#: What scenario B's ``jupyter nbconvert --to pdf`` runs (nbconvert's LaTeX route; Inkscape turns
+#: the notebooks' SVG figures into PDF for it), and where to get it.
+TEX_TOOLS = ("xelatex", "pandoc", "inkscape")
 TEX_INSTALL = (
     "Debian, as root: apt-get install texlive-xetex texlive-latex-extra texlive-fonts-recommended "
-    "texlive-plain-generic pandoc; macOS: brew install --cask mactex-no-gui && brew install pandoc"
+    "texlive-plain-generic pandoc inkscape; macOS: brew install --cask mactex-no-gui inkscape && brew install pandoc"
 )
 
 
@@ -396,7 +398,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         print(
             f"scenario B, the plain loop a user would otherwise run, ends with `jupyter nbconvert --to pdf`: "
-            f"nbconvert's LaTeX route, which needs TeX (missing: {', '.join(missing)}). The project's own "
+            f"nbconvert's LaTeX route, which needs TeX, and Inkscape for the SVG figures (missing: "
+            f"{', '.join(missing)}). The project's own "
             f"PDF comes from Typst and needs none of it; only this baseline does. Install it ({TEX_INSTALL}), "
             "or run the benchmark without the baseline: .venv/bin/python -m tests.bench --no-plain",
             file=sys.stderr,

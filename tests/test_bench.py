@@ -23,7 +23,8 @@ def test_without_tex_the_benchmark_says_its_baseline_needs_it(tmp_path):
         capture_output=True, text=True, timeout=120, env={**os.environ, "PATH": str(empty)},
     )  # fmt: skip
     assert done.returncode == 2 and not (tmp_path / "b.json").exists()
-    for words in ("needs TeX (missing: xelatex, pandoc)", "apt-get install texlive-xetex", "--no-plain"):
+    for words in ("needs TeX, and Inkscape", "missing: xelatex, pandoc, inkscape", "apt-get install texlive-xetex",
+                  "--no-plain"):
         assert words in done.stderr
 
 
