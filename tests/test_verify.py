@@ -252,7 +252,7 @@ def tree_state() -> tuple[str, str, list[str]]:
     return (
         git("status", "--porcelain", "--untracked-files=all"),
         os.readlink(latest) if latest.is_symlink() else "",
-        sorted(p.name for p in (paths.PROJECT_ROOT / ".git").iterdir()),
+        sorted(p.name for p in Path(git("rev-parse", "--absolute-git-dir").strip()).iterdir()),  # worktrees too
     )
 
 
