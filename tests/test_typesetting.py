@@ -386,3 +386,14 @@ def test_an_image_without_alternative_text_says_so(tmp_path):
     with pikepdf.open(pdf_of(notebook(outputs(bare)), tmp_path)) as document:
         alts = [str(e.get("/Alt")) for e in _elements(document.Root.StructTreeRoot) if e.get("/S") == "/Figure"]
     assert alts == [typesetting.NO_ALT]
+
+
+def test_identifiers_in_a_narrow_column_break_after_underscores_and_are_never_hyphenated(tmp_path):
+    """In a table, "employment_rate_increase_pct" may break after an underscore, never inside a word."""
+    identifier = "employment_rate_increase_pct"
+    frame = pd.DataFrame({f"a long header {i}": [identifier] for i in range(7)})
+    text = "\n".join(pages(pdf_of(notebook(outputs(rich(Table(frame, "Narrow.", label="Table 1.1")))), tmp_path)))
+    pieces = [line.strip() for line in text.splitlines() if line.strip() and line.strip() in identifier]
+    assert pieces and any(p != identifier for p in pieces)  # it did wrap
+    assert all(p.endswith("_") or identifier.endswith(p) for p in pieces), pieces  # only after "_"
+    assert "-\n" not in text and "\u00ad" not in text  # no hyphen anywhere
