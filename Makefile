@@ -1,6 +1,7 @@
 # Inclusion report — `make report` builds everything, `make test` checks it.
-# Both install what is missing first (on Debian as root: the TeX packages for the PDF
-# and uv; then the locked Python environment and the project's Jupyter kernel).
+# Both install what is missing first (uv, then the locked Python environment and the project's
+# Jupyter kernel); the PDF comes from Typst, a Python wheel: no TeX, no system package for the
+# report. `make test` also installs, as root on Debian, what the tests read PDFs and pages with.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -18,21 +19,10 @@ PYTHONS    := >=3.11,<3.14
 export UV_PYTHON_DOWNLOADS ?= never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-# Debian packages for the LaTeX route of nbconvert (xelatex + the packages its template loads),
-# Italian hyphenation for the Italian report (texlive-lang-italian, read by polyglossia),
-# pandoc (Markdown to LaTeX) and poppler-utils (pdfinfo/pdftotext, used by the tests).
-APT_PACKAGES := texlive-xetex texlive-latex-extra texlive-fonts-recommended texlive-plain-generic \
-                texlive-lang-italian lmodern fonts-symbola pandoc poppler-utils
-TEX_FILES    := adjustbox.sty tcolorbox.sty titling.sty enumitem.sty upquote.sty booktabs.sty \
-                longtable.sty soul.sty eurosym.sty fontspec.sty newunicodechar.sty polyglossia.sty \
-                loadhyph-it.tex
-SYSTEM_STAMP := $(VENV)/.system-ok
-# On macOS (Homebrew): the same tools, by what provides them there. MacTeX holds every LaTeX
-# package the template loads; BasicTeX (smaller) needs these TeX Live packages added with tlmgr.
-BREW_TEX       := mactex-no-gui
-TLMGR_PACKAGES := adjustbox collectbox tcolorbox pdfcol tikzfill environ trimspaces titling enumitem \
-                  upquote booktabs tools soul eurosym fontspec newunicodechar polyglossia hyphen-italian \
-                  caption float geometry hyperref jknapltx rsfs ucs mathpazo parskip lm
+# Debian packages the tests use (never the report): poppler-utils (pdftotext, pdfinfo, pdffonts,
+# pdftohtml read the PDFs back) and chromium (the browser tests; installed by test-deps when
+# no Chrome is found).
+APT_PACKAGES := poppler-utils
 
 # gettext catalogs of the report's languages (src/helpers/i18n.py): the .po files are
 # written by people and committed; the .mo files are compiled from them by `make`.
@@ -59,45 +49,29 @@ NBSTRIP_KEYS := metadata.language_info.codemirror_mode metadata.language_info.fi
                 metadata.language_info.pygments_lexer metadata.language_info.version \
                 metadata.papermill cell.metadata.papermill
 
-.PHONY: help setup system-deps macos-deps apt-packages test-deps git-filter locale report test test-fast lint lab bench mutation clean
+.PHONY: help setup macos-deps apt-packages test-deps git-filter locale report test test-fast lint lab bench mutation clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
-system-deps: ## Install the system packages for the PDF route if any is missing (Debian: needs root; macOS: names them)
-	@if [ "$$(uname)" = Darwin ]; then $(MAKE) --no-print-directory macos-deps; exit $$?; fi; \
-	missing=0; \
-	for cmd in xelatex pandoc pdftotext pdfinfo kpsewhich; do command -v $$cmd >/dev/null || missing=1; done; \
-	if [ $$missing = 0 ]; then for f in $(TEX_FILES); do [ -n "$$(kpsewhich $$f)" ] || missing=1; done; fi; \
-	if [ $$missing = 0 ]; then fc-list 2>/dev/null | grep -qi symbola || missing=1; fi; \
-	if [ $$missing = 1 ]; then \
+apt-packages: # The Debian packages the tests need, one line (for CI steps that install them with sudo)
+	@echo $(APT_PACKAGES)
+
+macos-deps: # On a Mac: name what the tests lack (the report itself needs nothing but Python)
+	@if ! command -v pdftotext >/dev/null || ! command -v pdfinfo >/dev/null; then \
+	  printf "missing for the tests on macOS (the report needs nothing of it): poppler (pdftotext, pdfinfo)\n  install with Homebrew: brew install poppler\n" >&2; exit 1; \
+	fi
+
+test-deps: $(AXE_JS) ## Install what the tests read PDFs with (poppler) and headless Chromium (needs root), and axe-core
+	@if [ "$$(uname)" = Darwin ]; then $(MAKE) --no-print-directory macos-deps || exit $$?; \
+	elif ! command -v pdftotext >/dev/null || ! command -v pdfinfo >/dev/null || ! command -v pdftohtml >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian packages: $(APT_PACKAGES)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
 	  else \
-	    echo "missing system packages; as root run: apt-get install $(APT_PACKAGES)" >&2; exit 1; \
+	    echo "missing system packages for the tests; as root run: apt-get install $(APT_PACKAGES)" >&2; exit 1; \
 	  fi; \
 	fi
-
-macos-deps: # On a Mac: say exactly what is missing for the PDF route and the Homebrew commands that install it
-	@steps=""; \
-	command -v brew >/dev/null || steps="$$steps\n  Homebrew first: https://brew.sh"; \
-	command -v xelatex >/dev/null && command -v kpsewhich >/dev/null || \
-	  steps="$$steps\n  a TeX distribution with xelatex: brew install --cask $(BREW_TEX)   (then open a new terminal, or: eval \"\$$(/usr/libexec/path_helper)\")"; \
-	command -v pandoc >/dev/null || steps="$$steps\n  pandoc: brew install pandoc"; \
-	command -v pdftotext >/dev/null && command -v pdfinfo >/dev/null || steps="$$steps\n  poppler (pdftotext, pdfinfo): brew install poppler"; \
-	if command -v kpsewhich >/dev/null; then \
-	  absent=""; for f in $(TEX_FILES); do [ -n "$$(kpsewhich $$f)" ] || absent="$$absent $$f"; done; \
-	  [ -z "$$absent" ] || steps="$$steps\n  LaTeX files missing:$$absent; with BasicTeX: sudo tlmgr install $(TLMGR_PACKAGES)"; \
-	fi; \
-	if [ -n "$$steps" ]; then \
-	  printf "missing for the PDF report on macOS; install with Homebrew:$$steps\n" >&2; exit 1; \
-	fi
-
-apt-packages: # The Debian packages `make` installs, one line (for CI steps that install them with sudo)
-	@echo $(APT_PACKAGES)
-
-test-deps: $(AXE_JS) ## Install headless Chromium (needs root) and axe-core for the browser tests if missing
 	@if ! command -v chromium >/dev/null && ! command -v google-chrome >/dev/null && [ -z "$$CHROMIUM" ] \
 	    && [ ! -d "/Applications/Google Chrome.app" ] && [ ! -d /Applications/Chromium.app ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -156,7 +130,7 @@ locale: $(ENV_STAMP) ## After changing the report's text: update the catalogs fr
 	$(MAKE) --no-print-directory $(MO_FILES)
 	@$(PY) -m helpers.i18n check
 
-setup: system-deps $(ENV_STAMP) git-filter $(MO_FILES) ## Install everything that is missing (idempotent)
+setup: $(ENV_STAMP) git-filter $(MO_FILES) ## Install everything the report needs that is missing (idempotent; no system package)
 
 report: setup ## Run the pipeline: notebooks -> reports/latest/{report.pdf,report.html,tables/}
 	$(VENV)/bin/inclusion-report run
@@ -177,7 +151,7 @@ lab: setup ## Open JupyterLab on the project (notebooks/ first) with the project
 	  $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks \
 	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
-bench: setup ## Time the pipeline against plain papermill + nbconvert (not part of make test)
+bench: setup ## Time the pipeline against plain papermill + nbconvert (not part of make test; its baseline's --to pdf needs TeX)
 	$(PY) -m tests.bench
 
 # A fresh run every time: mutmut's cache in mutants/ does not notice a changed test or a

@@ -6,7 +6,10 @@ four, in turn, so a slow moment of the machine does not favour one of them):
 A  the project's pipeline from a clean state (new reports folder), HTML and PDF;
 B  the plain way on the same notebooks and parameters: for each notebook the
    ``papermill`` command line, then ``jupyter nbconvert --to html`` and
-   ``jupyter nbconvert --to pdf``;
+   ``jupyter nbconvert --to pdf`` (nbconvert's LaTeX route: this baseline alone needs
+   TeX and, since the notebooks' figures are SVG only, Inkscape to convert them,
+   :data:`TEX_TOOLS`, which the project does not install; without them the benchmark
+   says how to get them, or runs without B when given ``--no-plain``);
 C  the pipeline again on A's folder, where nothing changed ("up to date");
 D  the pipeline from a clean state on a synthetic table of 8,000 municipalities
    (generated once, from a seed, into the benchmark's scratch folder);
@@ -355,6 +358,20 @@ def report(results: dict) -> str:
     return "\n".join(lines)
 
 
+#: What scenario B's ``jupyter nbconvert --to pdf`` runs (nbconvert's LaTeX route; Inkscape turns
+#: the notebooks' SVG figures into PDF for it), and where to get it.
+TEX_TOOLS = ("xelatex", "pandoc", "inkscape")
+TEX_INSTALL = (
+    "Debian, as root: apt-get install texlive-xetex texlive-latex-extra texlive-fonts-recommended "
+    "texlive-plain-generic pandoc inkscape; macOS: brew install --cask mactex-no-gui inkscape && brew install pandoc"
+)
+
+
+def missing_tex() -> list[str]:
+    """The tools of nbconvert's LaTeX route that are not on the PATH (scenario B needs them)."""
+    return [tool for tool in TEX_TOOLS if shutil.which(tool) is None]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line of ``make bench``; exit 0 when every target holds, 1 otherwise."""
     parser = argparse.ArgumentParser(
@@ -377,6 +394,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--smoke", action="store_true", help="one quick repetition on a small D (for tests)"
     )
     args = parser.parse_args(argv)
+    missing = missing_tex() if not args.no_plain and "B" in args.scenarios.upper() else []
+    if missing:
+        print(
+            f"scenario B, the plain loop a user would otherwise run, ends with `jupyter nbconvert --to pdf`: "
+            f"nbconvert's LaTeX route, which needs TeX, and Inkscape for the SVG figures (missing: "
+            f"{', '.join(missing)}). The project's own "
+            f"PDF comes from Typst and needs none of it; only this baseline does. Install it ({TEX_INSTALL}), "
+            "or run the benchmark without the baseline: .venv/bin/python -m tests.bench --no-plain",
+            file=sys.stderr,
+        )
+        return 2
     if args.smoke:
         args.repeat, args.municipalities = 1, min(args.municipalities, 60)
     with tempfile.TemporaryDirectory(prefix="inclusion-bench-") as scratch:

@@ -62,9 +62,9 @@ def headings_ending_a_page(pdf: Path) -> list[tuple[int, str]]:
     found = []
     for number, heading in headings(pdf):
         words = sorted(pages[number - 1], key=lambda w: (w[1], w[0]))  # reading order: top to bottom
-        # the bookmark keeps the straight apostrophe the page prints as a typographic one
-        tokens = heading.replace("'", "\u2019").split()
-        texts = [w[4] for w in words]
+        # the page may print a straight apostrophe as a typographic one: either matches
+        tokens = heading.replace("\u2019", "'").split()
+        texts = [w[4].replace("\u2019", "'") for w in words]
         starts = [i for i in range(len(texts) - len(tokens) + 1) if texts[i : i + len(tokens)] == tokens]
         if not starts:
             raise ValueError(f"heading {heading!r} is not among the words of page {number} of {pdf}")

@@ -1,19 +1,16 @@
 """Exports on small hand-made notebooks: code hidden, content escaped, nothing fetched."""
 
 import re
-import shutil
-import subprocess
 
 import nbformat
 import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from helpers import blocks
 from helpers.report import Caption
 from helpers.runner import export, study
 from helpers.tables import Table
-
-from .conftest import required
 
 HOSTILE = r"R&D <b>x</b> 50%_{y} \input{/etc/hostname} <script>alert(1)</script>"
 
@@ -21,11 +18,7 @@ HOSTILE = r"R&D <b>x</b> 50%_{y} \input{/etc/hostname} <script>alert(1)</script>
 def rich(obj):
     return new_output(
         "display_data",
-        data={
-            "text/html": obj._repr_html_(),
-            "text/latex": obj._repr_latex_(),
-            "text/plain": repr(obj),
-        },
+        data={"text/html": obj._repr_html_(), "text/plain": repr(obj), **obj._repr_mimebundle_()},
     )
 
 
@@ -136,30 +129,6 @@ def test_reviewer_html_hides_code_prompts_stderr_and_escapes(notebook, tmp_path)
     assert "<table" in html and "Section heading" in html
 
 
-@pytest.mark.slow
-def test_reviewer_pdf_prints_hostile_text_literally(notebook, tmp_path):
-    required(shutil.which("xelatex"), "xelatex not installed (run make setup)")
-    combined = export.combine(
-        [notebook], {"title": "Escaping test", "authors": [{"name": "A & B"}]}
-    )
-    pdf = export.reviewer_pdf(combined, tmp_path / "report.pdf")
-    text = subprocess.run(
-        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    flat = " ".join(text.split())
-    assert "\\input{/etc/hostname}" in flat  # shown, not executed
-    assert "R&D <b>x</b> 50%_{y}" in flat
-    assert "secret_code_marker" not in flat and "WarningMarker" not in flat
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-    assert "A4" in info and "Escaping test" in info
-
-
-def test_pdf_without_xelatex_is_a_clear_error(notebook, monkeypatch):
-    monkeypatch.setattr(export.shutil, "which", lambda name: None)
-    with pytest.raises(export.ExportError, match="needs xelatex"):
-        export.reviewer_pdf(export.combine([notebook], {}), "/nonexistent/report.pdf")
-
-
 def test_contents_lists_top_level_headings_with_working_anchors(notebook, tmp_path):
     combined = export.combine(
         [notebook], {"title": "T"}, appendix=study.appendix_cells({"run_id": "r1"})
@@ -187,69 +156,18 @@ def test_appendix_shows_the_manifest(tmp_path):
     html = "".join(
         o["data"]["text/html"] for c in cells if c.cell_type == "code" for o in c.outputs
     )
-    latex = "".join(
-        o["data"]["text/latex"] for c in cells if c.cell_type == "code" for o in c.outputs
-    )
+    texts = [
+        cell
+        for c in cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        for row in o["data"][blocks.MIMETYPE]["rows"]
+        for cell in row
+    ]
     assert "20260101T000000Z-abc123" in html and "0123456789abcdef with uncommitted changes" in html
     # the first 16 hex digits of each hash; the whole one is in manifest.json
     assert "abababababababab\u2026" in html and "cdcdcdcdcdcdcdcd\u2026" in html
     assert "ab" * 9 not in html and "cd" * 9 not in html
-    assert "&lt;b&gt;x&lt;/b&gt;" in html and "\\input{" not in latex
+    assert "&lt;b&gt;x&lt;/b&gt;" in html and HOSTILE in texts  # text in the structured form
 
 
-def test_failing_latex_is_an_export_error_with_its_log(notebook, monkeypatch):
-    """rule F03: xelatex runs but fails: a clear ExportError (exit 5) quoting the end of its log."""
-    monkeypatch.setattr(
-        export, "LATEX_COMMAND", ["sh", "-c", "echo 'LaTeX Error: planted'; exit 1", "{filename}"]
-    )
-    with pytest.raises(export.ExportError, match="xelatex failed") as info:
-        export.reviewer_pdf(export.combine([notebook], {}), "/tmp/never-written.pdf")
-    assert info.value.exit_code == 5
-
-
-#: A document that records TeX's shell-escape state (0 off, 1 on, 2 restricted) and tries a shell.
-SHELL_ESCAPE_PROBE = r"""\documentclass{article}
-\begin{document}
-\newwrite\probe\immediate\openout\probe=status.txt
-\immediate\write\probe{\the\shellescape}\immediate\closeout\probe
-\immediate\write18{kpsewhich --version}
-probe
-\end{document}
-"""
-
-
-@pytest.mark.slow
-def test_the_report_latex_runs_with_shell_escape_off(tmp_path, monkeypatch):
-    """Data escaped for LaTeX is one guard; xelatex without any shell is the other (rule H03)."""
-    required(shutil.which("xelatex"), "xelatex not installed (run make setup)")
-    (tmp_path / "probe.tex").write_text(SHELL_ESCAPE_PROBE)
-    monkeypatch.chdir(tmp_path)
-    exporter = export.SettlingPDFExporter(config=export._reviewer_config())
-    assert exporter.run_latex("probe.tex")
-    assert (tmp_path / "probe.pdf").exists()
-    assert (
-        tmp_path / "status.txt"
-    ).read_text().strip() == "0"  # not 2 (TeX Live's restricted default)
-    # the probe does see a shell when one is allowed, so the assertion above can fail
-    subprocess.run(
-        ["xelatex", "-interaction=nonstopmode", "probe.tex"], cwd=tmp_path, capture_output=True
-    )
-    assert (tmp_path / "status.txt").read_text().strip() != "0"
-
-
-@pytest.mark.slow
-def test_greek_in_running_text_reaches_the_pdf(tmp_path):
-    """Latin Modern's text fonts have no Greek: the template maps ρ, α and τ to math, so a
-    generated sentence such as "Spearman's ρ = 0.41 at α = 0.05" keeps every letter."""
-    required(shutil.which("xelatex"), "xelatex not installed (run make setup)")
-    source = tmp_path / "greek.ipynb"
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# Greek\n\nSpearman's ρ = 0.41 at α = 0.05; Kendall's τ.")]
-    nbformat.write(nb, source)
-    pdf = export.reviewer_pdf(export.combine([source], {"title": "T"}), tmp_path / "g.pdf")
-    text = subprocess.run(
-        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    assert "\ufffd" not in text
-    for letter in ("𝜌", "𝛼", "𝜏"):  # math italic, as LaTeX sets them
-        assert letter in text

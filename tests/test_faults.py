@@ -93,10 +93,13 @@ def test_signal_mid_run_leaves_latest_byte_for_byte(copy_of_built, tmp_path, sig
 
 
 def test_failed_export_exits_5_and_keeps_latest(copy_of_built, tmp_path):
-    """rule F03: no xelatex (or pandoc) on the PATH: exit 5, latest unchanged."""
+    """rule F03: the PDF cannot be made (here the typst package cannot load): exit 5, latest unchanged."""
     latest = copy_of_built / "latest"
     target, before = os.readlink(latest), snapshot(latest)
-    env = {**os.environ, "PATH": str(tmp_path / "empty-bin")}  # no xelatex, no pandoc
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    (planted / "typst.py").write_text('raise ImportError("planted: the typst package cannot load")\n')
+    env = {**os.environ, "PYTHONPATH": str(planted)}  # found before the real typst
     result = run_cli(
         "--reports-dir",
         str(copy_of_built),
@@ -108,7 +111,7 @@ def test_failed_export_exits_5_and_keeps_latest(copy_of_built, tmp_path):
         env=env,
     )
     assert result.returncode == 5, result.stderr
-    assert "PDF" in result.stderr or "xelatex" in result.stderr
+    assert "PDF export failed" in result.stderr and "planted: the typst package cannot load" in result.stderr
     assert os.readlink(latest) == target and snapshot(latest) == before
 
 

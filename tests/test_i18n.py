@@ -14,7 +14,7 @@ import random
 import nbformat
 import pytest
 
-from helpers import i18n
+from helpers import blocks, i18n
 from helpers.errors import ExportError
 from helpers.report import Captioner
 from helpers.runner import export
@@ -179,9 +179,9 @@ def test_the_combined_report_declares_its_language(tmp_path):
     path.write_text(json.dumps(_two_language_notebook()))
     combined = export.combine([path], {"title": "x"}, language="it")
     assert combined.metadata["language"] == "it"
-    assert combined.metadata["polyglossia"] == "italian"
-    contents = combined.cells[0].outputs[0]["data"]["text/html"]
-    assert ">Indice<" in contents and "Contents" not in contents
+    contents = combined.cells[0].outputs[0]["data"]
+    assert ">Indice<" in contents["text/html"] and "Contents" not in contents["text/html"]
+    assert contents[blocks.MIMETYPE] == {"kind": "contents", "title": "Indice"}  # the PDF's contents heading
     assert export.report_name("it", ".pdf") == "report.it.pdf"
     assert export.report_name("en", ".pdf") == "report.pdf"
 

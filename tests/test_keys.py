@@ -69,10 +69,16 @@ def test_a_new_library_module_is_in_the_key(package):
     )
 
 
-def test_the_export_has_its_own_key(package):
+@pytest.mark.parametrize(
+    "part", ["templates/typst/index.typ.j2", "templates/report_html/index.html.j2", "typesetting.py", "export.py",
+             "fonts/Symbola.ttf"],
+)  # fmt: skip
+def test_the_export_has_its_own_key(package, part):
+    """The exporter's modules, templates and fonts are in the export's key, and in no step's."""
     runner = package / "runner"
     code, export = incremental.code_fingerprint(package), incremental.export_fingerprint(runner)
-    append(runner / "templates" / "report_latex" / "index.tex.j2", "\n%% an edit\n")
+    with open(runner / part, "ab") as handle:
+        handle.write(b"\n")
     assert incremental.export_fingerprint(runner) != export
     assert incremental.code_fingerprint(package) == code
 

@@ -1,6 +1,6 @@
 """End to end: the command line on the real data, into temporary folders.
 
-These tests start Jupyter kernels and LaTeX; they are marked ``slow``.
+These tests start Jupyter kernels and build whole reports; they are marked ``slow``.
 """
 
 import json

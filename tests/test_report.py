@@ -1,3 +1,4 @@
+from helpers import blocks
 from helpers.report import Caption, Captioner, Text
 
 from .test_tables import HOSTILE
@@ -14,10 +15,14 @@ def test_captioner_numbers_per_step():
 def test_caption_and_text_escape():
     caption = Caption("Figure 1.1", HOSTILE)
     assert "&lt;b&gt;" in caption._repr_html_()
-    assert "\\input{" not in caption._repr_latex_()
-    text = Text(HOSTILE, "second", bullets=True)
+    assert caption._repr_mimebundle_() == {
+        blocks.MIMETYPE: {"kind": "caption", "label": "Figure 1.1", "text": HOSTILE}
+    }
+    text = Text(HOSTILE, "", "second", bullets=True)
     assert text._repr_html_().count("<li>") == 2
-    assert "\\item" in text._repr_latex_() and "\\input{" not in text._repr_latex_()
+    assert text._repr_mimebundle_() == {
+        blocks.MIMETYPE: {"kind": "text", "paragraphs": [HOSTILE, "second"], "bullets": True}
+    }
 
 
 def test_long_tables_show_their_ends_and_say_where_the_rest_is(monkeypatch):
@@ -35,7 +40,7 @@ def test_long_tables_show_their_ends_and_say_where_the_rest_is(monkeypatch):
     assert table.notes == (
         "Only the first 10 and the last 10 of 100 rows are shown; every row is in tables/all.csv."
     )
-    assert "every row is in tables/all.csv" in table._repr_latex_()
+    assert "every row is in tables/all.csv" in table.block()["notes"]
     # short tables are shown whole, with their own notes untouched
     cap.table(frame.head(report.MAX_TABLE_ROWS), "Some cities.", notes="A note.")
     assert len(shown[1].frame) == report.MAX_TABLE_ROWS and shown[1].notes == "A note."

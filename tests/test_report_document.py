@@ -121,6 +121,11 @@ def test_hostile_city_round_trips_literally(hostile_built):
     """Rules H01 and H02: hostile names and claim texts print literally and execute nothing."""
     assert hostile_built["result"].returncode == 0, hostile_built["result"].stderr
     latest = hostile_built["latest"]
+    for name in ("report.pdf", "report.it.pdf"):  # in running text, as printed; in cells, however wrapped
+        text = pdftotext(latest / name)
+        assert HOSTILE_CITY in " ".join(text.split()), name
+        assert "".join(HOSTILE_CITY.split()) in "".join(text.split()), name
+        assert "[GRINNING FACE]" not in text  # the emoji drawn (Symbola), not named
     flat = " ".join(pdftotext(latest / "report.pdf").split())
     assert HOSTILE_CITY in flat
     html = (latest / "report.html").read_text()
@@ -137,9 +142,8 @@ def test_every_character_of_the_pdf_has_a_glyph(built):
     """A letter the fonts lack (Greek in running text) prints as nothing or as U+FFFD:
     the generated sentences say "Spearman's ρ", and that ρ must reach the page."""
     text = pdftotext(built["latest"] / "report.pdf")
-    assert "\ufffd" not in text
-    # LaTeX sets the letter in math italic: pdftotext gives U+1D70C for it
-    assert any(f"Spearman{q}s {rho}" in text for q in ("\u2019", "'") for rho in ("\u03c1", "\U0001d70c"))
+    assert "\ufffd" not in text and "[GREEK" not in text  # drawn, not replaced by its name
+    assert any(f"Spearman{q}s \u03c1" in text for q in ("\u2019", "'"))
 
 
 def test_appendix_says_which_parameters_this_run_used(built):
@@ -185,3 +189,49 @@ def test_the_pdf_states_the_articles_sources_and_reads_it_even_handedly(built):
     events = found[(found.outcome == "employment_rate_increase_pct")
                    & (found.predictor == "community_event_participants")].iloc[0]
     assert "Bologna" in events.audit_flags and "Torino" in events.audit_flags
+
+
+#: Rules pdfua 0.1.3 skips on Typst's PDFs: it raises on their structure instead of evaluating
+#: them. A skipped rule is not a pass; a new one fails this test until it is looked at.
+PDFUA_SKIPPED = {"UA-14-001"}
+
+
+@pytest.mark.parametrize(("name", "language"), [("report.pdf", "en"), ("report.it.pdf", "it")])
+def test_the_pdf_is_tagged_in_its_language_and_pdfua_finds_no_error(built, name, language, record_property):
+    import pdfua
+    import pikepdf
+
+    pdf = built["latest"] / name
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.M) and re.search(r"^Creator:\s+Typst", info, re.M)
+    with pikepdf.open(pdf) as document:
+        assert str(document.Root.Lang) == language
+        assert str(document.docinfo["/Title"]) == (
+            "Municipal programmes for the integration of immigrants in Italy"
+            if language == "en"
+            else "Programmi comunali per l'integrazione degli immigrati in Italia"
+        )
+        assert "/StructTreeRoot" in document.Root and document.Root.MarkInfo.Marked
+    report = pdfua.validate(str(pdf))
+    errors = [f"{f.rule_id}: {f.message}" for f in report.findings if f.severity.name == "ERROR"]
+    assert errors == []
+    skipped = {outcome.rule_id: outcome.skipped_reason for outcome in report.skipped}
+    record_property("pdfua_skipped", skipped)  # reported with the results: skipped is not passed
+    print(f"{name}: pdfua skipped {skipped}")
+    assert set(skipped) == PDFUA_SKIPPED, skipped
+
+
+@pytest.mark.parametrize("name", ["report.pdf", "report.it.pdf"])
+def test_every_figure_shares_its_page_with_its_caption_and_has_its_alt_text(built, name):
+    import pikepdf
+
+    from .test_typesetting import _elements, figure_pages
+
+    pdf = built["latest"] / name
+    pairs = figure_pages(pdf)
+    captions = set(re.findall(r"(?:Figure|Figura) \d+\.\d+\. ", " ".join(pdftotext(pdf).split())))  # labels
+    assert len(pairs) == len(captions) >= 8
+    assert all(figure == caption for figure, caption in pairs), pairs
+    with pikepdf.open(pdf) as document:
+        alts = [str(e.get("/Alt", "")) for e in _elements(document.Root.StructTreeRoot) if e.get("/S") == "/Figure"]
+    assert len(alts) == len(captions) and all(len(alt) > 40 for alt in alts), alts  # written from the data

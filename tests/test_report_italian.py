@@ -85,6 +85,7 @@ def test_italian_numbers(built, italian):
 
 
 def _words(text: str) -> list[str]:
+    text = " ".join(text.split())  # a name may wrap across lines ("CC" at a line's end, "BY" on the next)
     text = re.sub(r"\S+\.(csv|json|tsv|pdf|html|txt|py|toml|ipynb)\b", " ", text)  # file names
     text = re.sub(r"https?://\S+", " ", text)
     for name in NAMES_WITH_ENGLISH:

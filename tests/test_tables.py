@@ -3,12 +3,9 @@ import re
 import pandas as pd
 import pytest
 
+from helpers import blocks
 from helpers.tables import (
-    LATEX_CHAR_PT,
-    LATEX_TABCOLSEP_PT,
-    LATEX_TEXT_WIDTH_PT,
     Table,
-    escape_latex,
     format_fixed,
     format_number,
     format_p,
@@ -56,13 +53,6 @@ def test_format_number(x, text):
     assert format_number(x) == text
 
 
-def test_escape_latex_neutralises_commands():
-    escaped = escape_latex(HOSTILE)
-    assert "\\input" not in escaped and "\\write18" not in escaped
-    # every special character is now preceded by a backslash or spelled as a command
-    assert re.search(r"(?<!\\)[&%$#_{}]", escaped.replace("{}", "")) is None
-
-
 def test_format_number_rounds_quarters_half_up():
     """Every quarter from 10 to 1,000 (exact in binary, ties included) against integer rounding."""
     for quarters in range(40, 4000):
@@ -77,15 +67,6 @@ def test_format_number_rounds_quarters_half_up():
         assert format_number(x) == expected, x
 
 
-def test_escape_latex_opens_quotations():
-    # LaTeX prints a straight ' as a closing quote: a quotation opens with the opening one
-    assert escape_latex("read strictly ('more than 10,000'), the article's") == (
-        "read strictly (\u2018more than 10,000'), the article's"
-    )
-    assert escape_latex('"a" and "b"') == "\u201ca\u201d and \u201cb\u201d"
-    assert escape_latex("l'articolo, 'x'") == "l'articolo, \u2018x'"
-
-
 def test_table_escapes_for_both_targets():
     table = Table(
         pd.DataFrame({"city": [HOSTILE], "value": [1.5]}),
@@ -95,21 +76,17 @@ def test_table_escapes_for_both_targets():
     html = table._repr_html_()
     assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
     assert "&lt;i&gt;" in html and "<b>Table 9.9.</b>" in html
-    latex = table._repr_latex_()
-    assert "\\input{" not in latex and "\\write18{" not in latex
-    assert "\\begin{longtable}" in latex and "\\toprule" in latex and "\\bottomrule" in latex
-    assert "\\endhead" in latex  # header repeated on every page
-
-
-def test_wide_tables_get_paragraph_columns_within_text_width():
-    frame = pd.DataFrame({f"a_rather_long_column_name_{i}": [123456.0] for i in range(8)})
-    spec = Table(frame, "wide")._latex_columns(Table(frame, "wide")._text())
-    widths = [float(w) for w in re.findall(r"p\{([\d.]+)pt\}", spec)]
-    assert len(widths) == 8
-    assert sum(widths) + 2 * LATEX_TABCOLSEP_PT * 8 <= LATEX_TEXT_WIDTH_PT + 1e-6
-    narrow = pd.DataFrame({"a": [1], "b": ["x"]})
-    assert Table(narrow, "n")._latex_columns(Table(narrow, "n")._text()) == "rl"
-    assert LATEX_CHAR_PT > 0
+    # the structured form holds the texts as they are: the PDF exporter prints them as text
+    block = table._repr_mimebundle_()[blocks.MIMETYPE]
+    assert block == {
+        "kind": "table",
+        "label": "Table 9.9",
+        "caption": "Caption with & and <i>",
+        "columns": ["city", "value"],
+        "align": ["left", "right"],
+        "rows": [[HOSTILE, "1.50"]],
+        "notes": "",
+    }
 
 
 def test_html_aligns_numbers_right_and_text_left():
@@ -132,10 +109,6 @@ def test_format_fixed_rounds_ties_half_up(x, text):
     assert format_fixed(x) == text
 
 
-def test_symbols_missing_from_the_font_become_math():
-    assert escape_latex("\u03c1 \u2265 0.05") == r"\ensuremath{\rho} \ensuremath{\geq} 0.05"
-
-
 def test_html_header_cells_say_they_head_columns():
     """Screen readers announce a cell with its column's header: every <th> has scope="col"."""
 
@@ -147,26 +120,21 @@ def test_html_header_cells_say_they_head_columns():
     assert "<caption><b>Table 1.1.</b> Caption</caption>" in html
 
 
-@pytest.mark.parametrize("rows", [1, 2, 3, 12, 13, 40])
-def test_longtable_keeps_its_first_rows_and_its_last_row_with_others(rows):
-    r"""``\\*`` (no page break after this row): after the first two rows and the one before the
-    last of a long table; after every row but the last of a table of up to 12 rows."""
-    frame = pd.DataFrame({"city": [f"c{i}" for i in range(rows)], "n": range(rows)})
-    latex = Table(frame, "Caption", label="Table 1.1")._repr_latex_()
-    body = latex.split("\\endlastfoot\n")[1].split("\\end{longtable}")[0].splitlines()
-    assert len(body) == rows
-    starred = [i for i, line in enumerate(body) if line.endswith("\\\\*")]
-    if rows <= 12:
-        assert starred == list(range(rows - 1)), body
-    else:
-        assert starred == [0, 1, rows - 2], body
+def test_the_structured_form_formats_cells_as_the_html_does():
+    frame = pd.DataFrame({"city": ["Roma", "Bari"], "n": [1000, 2], "p": [0.0004, 0.5]})
+    table = Table(frame, "Caption", label="Table 1.1", formats={"p": format_p}, notes="A note.")
+    block = table.block()
+    assert block["rows"] == [["Roma", "1,000", "<\u00a00.001"], ["Bari", "2", "0.500"]]
+    assert block["align"] == ["left", "right", "right"] and block["notes"] == "A note."
+    # a column of links (HTML built by the caller) gives its text only
+    linked = Table(
+        pd.DataFrame({"report": ['<a href="x.pdf">report &amp; more</a>']}), "c", html_columns=["report"]
+    )
+    assert linked.block()["rows"] == [["report & more"]]
 
 
-def test_identifiers_break_at_underscores_and_are_never_hyphenated():
-    frame = pd.DataFrame({"name": ["employment_rate_increase_pct"], "title": ["two words"]})
-    latex = Table(frame, "Caption", label="Table 1.1")._repr_latex_()
-    assert (
-        "\\mbox{employment}\\_\\allowbreak{}\\mbox{rate}\\_\\allowbreak{}"
-        "\\mbox{increase}\\_\\allowbreak{}\\mbox{pct}"
-    ) in latex
-    assert "two words" in latex  # words keep their spaces (and LaTeX's line breaking)
+def test_a_block_must_give_one_alignment_and_one_cell_per_column():
+    with pytest.raises(ValueError, match="align must give one of left, right"):
+        blocks.table(label="", caption="", columns=["a"], rows=[["1"]], align=["middle"])
+    with pytest.raises(ValueError, match="every row must have 2 cells"):
+        blocks.table(label="", caption="", columns=["a", "b"], rows=[["1"]], align=["left", "left"])

@@ -160,6 +160,34 @@ def test_the_rerun_gets_the_recorded_parameters_config_and_formats(tmp_path):
     assert "--no-pdf" in command and "--force" in command
 
 
+def test_a_typst_run_is_re_run_as_itself_and_an_older_one_is_not():
+    """The re-run takes the recorded id and start only where the recorded code knows --as-run."""
+    manifest = {"run_id": "R1", "started": "2026-12-05T11:39:41.786219+00:00", "parameters": {}}
+    typst = manifest | {"export": {"formats": ["html", "pdf"], "pdf": "typst 0.15.2, PDF/UA-1"}}
+    command = verify.rerun_command(Path("python"), typst, {}, Path("s"))
+    assert command[command.index("--as-run") + 1 :][:2] == ["R1", "2026-12-05T11:39:41.786219+00:00"]
+    older = manifest | {"export": {"formats": ["html", "pdf"]}}  # xelatex's PDFs: the code has no --as-run
+    assert "--as-run" not in verify.rerun_command(Path("python"), older, {}, Path("s"))
+    assert "--as-run" in verify.rerun_command(Path("python"), older, {}, Path("s"), as_run=True)
+
+
+def test_typst_pdfs_are_compared_byte_for_byte(tmp_path):
+    files = {"tables/a.csv": "k,v\nx,1\n", "report.pdf": "%PDF same bytes", "report.it.pdf": "%PDF stesso"}
+    old_dir, new_dir = tmp_path / "old", tmp_path / "new"
+    outputs = write_outputs(old_dir, files)
+    write_outputs(new_dir, files)
+    recorded = {"run_id": "R1", "outputs": outputs, "export": {"pdf": "typst 0.15.2, PDF/UA-1"}}
+    matches, differences = verify.compare(old_dir, recorded, new_dir, {"run_id": "R1"})
+    assert differences == []
+    assert matches == ["1 of 1 tables byte-identical", "report.it.pdf: byte-identical", "report.pdf: byte-identical"]
+    (new_dir / "report.pdf").write_text("%PDF some bytes")
+    matches, differences = verify.compare(old_dir, recorded, new_dir, {"run_id": "R1"})
+    assert matches[-1] == "report.it.pdf: byte-identical"
+    assert len(differences) == 1 and differences[0].startswith(
+        "report.pdf: not byte-identical (first difference at byte 6)"
+    )
+
+
 def test_an_input_the_checkout_lacks_is_put_where_the_run_looks(tmp_path):
     user, code = tmp_path / "user", tmp_path / "code"
     table = user / "data" / "synthetic" / "table.tsv"
@@ -230,7 +258,7 @@ def tree_state() -> tuple[str, str, list[str]]:
     return (
         git("status", "--porcelain", "--untracked-files=all"),
         os.readlink(latest) if latest.is_symlink() else "",
-        sorted(p.name for p in Path(git("rev-parse", "--absolute-git-dir").strip()).iterdir()),  # a worktree too
+        sorted(p.name for p in Path(git("rev-parse", "--absolute-git-dir").strip()).iterdir()),  # worktrees too
     )
 
 
@@ -245,7 +273,8 @@ def test_the_run_just_made_reproduces_and_nothing_of_the_users_is_touched(clean_
         1 for name in clean_run["manifest"]["outputs"] if name.startswith(("tables/", "text/", "data/"))
     )
     assert done.stdout.startswith(
-        f"reproduced: {tables} of {tables} tables byte-identical, report text identical (PDF text of "
+        f"reproduced: {tables} of {tables} tables byte-identical, report.it.pdf: byte-identical, "
+        "report.pdf: byte-identical (run "
     )
     assert "re-executed from commit" in done.stdout
     assert tree_state() == before

@@ -39,6 +39,8 @@ from helpers.contract import PER_RESIDENTS
 from helpers.i18n import _, pgettext
 from helpers.tables import format_fixed, format_number
 
+#: The salt of the ids in every SVG figure (matplotlib's ``svg.hashsalt``; random when unset).
+SVG_HASH_SALT = "inclusion-report"
 #: Seed of the horizontal jitter of strip plots (same data, same figure).
 JITTER_SEED = 20240529
 
@@ -91,6 +93,9 @@ def set_theme() -> None:
             "xtick.labelsize": 7.5,
             "ytick.labelsize": 7.5,
             "svg.fonttype": "path",
+            # the ids of an SVG's clip paths and glyphs from a fixed salt, not a random one:
+            # the same figure gives the same bytes in every run (and so the same PDF)
+            "svg.hashsalt": SVG_HASH_SALT,
             "pdf.fonttype": 42,  # embed TrueType fonts in vector output
         }
     )

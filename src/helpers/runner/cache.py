@@ -69,14 +69,18 @@ def code_fingerprint(package: Path | None = None) -> str:
     )
 
 
+#: The runner's modules that build the reviewer report, beside its templates and fonts.
+EXPORT_MODULES = ("export.py", "typesetting.py")
+
+
 def export_fingerprint(package: Path | None = None) -> str:
-    """One hash of what the reviewer report is built with: the export module and its templates.
+    """One hash of what the reviewer report is built with: the exporter's modules, templates and fonts.
 
     When it changes, a run reuses every step and builds the report again.
     """
     package = package or RUNNER
-    files = [package / "export.py"] + sorted(
-        p for p in (package / "templates").rglob("*") if p.is_file()
+    files = [package / name for name in EXPORT_MODULES] + sorted(
+        p for folder in ("templates", "fonts") for p in (package / folder).rglob("*") if p.is_file()
     )
     return digest((p.relative_to(package).as_posix(), sha256(p)) for p in files if p.exists())
 

@@ -94,7 +94,9 @@ def _parser() -> argparse.ArgumentParser:
         default=str(paths.PROCESSED_DATA_DIR),
         help="where the clean table is published on success (default: data/processed/)",
     )
-    run.add_argument("--no-pdf", action="store_true", help="skip the PDF (no LaTeX needed)")
+    run.add_argument("--no-pdf", action="store_true", help="skip the PDF")
+    # verify's re-run of a recorded run: the same id and start, so the same PDF bytes
+    run.add_argument("--as-run", nargs=2, metavar=("RUN_ID", "STARTED"), help=argparse.SUPPRESS)
     run.add_argument(
         "--force", action="store_true", help="re-run every step even if nothing changed"
     )
@@ -146,7 +148,7 @@ def _parser() -> argparse.ArgumentParser:
         default=str(paths.REPORTS_DIR),
         help="the grid goes to <reports-dir>/grid/<name>/ (default: reports/)",
     )
-    grid.add_argument("--no-pdf", action="store_true", help="skip the PDFs (no LaTeX needed)")
+    grid.add_argument("--no-pdf", action="store_true", help="skip the PDFs")
     grid.add_argument("--force", action="store_true", help="re-run every variant's every step")
     grid.add_argument(
         "--keep", type=int, default=5, metavar="N", help="run folders kept per variant (default 5)"
@@ -184,6 +186,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _recorded_start(text: str):
+    """The start time of ``--as-run`` (ISO 8601, with its offset, as a manifest records it)."""
+    from datetime import datetime
+
+    try:
+        started = datetime.fromisoformat(text)
+    except ValueError:
+        raise ParameterError(
+            f"--as-run: the start must be an ISO 8601 time such as 2026-12-05T11:39:41+00:00, got {text!r}"
+        ) from None
+    if started.tzinfo is None:
+        raise ParameterError(f"--as-run: the start must carry its UTC offset, got {text!r}")
+    return started
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -215,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     lock_timeout=args.lock_timeout,
                     sequential=args.sequential,
                     only=args.only,
+                    run_id=args.as_run[0] if args.as_run else None,
+                    started=_recorded_start(args.as_run[1]) if args.as_run else None,
                 )
             )
         elif args.command == "grid":

@@ -5,7 +5,8 @@ Reviewers get one combined document, its numbered sections in the order of their
 numbers (a step's sections may interleave with another's), with all
 code, prompts, parameter cells and stderr removed by nbconvert's own machinery
 (``TagRemovePreprocessor``, ``exclude_input``) rather than by deleting cells.
-The PDF takes the LaTeX route with xelatex, with shell escape disabled.
+The PDF is written by the Typst exporter (:mod:`helpers.runner.typesetting`): tagged,
+PDF/UA-1, its creation time the run's start, built in-process in about a second.
 """
 
 from __future__ import annotations
@@ -14,31 +15,24 @@ import copy
 import html
 import os
 import re
-import shutil
+import threading
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import nbformat
-from nbconvert import HTMLExporter, PDFExporter
-from nbconvert.exporters.pdf import LatexFailed
+from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Unicode
 from traitlets.config import Config
 
-from helpers import i18n, paths
+from helpers import blocks, i18n, paths
 from helpers.errors import ExportError
 
 #: The nbconvert templates of the reviewer and researcher exports.
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 #: Cells with these tags never reach the reviewer versions.
 REVIEWER_REMOVED_TAGS = {"parameters", "injected-parameters", "remove-cell", "researcher-only"}
-LATEX_COMMAND = [
-    "xelatex",
-    "-no-shell-escape",
-    "-interaction=nonstopmode",
-    "-halt-on-error",
-    "{filename}",
-]
 
 
 class RemoveStderrPreprocessor(Preprocessor):
@@ -97,50 +91,6 @@ def in_language(nb: nbformat.NotebookNode, language: str) -> nbformat.NotebookNo
     return copied
 
 
-class SettlingPDFExporter(PDFExporter):
-    """nbconvert's PDF exporter, running xelatex only until the document has settled.
-
-    nbconvert always runs LaTeX ``latex_count`` (3) times. A pass is needed
-    again only when the previous one changed what the next one reads: the
-    ``.aux`` (references), ``.toc`` (contents) and ``.out`` (bookmarks) files.
-    Rerunning until they stop changing, as latexmk does, gives the same PDF in
-    two passes instead of three, and still runs more when page numbers move: up
-    to five, since a heading moved to the page of its table (the template notes
-    it in the ``.aux``) moves the pages after it.
-    """
-
-    latex_count = Integer(5, help="The most LaTeX passes; they stop once the document has settled.").tag(
-        config=True
-    )
-
-    def run_latex(self, filename, raise_on_failure=LatexFailed):  # noqa: D102 - nbconvert API
-        def log_error(command, out):
-            self.log.critical("%s failed: %s\n%s", command[0], command, out)
-
-        stem = os.path.splitext(filename)[0]
-
-        def state() -> dict[str, bytes]:
-            found = {}
-            for ext in (".aux", ".toc", ".out"):
-                try:
-                    with open(stem + ext, "rb") as handle:
-                        found[ext] = handle.read()
-                except FileNotFoundError:
-                    pass
-            return found
-
-        for _ in range(self.latex_count):
-            before = state()
-            if not self.run_command(self.latex_command, filename, 1, log_error, raise_on_failure):
-                return False
-            if state() == before:
-                break
-        return True
-
-    def run_bib(self, filename, raise_on_failure=False):  # noqa: D102 - nbconvert API
-        return False  # the report cites nothing: no bibtex pass, no LaTeX passes after it
-
-
 def _reviewer_config(language: str = i18n.SOURCE_LANGUAGE) -> Config:
     c = Config()
     c.HTMLExporter.language_code = language
@@ -149,8 +99,9 @@ def _reviewer_config(language: str = i18n.SOURCE_LANGUAGE) -> Config:
     c.TemplateExporter.exclude_input = True
     c.TemplateExporter.exclude_input_prompt = True
     c.TemplateExporter.exclude_output_prompt = True
-    c.PDFExporter.latex_command = LATEX_COMMAND
-    c.PDFExporter.preprocessors = [RemoveStderrPreprocessor]
+    c.Exporter.optimistic_validation = True  # the notebook is checked once, not after each preprocessor
+    c.TypstExporter.language_code = language
+    c.TypstExporter.preprocessors = [RemoveStderrPreprocessor]
     c.HTMLExporter.preprocessors = [RemoveStderrPreprocessor]
     return c
 
@@ -186,10 +137,10 @@ def _notebook_language(nb: nbformat.NotebookNode) -> str:
     return language if language in i18n.LANGUAGES else i18n.SOURCE_LANGUAGE
 
 
-def display_cell(html: str, latex: str, text: str) -> nbformat.NotebookNode:
-    """A code cell without source whose only output has an HTML and a LaTeX form."""
+def display_cell(html: str, block: dict, text: str) -> nbformat.NotebookNode:
+    """A code cell without source whose only output has an HTML and a structured form (:mod:`helpers.blocks`)."""
     output = nbformat.v4.new_output(
-        "display_data", data={"text/html": html, "text/latex": latex, "text/plain": text}
+        "display_data", data={"text/html": html, blocks.MIMETYPE: block, "text/plain": text}
     )
     return nbformat.v4.new_code_cell(source="", outputs=[output])
 
@@ -200,7 +151,7 @@ def _anchor(heading: str) -> str:
 
 
 def contents_cell(cells: Sequence[nbformat.NotebookNode]) -> nbformat.NotebookNode:
-    """A table of contents: LaTeX's own in the PDF, links to the top-level headings in HTML."""
+    """A table of contents: Typst's outline in the PDF, links to the top-level headings in HTML."""
     headings = [
         line[2:].strip()
         for cell in cells
@@ -215,13 +166,9 @@ def contents_cell(cells: Sequence[nbformat.NotebookNode]) -> nbformat.NotebookNo
     contents = html.escape(i18n._("Contents"))
     return display_cell(
         f'<nav class="toc" aria-label="{contents}"><h2>{contents}</h2><ul>{items}</ul></nav>',
-        "\\clearpage\n\\tableofcontents\n\\clearpage\n",
+        blocks.contents(i18n._("Contents")),
         f"{i18n._('Contents')}: " + "; ".join(headings),
     )
-
-
-#: polyglossia's name of each report language (Italian hyphenation and "Indice" in the PDF).
-POLYGLOSSIA = {"en": "english", "it": "italian"}
 
 
 def report_name(language: str, suffix: str) -> str:
@@ -274,7 +221,7 @@ def sections_in_order(parts: Sequence[nbformat.NotebookNode]) -> list[nbformat.N
 
 
 def combine(
-    notebooks: Sequence[str | os.PathLike[str]],
+    notebooks: Sequence[str | os.PathLike[str] | nbformat.NotebookNode],
     metadata: dict,
     *,
     appendix: Sequence[nbformat.NotebookNode] = (),
@@ -284,17 +231,21 @@ def combine(
 
     Notebooks whose metadata say ``{"inclusion_report": {"position": "front"}}``
     (the summary) come first; a table of contents follows them, then the other
-    notebooks' sections by their numbers (see :func:`sections_in_order`). Each
+    notebooks' sections by their numbers (see :func:`sections_in_order`). ``notebooks``
+    are files, or notebooks read already (they are not changed). Each
     notebook keeps the outputs of ``language`` and its Markdown is translated
     (:class:`LanguagePreprocessor`); ``metadata`` and ``appendix`` are expected
     in that language already.
     """
     parts = []
-    for path in notebooks:
+    for item in notebooks:
+        read = isinstance(item, nbformat.NotebookNode)
+        nb = item if read else nbformat.read(item, as_version=4)
         try:
-            parts.append(in_language(nbformat.read(path, as_version=4), language))
+            parts.append(in_language(nb, language))
         except i18n.MissingTranslation as exc:
-            raise ExportError(f"{paths.display_path(path)}: {exc}") from exc
+            where = nb.metadata.get("papermill", {}).get("output_path", "a notebook") if read else item
+            raise ExportError(f"{paths.display_path(where)}: {exc}") from exc
     front = [p for p in parts if p.metadata.get("inclusion_report", {}).get("position") == "front"]
     body = [p for p in parts if p not in front]
     combined = nbformat.v4.new_notebook()
@@ -303,7 +254,6 @@ def combine(
     combined.metadata.pop("inclusion_report", None)
     combined.metadata.update(metadata)
     combined.metadata["language"] = language
-    combined.metadata["polyglossia"] = POLYGLOSSIA[language]
     body_cells = sections_in_order(body)
     cells = [cell for part in front for cell in copy.deepcopy(part.cells)]
     back = copy.deepcopy(list(appendix))
@@ -315,35 +265,69 @@ def combine(
     return combined
 
 
+@lru_cache(maxsize=1)
+def _reviewer_exporters() -> tuple[HTMLExporter, object, threading.Lock]:
+    """One HTML and one Typst exporter for every language: their templates compile once per process.
+
+    The lock keeps two threads (a grid's variants in one worker) from sharing them at once.
+    """
+    from helpers.runner.typesetting import TypstPDFExporter
+
+    config = _reviewer_config()
+    return _html_exporter(config), TypstPDFExporter(config=config), threading.Lock()
+
+
+def warm_up() -> None:
+    """Make the reviewer exporters and compile their templates; have Typst load its fonts."""
+    from helpers.runner import typesetting
+
+    html_exporter, typst_exporter, lock = _reviewer_exporters()
+    with lock:
+        html_exporter.template  # noqa: B018 - compiled on first use
+        typst_exporter.template  # noqa: B018
+    typesetting.undisplayable("\u00e9\u03c1")
+
+
 def reviewer_html(nb: nbformat.NotebookNode, target: str | os.PathLike[str]) -> Path:
     """Export the combined notebook as code-free, self-contained HTML (``lang`` from its metadata)."""
     language = nb.metadata.get("language", i18n.SOURCE_LANGUAGE)
+    exporter, _typst, lock = _reviewer_exporters()
     try:
-        body, _ = _html_exporter(_reviewer_config(language)).from_notebook_node(copy.deepcopy(nb))
+        with lock:
+            exporter.language_code = language
+            body, _ = exporter.from_notebook_node(nb)  # nbconvert works on a copy
     except Exception as exc:
         raise ExportError(f"reviewer HTML export failed: {exc}") from exc
     return paths.write_atomic(target, body)
 
 
-def reviewer_pdf(nb: nbformat.NotebookNode, target: str | os.PathLike[str]) -> Path:
-    """Export the combined notebook as a code-free A4 PDF through xelatex."""
-    if shutil.which("xelatex") is None:
-        raise ExportError(
-            "PDF export needs xelatex, which is not installed; run `make setup` "
-            "(Debian packages texlive-xetex, texlive-fonts-recommended, texlive-plain-generic)"
-        )
-    exporter = SettlingPDFExporter(
-        config=_reviewer_config(nb.metadata.get("language", i18n.SOURCE_LANGUAGE)),
-        template_name="report_latex",
-        extra_template_basedirs=[str(TEMPLATES_DIR)],
-    )
+def reviewer_document(nb: nbformat.NotebookNode):
+    """The combined notebook as a Typst document, ready to compile (:class:`helpers.runner.typesetting.Document`).
+
+    Writing the source takes a fraction of a second; compiling it (``.write(target)``)
+    takes the rest, outside Python's lock, so several compile side by side. Its creation
+    time is the metadata's ``created`` (the run's start), so the same notebook gives the
+    same bytes.
+    """
+    _html, exporter, lock = _reviewer_exporters()
     try:
-        pdf, _ = exporter.from_notebook_node(copy.deepcopy(nb))
-    except LatexFailed as exc:
-        tail = "\n".join(str(exc.output).splitlines()[-25:])
-        raise ExportError(
-            f"xelatex failed while building the PDF; last lines of its log:\n{tail}"
-        ) from exc
+        with lock:
+            return exporter.document(nb)
     except Exception as exc:
         raise ExportError(f"PDF export failed: {exc}") from exc
+
+
+def reviewer_pdf(nb: nbformat.NotebookNode, target: str | os.PathLike[str]) -> Path:
+    """Export the combined notebook as a code-free, tagged A4 PDF (PDF/UA-1) through Typst."""
+    return write_pdf(reviewer_document(nb), target)
+
+
+def write_pdf(document, target: str | os.PathLike[str]) -> Path:
+    """Compile a :func:`reviewer_document` and write the PDF; Typst's refusal as an :class:`ExportError`."""
+    from helpers.runner.typesetting import TypstFailed
+
+    try:
+        pdf = document.pdf()
+    except TypstFailed as exc:
+        raise ExportError(f"Typst could not build the PDF: {exc}") from exc
     return paths.write_atomic(target, pdf)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -65,6 +66,10 @@ class RunOptions:
     sequential: bool = False
     #: Run only these steps (numbers or names) and what they read from; nothing is published.
     only: Sequence[str] = ()
+    #: The id and start of a recorded run, when ``verify`` runs it again: the report then
+    #: names the same run and carries the same creation time, so its PDFs compare byte for byte.
+    run_id: str | None = None
+    started: datetime | None = None
 
 
 @dataclass
@@ -159,7 +164,7 @@ def run(options: RunOptions) -> RunResult:
     caller (the CLI) turns it into a message and an exit code.
     """
     log = options.log or RunLog()
-    started = _utc_now()
+    started = options.started or _utc_now()
     clock = time.perf_counter()
     steps = discover_steps()
     nodes = step_graph.graph(steps)
@@ -190,7 +195,7 @@ def run(options: RunOptions) -> RunResult:
                 f"({time.perf_counter() - clock:.2f} s)"
             )
             return RunResult(previous_dir, up_to_date=True)
-        run_id = f"{started.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
+        run_id = options.run_id or f"{started.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
         # Inherited by the kernel template and every kernel: lets tests find strays.
         os.environ["INCLUSION_REPORT_RUN_ID"] = run_id
         # The kernel template starts importing now, while the data are checked.
@@ -236,10 +241,13 @@ def _build(
     raw_path = values.get("raw_data_path", str(paths.RAW_TABLE))
     data_facts = study.check_data(raw_path, values, log)
     steps = [node.step for node in nodes]
-    # Load the executor and the exporters now, while the kernel template is still importing.
+    # Load the executor and the exporters now, while the kernel template is still importing;
+    # what the report is built with warms up in the background while the steps run.
     import papermill  # noqa: F401
 
-    from helpers.runner import export  # noqa: F401
+    from helpers.runner import export, typesetting  # noqa: F401
+
+    threading.Thread(target=study.warm_up_report, name="warm-up-report", daemon=True).start()
 
     reports_dir = paths.resolve(options.reports_dir)
     runs_dir = reports_dir / "runs"
@@ -439,25 +447,29 @@ def report_languages(parameters: dict) -> list[str]:
 def _export(
     options: RunOptions, manifest: dict, run_dir: Path, steps, started: datetime, log
 ) -> dict:
-    """The reviewer report, HTML and PDF built side by side (xelatex is its own process).
+    """The reviewer report, HTML and PDF built side by side (Typst compiles outside the GIL).
 
-    Returns what the manifest records of it: formats, key, seconds and the files written.
+    Returns what the manifest records of it: formats, key, seconds, the PDF's maker and the files written.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from helpers.runner import export
+    import nbformat
+
+    from helpers.runner import export, typesetting
 
     t0 = time.perf_counter()
     before = cache.snapshot(run_dir)
-    executed = [run_dir / "notebooks" / step.path.name for step in steps]
+    executed = [nbformat.read(run_dir / "notebooks" / step.path.name, as_version=4) for step in steps]
     reports = []
     for language in report_languages(manifest.get("parameters", {})):
         with i18n.language(language):
             metadata, appendix = study.report_metadata(manifest, started), study.appendix_cells(manifest)
         reports.append((language, export.combine(executed, metadata, appendix=appendix, language=language)))
-    with ThreadPoolExecutor(max_workers=1) as pool:  # xelatex in its own process beside the HTML
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Typst compiles the PDFs beside the HTMLs
         pdfs = [
-            pool.submit(export.reviewer_pdf, combined, run_dir / export.report_name(language, ".pdf"))
+            pool.submit(
+                export.write_pdf, export.reviewer_document(combined), run_dir / export.report_name(language, ".pdf")
+            )
             for language, combined in reports
             if "pdf" in options.formats
         ]
@@ -471,6 +483,7 @@ def _export(
     return {
         "formats": sorted(options.formats),
         "key": cache.export_fingerprint(),
+        "pdf": typesetting.MAKER if "pdf" in options.formats else None,
         "seconds": round(time.perf_counter() - t0, 3),
         "outputs": records.hash_files(
             run_dir, [name for name in written if name not in ("run.log", "manifest.json")]

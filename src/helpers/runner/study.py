@@ -309,6 +309,7 @@ def report_metadata(manifest: dict, started: datetime) -> dict:
         "authors": [{"name": _("Inclusion report pipeline")}],
         "subject": _(REPORT_SUBJECT),
         "date": i18n.date(started),
+        "created": started.isoformat(),  # the PDF's creation time: the run's start, so a re-run gives the same bytes
         "run_label": _("Run {run_id} of {date}, {time} UTC").format(
             run_id=manifest["run_id"], date=i18n.date(started), time=started.strftime("%H:%M")
         ),
@@ -329,7 +330,7 @@ def appendix_cells(manifest: dict) -> list[nbformat.NotebookNode]:
 
     def table(frame: pd.DataFrame, caption: str, number: int) -> nbformat.NotebookNode:
         t = Table(frame, caption, label=_("Table {step}.{number}").format(step="A", number=number))
-        return export.display_cell(t._repr_html_(), t._repr_latex_(), repr(t))
+        return export.display_cell(t._repr_html_(), t.block(), repr(t))
 
     origin = manifest.get("provenance", {})
     git = origin.get("git", {})
@@ -667,7 +668,8 @@ def warm_up() -> Iterator[str]:
     """Render a throw-away figure in the project's theme (restored afterwards).
 
     Run by a kernel template after :data:`PRELOAD`, so the fonts, text layout caches
-    and the PDF font subsetter are loaded before it forks; yields after each format.
+    and the SVG writer are loaded before it forks; yields after each format (the
+    notebooks publish figures as SVG only).
     """
     from io import BytesIO
 
@@ -684,9 +686,26 @@ def warm_up() -> Iterator[str]:
         axes.set_title("warm-up")
         axes.set_xlabel("x (%)")
         axes.legend()
-        for fmt in ("svg", "pdf", "png"):
+        for fmt in ("svg",):
             figure.savefig(BytesIO(), format=fmt)
             yield f"figure as {fmt}"
+
+
+def warm_up_report() -> None:
+    """Load what the reviewer report is built with, while the steps run: its modules and exporters.
+
+    The provenance appendix reads the rules of :mod:`helpers.inference` and
+    :mod:`helpers.specification` (seconds to import the statistics stack); the exporters
+    compile their templates and Typst loads its fonts (:func:`helpers.runner.export.warm_up`).
+    Done in the background, the export itself then takes only its own time.
+    """
+    try:
+        from helpers import inference, specification  # noqa: F401
+        from helpers.runner import export
+
+        export.warm_up()
+    except Exception:  # noqa: BLE001, S110 - only a head start: the export itself reports any failure
+        pass
 
 
 def synth(argv: Sequence[str]) -> int:

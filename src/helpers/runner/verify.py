@@ -13,14 +13,16 @@ and every output's hash. Verifying a run:
 3. re-executes the run with the recorded parameters (``--force``, into a scratch
    reports folder, with the same formats);
 4. compares: every machine-readable table (``tables/``, ``text/``, ``data/``) byte for
-   byte, naming the first differing cells of a CSV that differs; and the text of each
-   report (``pdftotext``; the HTML's text when the run made no PDF). A PDF differs from
-   any other by its creation time, and the report prints the run's id and start time,
-   so the words naming the run (its id, its start time, the date and time beside the id)
-   are set aside, and the text is compared word for word (another id, in a proportional
-   font, can move a line break). The executed
-   notebooks, the researcher HTMLs and ``changes.*`` (a comparison with whichever run
-   came before) hold times and run ids by nature and are not compared.
+   byte, naming the first differing cells of a CSV that differs; and each report. The
+   re-execution is given the recorded run's id and start (``run --as-run``), so a PDF
+   made by Typst (the manifest's ``export.pdf``) names the same run and carries the
+   same creation time: each is compared byte for byte ("report.pdf: byte-identical").
+   Otherwise (an older run's xelatex PDF, ``--current-code``, or the HTML when the run
+   made no PDF) the text is compared (``pdftotext``): the words naming the run (its id,
+   its start time, the date and time beside the id) are set aside, and the text is
+   compared word for word (another id, in a proportional font, can move a line break).
+   The executed notebooks, the researcher HTMLs and ``changes.*`` (a comparison with
+   whichever run came before) hold times and run ids by nature and are not compared.
 
 A run made from a tree with uncommitted changes cannot be rebuilt from its commit:
 verify says so and stops, unless ``--current-code`` asks for a check with the code and
@@ -38,7 +40,7 @@ difference; a verify waiting for another's environment says so.
 Exit codes: 0 reproduced; 8 re-executed but something differs (listed), or the
 re-execution failed where the run had succeeded (its data check or a notebook); 9 cannot
 be verified (run not found or not succeeded, tree was dirty, commit, input, Python or a
-tool missing, or the re-execution could not finish, e.g. no LaTeX for the PDF).
+tool missing, or the re-execution could not finish, e.g. an older commit's xelatex missing).
 """
 
 from __future__ import annotations
@@ -264,8 +266,19 @@ def place_inputs(manifest: dict, inputs: dict[str, Path], code: Path) -> None:
             shutil.copyfile(file, target)
 
 
-def rerun_command(python: Path, manifest: dict, inputs: dict[str, Path], scratch: Path) -> list[str]:
-    """``inclusion-report run`` with the recorded parameters, config and formats, into ``scratch``."""
+def typst_made(manifest: dict) -> bool:
+    """Whether the run's PDFs were made by Typst: its code re-runs a run as itself, byte for byte."""
+    return str(manifest.get("export", {}).get("pdf") or "").startswith("typst")
+
+
+def rerun_command(
+    python: Path, manifest: dict, inputs: dict[str, Path], scratch: Path, *, as_run: bool | None = None
+) -> list[str]:
+    """``inclusion-report run`` with the recorded parameters, config and formats, into ``scratch``.
+
+    With ``as_run`` (by default, when the run's PDFs were made by Typst, whose code knows
+    the option) the re-execution takes the recorded run's id and start.
+    """
     from helpers.runner.grid import cli_text
 
     command = [
@@ -273,6 +286,8 @@ def rerun_command(python: Path, manifest: dict, inputs: dict[str, Path], scratch
         "--reports-dir", str(scratch / "reports"),
         "--processed-dir", str(scratch / "processed"),
     ]  # fmt: skip
+    if (typst_made(manifest) if as_run is None else as_run) and manifest.get("run_id") and manifest.get("started"):
+        command += ["--as-run", manifest["run_id"], manifest["started"]]
     if "pdf" not in manifest.get("export", {}).get("formats", ["pdf"]):
         command.append("--no-pdf")
     if "config" in inputs:  # the recorded config file (a grid variant's own, say)
@@ -406,6 +421,8 @@ def compare(recorded_dir: Path, recorded: dict, new_dir: Path, new: dict) -> tup
     differences += [f"{name}: written now, not by the recorded run" for name in extra]
     matches.append(f"{same} of {len(tables)} tables byte-identical")
     reports = sorted(n for n in outputs if n.startswith("report") and n.endswith(".pdf"))
+    if reports and typst_made(recorded) and not recorded.get("marks"):
+        return matches + _compare_bytes(recorded_dir, recorded, new_dir, reports, differences), differences
     if not reports:
         reports = sorted(n for n in outputs if n.startswith("report") and n.endswith(".html"))
     aside = 0
@@ -432,6 +449,41 @@ def compare(recorded_dir: Path, recorded: dict, new_dir: Path, new: dict) -> tup
             "naming the run, its id and start time, set aside)"
         )
     return matches, differences
+
+
+def _compare_bytes(recorded_dir: Path, recorded: dict, new_dir: Path, reports: list[str], differences: list[str]):
+    """Each report PDF byte for byte: its match, or its difference (with the first differing word, if any)."""
+    outputs, matches = recorded["outputs"], []
+    for name in reports:
+        fresh = new_dir / name
+        if not fresh.is_file():
+            differences.append(f"{name}: not written by the re-execution")
+        elif records.sha256(fresh) == outputs[name]:
+            matches.append(f"{name}: byte-identical")
+        elif not (recorded_dir / name).is_file() or records.sha256(recorded_dir / name) != outputs[name]:
+            differences.append(f"{name}: not byte-identical, and the recorded report is gone or altered")
+        else:
+            old, new = (recorded_dir / name).read_bytes(), fresh.read_bytes()
+            offset = next(
+                (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new))
+            )
+            words = ""
+            try:  # where the text differs, if pdftotext can read both (a help, not the verdict)
+                before, after = report_words(recorded_dir / name), report_words(fresh)
+            except (CannotVerify, OSError):
+                before = after = None
+            if before is not None:
+                first = next((i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b), None)
+                if first is None and len(before) == len(after):
+                    words = "; its text is the same word for word"
+                else:
+                    first = min(len(before), len(after)) if first is None else first
+                    words = (
+                        f"; its text differs at word {first + 1}: '{' '.join(before[first : first + 6])}' "
+                        f"(recorded) vs '{' '.join(after[first : first + 6])}' (now)"
+                    )
+            differences.append(f"{name}: not byte-identical (first difference at byte {offset}){words}")
+    return matches
 
 
 #: How long a verify waits for another verify using the same environment.
@@ -508,7 +560,9 @@ def verify(options: VerifyOptions) -> Verdict:
         shown = paths.display_path(run_dir / "manifest.json")
         raise CannotVerify(f"the manifest of run {run_id} cannot be used: {shown}: {problem}")
     needed = ["git"] if not options.current_code else []
-    if any(name.endswith(".pdf") for name in manifest["outputs"]):
+    if any(name.endswith(".pdf") for name in manifest["outputs"]) and (
+        options.current_code or not typst_made(manifest)
+    ):  # the text of PDFs compared, not their bytes
         needed.append("pdftotext")
     missing = [tool for tool in needed if shutil.which(tool) is None]
     if missing:
@@ -547,7 +601,8 @@ def verify(options: VerifyOptions) -> Verdict:
             if not options.current_code:  # never into the user's own tree
                 place_inputs(manifest, inputs, code)
             log(f"verify {run_id}: {len(inputs)} input(s) as recorded; re-executing the run")
-            command = rerun_command(python, manifest, inputs, scratch)
+            # the current code knows --as-run whatever made the run; a recorded commit, if it made Typst PDFs
+            command = rerun_command(python, manifest, inputs, scratch, as_run=options.current_code or None)
             code_run = _rerun(command, code)
         if code_run in (3, 4):  # the same inputs now fail the data check or a notebook
             raise NotReproduced(f"NOT reproduced: run {run_id}: the re-execution failed with exit code {code_run}")
