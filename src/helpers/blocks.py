@@ -19,6 +19,14 @@ Kinds and their fields:
     ``label`` and ``text`` of a figure's caption.
 ``contents``
     ``title``: a table of contents of the document's top-level headings.
+``heading``
+    ``text`` and ``level`` (1 to 3): a heading of the document, written by code.
+``box``
+    ``title`` and ``items``: a framed box of labelled lists, each ``[label, [entries]]``.
+``banner``
+    ``paragraphs``: text set apart from the body (a shaded block).
+``break``
+    nothing: the next block starts a new page (the PDF; a web page has none).
 
 A figure's caption travels with the figure itself, in the figure output's metadata:
 ``{"alt": ..., "caption": {"label": ..., "text": ...}}``; the caption shown after it is
@@ -31,7 +39,7 @@ from collections.abc import Iterable, Sequence
 
 #: The MIME type of the structured form of a block (a JSON object with a ``kind``).
 MIMETYPE = "application/vnd.inclusion-report.block+json"
-KINDS = ("table", "text", "caption", "contents")
+KINDS = ("table", "text", "caption", "contents", "heading", "box", "banner", "break")
 ALIGNMENTS = ("left", "right")
 
 
@@ -76,3 +84,26 @@ def caption(label: str, text: str) -> dict:
 def contents(title: str) -> dict:
     """A table of contents, titled ``title``."""
     return {"kind": "contents", "title": str(title)}
+
+
+def heading(text: str, level: int) -> dict:
+    """A heading of the document: its text and its level, 1 to 3."""
+    if level not in (1, 2, 3):
+        raise ValueError(f"a heading's level is 1, 2 or 3, not {level!r}")
+    return {"kind": "heading", "text": str(text), "level": int(level)}
+
+
+def box(title: str, items: Sequence[tuple[str, Sequence[str]]]) -> dict:
+    """A framed box: a title, then labelled lists of entries."""
+    return {"kind": "box", "title": str(title), "items": [[str(label), [str(e) for e in entries]]
+                                                          for label, entries in items]}
+
+
+def banner(paragraphs: Sequence[str]) -> dict:
+    """Paragraphs set apart from the body."""
+    return {"kind": "banner", "paragraphs": [str(p) for p in paragraphs]}
+
+
+def page_break() -> dict:
+    """The next block starts a new page."""
+    return {"kind": "break"}

@@ -12,7 +12,7 @@ import math
 
 import pandas as pd
 
-from helpers import i18n, plots
+from helpers import i18n, plots, report
 from helpers.brief import claims as claims_section
 from helpers.brief import display, outline
 from helpers.brief import words as w
@@ -319,11 +319,17 @@ def provenance(ev: Evidence, numbering: display.Numbering) -> None:
                         _("Versions of the packages that compute and draw the results."))
 
 
+def titles(ev: Evidence) -> list[str]:
+    """The annex's heading, in the active language."""
+    return [_("Annex: technical details")]
+
+
 def show(ev: Evidence, numbering: display.Numbering) -> None:
-    """The annex, in the document's language."""
+    """The annex, in the document's language, on a new page."""
     with i18n.language(ev.language):
         numbering.annex()
-        display.heading(_("Annex: technical details"), level=1)
+        report.show(display.PageBreak())
+        display.heading(titles(ev)[0], level=1)
         for part in (cleaning, descriptive, claims, rules, city, power, curve, provenance):
             part(ev, numbering)
 

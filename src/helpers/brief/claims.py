@@ -103,10 +103,15 @@ def beyond(ev: Evidence) -> str:
     ).format(n=w.number_word(count), annex=outline.annex("claims"))
 
 
+def titles(ev: Evidence) -> list[str]:
+    """The section's heading, in the active language."""
+    return [_("3. What the article's text claims")]
+
+
 def show(ev: Evidence) -> None:
     """Section 3, in the document's language."""
     with i18n.language(ev.language):
-        display.heading(_("3. What the article's text claims"), level=1)
+        display.heading(titles(ev)[0], level=1)
         if ev.synthetic:
             display.paragraphs(_(
                 "This run's table is synthetic, so checking the article's claims against it says nothing about "

@@ -55,10 +55,15 @@ def sources(ev: Evidence) -> str:
     )
 
 
+def titles(ev: Evidence) -> list[str]:
+    """The section's heading, in the active language."""
+    return [_("2. The figures of the {n} cities").format(n=w.number_word(ev.n))]
+
+
 def show(ev: Evidence, numbering: display.Numbering) -> None:
     """Section 2, in the document's language."""
     with i18n.language(ev.language):
-        display.heading(_("2. The figures of the {n} cities").format(n=w.number_word(ev.n)), level=1)
+        display.heading(titles(ev)[0], level=1)
         if ev.synthetic:
             display.paragraphs(_("This run's table is synthetic: made-up municipalities to test the method."))
         cities_table(ev, numbering)

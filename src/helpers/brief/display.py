@@ -1,9 +1,9 @@
 """How the reviewer document puts its parts on the page: headings, paragraphs, numbered tables and figures.
 
-Everything shown goes through :func:`helpers.report.show` as an object that knows how
-to render itself for each export (HTML, Markdown, the PDF route), every piece of text
-escaped for the format it enters: a heading, a paragraph or a caption that quotes a
-city name or a codebook title can never carry markup into the document.
+Everything shown goes through :func:`helpers.report.show` as an object that renders
+itself as HTML (escaped) and in its structured form (:mod:`helpers.blocks`, which the
+PDF's exporter writes as Typst string literals): a heading, a paragraph or a caption that
+quotes a city name or a codebook title can never carry markup into the document.
 
 :class:`Numbering` numbers the tables and figures of the document: 1, 2, ... in the
 main text, A.1, A.2, ... in the annex.
@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from helpers import report
+from helpers import blocks, report
 from helpers.i18n import _
-from helpers.tables import Table, escape_html, escape_latex
+from helpers.tables import Table, escape_html
 
 if TYPE_CHECKING:
     import matplotlib.pyplot as plt
@@ -48,7 +48,7 @@ def slug(text: str) -> str:
 
 
 class Heading:
-    """A heading of the document, rendered as an HTML heading with an id, as Markdown and as LaTeX."""
+    """A heading of the document: an HTML heading with an id, Markdown, and its structured form."""
 
     def __init__(self, text: str, level: int = 1):
         self.text = text
@@ -61,9 +61,8 @@ class Heading:
     def _repr_markdown_(self) -> str:
         return "#" * self.level + " " + escape_markdown(self.text)
 
-    def _repr_latex_(self) -> str:
-        command = {1: "section", 2: "subsection"}.get(self.level, "subsubsection")
-        return f"\\{command}*{{{escape_latex(self.text)}}}\n"
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return {blocks.MIMETYPE: blocks.heading(self.text, self.level)}
 
     def __repr__(self) -> str:
         return self.text
@@ -91,24 +90,53 @@ class Box:
             lines += [f"*{escape_markdown(label)}*", ""] + [f"- {escape_markdown(e)}" for e in entries] + [""]
         return "\n".join(lines)
 
-    def _repr_latex_(self) -> str:
-        body = "".join(
-            f"\\textbf{{{escape_latex(label)}}}\n\\begin{{itemize}}\n"
-            + "".join(f"\\item {escape_latex(e)}\n" for e in entries)
-            + "\\end{itemize}\n"
-            for label, entries in self.items
-        )
-        return f"\\fbox{{\\parbox{{0.95\\linewidth}}{{\\textbf{{{escape_latex(self.title)}}}\n\n{body}}}}}\n"
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return {blocks.MIMETYPE: blocks.box(self.title, self.items)}
 
     def __repr__(self) -> str:
         return self.title + "\n" + "\n".join(f"{label}: " + "; ".join(e) for label, e in self.items)
 
 
 class Banner(report.Text):
-    """The quality banner under the bottom line: paragraphs set apart (an aside in HTML)."""
+    """The quality banner under the bottom line: paragraphs set apart (an aside in HTML, shaded in the PDF)."""
 
     def _repr_html_(self) -> str:
         return f'<aside class="quality-banner">{super()._repr_html_()}</aside>'
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return {blocks.MIMETYPE: blocks.banner(self.paragraphs)}
+
+
+class PageBreak:
+    """Where the PDF starts a new page (before the annex); nothing in HTML."""
+
+    def _repr_html_(self) -> str:
+        return ""
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return {blocks.MIMETYPE: blocks.page_break()}
+
+    def __repr__(self) -> str:
+        return ""
+
+
+class Contents:
+    """The table of contents: links to the sections in HTML, the PDF's own outline."""
+
+    def __init__(self, title: str, headings: list[str]):
+        self.title = title
+        self.headings = headings
+
+    def _repr_html_(self) -> str:
+        items = "".join(f'<li><a href="#{escape_html(slug(h))}">{escape_html(h)}</a></li>' for h in self.headings)
+        title = escape_html(self.title)
+        return f'<nav class="toc" aria-label="{title}"><h2>{title}</h2><ul>{items}</ul></nav>'
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return {blocks.MIMETYPE: blocks.contents(self.title)}
+
+    def __repr__(self) -> str:
+        return f"{self.title}: " + "; ".join(self.headings)
 
 
 class Numbering:
@@ -152,7 +180,8 @@ class Numbering:
         label = self.upcoming_figure()
         self.figures += 1
         under = report.Caption(label, caption)
-        report.show(fig, alt=alt, latex_caption=under._repr_latex_())
+        # the PDF sets the caption in one block with the figure, so a page never splits them
+        report.show(fig, alt=alt, caption=under.block())
         plt.close(fig)
         report.show(under, figure_caption=True)
 

@@ -13,9 +13,6 @@ from helpers.brief import annex, claims, data, display, glossary, limits, page_o
 from helpers.brief.evidence import Evidence, load
 from helpers.i18n import _
 
-#: The main text's parts, in order: (key, heading text as a function of the language).
-MAIN_PARTS = ("results", "data", "claims", "limits", "glossary")
-
 
 class Brief:
     """The document in one language, shown part by part."""
@@ -52,9 +49,10 @@ class Brief:
         page_one.show(self.ev)
 
     def contents(self) -> None:
-        """The table of contents (the exports build it from the headings)."""
+        """The table of contents: the main sections and the annex (the PDF makes its own outline)."""
         with i18n.language(self.ev.language):
-            report.show(Contents(_("Contents")))
+            headings = [t for part in (results, data, claims, limits, glossary, annex) for t in part.titles(self.ev)]
+            report.show(display.Contents(_("Contents"), headings))
 
     def results(self) -> None:
         """Section 1: the lead figure, the results table and the notable pairs."""
@@ -91,15 +89,3 @@ class DocumentMetadata:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         return {self.MIME: self.values, "text/plain": ""}
-
-
-class Contents:
-    """Where the table of contents goes: the exports put the document's own there."""
-
-    MIME = "application/vnd.inclusion-report.contents+json"
-
-    def __init__(self, title: str):
-        self.title = title
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {self.MIME: {"title": self.title}, "text/plain": self.title}

@@ -183,7 +183,9 @@ def load(
         try:
             loaded = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
-            raise DataError(paths.display_path(manifest_path), Problem(None, None, None, f"a JSON record ({exc})"))
+            raise DataError(
+                paths.display_path(manifest_path), Problem(None, None, None, f"a JSON record ({exc})")
+            ) from None
         manifest = loaded if isinstance(loaded, dict) else {}
     return Evidence(language, load_codebook(), read_processed(processed_data_path), tables, manifest)
 

@@ -57,8 +57,13 @@ def entries(ev: Evidence) -> list[tuple[str, str]]:
     ]
 
 
+def titles(ev: Evidence) -> list[str]:
+    """The section's heading, in the active language."""
+    return [_("6. Terms used")]
+
+
 def show(ev: Evidence) -> None:
     """Section 6, in the document's language."""
     with i18n.language(ev.language):
-        display.heading(_("6. Terms used"), level=1)
+        display.heading(titles(ev)[0], level=1)
         display.bullets(*[_("{term}: {meaning}").format(term=term, meaning=meaning) for term, meaning in entries(ev)])

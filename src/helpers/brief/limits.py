@@ -55,12 +55,18 @@ def evaluation(ev: Evidence) -> list[str]:
     ]
 
 
+def titles(ev: Evidence) -> list[str]:
+    """The sections' headings, in the active language."""
+    return [_("4. What these figures cannot say"), _("5. What an evaluation would need")]
+
+
 def show(ev: Evidence) -> None:
     """Sections 4 and 5, in the document's language."""
     with i18n.language(ev.language):
-        display.heading(_("4. What these figures cannot say"), level=1)
+        limitations_title, evaluation_title = titles(ev)
+        display.heading(limitations_title, level=1)
         display.bullets(*limitations(ev))
-        display.heading(_("5. What an evaluation would need"), level=1)
+        display.heading(evaluation_title, level=1)
         display.paragraphs(_(
             "The table can describe {n} cities; it cannot say whether the programmes raised employment or improved "
             "access to care. An evaluation that could would need at least:"

@@ -1,5 +1,4 @@
-"""Page one: the title that says what the document is, the bottom line, the quality banner,
-the main points and the box on what the figures may be used for.
+"""Page one: the message title, the bottom line, the quality banner, the main points, the box on use.
 
 Written for a municipal official with five minutes: the message first, one idea per
 sentence, no statistical notation (no p, r, intervals or n), uncertainty in words
@@ -141,7 +140,9 @@ def main_points(ev: Evidence) -> list[str]:
         ).format(n=w.capital(w.number_word(beyond))))
     points.append(_("With so few cities, only very strong links can be seen, so a missing link proves nothing."))
     if not ev.synthetic:
-        points.append(_("The article gives no figures on the results of the ReCoSol network, so nothing here measures it."))
+        points.append(
+            _("The article gives no figures on the results of the ReCoSol network, so nothing here measures it.")
+        )
     return points[:6]
 
 

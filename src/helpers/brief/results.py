@@ -16,8 +16,8 @@ import pandas as pd
 
 from helpers import i18n
 from helpers.brief import display, figures, outline
-from helpers.brief.claims import doubted_items as claims_items
 from helpers.brief import words as w
+from helpers.brief.claims import doubted_items as claims_items
 from helpers.brief.evidence import Evidence
 from helpers.calibration import RELATIVE_POWER
 from helpers.i18n import _, ngettext
@@ -347,10 +347,15 @@ def others(ev: Evidence) -> list[str]:
     return sentences
 
 
+def titles(ev: Evidence) -> list[str]:
+    """The section's heading, in the active language."""
+    return [_("1. What the figures show")]
+
+
 def show(ev: Evidence, numbering: display.Numbering) -> None:
     """Section 1, in the document's language."""
     with i18n.language(ev.language):
-        display.heading(_("1. What the figures show"), level=1)
+        display.heading(titles(ev)[0], level=1)
         outcomes = list(dict.fromkeys(ev.tables["findings"].outcome))
         inputs = list(dict.fromkeys(ev.tables["findings"].predictor))
         display.paragraphs(_(

@@ -395,6 +395,18 @@ def render_block(block: dict, metadata: dict) -> str:
         return f"#figure-caption({content(_label(block['label'], block['text']))});"
     if kind == "contents":
         return f"#contents({string(block['title'])});"
+    if kind == "heading":
+        return _call("heading", f"level: {int(block['level'])}", content(text(block["text"])))
+    if kind == "box":
+        parts = [_call("strong", content(text(block["title"])))]
+        for label, entries in block["items"]:
+            parts.append(_call("emph", content(text(label))))
+            parts.append("#list(" + ", ".join(content(text(e)) for e in entries) + ");" if entries else "")
+        return f"#use-box({content(chr(10).join(p for p in parts if p))});"
+    if kind == "banner":
+        return f"#banner({content(chr(10).join(['', *[text(p) + chr(10) for p in block['paragraphs']]]))});"
+    if kind == "break":
+        return "#pagebreak(weak: true);"
     raise ValueError(f"unknown block kind {kind!r}: one of {', '.join(blocks.KINDS)} expected")
 
 
