@@ -39,6 +39,10 @@ from collections.abc import Iterable, Sequence
 
 #: The MIME type of the structured form of a block (a JSON object with a ``kind``).
 MIMETYPE = "application/vnd.inclusion-report.block+json"
+#: The document's metadata (title, subject, authors, language) as one output that shows
+#: nothing: the report notebook displays it once, the exports lift it into the notebook's
+#: metadata (:func:`helpers.runner.export.reviewer_notebook`).
+METADATA_MIMETYPE = "application/vnd.inclusion-report.metadata+json"
 KINDS = ("table", "text", "caption", "contents", "heading", "box", "banner", "break")
 ALIGNMENTS = ("left", "right")
 

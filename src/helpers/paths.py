@@ -39,6 +39,8 @@ RAW_TABLE = RAW_DATA_DIR / "inclusione_attiva.tsv"
 PROCESSED_TABLE_NAME = "inclusione_attiva_clean.csv"
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+#: The reviewer document: a notebook of its own, run once per report language after the steps.
+REPORT_NOTEBOOK = NOTEBOOKS_DIR / "report.ipynb"
 REPORTS_DIR = PROJECT_ROOT / "reports"
 CONFIG_FILE = PROJECT_ROOT / "config" / "report.toml"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from helpers import i18n, paths, report
+from helpers import blocks, i18n, paths, report
 from helpers.brief import annex, claims, data, display, glossary, limits, page_one, results
 from helpers.brief.evidence import Evidence, load
 from helpers.i18n import _
@@ -37,7 +37,6 @@ class Brief:
         with i18n.language(self.ev.language):
             return {
                 "title": page_one.title(self.ev),
-                "subtitle": page_one.subtitle(self.ev),
                 "authors": [{"name": _("Inclusion report pipeline")}],
                 "subject": _("A check of one newsletter article's figures on municipal integration programmes"),
                 "language": self.ev.language,
@@ -82,7 +81,7 @@ class Brief:
 class DocumentMetadata:
     """The document's metadata as an output the exports read (no visible text)."""
 
-    MIME = "application/vnd.inclusion-report.metadata+json"
+    MIME = blocks.METADATA_MIMETYPE
 
     def __init__(self, values: dict):
         self.values = values

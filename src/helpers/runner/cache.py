@@ -4,8 +4,8 @@ A step's *key* is a SHA-256 over everything that can change its outputs: the
 notebook's bytes, its parameters, the files it reads (input data by content, so
 an edit to the raw table re-runs everything downstream, and the codebook, which
 every step reads), the notebook library (the ``helpers`` modules notebooks
-import, not :mod:`helpers.runner`) and the lock file of the environment. The reviewer
-export has a key of its own (:func:`export_fingerprint`). When the key equals the one
+import, the report wing included, not :mod:`helpers.runner`) and the lock file of the
+environment. The reviewer documents have a key of their own (:func:`export_fingerprint`). When the key equals the one
 recorded for the same step in the latest successful run, that run's outputs are
 linked into the new run instead of executing the notebook again.
 
@@ -52,20 +52,28 @@ LIBRARY = Path(__file__).resolve().parents[1]
 RUNNER = Path(__file__).resolve().parent
 
 
+def library_files(package: Path | None = None) -> list[Path]:
+    """The notebook library's modules, subpackages included (the report wing), but not the runner's."""
+    package = package or LIBRARY
+    runner = package / RUNNER.name
+    return sorted(
+        p for p in package.rglob("*.py") if p.is_file() and runner not in p.parents and "__pycache__" not in p.parts
+    )
+
+
 def code_fingerprint(package: Path | None = None) -> str:
     """One hash of the notebook library and the catalogs of the report's languages.
 
-    The modules of ``helpers`` the notebooks import, and the ``.po`` catalogs: a
-    changed translation changes what the notebooks show.
-    The runner's subpackage is not part of it: editing the runner changes how the
-    notebooks are run, never what they compute, so it re-runs no notebook.
+    Every module of ``helpers`` a notebook can import, in subpackages too (the report
+    wing, :mod:`helpers.brief`), and the ``.po`` catalogs: a changed translation
+    changes what the report notebook shows. The runner's subpackage is not part of it:
+    editing the runner changes how the notebooks are run, never what they compute,
+    so it re-runs no notebook.
     """
     package = package or LIBRARY
-    files = sorted(p for p in package.glob("*.py") if p.is_file())
     catalogs = sorted(package.glob("locale/*/LC_MESSAGES/*.po"))
     return digest(
-        [(p.name, sha256(p)) for p in files]
-        + [(p.relative_to(package).as_posix(), sha256(p)) for p in catalogs]
+        (p.relative_to(package).as_posix(), sha256(p)) for p in [*library_files(package), *catalogs]
     )
 
 
@@ -73,16 +81,22 @@ def code_fingerprint(package: Path | None = None) -> str:
 EXPORT_MODULES = ("export.py", "typesetting.py")
 
 
-def export_fingerprint(package: Path | None = None) -> str:
-    """One hash of what the reviewer report is built with: the exporter's modules, templates and fonts.
+def export_fingerprint(package: Path | None = None, report: Path | None = None) -> str:
+    """One hash of what the reviewer documents are made with besides the steps and the library.
 
-    When it changes, a run reuses every step and builds the report again.
+    The report notebook (``notebooks/report.ipynb``), the exporter's modules, its
+    templates and its fonts. The library (the wing included) is in every step's key
+    already. When this changes, a run reuses every step and builds the documents again.
     """
     package = package or RUNNER
+    report = report or paths.REPORT_NOTEBOOK
     files = [package / name for name in EXPORT_MODULES] + sorted(
         p for folder in ("templates", "fonts") for p in (package / folder).rglob("*") if p.is_file()
     )
-    return digest((p.relative_to(package).as_posix(), sha256(p)) for p in files if p.exists())
+    return digest(
+        [("report notebook", sha256(report) if report.is_file() else "missing")]
+        + [(p.relative_to(package).as_posix(), sha256(p)) for p in files if p.exists()]
+    )
 
 
 def shared_inputs() -> dict[str, str]:

@@ -85,9 +85,14 @@ class RunResult:
 def check_parameters(
     options: RunOptions, steps: Sequence[Step]
 ) -> tuple[dict, dict[str, dict[str, Parameter]]]:
-    """Resolve every parameter (notebook defaults, config file, command line) and check it."""
-    per_notebook = {step.name: notebook_parameters(step.path) for step in steps}
-    declared = collect_parameters(step.path for step in steps)
+    """Resolve every parameter (notebook defaults, config file, command line) and check it.
+
+    The parameters are those of the numbered notebooks and of the report notebook
+    (``language`` and ``languages``: the reviewer document's languages).
+    """
+    notebooks = [*steps, step_graph.report_step()]
+    per_notebook = {step.name: notebook_parameters(step.path) for step in notebooks}
+    declared = collect_parameters(step.path for step in notebooks)
     values = resolve_parameters(declared, read_config(options.config_path), options.cli_parameters)
     check_input_files(values)
     study.check_values(values)
@@ -183,11 +188,12 @@ def run(options: RunOptions) -> RunResult:
         code, env = cache.code_fingerprint(), cache.environment_fingerprint()
         previous_dir, previous = _latest_manifest(reports_dir, warn=log)
         formats = sorted(options.formats)
+        export_key = _export_key(values, per_notebook)
         if (
             not options.force
             and not options.only
             and previous.get("export", {}).get("formats") == formats
-            and previous.get("export", {}).get("key") == cache.export_fingerprint()
+            and previous.get("export", {}).get("key") == export_key
             and _up_to_date(steps, values, per_notebook, previous, code=code, env=env)
         ):
             log(
@@ -214,6 +220,7 @@ def run(options: RunOptions) -> RunResult:
                 only=only if options.only else None,
                 code=code,
                 env=env,
+                export_key=export_key,
                 started=started,
                 clock=clock,
             )
@@ -235,6 +242,7 @@ def _build(
     only,
     code,
     env,
+    export_key,
     started,
     clock,
 ):
@@ -300,7 +308,19 @@ def _build(
         entries = execute(context, nodes)
         if only is None:
             study.check_tables(run_dir / "tables")
-            manifest["export"] = _export(options, manifest, run_dir, steps, started, log)
+            report = step_graph.report_node(nodes)
+            manifest["export"] = _export(
+                options,
+                manifest,
+                run_dir,
+                report,
+                lambda language: for_notebook(
+                    {**values, **runner_values, "language": language}, per_notebook[report.step.name]
+                ),
+                kernels=kernels,
+                key=export_key,
+                log=log,
+            )
             _record_changes(previous_dir, previous, run_dir, log)
         manifest["steps"] = entries
         manifest["outputs"] = {
@@ -347,6 +367,16 @@ def _build(
     return RunResult(run_dir, up_to_date=False, ran=ran)
 
 
+def _export_key(values: dict, per_notebook: dict) -> str:
+    """What the reviewer documents are made with besides the steps' outputs.
+
+    The report notebook, the wing and the exporters (:func:`helpers.runner.cache.export_fingerprint`)
+    and the report notebook's own parameters (its languages).
+    """
+    parameters = _key_parameters(values, per_notebook[step_graph.REPORT])
+    return cache.digest([cache.export_fingerprint(), parameters])
+
+
 def _inputs(options: RunOptions, values: dict, raw_path: str, steps) -> dict:
     """The files a run is made from, by role, for the manifest's provenance."""
     inputs = {"raw data": raw_path, "data package": paths.DATAPACKAGE}
@@ -355,7 +385,8 @@ def _inputs(options: RunOptions, values: dict, raw_path: str, steps) -> dict:
     config = paths.resolve(options.config_path) if options.config_path else paths.CONFIG_FILE
     if config.exists():
         inputs["config"] = config
-    return inputs | {f"notebook {step.path.name}": step.path for step in steps}
+    report = step_graph.report_step()
+    return inputs | {f"notebook {step.path.name}": step.path for step in [*steps, report]}
 
 
 def _execution(options: RunOptions, kernels: KernelGuard) -> str:
@@ -445,44 +476,72 @@ def report_languages(parameters: dict) -> list[str]:
 
 
 def _export(
-    options: RunOptions, manifest: dict, run_dir: Path, steps, started: datetime, log
+    options: RunOptions,
+    manifest: dict,
+    run_dir: Path,
+    report,
+    parameters: Callable[[str], dict],
+    *,
+    kernels: KernelGuard,
+    key: str,
+    log,
 ) -> dict:
-    """The reviewer report, HTML and PDF built side by side (Typst compiles outside the GIL).
+    """The reviewer documents: the report notebook run once per language, then its HTML and PDF.
 
-    Returns what the manifest records of it: formats, key, seconds, the PDF's maker and the files written.
+    The languages' notebooks run side by side (``notebooks/report.<language>.ipynb``),
+    then each is exported; Typst compiles the PDFs outside the GIL while the HTMLs
+    are written. Returns what the manifest records of it: formats, key, seconds,
+    the PDF's maker and the files written.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    import nbformat
-
     from helpers.runner import export, typesetting
+    from helpers.runner.execute import execute_notebook
 
     t0 = time.perf_counter()
     before = cache.snapshot(run_dir)
-    executed = [nbformat.read(run_dir / "notebooks" / step.path.name, as_version=4) for step in steps]
-    reports = []
-    for language in report_languages(manifest.get("parameters", {})):
-        with i18n.language(language):
-            metadata, appendix = study.report_metadata(manifest, started), study.appendix_cells(manifest)
-        reports.append((language, export.combine(executed, metadata, appendix=appendix, language=language)))
+    languages = report_languages(manifest.get("parameters", {}))
+    notebooks = {language: run_dir / "notebooks" / f"report.{language}.ipynb" for language in languages}
+
+    def document(language: str) -> None:
+        execute_notebook(
+            report.step,
+            notebooks[language],
+            parameters(language),
+            progress=False,
+            manager_class=kernels.manager_class(report),
+        )
+
+    workers = 1 if options.sequential else WORKERS
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report") as pool:
+        try:
+            for done in [pool.submit(document, language) for language in languages]:
+                done.result()
+        except BaseException:
+            kernels.stop_all()
+            raise
+    log(f"report notebook: {', '.join(languages)} done in {time.perf_counter() - t0:.1f} s")
+    created = manifest["started"]
+    reviewed = {language: export.reviewer_notebook(path, created=created) for language, path in notebooks.items()}
     with ThreadPoolExecutor(max_workers=2) as pool:  # Typst compiles the PDFs beside the HTMLs
         pdfs = [
             pool.submit(
-                export.write_pdf, export.reviewer_document(combined), run_dir / export.report_name(language, ".pdf")
+                export.write_pdf, export.reviewer_document(nb), run_dir / export.report_name(language, ".pdf")
             )
-            for language, combined in reports
+            for language, nb in reviewed.items()
             if "pdf" in options.formats
         ]
         if "html" in options.formats:
-            for language, combined in reports:
-                export.reviewer_html(combined, run_dir / export.report_name(language, ".html"))
+            for language, nb in reviewed.items():
+                export.reviewer_html(nb, run_dir / export.report_name(language, ".html"))
         for pdf in pdfs:
             pdf.result()
     written = cache.written(before, cache.snapshot(run_dir))
     log(f"export: done in {time.perf_counter() - t0:.1f} s")
     return {
         "formats": sorted(options.formats),
-        "key": cache.export_fingerprint(),
+        "languages": languages,
+        "key": key,
         "pdf": typesetting.MAKER if "pdf" in options.formats else None,
         "seconds": round(time.perf_counter() - t0, 3),
         "outputs": records.hash_files(

@@ -101,6 +101,26 @@ def select(nodes: Sequence[Node], only: Sequence[str]) -> tuple[list[Node], set[
     return [n for n in nodes if n.step.name in needed], wanted
 
 
+#: The name the report notebook has among the steps' names (it has no number).
+REPORT = "report"
+
+
+def report_step(path: Path | None = None) -> Step:
+    """The reviewer document's notebook (``notebooks/report.ipynb``), as a step after every numbered one."""
+    return Step(100, path or paths.REPORT_NOTEBOOK)
+
+
+def report_node(nodes: Sequence[Node], path: Path | None = None) -> Node:
+    """The report notebook as a node after ``nodes``: it may read only what they write.
+
+    Checked like a step (:func:`graph`): what it reads must be written by a step.
+    """
+    step = report_step(path)
+    if not step.path.is_file():
+        raise ReportError(f"the report notebook {paths.display_path(step.path)} is missing")
+    return graph([n.step for n in nodes] + [step])[-1]
+
+
 def discover_steps(notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> list[Step]:
     """The numbered notebooks (``01_…``, ``02_…``) in order."""
     steps = []
