@@ -1,15 +1,14 @@
-"""Table A.2 of the provenance appendix: whether and how the run used each parameter."""
+"""The parameters table of the annex's provenance (A.8): whether and how the run used each parameter."""
 
-import html
-import re
 import subprocess
 
 import pytest
 
 from helpers import synthetic
+from helpers.brief import provenance
 from helpers.runner import study
 from helpers.runner.params import collect_parameters
-from helpers.runner.steps import discover_steps
+from helpers.runner.steps import discover_steps, report_step
 
 from .conftest import run_cli
 
@@ -44,20 +43,10 @@ def manifest(rows, made_up=False, lacking=0, **changes):
 
 
 def table_a2(manifest):
-    """Table A.2 as the HTML report shows it: parameter name -> (value, note)."""
-    (cell,) = [
-        c
-        for c in study.appendix_cells(manifest)
-        if c.cell_type == "code" and "Table A.2" in c.outputs[0]["data"]["text/plain"]
-    ]
-    page = cell.outputs[0]["data"]["text/html"]
-    header = re.findall(r"<th(?:\s[^>]*)?>(.*?)</th>", page, flags=re.S)
-    assert header == ["Parameter", "Value", "In this run"]
-    rows = [
-        [html.unescape(c) for c in re.findall(r"<td(?:\s[^>]*)?>(.*?)</td>", row, flags=re.S)]
-        for row in re.findall(r"<tr>(.*?)</tr>", page, flags=re.S)
-    ]
-    return {name: (value, note) for name, value, note in (r for r in rows if r)}
+    """The parameters table as the document shows it: parameter name -> (value, note)."""
+    table = provenance.parameter_table(manifest)
+    assert list(table.columns) == ["Parameter", "Value", "In this run"]
+    return {name: (value, note) for name, value, note in table.itertuples(index=False)}
 
 
 def test_exact_test_marks_resamples_not_used_and_says_why():
@@ -98,11 +87,11 @@ def test_the_wild_bootstrap_needs_the_seed_only_above_its_exact_limit():
 def test_empty_log_variables_and_switched_off_options_are_marked():
     shown = table_a2(manifest(10))
     assert shown["log_variables"] == ("none", "none logged: every variable on its own scale")
-    assert shown["multiple_regression"] == ("no", "off: no multiple regression section")
+    assert shown["multiple_regression"] == ("no", "off: no multiple regression")
     logged = table_a2(manifest(10, log_variables=["new_businesses"], multiple_regression=True))
     assert logged["log_variables"][1].startswith("used: natural log of new_businesses")
     assert logged["multiple_regression"][1] == (
-        "on: each outcome also fitted on all 4 inputs together"
+        "on: each outcome also fitted on all 4 activity figures together"
     )
 
 
@@ -116,13 +105,13 @@ def test_paths_say_read_or_written_and_runner_folders_are_named():
     assert "runs/20260101T000000Z-abc123/tables" in shown["output_dir"][1]
     assert shown["processed_data_path"][1].startswith("written, but not from this value")
     scaled = table_a2(manifest(10, input_scale="per_10k_residents"))
-    assert scaled["population_path"][1].startswith("read: divides this run's inputs")
+    assert scaled["population_path"][1].startswith("read: divides this run's activity figures")
     assert scaled["input_scale"][1].startswith("used: per 10,000 residents, a sensitivity run")
 
 
 def test_every_notebook_parameter_has_its_own_note():
-    declared = collect_parameters(step.path for step in discover_steps())
-    notes = study.parameter_use(
+    declared = collect_parameters(step.path for step in [*discover_steps(), report_step()])
+    notes = provenance.parameter_use(
         {"parameters": {name: p.default for name, p in declared.items()}, "data": {"rows": 10}}
     )
     assert set(notes) == set(declared)
@@ -131,7 +120,7 @@ def test_every_notebook_parameter_has_its_own_note():
 
 
 def test_without_the_number_of_cities_the_resamples_are_not_guessed():
-    notes = study.parameter_use({"parameters": dict(ARTICLE)})
+    notes = provenance.parameter_use({"parameters": dict(ARTICLE)})
     assert notes["permutation_resamples"].startswith("unknown: ")
     assert notes["raw_data_path"] == "read"
 
@@ -158,7 +147,7 @@ def test_the_data_check_counts_the_cities_without_a_population(tmp_path):
 
 @pytest.mark.slow
 def test_a_synthetic_run_above_the_exact_limit_says_the_resamples_were_used(tmp_path):
-    """The whole pipeline on 30 made-up municipalities: Table A.2 of its PDF."""
+    """The whole pipeline on 30 made-up municipalities: the parameters table of its PDF."""
     table = synthetic.write(tmp_path / "municipalities_30.tsv", 30, seed=5)
     result = run_cli(
         "-p", "raw_data_path", str(table),
@@ -169,7 +158,7 @@ def test_a_synthetic_run_above_the_exact_limit_says_the_resamples_were_used(tmp_
         ["pdftotext", "-raw", str(tmp_path / "reports" / "latest" / "report.pdf"), "-"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    shown = " ".join(text[text.index("Table A.2.") : text.index("Table A.3.")].split())
+    shown = " ".join(text[text.index("The run's parameters") : text.index("Input files and")].split())
     assert "read: 30 made-up municipalities (synthetic data)" in shown
     assert (
         "permutation_resamples 100000 used: the primary test draws 100,000 random orderings"

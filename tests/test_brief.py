@@ -205,3 +205,18 @@ def test_markdown_and_headings_escape_what_they_print():
     assert md.startswith("## ") and "[x](" not in md and r"\[x\]\(javascript" in md and r"\*b\*" in md
     box = display.Box(hostile, [(hostile, [hostile])])
     assert "<img" not in box._repr_html_()
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_a_synthetic_run_never_presents_itself_as_the_articles_figures(article_run, language):
+    """Page one of a run on made-up municipalities says so under the title and in the banner."""
+    made_up = evidence(article_run, language)
+    made_up.manifest = {**made_up.manifest, "data": {"rows": 8000, "synthetic": True}}
+    made_up.data = made_up.data.assign(city=[f"Comune sintetico {i:04d}" for i in range(len(made_up.data))])
+    with i18n.language(language):
+        under_title, banner = page_one.subtitle(made_up), " ".join(page_one.banner(made_up))
+        article_banner = " ".join(page_one.banner(evidence(article_run, language)))
+    synthetic = {"en": "synthetic data", "it": "dati sintetici"}[language]
+    assert synthetic in under_title.lower() and synthetic in banner.lower()
+    assert "newsletter" not in under_title + banner and "Campanelli" not in under_title
+    assert synthetic not in article_banner.lower() and "newsletter" in article_banner

@@ -6,14 +6,15 @@ from helpers.runner.cli import main
 def test_params_lists_every_notebook_parameter(capsys):
     assert main(["params"]) == 0
     out = capsys.readouterr().out
-    assert "01_data_cleaning.ipynb" in out and "03_regression.ipynb" in out
+    assert "01_data_cleaning.ipynb" in out and "03_regression.ipynb" in out and "report.ipynb" in out
     assert "multiple_regression: bool = False" in out
     assert (
-        "outcomes: list = []  # regression outcomes; empty: the codebook's outcomes (role "
-        '"outcome" in data/raw/datapackage.json)\n'
+        "outcomes: list = []  # outcomes; empty: the codebook's fields of role "
+        '"outcome" (data/raw/datapackage.json)\n'
         "      empty means, from the codebook: ['employment_rate_increase_pct', "
         "'health_service_access_pct']\n"
     ) in out
+    assert "languages: list = []" in out.split("report.ipynb")[1]
 
 
 def test_unknown_parameter_exit_code_and_message(capsys, tmp_path):

@@ -1,13 +1,11 @@
 """The codebook in Italian: translations from datapackage.json, no silent English."""
 
 import json
-from datetime import UTC, datetime
 
 import pytest
 
 from helpers import i18n, paths
 from helpers.codebook import load_codebook, population_citation
-from helpers.runner import study
 from helpers.specification import scaled_codebook
 
 
@@ -65,7 +63,7 @@ def test_log_and_per_residents_scales_in_italian(italian):
 def test_codebook_table_follows_the_language(italian):
     frame = load_codebook().to_frame()
     assert list(frame.columns)[0] == "Nome canonico"
-    assert frame["Ruolo predefinito"].tolist()[:2] == ["identificativo", "esito"]
+    assert frame["Ruolo predefinito"].tolist()[:2] == ["identificativo", "indicatore di risultato"]
     assert "persone" in frame["Unità"].tolist()
 
 
@@ -110,20 +108,17 @@ def test_a_new_indicator_needs_only_the_data_package(tmp_path, italian):
     assert field.short == "Corsi di Lingua" and field.axis_label == "Corsi di Lingua (persone)"
 
 
-def test_report_metadata_and_appendix_in_italian(italian):
+def test_the_provenance_annex_in_italian(italian):
+    from helpers.brief import provenance
+
     manifest = {
         "run_id": "r1",
-        "parameters": {"input_scale": "count", "language": "en", "languages": ["it"]},
+        "parameters": {"input_scale": "count", "language": "en", "languages": ["it"], "multiple_regression": False},
         "data": {"rows": 10, "synthetic": False, "cities_without_population": 0},
-        "provenance": {
-            "inputs": {"raw data": {"sha256": "ab" * 32, "path": "data/raw/inclusione_attiva.tsv"}},
-            "git": {"commit": "0123456789abcdef", "dirty": False},
-        },
     }
-    meta = study.report_metadata(manifest, datetime(2026, 1, 7, 9, 5, tzinfo=UTC))
-    assert meta["title"].startswith("Programmi comunali") and meta["date"] == "7 gennaio 2026"
-    notes = study.parameter_use(manifest)
-    assert notes["languages"] == "usato: un rapporto in ciascuna lingua: inglese e italiano"
-    cells = study.appendix_cells(manifest)
-    assert cells[0].source.startswith("# Appendice")
-    assert "Tabella A.2." in cells[2].outputs[0]["data"]["text/plain"]
+    notes = provenance.parameter_use(manifest)
+    assert notes["languages"] == "usato: un documento in ciascuna di queste lingue: inglese e italiano"
+    assert notes["input_scale"] == "usato: conteggi come pubblicati, l'analisi principale"
+    table = provenance.parameter_table(manifest)
+    assert list(table.columns) == ["Parametro", "Valore", "Uso nell'elaborazione"]
+    assert table.set_index("Parametro").loc["multiple_regression", "Valore"] == "no"

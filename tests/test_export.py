@@ -8,8 +8,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from helpers import blocks
+from helpers.brief import display
+from helpers.errors import ExportError
 from helpers.report import Caption
-from helpers.runner import export, study
+from helpers.runner import export
 from helpers.tables import Table
 
 HOSTILE = r"R&D <b>x</b> 50%_{y} \input{/etc/hostname} <script>alert(1)</script>"
@@ -60,45 +62,6 @@ def notebook(tmp_path):
     return path
 
 
-def test_sections_are_combined_in_the_order_of_their_numbers(tmp_path):
-    """A step beside another can hold a section between two of its (03: 3, 5, 6; 04: 4)."""
-
-    def part(name, *texts, front=False):
-        nb = new_notebook(
-            cells=[new_markdown_cell(t) for t in texts],
-            metadata={"inclusion_report": {"position": "front"}} if front else {},
-        )
-        nbformat.write(nb, tmp_path / name)
-        return tmp_path / name
-
-    notebooks = [
-        part("01.ipynb", "# 1. Data", "text of 1"),
-        part("03.ipynb", "params of 3", "# 3. Regression", "text of 3", "# 5. Findings", "## 5a"),
-        part("04.ipynb", "params of 4", "# 4. Curve", "text of 4", "## 4a"),
-        part("05.ipynb", "# Summary", "## notes", front=True),
-        part("06.ipynb", "unnumbered, after the last section"),
-    ]
-    cells = export.combine(notebooks, {}).cells
-    assert [c.source for c in cells if c.cell_type == "markdown"] == [
-        "# Summary",
-        "## notes",
-        "# 1. Data",
-        "text of 1",
-        "params of 3",
-        "# 3. Regression",
-        "text of 3",
-        "params of 4",
-        "# 4. Curve",
-        "text of 4",
-        "## 4a",
-        "# 5. Findings",
-        "## 5a",
-        "unnumbered, after the last section",
-    ]
-    contents = cells[2].outputs[0].data["text/plain"]
-    assert contents == "Contents: 1. Data; 3. Regression; 4. Curve; 5. Findings"
-
-
 def test_researcher_html_keeps_code_and_is_offline(notebook, tmp_path):
     html = export.researcher_html(notebook, tmp_path / "r.html").read_text()
     assert "secret_code_marker" in html
@@ -107,10 +70,19 @@ def test_researcher_html_keeps_code_and_is_offline(notebook, tmp_path):
     assert "mathjax" not in html.lower()
 
 
+def with_metadata(path, values):
+    """``path`` with the report wing's metadata output added to its first code cell."""
+    nb = nbformat.read(path, as_version=4)
+    code = next(c for c in nb.cells if c.cell_type == "code")
+    code.outputs.append(new_output("display_data", data={blocks.METADATA_MIMETYPE: values, "text/plain": ""}))
+    nbformat.write(nb, path)
+    return path
+
+
 def test_reviewer_html_hides_code_prompts_stderr_and_escapes(notebook, tmp_path):
-    combined = export.combine([notebook, notebook], {"title": "T & T"})
-    assert len({c.id for c in combined.cells}) == len(combined.cells)
-    html = export.reviewer_html(combined, tmp_path / "report.html").read_text()
+    reviewed = export.reviewer_notebook(with_metadata(notebook, {"title": "T & T <i>", "language": "en"}))
+    html = export.reviewer_html(reviewed, tmp_path / "report.html").read_text()
+    assert "<title>T &amp; T &lt;i&gt;</title>" in html
     html = re.sub(r"<style.*?</style>", "", html, flags=re.S)  # CSS mentions prompts in comments
     for marker in (
         "secret_code_marker",
@@ -129,18 +101,48 @@ def test_reviewer_html_hides_code_prompts_stderr_and_escapes(notebook, tmp_path)
     assert "<table" in html and "Section heading" in html
 
 
-def test_contents_lists_top_level_headings_with_working_anchors(notebook, tmp_path):
-    combined = export.combine(
-        [notebook], {"title": "T"}, appendix=study.appendix_cells({"run_id": "r1"})
+def test_the_wings_metadata_are_lifted_into_the_notebook_and_leave_no_output(notebook):
+    values = {"title": "A title", "subject": "S", "authors": [{"name": "A"}], "language": "it", "other": 1}
+    reviewed = export.reviewer_notebook(with_metadata(notebook, values), created="2026-01-01T00:00:00+00:00")
+    assert {k: reviewed.metadata[k] for k in ("title", "subject", "authors", "language", "created")} == {
+        "title": "A title", "subject": "S", "authors": [{"name": "A"}], "language": "it",
+        "created": "2026-01-01T00:00:00+00:00",
+    }  # fmt: skip
+    assert "other" not in reviewed.metadata and "papermill" not in reviewed.metadata
+    assert not any(
+        blocks.METADATA_MIMETYPE in out.get("data", {}) for c in reviewed.cells for out in c.get("outputs", [])
     )
-    html = export.reviewer_html(combined, tmp_path / "report.html").read_text()
+
+
+@pytest.mark.parametrize("copies", [0, 2])
+def test_a_report_notebook_without_exactly_one_metadata_output_is_refused(notebook, copies):
+    for _ in range(copies):
+        with_metadata(notebook, {"title": "T"})
+    with pytest.raises(ExportError, match=r"01_test\.ipynb: expected one output .* found " + str(copies)):
+        export.reviewer_notebook(notebook)
+
+
+def test_contents_links_to_the_headings_ids_in_the_reviewer_html(tmp_path):
+    headings = ["1. What the figures show", "A.3 What one city does", "Annex: technical details & <more>"]
+    shown = [display.Contents("Contents", headings), *(display.Heading(h) for h in headings)]
+    cells = [
+        new_code_cell("", outputs=[rich(obj)]) for obj in shown
+    ]
+    path = tmp_path / "report.ipynb"
+    nbformat.write(new_notebook(cells=cells), path)
+    with_metadata(path, {"title": "T"})
+    html = export.reviewer_html(export.reviewer_notebook(path), tmp_path / "report.html").read_text()
     links = re.findall(r'<a href="#([^"]+)">', html)
-    assert "1.-Section-heading" in links and "Appendix:-provenance-of-this-run" in links
+    assert links == [display.slug(h) for h in headings]
     for anchor in links:
-        assert f'id="{anchor}"' in html, anchor
+        assert len(re.findall(f'id="{re.escape(anchor)}"', html)) == 1, anchor
 
 
-def test_appendix_shows_the_manifest(tmp_path):
+def test_the_annex_shows_the_manifest_and_keeps_its_text_as_text(monkeypatch):
+    from helpers import report
+    from helpers.brief import provenance
+    from helpers.brief.evidence import Evidence
+
     manifest = {
         "run_id": "20260101T000000Z-abc123",
         "parameters": {"raw_data_path": HOSTILE},
@@ -152,16 +154,17 @@ def test_appendix_shows_the_manifest(tmp_path):
             "lock_sha256": "cd" * 32,
         },
     }
-    cells = study.appendix_cells(manifest)
-    html = "".join(
-        o["data"]["text/html"] for c in cells if c.cell_type == "code" for o in c.outputs
-    )
+    shown = []
+    monkeypatch.setattr(report, "display", lambda obj, metadata=None: shown.append(obj))
+    ev = Evidence.__new__(Evidence)
+    ev.manifest = manifest
+    provenance.show(ev, display.Numbering())
+    html = "".join(obj._repr_html_() for obj in shown)
     texts = [
         cell
-        for c in cells
-        if c.cell_type == "code"
-        for o in c.outputs
-        for row in o["data"][blocks.MIMETYPE]["rows"]
+        for obj in shown
+        if isinstance(obj, Table)
+        for row in obj._repr_mimebundle_()[blocks.MIMETYPE]["rows"]
         for cell in row
     ]
     assert "20260101T000000Z-abc123" in html and "0123456789abcdef with uncommitted changes" in html
@@ -169,5 +172,4 @@ def test_appendix_shows_the_manifest(tmp_path):
     assert "abababababababab\u2026" in html and "cdcdcdcdcdcdcdcd\u2026" in html
     assert "ab" * 9 not in html and "cd" * 9 not in html
     assert "&lt;b&gt;x&lt;/b&gt;" in html and HOSTILE in texts  # text in the structured form
-
-
+    assert "<b>x</b>" not in html

@@ -6,16 +6,13 @@ Numbers are checked against a rewrite of the English text done here by hand
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
 
-import nbformat
 import pytest
 
-from helpers import blocks, i18n
-from helpers.errors import ExportError
+from helpers import i18n
 from helpers.report import Captioner
 from helpers.runner import export
 from helpers.tables import format_fixed, format_number, format_p
@@ -41,15 +38,12 @@ def test_the_completeness_check_finds_a_message_the_catalog_lacks(tmp_path):
     (root / "src" / "helpers").mkdir(parents=True)
     (root / "notebooks").mkdir()
     (root / "babel.cfg").write_text((i18n.PROJECT_ROOT / "babel.cfg").read_text())
-    (root / "src" / "helpers" / "new.py").write_text(
+    (root / "src" / "helpers" / "brief").mkdir()
+    (root / "src" / "helpers" / "brief" / "new.py").write_text(
         'from helpers.i18n import _\nTEXT = _("A sentence nobody has translated yet.")\n'
     )
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("## A heading nobody has translated")]
-    (root / "notebooks" / "x.ipynb").write_text(nbformat.writes(nb))
     problems = i18n.catalog_problems("it", root=root)
     assert any("A sentence nobody has translated yet." in p for p in problems)
-    assert any("A heading nobody has translated" in p for p in problems)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -132,56 +126,7 @@ def test_captions_are_numbered_per_language():
     assert labels == [("Table 3.1", "Table 3.2", "Figure 3.1"), ("Tabella 3.1", "Tabella 3.2", "Figura 3.1")]
 
 
-def _two_language_notebook() -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook()
-    heading = nbformat.v4.new_markdown_cell("# 7. What it would take to evaluate these programmes")
-    private = nbformat.v4.new_markdown_cell("Notes for researchers only.")
-    private.metadata["tags"] = ["researcher-only"]
-    code = nbformat.v4.new_code_cell("")
-    code.outputs = [
-        nbformat.v4.new_output("display_data", data={"text/plain": f"in {code_}"}, metadata={"lang": code_})
-        for code_ in ("en", "it")
-    ] + [nbformat.v4.new_output("stream", name="stdout", text="unmarked")]
-    nb.cells = [heading, private, code]
-    return nb
-
-
-def test_one_language_is_kept_and_its_markdown_translated():
-    nb = _two_language_notebook()
-    italian = export.in_language(nb, "it")
-    with i18n.language("it"):
-        assert italian.cells[0].source == i18n._("# 7. What it would take to evaluate these programmes")
-    assert italian.cells[0].source.startswith("# 7. ") and "evaluate" not in italian.cells[0].source
-    assert italian.cells[1].source == "Notes for researchers only."  # never reaches a reviewer
-    shown = [o.get("data", {}).get("text/plain", o.get("text")) for o in italian.cells[2].outputs]
-    assert shown == ["in it", "unmarked"]
-    english = export.in_language(nb, "en")
-    assert english.cells[0].source == nb.cells[0].source
-    assert [o.get("data", {}).get("text/plain", o.get("text")) for o in english.cells[2].outputs] == [
-        "in en",
-        "unmarked",
-    ]
-
-
-def test_an_untranslated_markdown_cell_stops_the_export_naming_its_notebook(tmp_path):
-    nb = _two_language_notebook()
-    nb.cells.append(nbformat.v4.new_markdown_cell("A paragraph added without its translation."))
-    path = tmp_path / "09_new.ipynb"
-    path.write_text(json.dumps(nb))
-    with pytest.raises(ExportError, match=r"09_new\.ipynb.*A paragraph added without its translation"):
-        export.combine([path], {}, language="it")
-    combined = export.combine([path], {}, language="en")
-    assert combined.metadata["language"] == "en"
-
-
-def test_the_combined_report_declares_its_language(tmp_path):
-    path = tmp_path / "07.ipynb"
-    path.write_text(json.dumps(_two_language_notebook()))
-    combined = export.combine([path], {"title": "x"}, language="it")
-    assert combined.metadata["language"] == "it"
-    contents = combined.cells[0].outputs[0]["data"]
-    assert ">Indice<" in contents["text/html"] and "Contents" not in contents["text/html"]
-    assert contents[blocks.MIMETYPE] == {"kind": "contents", "title": "Indice"}  # the PDF's contents heading
+def test_report_files_are_named_by_language():
     assert export.report_name("it", ".pdf") == "report.it.pdf"
     assert export.report_name("en", ".pdf") == "report.pdf"
 

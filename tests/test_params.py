@@ -73,7 +73,8 @@ def test_notebook_parameters_are_collected():
         "02_descriptive_statistics.ipynb",
         "03_regression.ipynb",
         "04_specification_curve.ipynb",
-        "05_summary.ipynb",
+        "05_calibration.ipynb",
+        "06_findings.ipynb",
     }
 
 

@@ -135,7 +135,7 @@ def test_regression_figures_in_italian(data, italian):
 
 def test_specification_choices_in_italian(italian):
     assert plots.choice_name("per_10k_residents") == "per 10.000 abitanti"
-    assert plots.choice_name("without_flagged") == "senza i valori segnalati"
+    assert plots.choice_name("without_flagged") == "senza i dati in dubbio"
     assert plots.choice_name("without_Reggio nell'Emilia") == "senza Reggio nell'Emilia"
     assert plots.choice_name("theil_sen") == "Theil\u2013Sen"
 

@@ -45,12 +45,9 @@ def test_the_project_graph_runs_02_03_and_04_side_by_side():
     assert nodes["03_regression"].after == {"01_data_cleaning"}
     # the specification curve needs only the clean table: it never waits for 03, the longest step
     assert nodes["04_specification_curve"].after == {"01_data_cleaning"}
-    assert nodes["05_summary"].after == {
-        "01_data_cleaning",
-        "02_descriptive_statistics",
-        "03_regression",
-        "04_specification_curve",
-    }
+    assert nodes["05_calibration"].after == {"01_data_cleaning"}
+    assert nodes["06_findings"].after == {"01_data_cleaning", "03_regression", "04_specification_curve",
+                                          "05_calibration"}
     assert f"data/{paths.PROCESSED_TABLE_NAME}" in nodes["01_data_cleaning"].writes
 
 
@@ -90,14 +87,14 @@ def test_select_takes_a_step_and_what_it_reads_from():
     assert wanted == {"03_regression"}
     chosen, _ = select(nodes, ["4"])
     assert [n.step.name for n in chosen] == ["01_data_cleaning", "04_specification_curve"]
-    chosen, _ = select(nodes, ["05_summary"])
-    assert len(chosen) == 5
+    chosen, _ = select(nodes, ["06_findings"])
+    assert [n.step.name[:2] for n in chosen] == ["01", "03", "04", "05", "06"]
     with pytest.raises(ReportError, match="no such step"):
         select(nodes, ["09"])
 
 
 def test_the_curve_takes_the_core_02_leaves_while_03_still_runs(tmp_path, monkeypatch):
-    """Two workers: 02 and 03 start together, 04 as soon as 02 is done, 05 after all.
+    """Two workers: 02 and 03 start together, 04 as soon as 02 is done, 05 after 04, 06 after all.
 
     Steps are stand-ins that wait for the test's signal, so the order is decided by
     events, not by how long anything takes.
@@ -146,13 +143,17 @@ def test_the_curve_takes_the_core_02_leaves_while_03_still_runs(tmp_path, monkey
         assert "03" not in finished  # 04 runs beside 03, on the core 02 left
         assert not started["05"].is_set()
         release["04"].set()
+        assert started["05"].wait(60)  # the calibration needs only the clean table too
+        assert not started["06"].is_set()
+        release["05"].set()
+        assert not started["06"].is_set()  # the findings wait for 03
         release["03"].set()
-        assert started["05"].wait(60)
+        assert started["06"].wait(60)
     finally:
         for event in release.values():
             event.set()
         thread.join(60)
-    assert [e["step"][:2] for e in entries] == numbers == ["01", "02", "03", "04", "05"]
+    assert [e["step"][:2] for e in entries] == numbers == ["01", "02", "03", "04", "05", "06"]
 
 
 # ----------------------------------------------------------------------------- end to end
@@ -221,25 +222,6 @@ def test_only_runs_one_step_and_leaves_latest_alone(built, tmp_path):
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert f"{partial.name}  succeeded" in listed and "partial run (--only 03_regression)" in listed
-
-
-def test_title_page_says_when_the_data_are_synthetic():
-    """A run on generated data must never present itself as the article's figures."""
-    from datetime import UTC, datetime
-
-    from helpers.runner.study import report_metadata as _report_metadata
-
-    manifest = {
-        "run_id": "r1",
-        "provenance": {"inputs": {"raw data": {"sha256": "ab" * 32}}, "git": {"commit": "c0ffee"}},
-        "data": {"rows": 8000, "synthetic": True},
-    }
-    started = datetime(2026, 11, 27, tzinfo=UTC)
-    synthetic = _report_metadata(manifest, started)["subtitle"]
-    assert synthetic.startswith("SYNTHETIC DATA: 8,000 made-up municipalities")
-    assert "Figures from" not in synthetic
-    manifest["data"] = {"rows": 10, "synthetic": False}
-    assert _report_metadata(manifest, started)["subtitle"].startswith("Figures from")
 
 
 @pytest.mark.slow

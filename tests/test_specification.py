@@ -204,9 +204,10 @@ def test_the_runner_checks_the_population_before_anything_runs(tmp_path):
                      "population_path": str(tmp_path / "population.tsv")}, log=lambda _: None)
 
 
-def test_the_runner_names_the_scales_as_the_library_does():
-    assert study.SCALE_LABELS == sp.SCALE_LABELS
-    assert study.DEFAULT_SCALE == sp.SCALES[0]
+def test_the_annex_takes_the_primary_scale_the_library_declares_first():
+    from helpers.brief import provenance
+
+    assert provenance.PRIMARY_SCALE == sp.SCALES[0]
 
 
 def test_scaled_codebook_says_the_scale_on_axis_labels():

@@ -211,11 +211,17 @@ def test_an_input_the_checkout_lacks_is_put_where_the_run_looks(tmp_path):
     assert table.read_text() == "untracked\n"  # the user's copy is only read
 
 
-def test_the_appendix_prints_the_command_that_verifies_the_report():
-    from helpers.runner import study
+def test_the_annex_prints_the_command_that_verifies_the_report(monkeypatch):
+    from types import SimpleNamespace
 
-    cells = study.appendix_cells({"run_id": "20261205T100000Z-abcdef", "parameters": {}, "provenance": {}})
-    assert "inclusion-report verify 20261205T100000Z-abcdef" in cells[0].source
+    from helpers import report
+    from helpers.brief import display, provenance
+
+    shown = []
+    monkeypatch.setattr(report, "display", lambda obj, metadata=None: shown.append(repr(obj)))
+    manifest = {"run_id": "20261205T100000Z-abcdef", "parameters": {}, "provenance": {}}
+    provenance.show(SimpleNamespace(manifest=manifest), display.Numbering())
+    assert any("inclusion-report verify 20261205T100000Z-abcdef" in text for text in shown)
 
 
 # --------------------------------------------------------------------------- slow: real runs

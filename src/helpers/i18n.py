@@ -271,47 +271,13 @@ def listed(items: Iterable[str]) -> str:
     return ", ".join(items[:-1]) + " " + _("and") + " " + items[-1]
 
 
-#: Notebook cells with these tags never reach a reviewer, so they are not translated.
-UNTRANSLATED_TAGS = frozenset({"parameters", "injected-parameters", "remove-cell", "researcher-only"})
-
-
-def markdown_message(source: str) -> str:
-    """The catalog message of a Markdown cell: its text without surrounding blank space."""
-    return source.strip()
-
-
-def extract_notebook(fileobj, keywords, comment_tags, options):
-    """Babel extractor for ``.ipynb``: reviewer Markdown cells whole, code cells as Python.
-
-    Registered in ``babel.cfg``; yields ``(line, function, message, comments)``
-    as Babel's own extractors do, the line being the cell's number.
-    """
-    import io
-    import json
-
-    from babel.messages.extract import extract_python
-
-    notebook = json.load(fileobj)
-    for number, cell in enumerate(notebook.get("cells", []), start=1):
-        source = "".join(cell.get("source", ""))
-        tags = set(cell.get("metadata", {}).get("tags", []))
-        if cell.get("cell_type") == "markdown" and not tags & UNTRANSLATED_TAGS:
-            if markdown_message(source):
-                yield number, None, markdown_message(source), ["Markdown cell"]
-        elif cell.get("cell_type") == "code" and not tags & {"parameters", "injected-parameters"}:
-            lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
-            code = io.BytesIO("\n".join(lines).encode())
-            for _line, function, message, comments in extract_python(code, keywords, comment_tags, options):
-                yield number, function, message, comments
-
-
 #: A named placeholder of a message: ``{n}``, ``{file}``.
 _PLACEHOLDER = re.compile(r"\{(\w*)(?:[:!][^}]*)?\}")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def code_messages(root: Path = PROJECT_ROOT) -> set[str | tuple[str, ...]]:
-    r"""Every message of the code and notebooks, as Babel extracts it (``babel.cfg``).
+    r"""Every message of the code, as Babel extracts it (``babel.cfg``: the library's modules).
 
     A message is its text, a ``(singular, plural)`` pair, or ``(context, text)``
     joined as gettext keys do (``context\x04text``).

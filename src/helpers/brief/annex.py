@@ -14,7 +14,7 @@ import pandas as pd
 
 from helpers import i18n, plots, report
 from helpers.brief import claims as claims_section
-from helpers.brief import display, outline
+from helpers.brief import display, outline, provenance
 from helpers.brief import words as w
 from helpers.brief.evidence import Evidence
 from helpers.calibration import RELATIVE_POWER
@@ -277,48 +277,6 @@ def curve(ev: Evidence, numbering: display.Numbering) -> None:
         ).format(outcome=w.indicator(outcome, ev.codebook), alpha=w.alpha(ev.alpha)), plots.alt_text(fig))
 
 
-def provenance(ev: Evidence, numbering: display.Numbering) -> None:
-    """A.8: which data, code and software produced the document."""
-    _heading("provenance", _("Provenance of this run"))
-    manifest = ev.manifest
-    if not manifest:
-        display.paragraphs(_("This document was built outside a run of the pipeline: no provenance is recorded."))
-        return
-    origin = manifest.get("provenance", {})
-    git = origin.get("git", {})
-    commit = str(git.get("commit") or _("unknown (not a git checkout)"))
-    if git.get("dirty"):
-        commit = _("{commit} with uncommitted changes").format(commit=commit)
-    display.paragraphs(
-        _("Everything needed to tell which data, code and software produced this document; the same record is in "
-          "manifest.json beside it. To check that it reproduces, run in the project folder:"),
-        f"inclusion-report verify {manifest.get('run_id', '')}",
-    )
-    item, value = _("Item"), _("Value")
-    numbering.table(pd.DataFrame({
-        item: [_("Run"), _("Started (UTC)"), _("Code (git commit)"), _("Python"), _("Lock file (SHA-256)")],
-        value: [str(manifest.get("run_id", "")), str(manifest.get("started", "")), commit,
-                str(origin.get("python", "")), str(origin.get("lock_sha256", ""))[:12]],
-    }), _("The run."))
-    parameters = manifest.get("parameters", {})
-    name, setting = _("Parameter"), _("Value")
-    numbering.table(pd.DataFrame({
-        name: list(parameters),
-        setting: [", ".join(map(str, v)) if isinstance(v, list) else str(v) for v in parameters.values()],
-    }), _("The run's parameters, after the config file and the command line."))
-    inputs = origin.get("inputs", {})
-    role, path, digest = _("Input"), _("File"), "SHA-256"
-    numbering.table(pd.DataFrame({
-        role: list(inputs), path: [str(i.get("path", "")) for i in inputs.values()],
-        digest: [str(i.get("sha256", ""))[:12] for i in inputs.values()],
-    }), _("Input files and the first 12 hexadecimal digits of their SHA-256 hashes (all of them in manifest.json)."))
-    packages = origin.get("packages", {})
-    if isinstance(packages, dict) and packages:
-        package, version = _("Package"), _("Version")
-        numbering.table(pd.DataFrame({package: list(packages), version: [str(v) for v in packages.values()]}),
-                        _("Versions of the packages that compute and draw the results."))
-
-
 def titles(ev: Evidence) -> list[str]:
     """The annex's heading, in the active language."""
     return [_("Annex: technical details")]
@@ -330,6 +288,6 @@ def show(ev: Evidence, numbering: display.Numbering) -> None:
         numbering.annex()
         report.show(display.PageBreak())
         display.heading(titles(ev)[0], level=1)
-        for part in (cleaning, descriptive, claims, rules, city, power, curve, provenance):
+        for part in (cleaning, descriptive, claims, rules, city, power, curve, provenance.show):
             part(ev, numbering)
 

@@ -37,7 +37,7 @@ class Brief:
         with i18n.language(self.ev.language):
             return {
                 "title": page_one.title(self.ev),
-                "authors": [{"name": _("Inclusion report pipeline")}],
+                "authors": [{"name": _("The inclusion-report project")}],
                 "subject": _("A check of one newsletter article's figures on municipal integration programmes"),
                 "language": self.ev.language,
             }

@@ -281,10 +281,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "params":
             from helpers.runner import study
             from helpers.runner.params import notebook_parameters
-            from helpers.runner.steps import discover_steps
+            from helpers.runner.steps import discover_steps, report_step
 
             defaults = study.role_defaults()
-            for step in discover_steps():
+            for step in [*discover_steps(), report_step()]:
                 print(step.path.name)
                 for p in notebook_parameters(step.path).values():
                     print(

@@ -402,7 +402,7 @@ def render_block(block: dict, metadata: dict) -> str:
         for label, entries in block["items"]:
             parts.append(_call("emph", content(text(label))))
             parts.append("#list(" + ", ".join(content(text(e)) for e in entries) + ");" if entries else "")
-        return f"#use-box({content(chr(10).join(p for p in parts if p))});"
+        return f"#use-box({content((chr(10) * 2).join(p for p in parts if p))});"  # a paragraph each
     if kind == "banner":
         return f"#banner({content(chr(10).join(['', *[text(p) + chr(10) for p in block['paragraphs']]]))});"
     if kind == "break":
