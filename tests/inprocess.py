@@ -12,7 +12,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers import audit, calibration, cleaning, findings, inference, paths, specification, stats, tipping
+from helpers import (
+    audit,
+    calibration,
+    cleaning,
+    findings,
+    inference,
+    paths,
+    specification,
+    stats,
+    tipping,
+)
 from helpers.brief import document, sentences
 from helpers.codebook import load_codebook, load_population
 

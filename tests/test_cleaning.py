@@ -2,9 +2,9 @@ import pandas as pd
 import pytest
 
 from helpers.cleaning import (
+    change_kinds,
     changes_from_raw,
     clean_table,
-    change_kinds,
     load_clean_data,
     parse_italian_number,
     read_processed,

@@ -562,7 +562,8 @@ def joint_test(
             above, below = counts[0]
             side = "" if observed == 0 else "positive" if above > below else "negative" if below > above else "both"
             # no specification off zero: the statistic is at its floor, p would be 1 by construction
-            p = (1 + int((statistic[1:] >= observed).sum())) / (1 + n_resamples) if n_resamples and observed else math.nan
+            exceeded = int((statistic[1:] >= observed).sum())
+            p = (1 + exceeded) / (1 + n_resamples) if n_resamples and observed else math.nan
             rows.append((y, x, total, observed, side, n_resamples, p))
     return pd.DataFrame(rows, columns=JOINT_COLUMNS)
 
