@@ -96,17 +96,6 @@ def language(code: str) -> Iterator[str]:
         _active.reset(token)
 
 
-def each(languages: Iterable[str]) -> Iterator[str]:
-    """Loop over ``languages`` with each one active in turn (the notebooks' presentation loop).
-
-    >>> [(code, current()) for code in each(["en", "it"])]
-    [('en', 'en'), ('it', 'it')]
-    """
-    for code in list(languages) or [SOURCE_LANGUAGE]:
-        with language(code):
-            yield code
-
-
 def catalog_path(code: str, suffix: str = ".mo") -> Path:
     """The catalog file of language ``code`` (compiled ``.mo`` or source ``.po``)."""
     return LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}{suffix}"

@@ -1,8 +1,9 @@
-"""Glue between notebooks and the exported report: setup, numbered captions, display.
+"""What notebooks show their results with: setup, numbered captions, tables, text and figures.
 
-Notebooks call :func:`setup_notebook` once, then show tables and figures through a
-:class:`Captioner`, which numbers them per step ("Table 2.1", "Figure 2.1") so the
-numbers stay unique in the combined report and right when a section changes.
+The analysis notebooks call :func:`setup_notebook` once, then show tables and figures
+through a :class:`Captioner`, which numbers them per step ("Table 2.1", "Figure 2.1").
+The report wing (:mod:`helpers.brief`) shows the reviewer document through the same
+objects, each with an escaped HTML form and a structured one (:mod:`helpers.blocks`).
 """
 
 from __future__ import annotations
@@ -73,25 +74,12 @@ def excerpt_note(total: int, full_table: str = "", rows: int = EXCERPT_ROWS) -> 
 
 
 def show(obj, **metadata) -> None:
-    """Display ``obj`` marked with the active language, so each report keeps its own outputs.
+    """Display ``obj`` with ``metadata`` for the exports.
 
-    The exports keep, for the report in one language, the outputs marked with it
-    (and those marked with none); see ``helpers.runner.export``. Other ``metadata``
-    go with the output to the exports (a figure's ``alt`` text and ``caption``;
-    ``figure_caption`` on a caption the PDF prints with its figure).
+    A figure's ``alt`` text and ``caption``; ``figure_caption`` on a caption the PDF
+    prints with its figure. Empty values are left out.
     """
-    display(obj, metadata={"lang": i18n.current(), **{k: v for k, v in metadata.items() if v}})
-
-
-def markdown(text: str) -> None:
-    """Display Markdown written by code (headings, emphasis), like a Markdown cell.
-
-    Only for text whose variable parts are numbers; anything taken from the data
-    (a city name) goes through :func:`say`, which escapes it.
-    """
-    from IPython.display import Markdown
-
-    show(Markdown(text))
+    display(obj, metadata={k: v for k, v in metadata.items() if v})
 
 
 class Caption:
@@ -152,10 +140,7 @@ def say(*paragraphs: str, bullets: bool = False) -> None:
 
 
 class Captioner:
-    """Number the tables and figures of one pipeline step, in each report language.
-
-    The numbers are counted per language, so that the same table is "Table 2.1"
-    in English and "Tabella 2.1" in Italian when a cell shows it once per language.
+    """Number the tables and figures of one analysis notebook: "Table 2.1", "Figure 2.1".
 
     >>> cap = Captioner(2)
     >>> cap.next_table_label(), cap.next_table_label()
@@ -164,18 +149,8 @@ class Captioner:
 
     def __init__(self, step: int):
         self.step = step
-        self._tables: dict[str, int] = {}
-        self._figures: dict[str, int] = {}
-
-    @property
-    def tables(self) -> int:
-        """Tables shown so far in the active language."""
-        return self._tables.get(i18n.current(), 0)
-
-    @property
-    def figures(self) -> int:
-        """Figures shown so far in the active language."""
-        return self._figures.get(i18n.current(), 0)
+        self.tables = 0
+        self.figures = 0
 
     def _table_label(self, number: int) -> str:
         return _("Table {step}.{number}").format(step=self.step, number=number)
@@ -185,12 +160,12 @@ class Captioner:
 
     def next_table_label(self) -> str:
         """Reserve and return the next table number."""
-        self._tables[i18n.current()] = self.tables + 1
+        self.tables += 1
         return self._table_label(self.tables)
 
     def next_figure_label(self) -> str:
         """Reserve and return the next figure number."""
-        self._figures[i18n.current()] = self.figures + 1
+        self.figures += 1
         return self._figure_label(self.figures)
 
     def upcoming_table(self) -> str:

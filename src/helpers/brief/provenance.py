@@ -273,7 +273,8 @@ def _population_source(manifest: dict) -> str:
 
 def show(ev: Evidence, numbering: display.Numbering) -> None:
     """A.8: the run, its parameters and how it used each, its input files and its packages."""
-    display.heading(f"{outline.annex('provenance')} {_('Provenance of this run')}", level=2)
+    title = _("Provenance of this run")
+    display.heading(f"{outline.annex('provenance')} {title}", level=2)
     manifest = ev.manifest
     if not manifest:
         display.paragraphs(_("This document was built outside a run of the pipeline: no provenance is recorded."))
