@@ -275,7 +275,8 @@ def hostile_built(tmp_path_factory):
         (paths.RAW_DATA_DIR / "article_claims.tsv")
         .read_text(encoding="utf-8")
         .replace(
-            "Start-ups created by immigrants in the food and technology sectors", HOSTILE_CLAIM
+            "New businesses started by immigrants (the text says start-ups in the food and technology sectors)",
+            HOSTILE_CLAIM,
         ),
         encoding="utf-8",
     )

@@ -44,8 +44,13 @@ def test_run_succeeds_and_publishes(built):
         "02_descriptive_statistics",
         "03_regression",
         "04_specification_curve",
-        "05_summary",
+        "05_calibration",
+        "06_findings",
     ]
+    assert manifest["export"]["languages"] == ["en", "it"]
+    for language in ("en", "it"):  # the report notebook, run once per language, kept for researchers
+        executed = json.loads((latest / "notebooks" / f"report.{language}.ipynb").read_text())
+        assert executed["metadata"]["papermill"]["parameters"]["language"] == language
     assert (built["processed"] / paths.PROCESSED_TABLE_NAME).exists()
 
 
@@ -82,8 +87,13 @@ def test_tables_hold_the_contract_and_right_numbers(built):
         "spearman_p_exact",
         "p_westfall_young",
         "p_wild_bootstrap",
+        "p_westfall_young_minp",
+        "critical_abs_r_maxt",
+        "permutation_method",
+        "adjustment",
     ]
     assert len(fits) == 8
+    assert set(fits.permutation_method) == {"exact"} and set(fits.adjustment) == {"westfall-young"}
     for row in fits.itertuples(index=False):
         expected = closed_form_ols(column(row.predictor), column(row.outcome))
         for key, value in expected.items():
@@ -120,6 +130,16 @@ def test_tables_hold_the_contract_and_right_numbers(built):
         "p_without_flagged",
         "bottom_line",
         "sentence",
+        "slope_without_flagged",
+        "slope_ci_low_without_flagged",
+        "slope_ci_high_without_flagged",
+        "without_flagged_shift",
+        "without_flagged_reading",
+        "p_adjusted_min",
+        "p_adjusted_max",
+        "borderline",
+        "scale_sensitive",
+        "may_weaken",
     ]
     assert set(found.verdict) <= {"consistent", "tentative", "inconclusive"}
     assert found.p_primary.tolist() == fits.p_permutation.tolist()
@@ -149,7 +169,7 @@ def test_tables_hold_the_contract_and_right_numbers(built):
     statuses = {
         "agrees", "consistent", "disagrees if read strictly", "disagrees", "cannot be checked", "beyond the table"
     }
-    assert set(claims.status) <= statuses and len(claims) == 17
+    assert set(claims.status) <= statuses and len(claims) == 20
     # full precision in the CSV: not rounded for display
     assert len(repr(fits.slope.iloc[0]).split(".")[1]) > 6
 
@@ -162,7 +182,8 @@ def test_html_reports_exist_offline(built):
         "02_descriptive_statistics.html",
         "03_regression.html",
         "04_specification_curve.html",
-        "05_summary.html",
+        "05_calibration.html",
+        "06_findings.html",
     ]
     assert (
         "load_clean" in (latest / "html" / "01_data_cleaning.html").read_text()
@@ -173,29 +194,44 @@ def test_html_reports_exist_offline(built):
     assert "cap.table" not in report and "import helpers" not in report
 
 
-def test_pdf_has_three_sections_and_no_code(built):
+def test_pdf_opens_with_its_message_then_its_sections_and_shows_no_code(built):
     pdf = built["latest"] / "report.pdf"
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "A4" in info
     text = subprocess.run(
         ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
-    for section in ("Data and cleaning", "Descriptive statistics", "Regression"):
-        assert section in text
+    words = " ".join(text.split())
+    pages = [" ".join(page.split()) for page in text.split("\f")]
+    assert pages[1].startswith("Contents")
+    first = [
+        "Ten cities, one table: what the article's figures can and cannot show",
+        "In brief",
+        "Main points",
+        "What these figures can and cannot be used for",
+    ]
+    assert [pages[0].find(h) for h in first] == sorted(pages[0].find(h) for h in first) and pages[0].find(first[0]) == 0
+    body = " ".join(pages[2:])
+    order = [
+        "1. What the figures show",
+        "Figure 1.",
+        "Table 1.",
+        "2. The figures of the ten cities",
+        "3. What the article's text claims",
+        "4. What these figures cannot say",
+        "5. What an evaluation would need",
+        "6. Terms used",
+        "Annex: technical details",
+        "A.1 The data and their cleaning",
+        "A.8 Provenance of this run",
+    ]
+    found = [body.find(heading) for heading in order]
+    assert -1 not in found, [h for h, at in zip(order, found, strict=True) if at == -1]
+    assert found == sorted(found), order
     for marker in PYTHON_MARKERS:
         assert marker not in text, marker
-    assert "Table 3.1" in text and "Figure 3.1" in text
-    for heading in (
-        "The primary test and its checks",
-        "What this many cities can detect",
-        "How much one city matters",
-        "Findings",
-        "The article against its own table",
-    ):
-        assert heading in text, heading
-    words = " ".join(text.split())
-    assert "Without Bologna the slope is nearly the same" in words
-    assert "compatible with r anywhere from" in words
+    assert "Without Bologna and Torino the slope is similar" in words
+    assert "The result is borderline" in words
     for absent in ("no association", "indistinguishable", "hinges on", "percentage points per"):
         assert absent not in words.lower(), absent
 

@@ -20,7 +20,8 @@ Kinds and their fields:
 ``contents``
     ``title``: a table of contents of the document's top-level headings.
 ``heading``
-    ``text`` and ``level`` (1 to 3): a heading of the document, written by code.
+    ``text`` and ``level`` (1 to 3): a heading of the document, written by code; ``outlined``
+    false keeps it out of the contents (the document's title).
 ``box``
     ``title`` and ``items``: a framed box of labelled lists, each ``[label, [entries]]``.
 ``banner``
@@ -90,11 +91,12 @@ def contents(title: str) -> dict:
     return {"kind": "contents", "title": str(title)}
 
 
-def heading(text: str, level: int) -> dict:
-    """A heading of the document: its text and its level, 1 to 3."""
+def heading(text: str, level: int, *, outlined: bool = True) -> dict:
+    """A heading of the document: its text, its level (1 to 3), and whether the contents list it."""
     if level not in (1, 2, 3):
         raise ValueError(f"a heading's level is 1, 2 or 3, not {level!r}")
-    return {"kind": "heading", "text": str(text), "level": int(level)}
+    found = {"kind": "heading", "text": str(text), "level": int(level)}
+    return found if outlined else {**found, "outlined": False}
 
 
 def box(title: str, items: Sequence[tuple[str, Sequence[str]]]) -> dict:

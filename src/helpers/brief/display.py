@@ -50,9 +50,10 @@ def slug(text: str) -> str:
 class Heading:
     """A heading of the document: an HTML heading with an id, Markdown, and its structured form."""
 
-    def __init__(self, text: str, level: int = 1):
+    def __init__(self, text: str, level: int = 1, *, outlined: bool = True):
         self.text = text
         self.level = level
+        self.outlined = outlined
         self.id = slug(text)
 
     def _repr_html_(self) -> str:
@@ -62,7 +63,7 @@ class Heading:
         return "#" * self.level + " " + escape_markdown(self.text)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        return {blocks.MIMETYPE: blocks.heading(self.text, self.level)}
+        return {blocks.MIMETYPE: blocks.heading(self.text, self.level, outlined=self.outlined)}
 
     def __repr__(self) -> str:
         return self.text
@@ -186,9 +187,9 @@ class Numbering:
         report.show(under, figure_caption=True)
 
 
-def heading(text: str, level: int = 1) -> None:
-    """Show a heading of the document."""
-    report.show(Heading(text, level))
+def heading(text: str, level: int = 1, *, outlined: bool = True) -> None:
+    """Show a heading of the document (``outlined=False``: not in the contents, as the title)."""
+    report.show(Heading(text, level, outlined=outlined))
 
 
 def paragraphs(*texts: str) -> None:

@@ -170,7 +170,7 @@ def use_box(ev: Evidence) -> display.Box:
 def show(ev: Evidence) -> None:
     """Page one, in the document's language."""
     with i18n.language(ev.language):
-        display.heading(title(ev), level=1)
+        display.heading(title(ev), level=1, outlined=False)
         display.paragraphs(*[text for text in (subtitle(ev), run_line(ev)) if text])
         display.heading(_("In brief"), level=2)
         display.paragraphs(bottom_line(ev))

@@ -259,7 +259,8 @@ def _calibration_words(ev: Evidence, row) -> list[str]:
     ).format(runs=i18n.integer(int(seen.simulations)), consistent=w.share_in(seen.p_consistent),
              tentative=w.share_in(seen.p_tentative), inconclusive=w.share_in(seen.p_inconclusive))
     if null is not None:
-        text += " " + _("With no association at all, they would call it consistent in {share} of cases.").format(
+        text += " " + _("If the two figures were unrelated, the rules would call the pair consistent in {share} of "
+                        "cases.").format(
             share=w.share_in(null.p_consistent, 1))
     return [text]
 

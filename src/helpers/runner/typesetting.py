@@ -396,7 +396,8 @@ def render_block(block: dict, metadata: dict) -> str:
     if kind == "contents":
         return f"#contents({string(block['title'])});"
     if kind == "heading":
-        return _call("heading", f"level: {int(block['level'])}", content(text(block["text"])))
+        outlined = "" if block.get("outlined", True) else ", outlined: false"
+        return _call("heading", f"level: {int(block['level'])}{outlined}", content(text(block["text"])))
     if kind == "box":
         parts = [_call("strong", content(text(block["title"])))]
         for label, entries in block["items"]:
