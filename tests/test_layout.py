@@ -94,7 +94,7 @@ def test_no_page_of_the_report_prints_a_word_over_another(built, name):
 def test_no_heading_is_left_alone_at_the_foot_of_a_page(built, name):
     """A heading whose table does not fit below it moves to the next page with the table."""
     pdf = built["latest"] / name
-    assert len(headings(pdf)) > 20  # the check has headings to look at
+    assert len(headings(pdf)) >= 15  # the check has headings to look at
     assert headings_ending_a_page(pdf) == []
 
 
@@ -116,6 +116,8 @@ def test_the_pdf_states_its_language_and_has_a_bookmark_per_section(built, name,
     ).stdout
     bookmarks = re.findall(r"<item page=\"\d+\">([^<]*)</item>", outline)
     numbered = [b for b in bookmarks if re.match(r"\d\. ", b)]
-    assert [b[:2] for b in numbered] == [f"{k}." for k in range(1, 8)], bookmarks
-    assert bookmarks[0] == ("Summary" if language == "en" else "Sintesi")
-    assert bookmarks[-1].startswith("Appendix" if language == "en" else "Appendice")
+    assert [b[:2] for b in numbered] == [f"{k}." for k in range(1, 7)], bookmarks
+    assert bookmarks[0] == ("In brief" if language == "en" else "In sintesi")
+    annex = [b for b in bookmarks if re.match(r"A\.\d ", b)]
+    assert [b[:3] for b in annex] == [f"A.{k}" for k in range(1, 9)], bookmarks
+    assert bookmarks[-1].startswith("A.8 ")

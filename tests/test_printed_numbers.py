@@ -2,15 +2,14 @@
 
 The reviewer HTML's tables are real HTML tables; each cell is parsed back to a
 number and compared with the value in the run's CSV at the precision it is
-shown with (``0.815`` stands for anything within 0.0005 of it). The findings
-and the summary's key numbers are looked for, word for word, in the HTML and
-in the PDF's text.
+shown with (``0.815`` stands for anything within 0.0005 of it). The notable pair's
+numbers and the power figures are looked for, word for word, in the HTML and in
+the PDF's text, written here from the CSVs.
 """
 
 from __future__ import annotations
 
 import html
-import math
 import re
 import subprocess
 import unicodedata
@@ -37,9 +36,7 @@ def tables(built):
     found = {}
     for table in soup.find_all("table"):
         caption = table.find("caption")
-        label = (
-            re.match(r"Table (\d+\.\d+)\.", caption.get_text(" ", strip=True)) if caption else None
-        )
+        label = re.match(r"Table ((?:A\.)?\d+)\.", caption.get_text(" ", strip=True)) if caption else None
         if label:
             header = [th.get_text(strip=True) for th in table.find("thead").find_all("th")]
             rows = [
@@ -94,81 +91,75 @@ def test_the_check_itself_can_fail():
     assert shows("33%", 0.327) and not shows("33%", 0.34)
 
 
+def by_strength(built) -> pd.DataFrame:
+    """findings.csv in the order the document lists the pairs: strongest verdict, then primary p."""
+    from helpers import findings
+
+    return findings.order(read(built, "findings.csv")).reset_index(drop=True)
+
+
 def test_descriptive_table_prints_the_csv(built, tables):
     csv = read(built, "descriptive_statistics.csv")
-    for name in ("n", "mean", "SD", "min", "Q1", "median", "Q3", "max"):
-        check(column(tables, "2.1", name), csv[name.lower()], f"Table 2.1, {name}")
+    for name in ("n", "Mean", "SD", "Min", "Median", "Max"):
+        check(column(tables, "A.2", name), csv[name.lower()], f"Table A.2, {name}")
 
 
-def test_regression_table_prints_the_csv(built, tables):
-    fits = read(built, "simple_regressions.csv")
-    check(column(tables, "3.1", "r"), fits.r, "Table 3.1, r")
-    check_interval(
-        column(tables, "3.1", "95% CI of r"), fits.r_ci_low, fits.r_ci_high, "Table 3.1, CI of r"
-    )
-    # slopes are printed per a round step of the input ("1,000 participants"), the CSV per one
-    per = [number(cell.replace("\u00a0", " ").split(" ")[0])[0] for cell in column(tables, "3.1", "Per")]
-    assert set(per) - {1.0} and all(step == 10 ** round(math.log10(step)) for step in per)
-    check(column(tables, "3.1", "Slope"), fits.slope * per, "Table 3.1, slope")
-    check_interval(
-        column(tables, "3.1", "95% CI of slope"),
-        fits.ci_low * per,
-        fits.ci_high * per,
-        "Table 3.1, CI of slope",
-    )
-    check(column(tables, "3.1", "p"), fits.p_permutation, "Table 3.1, p")
-    check(column(tables, "3.1", "p adj."), fits.p_westfall_young, "Table 3.1, p adj.")
+def test_results_table_prints_the_csv(built, tables):
+    found = by_strength(built)
+    check(column(tables, "1", "r"), found.r, "Table 1, r")
+    check_interval(column(tables, "1", "95% interval"), found.r_ci_low, found.r_ci_high, "Table 1, interval of r")
+    adjusted = column(tables, "1", "Adjusted p")
+    check(adjusted, found.p_adjusted, "Table 1, adjusted p")
+    for cell, value in zip(adjusted, found.p_adjusted, strict=True):  # two significant figures
+        if not cell.startswith("<"):
+            digits = cell.replace(".", "").lstrip("0")
+            assert len(digits) == 2 or (value >= 0.995 and cell == "1.00"), cell
+    assert column(tables, "1", "Verdict") == list(found.verdict)
+    notes = column(tables, "1", "Note")
+    for note, row in zip(notes, found.itertuples(index=False), strict=True):
+        if row.borderline:  # its range across methods, in words
+            assert note == f"borderline: {row.p_adjusted_min:.3f} to {row.p_adjusted_max:.3f} across methods"
+        else:
+            assert "borderline" not in note
 
 
 def test_checks_table_prints_the_csv(built, tables):
     fits = read(built, "simple_regressions.csv")
-    found = read(built, "findings.csv")
-    check(column(tables, "3.3", "p"), fits.p_permutation, "Table 3.3, p")
-    check(column(tables, "3.3", "p adj."), found.p_adjusted, "Table 3.3, p adj.")
-    check(column(tables, "3.3", "p OLS"), fits.p_value, "Table 3.3, p OLS")
-    hc2 = [
-        re.match(r"(.+) \((.+)\)", cell).groups() for cell in column(tables, "3.3", "p HC2 (df)")
-    ]
-    check([p for p, _ in hc2], fits.p_value_hc2_bm, "Table 3.3, p HC2")
-    check([df for _, df in hc2], fits.df_bell_mccaffrey, "Table 3.3, Bell-McCaffrey df")
-    check(column(tables, "3.3", "p wild"), fits.p_wild_bootstrap, "Table 3.3, p wild")
-    check(column(tables, "3.3", "\u03c1"), fits.spearman_rho, "Table 3.3, rho")
-    check(column(tables, "3.3", "p (\u03c1)"), fits.spearman_p_exact, "Table 3.3, p (rho)")
-    assert column(tables, "3.3", "Verdict") == list(found.verdict)
+    found = by_strength(built)
+    fits = fits.set_index(["outcome", "predictor"]).loc[list(zip(found.outcome, found.predictor, strict=True))]
+    check(column(tables, "A.4", "p"), fits.p_permutation, "Table A.4, p")
+    check(column(tables, "A.4", "maxT"), fits.p_westfall_young, "Table A.4, maxT")
+    check(column(tables, "A.4", "minP"), fits.p_westfall_young_minp, "Table A.4, minP")
+    check(column(tables, "A.4", "Holm"), fits.p_holm, "Table A.4, Holm")
+    check(column(tables, "A.4", "Classic t"), fits.p_value, "Table A.4, classic t")
+    hc2 = [re.match(r"(.+) \((.+)\)", cell).groups() for cell in column(tables, "A.4", "HC2 (df)")]
+    check([p for p, _ in hc2], fits.p_value_hc2_bm, "Table A.4, p HC2")
+    check([df for _, df in hc2], fits.df_bell_mccaffrey, "Table A.4, Bell-McCaffrey df")
+    check(column(tables, "A.4", "Rank"), fits.spearman_p_exact, "Table A.4, rank")
+    check(column(tables, "A.4", "Wild"), fits.p_wild_bootstrap, "Table A.4, wild")
 
 
-def test_power_table_prints_the_csv(built, tables):
-    power = read(built, "power.csv")
-    assert column(tables, "3.4", "Level") == list(power.scope)
-    check(column(tables, "3.4", "\u03b1"), power.alpha, "Table 3.4, alpha")
-    check(column(tables, "3.4", "Critical |r|"), power.critical_abs_r, "Table 3.4, critical r")
-    check(
-        column(tables, "3.4", "True |r| detected 80% of the time"),
-        power.detectable_abs_rho,
-        "Table 3.4, detectable r",
-    )
-    check(
-        column(tables, "3.4", "Power at a true r of 0.3"),
-        power.power_rho_0_3,
-        "Table 3.4, power 0.3",
-    )
-    check(
-        column(tables, "3.4", "Power at a true r of 0.5"),
-        power.power_rho_0_5,
-        "Table 3.4, power 0.5",
-    )
+def test_cities_table_prints_the_clean_data_and_marks_the_doubted_cells(built, tables):
+    clean = pd.read_csv(built["latest"] / "data" / "inclusione_attiva_clean.csv")
+    claims = read(built, "claims_check.csv")
+    doubted = {(r.city, r.field) for r in claims.itertuples(index=False) if r.direction == "up"}
+    header, rows = tables["2"]
+    assert [row[0] for row in rows] == list(clean.city)
+    for j, field in enumerate(clean.columns[1:], start=1):
+        cells = [row[j] for row in rows]
+        check([c.removesuffix("\u2020").strip() for c in cells], clean[field], f"Table 2, {field}")
+        marked = {(city, field) for city, cell in zip(clean.city, cells, strict=True) if cell.endswith("\u2020")}
+        assert marked == {d for d in doubted if d[1] == field}, field
 
 
 def test_claims_table_prints_the_csv(built, tables):
     claims = read(built, "claims_check.csv")
-    shown = column(tables, "2.2", "Table")
+    shown = column(tables, "A.3", "Table")
     for cell, value, claim in zip(shown, claims.table_value, claims.claim_id, strict=True):
         assert (cell == "") if pd.isna(value) else shows(cell, value), claim
-    for cell, value, claim in zip(
-        column(tables, "2.2", "Text"), claims.number, claims.claim_id, strict=True
-    ):
-        assert (cell == "") if pd.isna(value) else shows(cell.removeprefix("over "), value), claim
-    assert column(tables, "2.2", "Check") == list(claims.status)
+    for cell, value, claim in zip(column(tables, "A.3", "Text"), claims.number, claims.claim_id, strict=True):
+        assert (cell == "") if pd.isna(value) or value == "" else shows(cell.removeprefix("over "), value), claim
+    assert column(tables, "A.3", "Check") == list(claims.status)
 
 
 def flat(text: str) -> str:
@@ -204,38 +195,40 @@ def pdf_lines(built):
     return [flat(line) for line in text.splitlines()]
 
 
-def test_every_finding_is_printed_as_written(built, documents):
-    found = read(built, "findings.csv")
-    for row in found.itertuples(index=False):
-        # section 5 prints it after its plain-words line ("... In numbers: inconclusive for ...")
-        sentence = flat(row.sentence)
-        lowered = sentence[0].lower() + sentence[1:]
-        for name, text in documents.items():
-            assert f"Innumbers:{lowered}" in text, f"{name}: {row.outcome} ~ {row.predictor}"
-        # and the sentence carries the table's r and interval at two decimals
-        r = f"{row.r:.2f}".replace("-", "\u2212")
-        interval = (
-            f"{row.r_ci_low:.2f}".replace("-", "\u2212")
-            + " to "
-            + f"{row.r_ci_high:.2f}".replace("-", "\u2212")
-        )
-        assert f"r = {r}" in row.sentence and interval in row.sentence
+def _signed(x: float, decimals: int = 2) -> str:
+    return f"{x:.{decimals}f}".replace("-", "\u2212")
 
 
-def test_summary_numbers_come_from_the_tables(built, documents):
+def test_the_notable_pair_is_printed_with_its_numbers(built, documents):
+    found = by_strength(built)
+    notable = found[found.p_primary < 0.05]
+    assert len(notable) >= 1
+    for row in notable.itertuples(index=False):
+        expected = [
+            f"r = {_signed(row.r)} (95% CI {_signed(row.r_ci_low)} to {_signed(row.r_ci_high)}, n = {row.n})",
+            f"primary permutation test of p = {row.p_primary:.3f}",
+            f"gives p = {row.p_adjusted:.3f}",
+            f"n = {int(row.n_without_flagged)})",
+        ]
+        if row.borderline:
+            expected.append(f"the adjusted p runs from {row.p_adjusted_min:.3f} to {row.p_adjusted_max:.3f}")
+        for phrase in expected:
+            for name, text in documents.items():
+                assert flat(phrase) in text, f"{name}: {phrase}"
+
+
+def test_power_numbers_come_from_the_tables(built, documents):
     power = read(built, "power.csv").set_index("scope")
     found = read(built, "findings.csv")
     single, family = power.loc["single test"], power.loc["family"]
     expected = [
-        f"{single.detectable_abs_rho:.2f} or more in absolute value ({family.detectable_abs_rho:.2f} or more",
-        f"a true correlation of 0.5 is detected {single.power_rho_0_5:.0%} of the time",
-        f"one of 0.3 {single.power_rho_0_3:.0%}",
-        f"Each of the {len(found)} outcome\u2013input pairs",
+        f"only if it is {single.detectable_abs_rho:.2f} or more in absolute value "
+        f"({family.detectable_abs_rho:.2f} for the family of eight pairs)",
+        f"A true correlation of 0.5 is detected {single.power_rho_0_5:.0%} of the time, one of 0.3 "
+        f"{single.power_rho_0_3:.0%}",
+        f"In the shaded band (|r| below {single.critical_abs_r:.2f})",
     ]
-    for inconclusive in found[found.verdict == "inconclusive"].itertuples(index=False):
-        low = f"{inconclusive.r_ci_low:.2f}".replace("-", "\u2212")
-        high = f"{inconclusive.r_ci_high:.2f}".replace("-", "\u2212")
-        expected.append(f"(r = {inconclusive.r:.2f}, {low} to {high})".replace("-", "\u2212"))
+    assert len(found) == 8  # "eight pairs" above
     for phrase in expected:
         for name, text in documents.items():
             assert flat(phrase) in text, f"{name}: {phrase}"
@@ -244,10 +237,10 @@ def test_summary_numbers_come_from_the_tables(built, documents):
 def test_the_pdf_tables_print_the_same_cells(tables, pdf_lines):
     # the PDF's tables come from the same cells as the HTML's: each row's numbers, side by side,
     # stand on one line of the PDF's text
-    for label in ("2.1", "3.1", "3.4"):
+    for label in ("1", "2", "A.2", "A.4"):
         header, rows = tables[label]
-        numeric = [i for i, name in enumerate(header) if i > 0 and name not in ("Level", "Per")]
+        numeric = [i for i, name in enumerate(header) if i > 0 and name not in ("Verdict", "Note")]
         for row in rows:
-            # in order on one line; a text column between them (Table 3.1's "Per") may break it up
+            # in order on one line; a text column between them may break it up
             cells = ".*".join(re.escape(flat(row[i])) for i in numeric)
             assert any(re.search(cells, line) for line in pdf_lines), (label, row)
