@@ -1,3 +1,4 @@
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -379,3 +380,21 @@ def test_specification_curve_alt_text_counts_its_estimates():
     text = plots.alt_text(plots.specification_curve(specs, OUTCOMES[0]))
     assert "for each of 2 inputs" in text
     assert text.endswith("Of 4 estimates, 3 are positive and 2 have p < 0.05.")
+
+
+@pytest.mark.parametrize("name", [r"Costs in $ and $$", r"$\input{/etc/hostname}$", "$x^$", "a $5 and $6 b"])
+def test_names_from_the_data_never_parse_as_mathtext(tmp_path, name):
+    """A city or a codebook label with dollar signs prints as written; a log axis keeps its powers of ten."""
+    fig, (ax, log_ax) = plt.subplots(1, 2)
+    ax.set_title(name)
+    ax.set_xlabel(name)
+    ax.set_yticks([0, 1], [name, "Bologna"])
+    log_ax.set_xscale("log")
+    log_ax.set_xlim(1, 1000)
+    plots.literal_text(fig)
+    fig.savefig(tmp_path / "f.svg")  # mathtext would raise here on "$x^$"
+    fig.canvas.draw()
+    assert ax.get_title() == ax.get_xlabel() == plots.literal(name) and "\\$" in ax.get_title()
+    assert ax.get_yticklabels()[0].get_text() == plots.literal(name)
+    assert any("10^{" in t.get_text() for t in log_ax.get_xticklabels())  # still mathtext, as drawn
+    plt.close(fig)

@@ -66,7 +66,7 @@ def dense(frame: pd.DataFrame | Sequence) -> bool:
     return len(frame) > POINTS_LIMIT
 
 
-def _hexbin(ax: plt.Axes, x, y, **kwargs):
+def hexbin(ax: plt.Axes, x, y, **kwargs):
     """Cities binned in hexagons, shaded by how many fall in each (log scale)."""
     return ax.hexbin(
         x,
@@ -115,6 +115,62 @@ def _number(x: float, decimals: int) -> str:
 def _describe(fig: plt.Figure, text: str) -> plt.Figure:
     """Attach ``text`` to ``fig`` as its alternative text (see :func:`alt_text`)."""
     fig.alt_text = text
+    return fig
+
+
+#: A dollar sign not already escaped: matplotlib reads text between two of them as mathtext.
+_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+def literal(text: str) -> str:
+    r"""``text`` as matplotlib must print it: every ``$`` a dollar sign, never the start of mathtext.
+
+    >>> literal("Costs in $ and $$")
+    'Costs in \\$ and \\$\\$'
+    """
+    return _DOLLAR.sub(r"\\$", text)
+
+
+class LiteralTicks(FuncFormatter):
+    """Tick labels given as words (a city, a field), passed through :func:`literal`."""
+
+    def __init__(self, formatter):
+        self.inner = formatter
+        super().__init__(lambda x, pos=None: literal(str(self.inner(x, pos))))
+
+    def set_axis(self, axis) -> None:
+        """Attach both formatters to ``axis``."""
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+    def set_locs(self, locs) -> None:
+        """Pass the tick locations on to the wrapped formatter."""
+        super().set_locs(locs)
+        self.inner.set_locs(locs)
+
+
+def literal_text(fig: plt.Figure) -> plt.Figure:
+    """Make every text of ``fig`` print as written: names and labels from the data never parse as mathtext.
+
+    A codebook title or a city name with two ``$`` in it would otherwise be read as
+    mathematics: printed wrong, or stopping the figure with a parse error. Tick labels
+    that matplotlib's number formatters write (the powers of ten of a log axis, which
+    are mathtext) are left alone; tick labels given as words (cities, fields) are made
+    literal. Called on every figure the notebooks and the reviewer document show.
+    """
+    from matplotlib.text import Text
+
+    ticks = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for formatter, setter in ((axis.get_major_formatter(), axis.set_major_formatter),
+                                      (axis.get_minor_formatter(), axis.set_minor_formatter)):
+                if not isinstance(formatter, ScalarFormatter | LogFormatter | LocalizedTicks | LiteralTicks):
+                    setter(LiteralTicks(formatter))  # words (cities, fields) set as tick labels
+            ticks |= {id(t) for t in axis.get_ticklabels(which="both")}
+    for text in fig.findobj(Text):
+        if id(text) not in ticks:
+            text.set_text(literal(text.get_text()))
     return fig
 
 
@@ -511,7 +567,7 @@ def regression_grid(
         y = frame[fit.outcome].astype(float)
         logarithmic = binned and _spans_magnitudes(x)
         if binned:
-            _hexbin(ax, x, y, zorder=2, xscale="log" if logarithmic else "linear")
+            hexbin(ax, x, y, zorder=2, xscale="log" if logarithmic else "linear")
         else:
             ax.scatter(x, y, s=14, color=colours[0], zorder=3)
         grid = (np.geomspace if logarithmic else np.linspace)(x.min(), x.max(), 50)
@@ -760,7 +816,7 @@ def diagnostics(
         fitted = fit.intercept + fit.slope * x
         residuals = y - fitted
         if dense(x):
-            _hexbin(res_ax, fitted, residuals)
+            hexbin(res_ax, fitted, residuals)
         else:
             res_ax.scatter(fitted, residuals, s=10, color=colours[0])
         res_ax.axhline(0, color="0.5", lw=0.8)

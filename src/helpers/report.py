@@ -202,8 +202,9 @@ class Captioner:
         """
         import matplotlib.pyplot as plt
 
-        from helpers.plots import alt_text
+        from helpers.plots import alt_text, literal_text
 
+        literal_text(fig)  # names from the data print as written, never as mathtext
         label = self.next_figure_label()
         under = Caption(label, caption)
         # the PDF sets the caption in one block with the figure, so a page never splits them

@@ -178,6 +178,9 @@ class Numbering:
         """Show ``fig`` with its alternative text, then its numbered caption, and close it."""
         import matplotlib.pyplot as plt
 
+        from helpers.plots import literal_text
+
+        literal_text(fig)  # names from the data print as written, never as mathtext
         label = self.upcoming_figure()
         self.figures += 1
         under = report.Caption(label, caption)

@@ -99,14 +99,19 @@ def pair_scatter(
 
     ``doubted`` maps a city to the direction its figure may lie in (``"up"``: a lower
     bound, drawn as a right-pointing triangle with an arrow towards larger values
-    of ``x``).
+    of ``x``). As the library's other figures: cities are named up to
+    :data:`helpers.plots.LABELLED_POINTS` of them, and binned in hexagons above
+    :data:`helpers.plots.POINTS_LIMIT` (the doubted ones still drawn one by one).
     """
     colours = sns.color_palette(plots.PALETTE)
     fig, ax = plt.subplots(figsize=(plots.PAGE_WIDTH * 0.8, 3.4))
     xs, ys = frame[x].astype(float).to_numpy(), frame[y].astype(float).to_numpy()
     names = [str(n) for n in frame[city]]
     bounded = np.array([name in doubted for name in names])
-    ax.scatter(xs[~bounded], ys[~bounded], s=20, color=colours[0], zorder=3)
+    if plots.dense(frame):
+        plots.hexbin(ax, xs[~bounded], ys[~bounded], zorder=2)
+    else:
+        ax.scatter(xs[~bounded], ys[~bounded], s=20, color=colours[0], zorder=3)
     grid = np.linspace(xs.min(), xs.max(), 50)
     ax.plot(grid, intercept + slope * grid, color=colours[0], lw=1.1, zorder=2, label=words.line)
     if bounded.any():
@@ -122,5 +127,6 @@ def pair_scatter(
     fig.legend(loc="lower center", ncol=2, fontsize=6.5, frameon=False)
     plots.localize_numbers(fig)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
-    plots.label_points(ax, xs, ys, names, fontsize=6)
+    if len(names) <= plots.LABELLED_POINTS:
+        plots.label_points(ax, xs, ys, names, fontsize=6)
     return fig
