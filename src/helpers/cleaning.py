@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers import paths
+from helpers import contract, paths
 from helpers.codebook import Codebook, Field, load_codebook
 from helpers.errors import DataError, Problem
 from helpers.validation import validate
@@ -323,7 +323,7 @@ def changes_from_raw(
                         "clean_value": value,
                     }
                 )
-    return pd.DataFrame(records, columns=["line", "city", "column", "raw_text", "clean_value"])
+    return pd.DataFrame(records, columns=contract.CLEANING_CHANGE_COLUMNS)
 
 
 def change_kinds(changes: pd.DataFrame) -> dict[str, int]:

@@ -131,6 +131,12 @@ SPECIFICATION_JOINT_COLUMNS = [
     "p_value",
 ]
 
+#: Every cell the cleaning wrote differently from the published text (helpers.cleaning.changes_from_raw).
+CLEANING_CHANGE_COLUMNS = ["line", "city", "column", "raw_text", "clean_value"]
+#: Both correlation matrices in long form (helpers.stats.correlations_long), one row per pair of indicators.
+CORRELATION_COLUMNS = ["variable_a", "variable_b", "n", "pearson_r", "pearson_ci_low", "pearson_ci_high",
+                       "spearman_rho"]
+
 #: Doubted figures as bounds (helpers.tipping.tipping_points), one row per doubted figure of a
 #: pair whose primary p is below alpha.
 TIPPING_COLUMNS = [
@@ -180,4 +186,8 @@ TABLES = {
     "power.csv": POWER_COLUMNS,
     "specification_curve.csv": SPECIFICATION_COLUMNS,
     "specification_joint_test.csv": SPECIFICATION_JOINT_COLUMNS,
+    "cleaning_changes.csv": CLEANING_CHANGE_COLUMNS,
+    "correlations.csv": CORRELATION_COLUMNS,
+    "verdict_calibration.csv": CALIBRATION_COLUMNS,
+    "tipping_points.csv": TIPPING_COLUMNS,
 }

@@ -120,7 +120,7 @@ def correlations_long(frame: pd.DataFrame, variables: Sequence[str]) -> pd.DataF
                     "spearman_rho": spearman.loc[a, b],
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=contract.CORRELATION_COLUMNS)
 
 
 @dataclass(frozen=True)
