@@ -49,7 +49,7 @@ NBSTRIP_KEYS := metadata.language_info.codemirror_mode metadata.language_info.fi
                 metadata.language_info.pygments_lexer metadata.language_info.version \
                 metadata.papermill cell.metadata.papermill
 
-.PHONY: help setup macos-deps apt-packages test-deps git-filter locale report test test-fast lint lab bench mutation clean
+.PHONY: help setup macos-deps apt-packages test-deps git-filter locale report test test-fast lint lab bench mutation docs clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -160,6 +160,11 @@ mutation: setup ## Mutation testing of the modules that compute numbers; tally i
 	rm -rf mutants
 	$(VENV)/bin/mutmut run
 	$(PY) -m tests.mutation_report docs/mutation.md
+
+# docs/outputs.md is generated (tests/test_docs.py keeps it equal to the code); written whole or not at all.
+docs: $(ENV_STAMP) ## Regenerate docs/outputs.md from the tables' contract (src/helpers/contract.py)
+	$(PY) -m helpers.runner.outputs > docs/outputs.md.tmp || { rm -f docs/outputs.md.tmp; exit 1; }
+	mv docs/outputs.md.tmp docs/outputs.md
 
 clean: ## Remove generated reports and clean data (keeps the environment)
 	rm -rf reports/runs reports/latest reports/scratch data/processed/*.csv
