@@ -50,6 +50,29 @@ def test_nothing_changed_is_up_to_date(workspace):
     assert runs(workspace) == before  # no new folder
 
 
+@pytest.mark.parametrize("how", ["deleted", "edited"])
+def test_a_report_deleted_or_edited_by_hand_is_made_again(workspace, how):
+    """"Up to date" means the published files are there as recorded, not only that keys match."""
+    report = workspace["latest"] / "report.it.html"
+    if how == "deleted":
+        report.unlink()
+    else:
+        report.write_text(report.read_text(encoding="utf-8") + "<!-- edited -->", encoding="utf-8")
+    result = run_cli(*workspace["args"])
+    assert result.returncode == 0, result.stderr
+    assert "up to date" not in result.stderr
+    assert set(steps_of(workspace["latest"]).values()) == {"reused"}  # the steps' files are intact
+    assert "<!-- edited -->" not in (workspace["latest"] / "report.it.html").read_text(encoding="utf-8")
+
+
+def test_a_step_output_edited_by_hand_reruns_that_step(workspace):
+    table = workspace["latest"] / "tables" / "power.csv"
+    table.write_text(table.read_text() + "\n", encoding="utf-8")
+    result = run_cli(*workspace["args"])
+    assert result.returncode == 0, result.stderr
+    assert steps_of(workspace["latest"])["03"] == "ran"
+
+
 def test_a_parameter_of_03_reruns_only_03_and_the_exports(workspace):
     result = run_cli(*workspace["args"], "-p", "multiple_regression", "true")
     assert result.returncode == 0, result.stderr

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,6 +52,125 @@ def test_editing_a_translation_changes_the_code_fingerprint(package):
     before = incremental.code_fingerprint(package)
     append(package / "locale" / "it" / "LC_MESSAGES" / "messages.po", '\n#. a translator\'s note\n')
     assert incremental.code_fingerprint(package) != before
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["brief/page_one.py", "brief/provenance.py", "brief/annex.py", "brief/words.py", "blocks.py"],
+)  # the title page, the appendix, the vocabulary: code at any depth of the library
+def test_editing_the_report_wing_changes_the_code_fingerprint(package, module):
+    before = incremental.code_fingerprint(package)
+    append(package / module, "\n# an edit\n")
+    assert incremental.code_fingerprint(package) != before
+
+
+def test_a_new_module_in_a_sub_package_is_in_the_key(package):
+    before = incremental.code_fingerprint(package)
+    (package / "brief" / "new_section.py").write_text("X = 1\n")
+    assert incremental.code_fingerprint(package) != before
+
+
+def _loaded_helpers(statement: str) -> set[Path]:
+    """The files of the ``helpers`` modules a fresh interpreter has loaded after ``statement``."""
+    script = (
+        f"{statement}\nimport json, sys\n"
+        "print(json.dumps(sorted(m.__file__ for n, m in list(sys.modules.items())"
+        " if n.split('.')[0] == 'helpers' and getattr(m, '__file__', None))))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return {Path(f).resolve() for f in json.loads(out.stdout.splitlines()[-1])}
+
+
+def test_everything_the_export_imports_is_in_a_key():
+    """Every helpers module the exporters load is in the export's key or the library's."""
+    loaded = _loaded_helpers("import helpers.runner.export, helpers.runner.typesetting")
+    keyed = set(incremental.export_modules()) | set(incremental.library_files())
+    keyed |= {incremental.RUNNER / "__init__.py"}  # the package's docstring and version only
+    assert loaded, "nothing loaded: the check would pass on anything"
+    assert {p.resolve() for p in loaded} - {p.resolve() for p in keyed} == set()
+
+
+def _notebook_imports(notebook: Path) -> set[str]:
+    names = set()
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        source = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "helpers":
+                names |= {f"{node.module}.{a.name}" for a in node.names} | {node.module}
+            elif isinstance(node, ast.Import):
+                names |= {a.name for a in node.names if a.name.split(".")[0] == "helpers"}
+    return names
+
+
+@pytest.mark.parametrize("notebook", sorted(p.name for p in paths.NOTEBOOKS_DIR.glob("*.ipynb")))
+def test_everything_a_notebook_imports_is_in_the_library_key(notebook):
+    """What a step imports, at any depth, is in the library's hash: nothing comes from the runner."""
+    names = _notebook_imports(paths.NOTEBOOKS_DIR / notebook)
+    assert names, f"{notebook} imports nothing of helpers: the check would pass on anything"
+    statement = (
+        "import importlib\n"
+        f"for name in {sorted(names)!r}:\n"
+        "    try:\n        importlib.import_module(name)\n"
+        "    except ImportError:\n        pass  # a name imported from a module, not a module\n"
+    )
+    loaded = _loaded_helpers(statement)
+    library = {p.resolve() for p in incremental.library_files()}
+    assert not {p for p in loaded if incremental.RUNNER.resolve() in p.parents}, "a notebook loads the runner"
+    assert loaded <= library
+
+
+def test_a_module_the_exporter_comes_to_import_joins_the_export_key(package):
+    """The export's modules are read from its imports: a new import needs no list kept by hand."""
+    runner = package / "runner"
+    assert runner / "records.py" not in incremental.export_modules(runner)
+    append(runner / "export.py", "\nfrom helpers.runner import records  # noqa\n")
+    assert runner / "records.py" in incremental.export_modules(runner)
+    before = incremental.export_fingerprint(runner)
+    append(runner / "records.py", "\n# an edit\n")
+    assert incremental.export_fingerprint(runner) != before
+
+
+def test_editing_the_report_wing_changes_the_export_key():
+    from helpers.runner import run as orchestration
+    from helpers.runner.steps import discover_steps
+
+    values, per_notebook = orchestration.check_parameters(orchestration.RunOptions(), discover_steps())
+    keys = {orchestration._export_key(values, per_notebook, code=c) for c in ("wing as it was", "wing edited")}
+    assert len(keys) == 2
+
+
+def recorded(folder: Path, names: dict[str, bytes]) -> dict:
+    for name, content in names.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(content)
+    return {"key": "k", "outputs": {name: incremental.sha256(folder / name) for name in names}}
+
+
+def test_a_recorded_output_is_reused_only_when_it_is_there_and_intact(tmp_path):
+    entry = recorded(tmp_path, {"report.pdf": b"%PDF", "tables/a.csv": b"x,y\n"})
+    assert incremental.reusable(tmp_path, entry, "k")
+    assert not incremental.reusable(tmp_path, entry, "another key")
+    assert not incremental.reusable(None, entry, "k")
+    assert not incremental.reusable(tmp_path, {"key": "k", "outputs": {}}, "k")
+    (tmp_path / "report.pdf").write_bytes(b"%PDF edited by hand")
+    assert not incremental.reusable(tmp_path, entry, "k")
+    (tmp_path / "report.pdf").unlink()
+    assert not incremental.reusable(tmp_path, entry, "k")
+
+
+def test_a_link_or_a_path_outside_the_run_is_never_reused(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    entry = recorded(tmp_path, {"secret.txt": b"s"})
+    (run / "report.pdf").symlink_to(tmp_path / "secret.txt")
+    as_link = {"key": "k", "outputs": {"report.pdf": entry["outputs"]["secret.txt"]}}
+    assert not incremental.reusable(run, as_link, "k")
+    outside = {"key": "k", "outputs": {"../secret.txt": entry["outputs"]["secret.txt"]}}
+    assert not incremental.reusable(run, outside, "k")
 
 
 RUNNER_MODULES = sorted(p.name for p in incremental.RUNNER.glob("*.py"))

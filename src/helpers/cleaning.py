@@ -124,7 +124,7 @@ def read_raw_table(
     comma-separated fields (when the header then matches the codebook) and
     Windows-1252/Latin-1 text. Everything else that does not fit the codebook's
     header, or a row with more or fewer fields than the header, raises
-    :class:`DataError` naming the line. The README's table lists every rule.
+    :class:`DataError` naming the line. docs/input-rules.md lists every rule.
     """
     codebook = codebook or load_codebook()
     absolute = paths.resolve(path)

@@ -1,7 +1,7 @@
 """The project's exceptions: one base class and one subclass per kind of failure.
 
 Each subclass carries an ``exit_code`` so that the command line can turn any
-failure into a distinct, documented process status (see the README), and fields
+failure into a distinct, documented process status (see docs/operations.md), and fields
 that say *where* it went wrong, so that messages can name the file, line and
 column rather than leave the user to search for them.
 """

@@ -1,6 +1,6 @@
 """Verdicts: what each pair's numbers allow a reader to conclude, by rules fixed before looking.
 
-The rules, declared in the README and in the report before any result:
+The rules, declared in docs/methods.md and in the report before any result:
 
 * **Primary test**: the exact permutation test of Pearson's r, two-sided, at
   :data:`ALPHA` = 0.05 (``p_permutation``), adjusted for every pair of the run

@@ -15,7 +15,7 @@ package turns a run's tables into the reviewer document, in one language at a ti
   :mod:`~helpers.brief.claims`, :mod:`~helpers.brief.limits`,
   :mod:`~helpers.brief.glossary`, then the technical annex
   (:mod:`~helpers.brief.annex`);
-* :mod:`~helpers.brief.readability` measures the text (Flesch, Gulpease).
+* the tests measure the text (``tests/readability.py``: Flesch, Gulpease).
 
 The reviewer notebook (``notebooks/report.ipynb``) calls the sections in order,
 once per language. The wing never imports the runner.

@@ -19,12 +19,13 @@ ends in ``_path`` and that name an existing file are read by content too.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
 import shutil
 from collections.abc import Iterable, Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from helpers import paths
 from helpers.runner.records import sha256
@@ -57,7 +58,9 @@ def library_files(package: Path | None = None) -> list[Path]:
     package = package or LIBRARY
     runner = package / RUNNER.name
     return sorted(
-        p for p in package.rglob("*.py") if p.is_file() and runner not in p.parents and "__pycache__" not in p.parts
+        p
+        for p in package.rglob("*.py")
+        if p.is_file() and runner not in p.parents and "__pycache__" not in p.parts
     )
 
 
@@ -77,26 +80,86 @@ def code_fingerprint(package: Path | None = None) -> str:
     )
 
 
-#: The runner's modules that build the reviewer report, beside its templates and fonts.
+#: The runner's modules that build the reviewer report; with what they import of the runner
+#: (:func:`export_modules`), they are in the export's key.
 EXPORT_MODULES = ("export.py", "typesetting.py")
+
+
+def _runner_imports(module: Path) -> set[str]:
+    """The runner modules ``module`` imports (file names), at any place in it."""
+    found = set()
+    for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module == "helpers.runner":
+            found.update(f"{alias.name}.py" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("helpers.runner."):
+            found.add(node.module.split(".")[2] + ".py")
+        elif isinstance(node, ast.Import):
+            found.update(
+                a.name.split(".")[2] + ".py"
+                for a in node.names
+                if a.name.startswith("helpers.runner.")
+            )
+    return found
+
+
+def export_modules(package: Path | None = None) -> list[Path]:
+    """The runner's modules the export can import: :data:`EXPORT_MODULES` and what they import, transitively.
+
+    Read from the modules' import statements, so a module the exporter comes to import
+    enters the export's key without anyone listing it.
+    """
+    package = package or RUNNER
+    seen: set[str] = set()
+    todo = list(EXPORT_MODULES)
+    while todo:
+        name = todo.pop()
+        if name in seen or not (package / name).is_file():
+            continue
+        seen.add(name)
+        todo.extend(_runner_imports(package / name) - seen)
+    return sorted(package / name for name in seen)
 
 
 def export_fingerprint(package: Path | None = None, report: Path | None = None) -> str:
     """One hash of what the reviewer documents are made with besides the steps and the library.
 
-    The report notebook (``notebooks/report.ipynb``), the exporter's modules, its
-    templates and its fonts. The library (the wing included) is in every step's key
-    already. When this changes, a run reuses every step and builds the documents again.
+    The report notebook (``notebooks/report.ipynb``), the exporter's modules and what
+    they import of the runner (:func:`export_modules`), its templates and its fonts. The
+    library (the wing included) has its own hash (:func:`code_fingerprint`), which the
+    export's key takes in too.
     """
     package = package or RUNNER
     report = report or paths.REPORT_NOTEBOOK
-    files = [package / name for name in EXPORT_MODULES] + sorted(
+    files = export_modules(package) + sorted(
         p for folder in ("templates", "fonts") for p in (package / folder).rglob("*") if p.is_file()
     )
     return digest(
         [("report notebook", sha256(report) if report.is_file() else "missing")]
-        + [(p.relative_to(package).as_posix(), sha256(p)) for p in files if p.exists()]
+        + [(p.relative_to(package).as_posix(), sha256(p)) for p in files]
     )
+
+
+def reusable(folder: Path | None, entry: Mapping | None, key: str) -> bool:
+    """Whether a recorded step or export can stand in for doing it again.
+
+    The one answer to "can this be reused?", for a step (:mod:`helpers.runner.execute`) as
+    for a whole run ("up to date"): the recorded key equals ``key``, and every output the
+    entry recorded is still a regular file in ``folder`` with the content it had (its
+    SHA-256). A report deleted or edited by hand is made again.
+    """
+    if folder is None or not entry or entry.get("key") != key:
+        return False
+    files = entry.get("outputs")
+    if not isinstance(files, Mapping) or not files:
+        return False
+    for name, recorded in files.items():
+        inside = PurePosixPath(str(name))
+        if inside.is_absolute() or ".." in inside.parts:
+            return False  # a manifest naming a file outside its run: nothing of it is reused
+        path = folder / inside
+        if path.is_symlink() or not path.is_file() or sha256(path) != recorded:
+            return False
+    return True
 
 
 def shared_inputs() -> dict[str, str]:

@@ -61,13 +61,12 @@ def _forced(ctx: Context, node: Node) -> bool:
 
 
 def _reusable(ctx: Context, node: Node, key: str, old: dict | None) -> bool:
-    """Whether the latest run's outputs of this step can stand in for running it."""
-    if _forced(ctx, node) or ctx.previous_dir is None or not old or old.get("key") != key:
+    """Whether the latest run's outputs of this step can stand in for running it (:func:`cache.reusable`)."""
+    if _forced(ctx, node) or f"html/{node.step.name}.html" not in (
+        (old or {}).get("outputs") or {}
+    ):
         return False
-    files = old.get("outputs") or {}
-    return f"html/{node.step.name}.html" in files and all(
-        (ctx.previous_dir / name).is_file() for name in files
-    )
+    return cache.reusable(ctx.previous_dir, old, key)
 
 
 def execute_notebook(

@@ -353,7 +353,7 @@ def run_variant(task: dict) -> dict:
             "exit_code": 1,
             "seconds": 0.0,
             "error": f"the project folder {root} is not on worker host {host}; "
-            "workers need it at the same path (see the README, 'Many reports at once')",
+            "workers need it at the same path (see docs/grids.md)",
         }
     try:  # the variant's folder is a real folder in the grid's, never a link planted there
         paths.real_folder(variant_dir, variant_dir.parent)

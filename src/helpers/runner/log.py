@@ -12,7 +12,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import contextmanager, nullcontext, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,8 +62,11 @@ class RunLog:
             file, self.file = self.file, None
             with suppress(OSError):
                 file.close()
-            print(f"{self.path} could not be written ({exc.strerror}); lines go to stderr only",
-                  file=self.stream, flush=True)
+            print(
+                f"{self.path} could not be written ({exc.strerror}); lines go to stderr only",
+                file=self.stream,
+                flush=True,
+            )
 
     def close(self) -> None:
         """Close the log file."""
@@ -88,3 +92,29 @@ class RunLog:
         finally:
             stop.set()
             thread.join(timeout=1)
+
+
+class CallbackLog:
+    """A :class:`RunLog`'s interface around a plain function (a test's list, verify's lines).
+
+    Lines go to the function only: no log file, no heartbeat, no progress bars.
+    """
+
+    interactive = False
+
+    def __init__(self, write: Callable[[str], object]):
+        self.write = write
+
+    def __call__(self, message: str) -> None:
+        """Log one event line."""
+        self.write(message)
+
+    def attach(self, path: Path) -> None:
+        """No file: the function already has every line."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+    def heartbeat(self, what: str, every: float = HEARTBEAT_SECONDS):
+        """No heartbeat: a function's caller waits for the run anyway."""
+        return nullcontext()

@@ -31,7 +31,7 @@ from helpers.runner import cache, publish, records, study
 from helpers.runner import steps as step_graph
 from helpers.runner.execute import Context, KernelGuard, execute
 from helpers.runner.lock import RunLock
-from helpers.runner.log import RunLog
+from helpers.runner.log import CallbackLog, RunLog
 from helpers.runner.params import (
     RUNNER_PARAMETERS,
     Parameter,
@@ -116,14 +116,18 @@ def check_input_files(values: dict) -> None:
     paths.check_input(paths.DATAPACKAGE, "codebook", label="the codebook")
     for name, value in sorted(values.items()):
         if name.endswith("_path") and name not in RUNNER_PARAMETERS and isinstance(value, str):
-            paths.check_input(value, study.input_kind(name), label=f"parameter {name!r}", missing_ok=True)
+            paths.check_input(
+                value, study.input_kind(name), label=f"parameter {name!r}", missing_ok=True
+            )
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _latest_manifest(reports_dir: Path, warn: Callable[[str], None] | None = None) -> tuple[Path | None, dict]:
+def _latest_manifest(
+    reports_dir: Path, warn: Callable[[str], None] | None = None
+) -> tuple[Path | None, dict]:
     """The folder and manifest of the latest successful run, if any.
 
     A manifest that cannot be read as one is ignored (every step then runs), and named
@@ -148,15 +152,17 @@ def _key_parameters(values: dict, declared: dict) -> dict:
     return {k: v for k, v in for_notebook(values, declared).items() if k not in RUNNER_PARAMETERS}
 
 
-def _up_to_date(steps, values, per_notebook, previous: dict, *, code: str, env: str) -> bool:
-    """Whether every step's key equals the latest run's (walking the steps in pipeline order)."""
+def _up_to_date(
+    steps, values, per_notebook, previous_dir: Path | None, previous: dict, *, code: str, env: str
+) -> bool:
+    """Whether every step could be reused (:func:`helpers.runner.cache.reusable`), in pipeline order."""
     old_steps = {s["step"]: s for s in previous.get("steps", [])}
     outputs: dict[str, str] = {}
     for step in steps:
         parameters = _key_parameters(values, per_notebook[step.name])
         key = cache.key_after(step.path, parameters, outputs, code=code, environment=env)
         old = old_steps.get(step.name)
-        if not old or old.get("key") != key or not old.get("outputs"):
+        if not cache.reusable(previous_dir, old, key):
             return False
         outputs.update(old["outputs"])
     return True
@@ -168,213 +174,285 @@ def run(options: RunOptions) -> RunResult:
     Raises a :class:`helpers.errors.ReportError` subclass on any failure; the
     caller (the CLI) turns it into a message and an exit code.
     """
-    log = options.log or RunLog()
-    started = options.started or _utc_now()
-    clock = time.perf_counter()
-    steps = discover_steps()
-    nodes = step_graph.graph(steps)
-    values, per_notebook = check_parameters(options, steps)
-    if options.only:
-        nodes, only = step_graph.select(nodes, options.only)
-    reports_dir = paths.resolve(options.reports_dir)
-    publish.check_latest_is_ours(reports_dir)
-    publish.check_writable(reports_dir)
+    return Run(options).go()
 
-    with RunLock(reports_dir, timeout=options.lock_timeout):
-        # holding the lock proves that no run recorded as running is still alive
-        noticed_by = f"a run started {started.isoformat()}"
-        for gone in records.mark_abandoned(reports_dir / "runs", noticed_by=noticed_by, warn=log):
-            log(f"run {gone} was abandoned: its process ended without finishing (manifest updated)")
-        code, env = cache.code_fingerprint(), cache.environment_fingerprint()
-        previous_dir, previous = _latest_manifest(reports_dir, warn=log)
-        formats = sorted(options.formats)
-        export_key = _export_key(values, per_notebook)
-        if (
-            not options.force
-            and not options.only
-            and previous.get("export", {}).get("formats") == formats
-            and previous.get("export", {}).get("key") == export_key
-            and _up_to_date(steps, values, per_notebook, previous, code=code, env=env)
-        ):
-            log(
-                f"up to date: nothing changed since run {previous['run_id']} "
-                f"({time.perf_counter() - clock:.2f} s)"
+
+class Run:
+    """One run, from its checked parameters to its published folder.
+
+    Its life cycle: made, it has resolved and checked every parameter and written
+    nothing (a bad parameter stops it here, exit code 2); :meth:`go` takes the reports
+    folder's lock and either finds everything up to date or builds: opens the run
+    folder and its manifest (:meth:`open`), executes or reuses the steps, exports the
+    reviewer documents, records and publishes (:meth:`build`); a failure marks the
+    manifest failed (:meth:`fail`). The state a run's parts share lives here: options,
+    log, parameters, the latest successful run, kernels, the folder, the manifest and
+    the clock.
+    """
+
+    def __init__(self, options: RunOptions):
+        self.options = options
+        self.log = RunLog() if options.log is None else CallbackLog(options.log)
+        self.started = options.started or _utc_now()
+        self.clock = time.perf_counter()
+        self.steps = discover_steps()
+        self.nodes = step_graph.graph(self.steps)
+        self.values, self.per_notebook = check_parameters(options, self.steps)
+        self.only: frozenset[str] | None = None
+        if options.only:
+            self.nodes, self.only = step_graph.select(self.nodes, options.only)
+        self.reports_dir = paths.resolve(options.reports_dir)
+        publish.check_latest_is_ours(self.reports_dir)
+        publish.check_writable(self.reports_dir)
+        self.run_id = ""
+        self.run_dir: Path | None = None
+        self.manifest: dict = {}
+        self.kernels: KernelGuard | None = None
+
+    def seconds(self) -> float:
+        """Seconds since the run started."""
+        return time.perf_counter() - self.clock
+
+    def go(self) -> RunResult:
+        """Hold the lock; answer "up to date" or build, publish and return the run."""
+        with RunLock(self.reports_dir, timeout=self.options.lock_timeout):
+            # holding the lock proves that no run recorded as running is still alive
+            noticed_by = f"a run started {self.started.isoformat()}"
+            for gone in records.mark_abandoned(
+                self.reports_dir / "runs", noticed_by=noticed_by, warn=self.log
+            ):
+                self.log(
+                    f"run {gone} was abandoned: its process ended without finishing (manifest updated)"
+                )
+            self.code, self.env = cache.code_fingerprint(), cache.environment_fingerprint()
+            self.previous_dir, self.previous = _latest_manifest(self.reports_dir, warn=self.log)
+            self.export_key = _export_key(self.values, self.per_notebook, code=self.code)
+            if self.up_to_date():
+                self.log(
+                    f"up to date: nothing changed since run {self.previous['run_id']} ({self.seconds():.2f} s)"
+                )
+                return RunResult(self.previous_dir, up_to_date=True)
+            self.run_id = (
+                self.options.run_id
+                or f"{self.started.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
             )
-            return RunResult(previous_dir, up_to_date=True)
-        run_id = options.run_id or f"{started.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:6]}"
-        # Inherited by the kernel template and every kernel: lets tests find strays.
-        os.environ["INCLUSION_REPORT_RUN_ID"] = run_id
-        # The kernel template starts importing now, while the data are checked.
-        kernels = KernelGuard(fork=not options.sequential)
-        try:
-            return _build(
-                options,
-                log,
-                nodes,
-                values,
-                per_notebook,
-                previous_dir,
-                previous,
-                kernels=kernels,
-                run_id=run_id,
-                only=only if options.only else None,
-                code=code,
-                env=env,
-                export_key=export_key,
-                started=started,
-                clock=clock,
+            # Inherited by the kernel template and every kernel: lets tests find strays.
+            os.environ["INCLUSION_REPORT_RUN_ID"] = self.run_id
+            # The kernel template starts importing now, while the data are checked.
+            self.kernels = KernelGuard(fork=not self.options.sequential)
+            try:
+                return self.build()
+            finally:
+                self.kernels.close()
+
+    def up_to_date(self) -> bool:
+        """Whether the latest run can stand for this one: same keys, its files all there and intact."""
+        if self.options.force or self.options.only:
+            return False
+        export = self.previous.get("export") or {}
+        return (
+            export.get("formats") == sorted(self.options.formats)
+            and cache.reusable(self.previous_dir, export, self.export_key)
+            and _up_to_date(
+                self.steps,
+                self.values,
+                self.per_notebook,
+                self.previous_dir,
+                self.previous,
+                code=self.code,
+                env=self.env,
             )
-        finally:
-            kernels.close()
+        )
 
+    def open(self) -> None:
+        """Check the data, make the run folder, start its log and its manifest."""
+        options, values = self.options, self.values
+        self.raw_path = values.get("raw_data_path", str(paths.RAW_TABLE))
+        data_facts = study.check_data(self.raw_path, values, self.log)
+        # Load the executor and the exporters now, while the kernel template is still importing;
+        # what the report is built with warms up in the background while the steps run.
+        import papermill  # noqa: F401
 
-def _build(
-    options,
-    log,
-    nodes,
-    values,
-    per_notebook,
-    previous_dir,
-    previous,
-    *,
-    kernels,
-    run_id,
-    only,
-    code,
-    env,
-    export_key,
-    started,
-    clock,
-):
-    raw_path = values.get("raw_data_path", str(paths.RAW_TABLE))
-    data_facts = study.check_data(raw_path, values, log)
-    steps = [node.step for node in nodes]
-    # Load the executor and the exporters now, while the kernel template is still importing;
-    # what the report is built with warms up in the background while the steps run.
-    import papermill  # noqa: F401
+        from helpers.runner import export, typesetting  # noqa: F401
 
-    from helpers.runner import export, typesetting  # noqa: F401
-
-    threading.Thread(target=study.warm_up_report, name="warm-up-report", daemon=True).start()
-
-    reports_dir = paths.resolve(options.reports_dir)
-    runs_dir = reports_dir / "runs"
-    provenance = records.collect(_inputs(options, values, raw_path, steps))  # an input gone: no folder
-    run_dir = publish.open_run_dir(runs_dir, run_id, reports_dir=reports_dir)
-    if isinstance(log, RunLog):
-        log.attach(run_dir / "run.log")
-    manifest = {
-        "run_id": run_id,
-        "started": started.isoformat(),
-        "status": "running",
-        "process": records.this_process(),
-        "parameters": values,
-        "provenance": provenance,
-        "code_sha256": code,
-        "data": data_facts,
-        "execution": _execution(options, kernels),
-        "steps": [],
-    }
-    if only is not None:
-        manifest["only"] = sorted(only)
-    records.write_json(run_dir / "manifest.json", manifest)
-    processed = run_dir / "data" / paths.PROCESSED_TABLE_NAME
-    runner_values = {"output_dir": str(run_dir), "processed_data_path": str(processed)}
-    order = {step.name: i for i, step in enumerate(steps)}
-
-    def record(entry: dict) -> None:
-        manifest["steps"] = sorted([*manifest["steps"], entry], key=lambda e: order[e["step"]])
-        records.write_json(run_dir / "manifest.json", manifest)
-
-    context = Context(
-        run_dir=run_dir,
-        parameters=lambda step: _key_parameters(values, per_notebook[step.name]),
-        notebook_parameters=lambda step: for_notebook(
-            {**values, **runner_values}, per_notebook[step.name]
-        ),
-        code=code,
-        environment=env,
-        previous_dir=previous_dir,
-        previous=previous,
-        log=log,
-        kernels=kernels,
-        workers=1 if options.sequential else WORKERS,
-        force=True if options.force else (frozenset(only) if only is not None else False),
-        heartbeat=log.heartbeat if isinstance(log, RunLog) else None,
-        progress=isinstance(log, RunLog) and log.interactive,
-        record=record,
-    )
-    try:
-        entries = execute(context, nodes)
-        if only is None:
-            study.check_tables(run_dir / "tables")
-            report = step_graph.report_node(nodes)
-            manifest["export"] = _export(
-                options,
-                manifest,
-                run_dir,
-                report,
-                lambda language: for_notebook(
-                    {**values, **runner_values, "language": language}, per_notebook[report.step.name]
-                ),
-                kernels=kernels,
-                key=export_key,
-                log=log,
-            )
-            _record_changes(previous_dir, previous, run_dir, log)
-        manifest["steps"] = entries
-        manifest["outputs"] = {
-            p.relative_to(run_dir).as_posix(): records.sha256(p)
-            for p in sorted(run_dir.rglob("*"))
-            if p.is_file() and p.name not in ("manifest.json", "run.log")
+        threading.Thread(target=study.warm_up_report, name="warm-up-report", daemon=True).start()
+        steps = [node.step for node in self.nodes]
+        provenance = records.collect(
+            _inputs(options, values, self.raw_path, steps)
+        )  # an input gone: no folder
+        self.run_dir = publish.open_run_dir(
+            self.reports_dir / "runs", self.run_id, reports_dir=self.reports_dir
+        )
+        self.log.attach(self.run_dir / "run.log")
+        self.manifest = {
+            "run_id": self.run_id,
+            "started": self.started.isoformat(),
+            "status": "running",
+            "process": records.this_process(),
+            "parameters": values,
+            "provenance": provenance,
+            "code_sha256": self.code,
+            "data": data_facts,
+            "execution": _execution(options, self.kernels),
+            "steps": [],
         }
-        manifest.update(
-            status="succeeded",
-            finished=_utc_now().isoformat(),
-            seconds=round(time.perf_counter() - clock, 3),
+        if self.only is not None:
+            self.manifest["only"] = sorted(self.only)
+        records.write_json(self.run_dir / "manifest.json", self.manifest)
+        self.processed = self.run_dir / "data" / paths.PROCESSED_TABLE_NAME
+        self.runner_values = {
+            "output_dir": str(self.run_dir),
+            "processed_data_path": str(self.processed),
+        }
+
+    def record(self, entry: dict) -> None:
+        """Add a step's entry to the manifest, in pipeline order, and write it."""
+        order = {node.step.name: i for i, node in enumerate(self.nodes)}
+        self.manifest["steps"] = sorted(
+            [*self.manifest["steps"], entry], key=lambda e: order[e["step"]]
         )
-        records.write_json(run_dir / "manifest.json", manifest)
-        if only is None:
-            # the one final step: the clean table and reports/latest, together
-            publish.publish(
-                processed,
-                paths.resolve(options.processed_dir) / paths.PROCESSED_TABLE_NAME,
-                reports_dir,
-                run_dir,
+        records.write_json(self.run_dir / "manifest.json", self.manifest)
+
+    def context(self) -> Context:
+        """What executing the steps needs of this run."""
+        values, per_notebook = self.values, self.per_notebook
+        return Context(
+            run_dir=self.run_dir,
+            parameters=lambda step: _key_parameters(values, per_notebook[step.name]),
+            notebook_parameters=lambda step: for_notebook(
+                {**values, **self.runner_values}, per_notebook[step.name]
+            ),
+            code=self.code,
+            environment=self.env,
+            previous_dir=self.previous_dir,
+            previous=self.previous,
+            log=self.log,
+            kernels=self.kernels,
+            workers=1 if self.options.sequential else WORKERS,
+            force=True if self.options.force else (self.only if self.only is not None else False),
+            heartbeat=self.log.heartbeat,
+            progress=self.log.interactive,
+            record=self.record,
+        )
+
+    def report_parameters(self, language: str) -> dict:
+        """What papermill injects into the report notebook for one language."""
+        report = step_graph.REPORT
+        return for_notebook(
+            {**self.values, **self.runner_values, "language": language}, self.per_notebook[report]
+        )
+
+    def build(self) -> RunResult:
+        """Open the run, execute or reuse its steps, export, record and publish."""
+        self.open()
+        run_dir, manifest = self.run_dir, self.manifest
+        try:
+            entries = execute(self.context(), self.nodes)
+            if self.only is None:
+                study.check_tables(run_dir / "tables")
+                manifest["export"] = _export(
+                    self.options,
+                    manifest,
+                    run_dir,
+                    step_graph.report_node(self.nodes),
+                    self.report_parameters,
+                    kernels=self.kernels,
+                    key=self.export_key,
+                    log=self.log,
+                )
+                _record_changes(self.previous_dir, self.previous, run_dir, self.log)
+            manifest["steps"] = entries
+            manifest["outputs"] = {
+                p.relative_to(run_dir).as_posix(): records.sha256(p)
+                for p in sorted(run_dir.rglob("*"))
+                if p.is_file() and p.name not in ("manifest.json", "run.log")
+            }
+            manifest.update(
+                status="succeeded",
+                finished=_utc_now().isoformat(),
+                seconds=round(self.seconds(), 3),
             )
-    except BaseException as exc:
-        _fail(manifest, steps, exc, record, run_dir, log, clock=clock)
-        if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
-            # a write that failed without saying where (papermill, a library): name the run folder
-            raise OSError(exc.errno, exc.strerror, f"writing in {run_dir}") from exc
-        raise
+            records.write_json(run_dir / "manifest.json", manifest)
+            if self.only is None:
+                # the one final step: the clean table and reports/latest, together
+                publish.publish(
+                    self.processed,
+                    paths.resolve(self.options.processed_dir) / paths.PROCESSED_TABLE_NAME,
+                    self.reports_dir,
+                    run_dir,
+                )
+        except BaseException as exc:
+            self.fail(exc)
+            if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+                # a write that failed without saying where (papermill, a library): name the run folder
+                raise OSError(exc.errno, exc.strerror, f"writing in {run_dir}") from exc
+            raise
 
-    ran = [e["step"] for e in entries if e["status"] == "ran"]
-    if only is not None:
-        log(
-            f"partial run of {', '.join(sorted(only))} ready in {paths.display_path(run_dir)} "
-            f"({manifest['seconds']:.1f} s); reports/latest not changed"
+        ran = [e["step"] for e in entries if e["status"] == "ran"]
+        if self.only is not None:
+            self.log(
+                f"partial run of {', '.join(sorted(self.only))} ready in {paths.display_path(run_dir)} "
+                f"({manifest['seconds']:.1f} s); reports/latest not changed"
+            )
+            self.log.close()
+            return RunResult(run_dir, up_to_date=False, ran=ran, partial=True)
+        publish.prune(self.reports_dir / "runs", self.options.keep, run_dir)
+        self.log(
+            f"report ready: {paths.display_path(self.reports_dir)}/latest -> runs/{self.run_id} "
+            f"({manifest['seconds']:.1f} s)"
         )
-        if isinstance(log, RunLog):
-            log.close()
-        return RunResult(run_dir, up_to_date=False, ran=ran, partial=True)
-    publish.prune(runs_dir, options.keep, run_dir)
-    log(
-        f"report ready: {paths.display_path(reports_dir)}/latest -> runs/{run_id} ({manifest['seconds']:.1f} s)"
-    )
-    if isinstance(log, RunLog):
-        log.close()
-    return RunResult(run_dir, up_to_date=False, ran=ran)
+        self.log.close()
+        return RunResult(run_dir, up_to_date=False, ran=ran)
+
+    def fail(self, exc: BaseException) -> None:
+        """Mark the run failed in its manifest; on a full disk, remove its folder instead.
+
+        A run that failed because the disk is full, or whose manifest cannot be written,
+        would leave the disk full and a folder saying "running": its folder goes, and the
+        log says so.
+        """
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        try:
+            self.record_failure(exc)
+            records.write_json(self.run_dir / "manifest.json", self.manifest)
+            marked = True
+        except OSError:
+            marked = False
+        if marked and not _disk_full(exc):
+            self.log(f"run failed: {type(exc).__name__}: {first}")
+            self.log.close()
+            return
+        self.log.close()
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+        self.log(
+            f"run failed: {type(exc).__name__}: {first}; its folder {paths.display_path(self.run_dir)} was "
+            "removed so that it does not keep the disk full"
+        )
+
+    def record_failure(self, exc: BaseException) -> None:
+        """Mark the manifest failed, naming the first step that did not finish and the error."""
+        done = {e["step"] for e in self.manifest["steps"]}
+        failed_step = next((n.step.name for n in self.nodes if n.step.name not in done), None)
+        if failed_step:
+            self.record({"step": failed_step, "status": "failed"})
+        self.manifest.update(
+            status="failed",
+            finished=_utc_now().isoformat(),
+            seconds=round(self.seconds(), 3),
+            error=str(exc) or type(exc).__name__,
+            failed_step=failed_step,
+        )
 
 
-def _export_key(values: dict, per_notebook: dict) -> str:
+def _export_key(values: dict, per_notebook: dict, *, code: str) -> str:
     """What the reviewer documents are made with besides the steps' outputs.
 
-    The report notebook, the wing and the exporters (:func:`helpers.runner.cache.export_fingerprint`)
-    and the report notebook's own parameters (its languages).
+    The report notebook and the exporters (:func:`helpers.runner.cache.export_fingerprint`),
+    the library the report notebook imports, the wing included (``code``), and the report
+    notebook's own parameters (its languages).
     """
     parameters = _key_parameters(values, per_notebook[step_graph.REPORT])
-    return cache.digest([cache.export_fingerprint(), parameters])
+    return cache.digest([cache.export_fingerprint(), code, parameters])
 
 
 def _inputs(options: RunOptions, values: dict, raw_path: str, steps) -> dict:
@@ -397,7 +475,9 @@ def _execution(options: RunOptions, kernels: KernelGuard) -> str:
 
 
 #: Errors that mean the disk (or the user's quota) is full.
-DISK_FULL = tuple(code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if code is not None)
+DISK_FULL = tuple(
+    code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if code is not None
+)
 
 
 def _disk_full(exc: BaseException) -> bool:
@@ -405,49 +485,6 @@ def _disk_full(exc: BaseException) -> bool:
     if isinstance(exc, OSError) and exc.errno in DISK_FULL:
         return True
     return any(os.strerror(code) in str(exc) for code in DISK_FULL)
-
-
-def _fail(manifest: dict, steps, exc: BaseException, record, run_dir: Path, log, *, clock: float) -> None:
-    """Mark a failed run failed in its manifest; on a full disk, remove its folder instead.
-
-    A run that failed because the disk is full, or whose manifest cannot be written,
-    would leave the disk full and a folder saying "running": its folder goes, and the
-    log says so.
-    """
-    first = str(exc).splitlines()[0] if str(exc) else ""
-    try:
-        _record_failure(manifest, steps, exc, record, clock=clock)
-        records.write_json(run_dir / "manifest.json", manifest)
-        marked = True
-    except OSError:
-        marked = False
-    if marked and not _disk_full(exc):
-        log(f"run failed: {type(exc).__name__}: {first}")
-        if isinstance(log, RunLog):
-            log.close()
-        return
-    if isinstance(log, RunLog):
-        log.close()
-    shutil.rmtree(run_dir, ignore_errors=True)
-    log(
-        f"run failed: {type(exc).__name__}: {first}; its folder {paths.display_path(run_dir)} was "
-        "removed so that it does not keep the disk full"
-    )
-
-
-def _record_failure(manifest: dict, steps, exc: BaseException, record, *, clock: float) -> None:
-    """Mark the manifest failed, naming the first step that did not finish and the error."""
-    done = {e["step"] for e in manifest["steps"]}
-    failed_step = next((s.name for s in steps if s.name not in done), None)
-    if failed_step:
-        record({"step": failed_step, "status": "failed"})
-    manifest.update(
-        status="failed",
-        finished=_utc_now().isoformat(),
-        seconds=round(time.perf_counter() - clock, 3),
-        error=str(exc) or type(exc).__name__,
-        failed_step=failed_step,
-    )
 
 
 def _record_changes(previous_dir: Path | None, previous: dict, run_dir: Path, log) -> None:
@@ -501,7 +538,9 @@ def _export(
     t0 = time.perf_counter()
     before = cache.snapshot(run_dir)
     languages = report_languages(manifest.get("parameters", {}))
-    notebooks = {language: run_dir / "notebooks" / f"report.{language}.ipynb" for language in languages}
+    notebooks = {
+        language: run_dir / "notebooks" / f"report.{language}.ipynb" for language in languages
+    }
 
     def document(language: str) -> None:
         execute_notebook(
@@ -522,11 +561,16 @@ def _export(
             raise
     log(f"report notebook: {', '.join(languages)} done in {time.perf_counter() - t0:.1f} s")
     created = manifest["started"]
-    reviewed = {language: export.reviewer_notebook(path, created=created) for language, path in notebooks.items()}
+    reviewed = {
+        language: export.reviewer_notebook(path, created=created)
+        for language, path in notebooks.items()
+    }
     with ThreadPoolExecutor(max_workers=2) as pool:  # Typst compiles the PDFs beside the HTMLs
         pdfs = [
             pool.submit(
-                export.write_pdf, export.reviewer_document(nb), run_dir / export.report_name(language, ".pdf")
+                export.write_pdf,
+                export.reviewer_document(nb),
+                run_dir / export.report_name(language, ".pdf"),
             )
             for language, nb in reviewed.items()
             if "pdf" in options.formats

@@ -4,7 +4,8 @@ Each notebook declares the files it reads from earlier steps and the files it
 writes (metadata ``inclusion_report.reads`` / ``.writes``). From those lists
 the runner knows that ``02`` and ``03`` both need only ``01``'s clean table, so
 they run at the same time (and ``04``, which needs only that table too, takes
-the core ``02`` leaves), and that ``05`` waits for all of them.
+the core ``02`` leaves); ``05`` (the calibration) needs only ``01`` as well, and ``06``
+(the findings) waits for ``01``, ``03``, ``04`` and ``05``.
 """
 
 from __future__ import annotations
