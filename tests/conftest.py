@@ -239,11 +239,11 @@ def run_cli(*args, env=None, cwd=None):
     )
 
 
-def _build(base: Path, *extra: str) -> dict:
+def _build(base: Path, *extra: str, env: dict | None = None) -> dict:
     reports, processed = base / "reports", base / "processed"
     # run from another working directory: paths must not depend on it
     result = run_cli(
-        "--reports-dir", str(reports), "--processed-dir", str(processed), *extra, cwd=str(base)
+        "--reports-dir", str(reports), "--processed-dir", str(processed), *extra, cwd=str(base), env=env
     )
     return {
         "result": result,
@@ -260,10 +260,74 @@ def built(tmp_path_factory):
     return _build(tmp_path_factory.mktemp("e2e"))
 
 
+#: What a file planted beside the data holds: it must never reach a report (rule H03).
+CANARY = "CANARY-7f3a-never-printed"
+#: Markup of every format a report passes through (rule H03); each text field of the codebook
+#: and each text column of the claims gets one, in turn, so every payload reaches several.
+PAYLOADS = (
+    '<img src=x onerror="window.pwned=1">',
+    '<svg onload="window.pwned=1"></svg>',
+    "<script>window.pwned=1</script>",
+    "[x](javascript:window.pwned=1)",
+    r"\input{canary.txt}",
+    '#read("canary.txt")',
+    '#import "canary.typ": *',
+    "{{ 7*191 }}",
+    "{% if 1 %}jinja ran{% endif %}",
+    "*md* __bold__ `code`",
+)
+#: The texts of a codebook field a reader sees (in English and in each translation).
+CODEBOOK_TEXTS = ("title", "short_title", "phrase", "description", "open_questions", "caveat")
+#: The claims' columns of free text (the others are codes the audit checks).
+CLAIM_TEXTS = ("programme", "claim", "quote_it", "location")
+
+
+def plant_payloads(root: Path) -> list[tuple[str, str]]:
+    """Append :data:`PAYLOADS` to every reader-facing text of the codebook and claims under ``root``.
+
+    Returns ``(where, payload)`` for each text changed. A canary file sits beside the data
+    and the notebooks: a payload that ran would print :data:`CANARY`.
+    """
+    planted, turn = [], iter(range(10**6))
+
+    def payload() -> str:
+        return PAYLOADS[next(turn) % len(PAYLOADS)]
+
+    for folder in (root, root / "data" / "raw", root / "notebooks"):
+        (folder / "canary.txt").write_text(CANARY + "\n", encoding="utf-8")
+        (folder / "canary.typ").write_text(f"#let x = [{CANARY}]\n", encoding="utf-8")
+    codebook = root / "data" / "raw" / "datapackage.json"
+    package = json.loads(codebook.read_text(encoding="utf-8"))
+    for field in package["resources"][0]["schema"]["fields"]:
+        for texts, where in [(field, "en"), *((t, lang) for lang, t in field.get("translations", {}).items())]:
+            for key in CODEBOOK_TEXTS:
+                if isinstance(texts.get(key), str):
+                    texts[key] = f"{texts[key]} {payload()}"
+                    planted.append((f"codebook {field['canonical_name']} {key} ({where})", texts[key]))
+    codebook.write_text(json.dumps(package, ensure_ascii=False, indent=1), encoding="utf-8")
+    claims = root / "data" / "raw" / "article_claims.tsv"
+    lines = claims.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split("\t")
+    rows = []
+    for line in lines[1:]:
+        cells = line.split("\t")
+        for column in CLAIM_TEXTS:
+            i = header.index(column)
+            if cells[i]:
+                cells[i] = f"{cells[i]} {payload()}"
+                planted.append((f"claims {cells[0]} {column}", cells[i]))
+        rows.append("\t".join(cells))
+    claims.write_text("\n".join([lines[0], *rows]) + "\n", encoding="utf-8")
+    return planted
+
+
 @pytest.fixture(scope="session")
 def hostile_built(tmp_path_factory):
-    """The whole pipeline with Milano renamed to :data:`HOSTILE_CITY`."""
+    """The whole pipeline with Milano renamed to :data:`HOSTILE_CITY`, in a copy of the project
+    whose codebook and claims carry :data:`PAYLOADS` in every text a reader sees."""
     base = tmp_path_factory.mktemp("hostile")
+    root = copy_project(base / "project")
+    planted = plant_payloads(root)
     raw = base / "hostile.tsv"
     text = paths.RAW_TABLE.read_text(encoding="utf-8")
     raw.write_text(
@@ -272,7 +336,7 @@ def hostile_built(tmp_path_factory):
     )
     claims = base / "claims.tsv"
     claims.write_text(
-        (paths.RAW_DATA_DIR / "article_claims.tsv")
+        (root / "data" / "raw" / "article_claims.tsv")
         .read_text(encoding="utf-8")
         .replace(
             "New businesses started by immigrants (the text says start-ups in the food and technology sectors)",
@@ -280,7 +344,9 @@ def hostile_built(tmp_path_factory):
         ),
         encoding="utf-8",
     )
-    return _build(base, "-p", "raw_data_path", str(raw), "-p", "claims_path", str(claims))
+    env = {**os.environ, "INCLUSION_REPORT_ROOT": str(root)}
+    built = _build(base, "-p", "raw_data_path", str(raw), "-p", "claims_path", str(claims), env=env)
+    return built | {"planted": planted, "root": root}
 
 
 #: The grid of ``grid_built``: three scales of the inputs, and a variant whose table is broken.

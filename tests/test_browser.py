@@ -165,6 +165,34 @@ def test_report_loads_offline_with_every_image_decoded(browser, hostile_built, n
     assert evaluate(browser, "document.documentElement.lang") == ("it" if ".it." in name else "en")
 
 
+@pytest.mark.parametrize("name", ["report.html", "report.it.html", "html/02_descriptive_statistics.html",
+                                  "html/03_regression.html", "html/06_findings.html"])  # fmt: skip
+def test_no_script_from_the_data_runs_in_a_browser(browser, hostile_built, name):
+    """Rule H03 in a real browser: the codebook's and claims' payloads stay text; the page runs no script."""
+    assert hostile_built["result"].returncode == 0, hostile_built["result"].stderr[-3000:]
+    load_offline(browser, hostile_built["latest"] / name)
+    assert evaluate(browser, "typeof window.pwned") == "undefined"
+    assert evaluate(browser, "document.scripts.length") == 0
+    assert evaluate(browser, "document.querySelectorAll('[onerror],[onload],svg,a[href^=javascript]').length") == 0
+    assert "onerror=" in evaluate(browser, "document.body.innerText")  # the payload, printed as text
+
+
+def test_the_pages_policy_stops_a_script_that_got_in(browser, tmp_path):
+    """The Content-Security-Policy is a second wall: an inline script in a page that carries it does not run."""
+    from helpers.runner.export import CONTENT_SECURITY_POLICY
+
+    page = tmp_path / "page.html"
+    for policy, ran in ((CONTENT_SECURITY_POLICY, "undefined"), ("script-src 'unsafe-inline'", "number")):
+        page.write_text(
+            f'<!DOCTYPE html><html lang="en"><head><meta http-equiv="Content-Security-Policy" content="{policy}">'
+            "<title>t</title></head><body><script>window.pwned = 1</script>"
+            '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" onerror="window.pwned = 2" alt=""></body></html>',
+            encoding="utf-8",
+        )
+        load_offline(browser, page)
+        assert evaluate(browser, "typeof window.pwned") == ran, policy
+
+
 AXE_JS = Path(__file__).resolve().parents[1] / ".tools" / "axe" / "axe.min.js"
 
 

@@ -165,6 +165,7 @@ figcaption { font-size: 0.9rem; }
 def page(grid, index_rows: list[dict], started: datetime) -> str:
     """The self-contained HTML overview of a grid (no script, no external file)."""
     from helpers.runner import study
+    from helpers.runner.export import CONTENT_SECURITY_POLICY
 
     statuses = pd.Series([row["status"] for row in index_rows]).value_counts()
     overview = pd.DataFrame(
@@ -191,6 +192,7 @@ def page(grid, index_rows: list[dict], started: datetime) -> str:
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{html.escape(CONTENT_SECURITY_POLICY)}">
 <title>{html.escape(title)}</title>
 <style>{STYLE}</style>
 </head>
