@@ -16,6 +16,7 @@ import psutil
 import pytest
 
 from helpers import paths, plots
+from helpers.codebook import load_codebook
 from helpers.errors import ParameterError
 from helpers.runner import grid as grid_module
 from helpers.runner import grid_index
@@ -26,6 +27,9 @@ from helpers.runner.params import coerce, collect_parameters
 from helpers.runner.steps import discover_steps
 from tests.conftest import copy_project, plant_cell, wait_until
 from tests.test_stats import pearson
+
+#: The project's codebook: a figure is always given the codebook that describes its values.
+CODEBOOK = load_codebook()
 
 DECLARED = collect_parameters(step.path for step in discover_steps())
 
@@ -313,7 +317,7 @@ def test_the_grid_figure_names_its_strongest_estimate_in_its_alt_text():
             "n": [10, 10, 10, 10],
         }
     )
-    fig = plots.grid_estimates(long)
+    fig = plots.grid_estimates(long, codebook=CODEBOOK)
     text = plots.alt_text(fig)
     strongest = max(range(4), key=lambda i: abs(long.r[i]))  # by hand: -0.81, variant 1
     shown = f"{long.r[strongest]:.3f}".replace("-", "\u2212")  # three digits, a true minus

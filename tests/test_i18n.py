@@ -93,6 +93,19 @@ def test_decimals_round_ties_half_up_in_both_languages():
     assert i18n.decimal(float("inf"), 1) == "inf"
 
 
+def test_percentages_round_ties_half_up_as_decimals_do():
+    """Every 1/1024 from -2 to 2 (exact in binary) as a whole percentage, against integer rounding."""
+    for k in range(-2048, 2049):
+        # |x| * 100 = 25 |k| / 256, rounded half up: floor((50 |k| + 256) / 512)
+        whole = (50 * abs(k) + 256) // 512
+        sign = "\u2212" if k < 0 else ""
+        assert i18n.percent(k / 1024) == f"{sign}{whole}%", k
+    assert i18n.percent(0.125) == "13%"  # Python's "%" format rounds this tie to even: 12%
+    assert i18n.percent(0.0625, 1) == "6.3%" and i18n.percent(0.015) == "1%"  # 0.015 is 0.01499... in binary
+    with i18n.language("it"):
+        assert i18n.percent(0.0625, 1) == "6,3%" and i18n.percent(12.5) == "1250%"  # no thousands separator
+
+
 def test_dates_in_words():
     import datetime
 

@@ -13,10 +13,14 @@ import pytest
 
 from helpers import i18n, plots, stats
 from helpers.cleaning import load_clean_data
+from helpers.codebook import load_codebook
 
 from .conftest import required
 from .layout import headings, headings_ending_a_page, overlapping_words
 from .test_stats import INPUTS, OUTCOMES
+
+#: The project's codebook: a figure is always given the codebook that describes its values.
+CODEBOOK = load_codebook()
 
 
 @pytest.fixture(autouse=True)
@@ -67,15 +71,16 @@ def test_no_figure_of_the_report_prints_a_word_over_another(tmp_path, language):
     plots.set_theme()
     with i18n.language(language):
         figures = {
-            "distributions": plots.distributions(data, variables),
+            "distributions": plots.distributions(data, variables, codebook=CODEBOOK),
             "correlations": plots.correlation_pair(
                 stats.correlations(data, variables, "pearson"),
                 stats.correlations(data, variables, "spearman"),
+                codebook=CODEBOOK,
             ),
-            "profile": plots.city_profile(data, variables),
-            "regressions": plots.regression_grid(data, fits),
-            "leave-one-out": plots.leave_one_out(fits, loo),
-            "diagnostics": plots.diagnostics(data, fits),
+            "profile": plots.city_profile(data, variables, codebook=CODEBOOK),
+            "regressions": plots.regression_grid(data, fits, codebook=CODEBOOK),
+            "leave-one-out": plots.leave_one_out(fits, loo, codebook=CODEBOOK),
+            "diagnostics": plots.diagnostics(data, fits, codebook=CODEBOOK),
         }
         for name, fig in figures.items():
             fig.savefig(tmp_path / f"{name}.pdf")

@@ -12,6 +12,9 @@ from helpers.tables import format_number
 from .conftest import LANGUAGE_FIELD, LANGUAGE_HOURS, package_with
 from .test_stats import INPUTS, OUTCOMES, column
 
+#: The project's codebook: a figure is always given the codebook that describes its values.
+CODEBOOK = load_codebook()
+
 
 @pytest.fixture(scope="module")
 def data():
@@ -20,7 +23,7 @@ def data():
 
 
 def test_distributions_one_labelled_panel_per_variable(data):
-    fig = plots.distributions(data, OUTCOMES + INPUTS)
+    fig = plots.distributions(data, OUTCOMES + INPUTS, codebook=CODEBOOK)
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 6
     codebook = load_codebook()
@@ -30,7 +33,7 @@ def test_distributions_one_labelled_panel_per_variable(data):
 
 
 def test_city_profile_colours_are_z_scores(data):
-    fig = plots.city_profile(data, OUTCOMES + INPUTS)
+    fig = plots.city_profile(data, OUTCOMES + INPUTS, codebook=CODEBOOK)
     mesh = next(c for c in fig.axes[0].collections if isinstance(c, QuadMesh))
     colours = np.asarray(mesh.get_array()).reshape(10, 6)
     for j, name in enumerate(OUTCOMES + INPUTS):
@@ -44,7 +47,7 @@ def test_city_profile_colours_are_z_scores(data):
 
 def test_regression_grid_draws_each_fitted_line(data):
     fits = stats.simple_regressions(data, OUTCOMES, INPUTS)
-    fig = plots.regression_grid(data, fits)
+    fig = plots.regression_grid(data, fits, codebook=CODEBOOK)
     assert len(fig.axes) == 8
     for ax, fit in zip(fig.axes, fits.itertuples(index=False), strict=True):
         (line,) = ax.get_lines()
@@ -59,6 +62,7 @@ def test_correlation_pair_spans_minus_one_to_one(data):
     fig = plots.correlation_pair(
         stats.correlations(data, variables, "pearson"),
         stats.correlations(data, variables, "spearman"),
+        codebook=CODEBOOK,
     )
     meshes = [c for ax in fig.axes for c in ax.collections if isinstance(c, QuadMesh)]
     assert len(meshes) == 2
@@ -125,7 +129,7 @@ def test_many_cities_are_binned_not_drawn_one_by_one(many):
     from matplotlib.collections import PathCollection, PolyCollection
 
     fits = stats.simple_regressions(many, OUTCOMES, INPUTS)
-    fig = plots.regression_grid(many, fits)
+    fig = plots.regression_grid(many, fits, codebook=CODEBOOK)
     for ax, fit in zip(fig.axes, fits.itertuples(index=False), strict=True):
         (hexagons,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
         assert hexagons.get_array().sum() == len(many)  # every city in some hexagon
@@ -137,7 +141,7 @@ def test_many_cities_are_binned_not_drawn_one_by_one(many):
 
 
 def test_many_cities_get_histograms(many):
-    fig = plots.distributions(many, OUTCOMES + INPUTS)
+    fig = plots.distributions(many, OUTCOMES + INPUTS, codebook=CODEBOOK)
     visible = [ax for ax in fig.axes if ax.get_visible()]
     for ax, name in zip(visible, OUTCOMES + INPUTS, strict=True):
         heights = [patch.get_height() for patch in ax.patches]
@@ -152,7 +156,7 @@ def test_profile_of_many_cities_shows_both_ends(many):
     assert len(rows) == 2 * plots.SHOWN_CITIES
     assert list(rows.city[: plots.SHOWN_CITIES]) == list(ranked.city[: plots.SHOWN_CITIES])
     assert list(rows.city[plots.SHOWN_CITIES :]) == list(ranked.city[-plots.SHOWN_CITIES :])
-    fig = plots.city_profile(many, variables)
+    fig = plots.city_profile(many, variables, codebook=CODEBOOK)
     mesh = next(c for c in fig.axes[0].collections if isinstance(c, QuadMesh))
     colours = np.asarray(mesh.get_array()).reshape(2 * plots.SHOWN_CITIES, 6)
     values = many[variables[0]].to_numpy(float)
@@ -167,7 +171,7 @@ def test_leave_one_out_of_many_cities_shows_the_largest_moves(many):
 
     fits = stats.simple_regressions(many, OUTCOMES[:1], INPUTS[:2])
     loo = inference.leave_one_out(many, fits)
-    fig = plots.leave_one_out(fits, loo)
+    fig = plots.leave_one_out(fits, loo, codebook=CODEBOOK)
     for ax, fit in zip(fig.axes, fits.itertuples(index=False), strict=False):
         mine = loo[loo.predictor == fit.predictor]
         moved = (mine.slope - fit.slope).abs().sort_values(ascending=False)
@@ -179,7 +183,7 @@ def test_diagnostics_of_many_cities_stay_small(many):
     from matplotlib.collections import PathCollection, PolyCollection
 
     fits = stats.simple_regressions(many, OUTCOMES[:1], INPUTS[:1])
-    fig = plots.diagnostics(many, fits)
+    fig = plots.diagnostics(many, fits, codebook=CODEBOOK)
     residual_ax, qq_ax = fig.axes[:2]
     assert [c for c in residual_ax.collections if isinstance(c, PolyCollection)]
     (points,) = [c for c in qq_ax.collections if isinstance(c, PathCollection)]
@@ -206,8 +210,8 @@ def test_distributions_jitter_is_the_same_every_time_and_leaves_numpy_alone(data
             if len(c.get_offsets())
         ]
 
-    first = strip_points(plots.distributions(data, OUTCOMES + INPUTS))
-    second = strip_points(plots.distributions(data, OUTCOMES + INPUTS))
+    first = strip_points(plots.distributions(data, OUTCOMES + INPUTS, codebook=CODEBOOK))
+    second = strip_points(plots.distributions(data, OUTCOMES + INPUTS, codebook=CODEBOOK))
     assert len(first) == len(OUTCOMES + INPUTS)
     for a, b in zip(first, second, strict=True):
         assert np.array_equal(a, b)
@@ -230,14 +234,15 @@ def test_every_figure_describes_itself_distinctly(data):
     variables = OUTCOMES + INPUTS
     fits = stats.simple_regressions(data, OUTCOMES, INPUTS)
     figures = [
-        plots.distributions(data, variables),
+        plots.distributions(data, variables, codebook=CODEBOOK),
         plots.correlation_pair(
             stats.correlations(data, variables, "pearson"),
             stats.correlations(data, variables, "spearman"),
+            codebook=CODEBOOK,
         ),
-        plots.city_profile(data, variables),
-        plots.regression_grid(data, fits),
-        plots.diagnostics(data, fits),
+        plots.city_profile(data, variables, codebook=CODEBOOK),
+        plots.regression_grid(data, fits, codebook=CODEBOOK),
+        plots.diagnostics(data, fits, codebook=CODEBOOK),
     ]
     texts = [plots.alt_text(fig) for fig in figures]
     assert all(len(t) > 60 for t in texts), texts
@@ -247,7 +252,7 @@ def test_every_figure_describes_itself_distinctly(data):
 
 def test_distributions_alt_text_gives_each_range_and_median(data):
     codebook = load_codebook()
-    text = plots.alt_text(plots.distributions(data, OUTCOMES + INPUTS))
+    text = plots.alt_text(plots.distributions(data, OUTCOMES + INPUTS, codebook=CODEBOOK))
     assert text.startswith("Box plots of 6 indicators with a dot for each of 10 cities")
     for name in OUTCOMES + INPUTS:
         xs = sorted(column(name))
@@ -267,6 +272,7 @@ def test_correlation_alt_text_names_the_strongest_pair(data):
     fig = plots.correlation_pair(
         stats.correlations(data, variables, "pearson"),
         stats.correlations(data, variables, "spearman"),
+        codebook=CODEBOOK,
     )
     text = plots.alt_text(fig)
     first, second = codebook.field(best[0]).title, codebook.field(best[1]).title
@@ -279,7 +285,7 @@ def test_regression_alt_text_names_the_closest_fit(data):
     pairs = [(o, p) for o in OUTCOMES for p in INPUTS]
     o, p = max(pairs, key=lambda op: _pearson(column(op[1]), column(op[0])) ** 2)
     r = _pearson(column(p), column(o))
-    text = plots.alt_text(plots.regression_grid(data, fits))
+    text = plots.alt_text(plots.regression_grid(data, fits, codebook=CODEBOOK))
     assert "8 panels of 10 cities" in text
     expected = (
         f"closest fit is {codebook.field(o).title} against {codebook.field(p).title}: "
@@ -300,7 +306,7 @@ def test_city_profile_alt_text_names_the_farthest_cell(data):
             if abs((x - mean) / sd) > abs(best[0]):
                 best = ((x - mean) / sd, city, name, x)
     z, city, name, x = best
-    text = plots.alt_text(plots.city_profile(data, OUTCOMES + INPUTS))
+    text = plots.alt_text(plots.city_profile(data, OUTCOMES + INPUTS, codebook=CODEBOOK))
     assert f"is {city} in {codebook.field(name).title}: {x:,g}, z = {z:.1f}" in text, text
 
 
@@ -308,7 +314,7 @@ def test_alt_text_in_italian_uses_its_words_and_notation(data):
     from helpers import i18n
 
     with i18n.language("it"):
-        text = plots.alt_text(plots.distributions(data, OUTCOMES + INPUTS))
+        text = plots.alt_text(plots.distributions(data, OUTCOMES + INPUTS, codebook=CODEBOOK))
     assert text.startswith("Diagrammi a scatola di 6 indicatori")
     assert "da 300 a 10.000, mediana 2.750" in text
 
@@ -333,7 +339,7 @@ def test_leave_one_out_alt_text_names_the_largest_relative_change(data):
                 move = abs(without - whole) / abs(whole)
                 if best is None or move > best[0]:
                     best = (move, o, p, city, whole, without)
-    text = plots.alt_text(plots.leave_one_out(fits, pd.DataFrame(rows)))
+    text = plots.alt_text(plots.leave_one_out(fits, pd.DataFrame(rows), codebook=CODEBOOK))
     _move, o, p, city, whole, without = best
     expected = (
         f"without {city}, the slope of {codebook.field(o).title} on {codebook.field(p).title} goes from "
@@ -357,7 +363,7 @@ def test_diagnostics_alt_text_names_the_largest_standardised_residual(data):
                 if best is None or abs(e / scale) > abs(best[0]):
                     best = (e / scale, city, o, p)
     z, city, o, p = best
-    text = plots.alt_text(plots.diagnostics(data, stats.simple_regressions(data, OUTCOMES, INPUTS)))
+    text = plots.alt_text(plots.diagnostics(data, stats.simple_regressions(data, OUTCOMES, INPUTS), codebook=CODEBOOK))
     shown = f"{z:.2f}".replace("-", "\u2212")  # a true minus sign
     expected = f"is {shown}: {city}, in {codebook.field(o).title} against {codebook.field(p).title}."
     assert expected in text, text
@@ -377,7 +383,7 @@ def test_specification_curve_alt_text_counts_its_estimates():
             ]
         ]
     )  # fmt: skip
-    text = plots.alt_text(plots.specification_curve(specs, OUTCOMES[0]))
+    text = plots.alt_text(plots.specification_curve(specs, OUTCOMES[0], codebook=CODEBOOK))
     assert "for each of 2 inputs" in text
     assert text.endswith("Of 4 estimates, 3 are positive and 2 have p < 0.05.")
 
@@ -398,3 +404,26 @@ def test_names_from_the_data_never_parse_as_mathtext(tmp_path, name):
     assert ax.get_yticklabels()[0].get_text() == plots.literal(name)
     assert any("10^{" in t.get_text() for t in log_ax.get_xticklabels())  # still mathtext, as drawn
     plt.close(fig)
+
+
+def test_a_figure_rounds_a_tie_as_a_table_does():
+    """One rounding rule: 0.125 and -0.625 (exact in binary) are 0.13 and -0.63 in a figure's cells, as in a
+    table; Python's format, which the figures once used, rounds ties to even (0.12, -0.62)."""
+    from helpers import i18n
+    from helpers.tables import format_fixed
+
+    names = [OUTCOMES[0], INPUTS[0], INPUTS[1]]
+    values = [[1.0, 0.125, -0.625], [0.125, 1.0, 0.875], [-0.625, 0.875, 1.0]]
+    matrix = pd.DataFrame(values, index=names, columns=names)
+    by_hand = {1.0: "1.00", 0.125: "0.13", -0.625: "\u22120.63", 0.875: "0.88"}
+    for language, notation in (("en", str), ("it", lambda text: text.replace(".", ","))):
+        with i18n.language(language):
+            ax = plots.correlation_heatmap(matrix, title="", codebook=CODEBOOK)
+            cells = [t.get_text() for t in ax.texts]
+            assert cells == [notation(by_hand[v]) for row in values for v in row]
+            assert cells == [format_fixed(v) for row in values for v in row]  # the tables' formatter
+        plt.close("all")
+    # whole numbers too: 2.5 is 3 in a city's profile, as a table rounds it
+    frame = pd.DataFrame({"city": ["A", "B", "C"], INPUTS[0]: [2.5, 10.5, 100.0], INPUTS[1]: [1.0, 2.0, 4.0]})
+    fig = plots.city_profile(frame, INPUTS[:2], codebook=CODEBOOK)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["3", "1", "11", "2", "100", "4"]

@@ -13,6 +13,9 @@ from helpers.codebook import load_codebook
 
 from .test_stats import INPUTS, OUTCOMES
 
+#: The project's codebook: a figure is always given the codebook that describes its values.
+CODEBOOK = load_codebook()
+
 #: English words of the figures that must never reach an Italian one.
 ENGLISH = re.compile(
     r"\b(cities|city|slope|fitted|residual|without|estimate|specifications|sorted|"
@@ -63,16 +66,17 @@ def assert_italian(fig, *, cities=()):
 
 
 def test_english_figures_keep_matplotlibs_own_tick_labels(data):
-    fig = plots.distributions(data, OUTCOMES + INPUTS)
+    fig = plots.distributions(data, OUTCOMES + INPUTS, codebook=CODEBOOK)
     assert all(isinstance(ax.xaxis.get_major_formatter(), ScalarFormatter) for ax in fig.axes)
     assert "Pearson r" in texts(plots.correlation_pair(
-        stats.correlations(data, OUTCOMES, "pearson"), stats.correlations(data, OUTCOMES, "spearman")
+        stats.correlations(data, OUTCOMES, "pearson"), stats.correlations(data, OUTCOMES, "spearman"),
+        codebook=CODEBOOK,
     ))
     plt.close("all")
 
 
 def test_distributions_in_italian(data, italian):
-    fig = plots.distributions(data, OUTCOMES + INPUTS)
+    fig = plots.distributions(data, OUTCOMES + INPUTS, codebook=CODEBOOK)
     codebook = load_codebook()
     panels = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title().replace("\n", " ") for ax in panels] == [
@@ -89,7 +93,7 @@ def test_many_cities_histograms_say_comuni(italian):
     from helpers import synthetic
 
     many = synthetic.generate(plots.POINTS_LIMIT + 50, seed=4)
-    fig = plots.distributions(many, OUTCOMES + INPUTS)
+    fig = plots.distributions(many, OUTCOMES + INPUTS, codebook=CODEBOOK)
     assert {ax.get_ylabel() for ax in fig.axes if ax.get_visible()} == {"comuni"}
     assert_italian(fig)
 
@@ -97,14 +101,15 @@ def test_many_cities_histograms_say_comuni(italian):
 def test_correlations_and_profile_print_italian_numbers(data, italian):
     variables = OUTCOMES + INPUTS
     fig = plots.correlation_pair(
-        stats.correlations(data, variables, "pearson"), stats.correlations(data, variables, "spearman")
+        stats.correlations(data, variables, "pearson"), stats.correlations(data, variables, "spearman"),
+        codebook=CODEBOOK,
     )
     assert [ax.get_title() for ax in fig.axes] == ["r di Pearson", "\u03c1 di Spearman"]
     cells = [t.get_text() for t in fig.axes[0].texts]
     assert "1,00" in cells and all(re.fullmatch("\u2212?\\d,\\d\\d", c) for c in cells)
     assert_italian(fig)
 
-    fig = plots.city_profile(data, variables)
+    fig = plots.city_profile(data, variables, codebook=CODEBOOK)
     values = [t.get_text() for t in fig.axes[0].texts]
     assert "10.000" in values and "1.000" in values
     assert fig.axes[1].get_ylabel() == "punteggio z (DS dalla media)"
@@ -115,19 +120,19 @@ def test_regression_figures_in_italian(data, italian):
     fits = stats.simple_regressions(data, OUTCOMES, INPUTS)
     flagged = pd.DataFrame({"outcome": [OUTCOMES[0]], "predictor": [INPUTS[0]], "city": ["Milano"]})
     cities = list(data.city)
-    fig = plots.regression_grid(data, fits, flagged=flagged)
+    fig = plots.regression_grid(data, fits, flagged=flagged, codebook=CODEBOOK)
     assert all(re.fullmatch(r"R² = \d,\d\d, n = 10", ax.get_title()) for ax in fig.axes)
     assert "distanza di Cook" in fig.legends[0].get_texts()[0].get_text()
     assert_italian(fig, cities=cities)
 
     loo = inference.leave_one_out(data, fits)
-    fig = plots.leave_one_out(fits, loo)
+    fig = plots.leave_one_out(fits, loo, codebook=CODEBOOK)
     assert fig.axes[0].get_xlabel() == (
         "pendenza senza il comune indicato (unità % dell'articolo per persona)"
     )
     assert_italian(fig, cities=cities)
 
-    fig = plots.diagnostics(data, fits)
+    fig = plots.diagnostics(data, fits, codebook=CODEBOOK)
     assert fig.axes[0].get_xlabel() == "valore stimato (%)"
     assert fig.axes[1].get_xlabel() == "quantile normale"
     assert_italian(fig)

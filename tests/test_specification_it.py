@@ -23,7 +23,10 @@ def italian():
 
 
 def test_scale_words_in_english_are_the_data_keys_words():
-    assert [words.scale(s) for s in sp.SCALES] == [sp.SCALE_LABELS[s] for s in sp.SCALES]
+    """The wing's English for a scale is what the scaled codebook's English unit (its data key) ends with."""
+    assert [words.scale(s) for s in sp.SCALES] == ["counts as published", "per 10,000 residents", "natural logarithm"]
+    scaled = sp.scaled_codebook(load_codebook(), ["new_businesses"], "per_10k_residents")
+    assert scaled.field("new_businesses").unit == "businesses " + words.scale("per_10k_residents")
 
 
 def test_scale_words_in_italian(italian):

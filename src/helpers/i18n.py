@@ -27,7 +27,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import cache
 from pathlib import Path
 
@@ -211,6 +211,10 @@ def localize(text: str) -> str:
     return "".join(symbols.get(char, char) for char in text)
 
 
+#: Enough digits for any double exactly (at most 767 significant decimal digits).
+_EXACT = Context(prec=800)
+
+
 def decimal(x: float | Decimal, decimals: int, *, grouping: bool = True) -> str:
     """``x`` with exactly ``decimals`` decimals in the active language's notation.
 
@@ -241,10 +245,20 @@ def integer(n: int, *, grouping: bool = True) -> str:
 
 
 def percent(x: float, decimals: int = 0) -> str:
-    """A proportion as a percentage, as Python's ``%`` format rounds it: ``0.25`` → ``25%``."""
+    """A proportion as a percentage, rounded as :func:`decimal` rounds: ``0.25`` → ``25%``.
+
+    Ties half up, of the exact binary value times 100: 0.125 is 13% (Python's ``%``
+    format, which rounds to even, writes 12%), 0.0625 to one decimal is 6.3%.
+
+    >>> percent(0.125), percent(0.0625, 1), percent(-0.005)
+    ('13%', '6.3%', '−1%')
+    """
     if _missing(x):
         return "\u2013"
-    return localize(f"{x:.{decimals}%}")
+    if not math.isfinite(x):
+        return localize(f"{x:.{decimals}%}")
+    hundredfold = Decimal(float(x)).scaleb(2, context=_EXACT)  # exact: no digit of the double lost
+    return decimal(hundredfold, decimals, grouping=False) + "%"
 
 
 def date(day: dt.date | dt.datetime) -> str:

@@ -12,12 +12,18 @@ matter most (:data:`SHOWN_CITIES` from each end) instead of thousands of rows.
 Every word drawn on a figure (titles, axis labels, legends, the names of the
 specification curve's choices) is written in the active language of
 :mod:`helpers.i18n` when the figure is drawn, and so are the fields' titles and
-units (:meth:`helpers.codebook.Codebook.field`). In a language other than
-English the numbers drawn take that language's notation too ("1.000", "0,45"):
-the values printed in cells, and the tick labels of every numeric axis, through
-a :class:`~matplotlib.ticker.FuncFormatter` that rewrites matplotlib's own labels
-with :mod:`helpers.i18n` (never the operating system's locale). English figures
-are drawn exactly as before.
+units (:meth:`helpers.codebook.Codebook.field`). The values printed in cells go
+through :func:`helpers.i18n.decimal`, the one path every printed number takes (ties
+half up, a true minus sign), so a figure and a table print the same number the same
+way. In a language other than English the numbers drawn take that language's notation
+("1.000", "0,45"): the cells, and the tick labels of every numeric axis, through a
+:class:`~matplotlib.ticker.FuncFormatter` that rewrites matplotlib's own labels with
+:mod:`helpers.i18n` (never the operating system's locale); English tick labels are
+matplotlib's own.
+
+Every function that names an indicator takes the codebook that describes the values
+drawn (``codebook=``, required): the published one, or the analysed one whose units
+say the scale (:func:`helpers.specification.analysed`).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import seaborn as sns
 from matplotlib.ticker import FuncFormatter, LogFormatter, MaxNLocator, ScalarFormatter
 
 from helpers import i18n
-from helpers.codebook import Codebook, load_codebook
+from helpers.codebook import Codebook
 from helpers.contract import PER_RESIDENTS
 from helpers.i18n import _, pgettext
 from helpers.tables import format_fixed, format_number
@@ -106,9 +112,11 @@ def _wrap(text: str, width: int = 22) -> str:
 
 
 def _number(x: float, decimals: int) -> str:
-    """A value printed on a figure: "1,000" in English (as ever), "1.000" and "0,45" in Italian."""
-    if i18n.current() == i18n.SOURCE_LANGUAGE:
-        return f"{x:,.{decimals}f}"
+    """A value printed in a figure's cell, rounded as every table rounds it (:func:`helpers.i18n.decimal`).
+
+    Ties half up ("0.13" for 0.125, where Python's format writes "0.12"), a true minus sign,
+    and the language's notation: "1,000" and "0.45" in English, "1.000" and "0,45" in Italian.
+    """
     return i18n.decimal(x, decimals)
 
 
@@ -274,14 +282,13 @@ def _percent_units(field) -> str:
 
 
 def distributions(
-    frame: pd.DataFrame, variables: Sequence[str], *, codebook: Codebook | None = None
+    frame: pd.DataFrame, variables: Sequence[str], *, codebook: Codebook
 ) -> plt.Figure:
     """One panel per variable: a box plot with every city's value drawn over it.
 
     Above :data:`POINTS_LIMIT` cities each panel is a histogram instead; a count
     that spans more than two orders of magnitude gets logarithmic bins and axis.
     """
-    codebook = codebook or load_codebook()
     ncols = 3
     nrows = int(np.ceil(len(variables) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, 1.8 * nrows + 0.3), squeeze=False)
@@ -386,11 +393,10 @@ def correlation_heatmap(
     matrix: pd.DataFrame,
     *,
     title: str,
-    codebook: Codebook | None = None,
+    codebook: Codebook,
     ax: plt.Axes | None = None,
 ) -> plt.Axes:
     """Draw a correlation matrix as an annotated heatmap from -1 to 1."""
-    codebook = codebook or load_codebook()
     labels = [_wrap(codebook.field(c).title, 20) for c in matrix.columns]
     if ax is None:
         _, ax = plt.subplots(figsize=(PAGE_WIDTH / 2, PAGE_WIDTH / 2))
@@ -416,7 +422,7 @@ def correlation_heatmap(
 
 
 def correlation_pair(
-    pearson: pd.DataFrame, spearman: pd.DataFrame, *, codebook: Codebook | None = None
+    pearson: pd.DataFrame, spearman: pd.DataFrame, *, codebook: Codebook
 ) -> plt.Figure:
     """Pearson and Spearman matrices side by side."""
     fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.9))
@@ -424,7 +430,6 @@ def correlation_pair(
     correlation_heatmap(spearman, title=_("Spearman \u03c1"), codebook=codebook, ax=axes[1])
     axes[1].set_yticklabels([])
     fig.tight_layout()
-    codebook = codebook or load_codebook()
     text = _(
         "Two heat maps of the correlations between {count} indicators, Pearson's r on the left and "
         "Spearman's \u03c1 on the right, each cell printed and shaded from \u22121 (blue) to 1 (red)."
@@ -457,7 +462,7 @@ def profile_rows(frame: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def city_profile(
-    frame: pd.DataFrame, variables: Sequence[str], *, codebook: Codebook | None = None
+    frame: pd.DataFrame, variables: Sequence[str], *, codebook: Codebook
 ) -> plt.Figure:
     """Each city's value of each indicator, coloured by its z-score across cities.
 
@@ -466,7 +471,6 @@ def city_profile(
     With more than :data:`ROWS_LIMIT` cities, only those of :func:`profile_rows`
     (the ends of the ranking by the first variable) get a row, split by a line.
     """
-    codebook = codebook or load_codebook()
     city = codebook.id_field.name
     values = frame.set_index(city)[list(variables)].astype(float)
     z = (values - values.mean()) / values.std(ddof=1)
@@ -517,7 +521,7 @@ def regression_grid(
     frame: pd.DataFrame,
     fits: pd.DataFrame,
     *,
-    codebook: Codebook | None = None,
+    codebook: Codebook,
     flagged: pd.DataFrame | None = None,
 ) -> plt.Figure:
     """One panel per fit: the cities as points, labelled, and the least-squares line.
@@ -532,7 +536,6 @@ def regression_grid(
     replace the points, without names or rings, and an input spanning more than
     two orders of magnitude gets a logarithmic axis (the straight line then bends).
     """
-    codebook = codebook or load_codebook()
     city = codebook.id_field.name
     outcomes = list(dict.fromkeys(fits["outcome"]))
     predictors = list(dict.fromkeys(fits["predictor"]))
@@ -723,7 +726,7 @@ def largest_moves(loo: pd.DataFrame, fit) -> pd.DataFrame:
 
 
 def leave_one_out(
-    fits: pd.DataFrame, loo: pd.DataFrame, *, codebook: Codebook | None = None, alpha: float = 0.05
+    fits: pd.DataFrame, loo: pd.DataFrame, *, codebook: Codebook, alpha: float = 0.05
 ) -> plt.Figure:
     """Slope of each fit with each city left out: filled dots where p < alpha, open where not.
 
@@ -731,7 +734,6 @@ def leave_one_out(
     :data:`ROWS_LIMIT` cities, each panel shows the :data:`SHOWN_CITIES` cities
     whose removal moves the slope most (see :func:`largest_moves`).
     """
-    codebook = codebook or load_codebook()
     fig, axes = _fit_axes(fits, 2, 1.75)
     colours = sns.color_palette(PALETTE)
     for ax, fit in zip(axes, fits.itertuples(index=False), strict=False):
@@ -796,7 +798,7 @@ def leave_one_out(
 
 
 def diagnostics(
-    frame: pd.DataFrame, fits: pd.DataFrame, *, codebook: Codebook | None = None
+    frame: pd.DataFrame, fits: pd.DataFrame, *, codebook: Codebook
 ) -> plt.Figure:
     """For each fit, residuals against fitted values and a normal Q-Q plot of the residuals.
 
@@ -805,7 +807,6 @@ def diagnostics(
     """
     from scipy import stats as sps
 
-    codebook = codebook or load_codebook()
     fig, axes = _fit_axes(pd.concat([fits, fits]), 4, 1.55)
     colours = sns.color_palette(PALETTE)
     largest = None  # (standardised residual, city, fit) farthest from zero, for the alt text
@@ -901,7 +902,7 @@ def specification_curve(
     specs: pd.DataFrame,
     outcome: str,
     *,
-    codebook: Codebook | None = None,
+    codebook: Codebook,
     primary_scale: str = "count",
     alpha: float = 0.05,
 ) -> plt.Figure:
@@ -914,7 +915,6 @@ def specification_curve(
     panel of their own beside them. Beneath: a dot for each choice that
     specification makes (scale, sample, estimator).
     """
-    codebook = codebook or load_codebook()
     rows = specs[(specs.outcome == outcome) & specs.estimate.notna()]
     pairs = list(dict.fromkeys(rows.predictor))
     ncols = min(2, max(1, len(pairs)))
@@ -1005,7 +1005,7 @@ def specification_curve(
 def grid_estimates(
     estimates: pd.DataFrame,
     *,
-    codebook: Codebook | None = None,
+    codebook: Codebook,
     verdict_words: Mapping[str, str] | None = None,
 ) -> plt.Figure:
     """Each pair's r with its 95% interval in every variant of a grid, one panel per pair.
@@ -1017,7 +1017,6 @@ def grid_estimates(
     named in the legend by ``verdict_words`` (default: the codes themselves, in English).
     """
     verdict_words = verdict_words or {v: v for v in ("consistent", "tentative", "inconclusive")}
-    codebook = codebook or load_codebook()
     pairs = list(dict.fromkeys(zip(estimates.outcome, estimates.predictor, strict=True)))
     numbers = sorted(set(estimates.number))
     ncols = min(2, len(pairs))

@@ -44,13 +44,12 @@ import scipy.stats as sps
 
 from helpers import contract, i18n, inference, paths, stats
 from helpers.codebook import Codebook, Field, derived_translations, load_population
+from helpers.contract import PER_RESIDENTS
 from helpers.errors import DataError, ParameterError, Problem
 from helpers.i18n import _
 
 SCALES = ("count", "per_10k_residents", "log")
 ESTIMATORS = ("ols", "spearman", "theil_sen")
-#: Residents per which the ``per_10k_residents`` scale counts.
-PER_RESIDENTS = contract.PER_RESIDENTS
 #: Random orderings behind each permutation p-value of the curve.
 CURVE_PERMUTATIONS = 19_999
 #: Above this many cities the curve's p-values of r and rho use the t approximation.
@@ -73,14 +72,6 @@ ALPHA = 0.05
 SPECIFICATION_COLUMNS = contract.SPECIFICATION_COLUMNS
 ALL, WITHOUT_FLAGGED = "all", "without_flagged"
 NEEDS_POPULATION = "a row for this city in the population table (input_scale per_10k_residents needs it)"
-
-#: How each scale is named in the researchers' notebooks, in English (the report's words in
-#: every language are :func:`helpers.brief.words.scale`).
-SCALE_LABELS = {
-    "count": "counts as published",
-    "per_10k_residents": f"per {PER_RESIDENTS:,} residents",
-    "log": "natural logarithm",
-}
 
 
 # ------------------------------------------------------------------ the input scale
@@ -177,11 +168,21 @@ def analysed(
     data = frame
     if input_scale != "count":  # a city without a population is a data error, named
         data = scale_inputs(data, predictors, input_scale, population)
-        codebook = scaled_codebook(codebook, predictors, input_scale)
     if log_variables:
         data = inference.log_transform(data, list(log_variables))
-        codebook = codebook.with_log(list(log_variables))
-    return data, codebook
+    return data, analysed_codebook(codebook, predictors, input_scale=input_scale, log_variables=log_variables)
+
+
+def analysed_codebook(
+    codebook: Codebook, predictors: Sequence[str], *, input_scale: str = "count", log_variables: Sequence[str] = ()
+) -> Codebook:
+    """The codebook of the values :func:`analysed` returns: units and titles say the scale and the logs.
+
+    What the reviewer document gives a figure of fitted slopes, from the run's parameters,
+    without the data (see :attr:`helpers.brief.evidence.Evidence.analysed_codebook`).
+    """
+    codebook = scaled_codebook(codebook, predictors, input_scale)
+    return codebook.with_log(list(log_variables)) if log_variables else codebook
 
 
 def scaled_codebook(codebook: Codebook, predictors: Sequence[str], scale: str) -> Codebook:
@@ -202,7 +203,7 @@ def scaled_codebook(codebook: Codebook, predictors: Sequence[str], scale: str) -
 
 
 def _per_residents(field: Field) -> Field:
-    """``field`` counted per :data:`PER_RESIDENTS` residents, in English and in every other language."""
+    """``field`` counted per :data:`~helpers.contract.PER_RESIDENTS` residents, in English and every language."""
     per = f"per {PER_RESIDENTS:,} residents"
     unit = f"{field.unit} {per}" if field.unit else per
 

@@ -170,7 +170,8 @@ def city(ev: Evidence, numbering: display.Numbering) -> None:
     display.paragraphs(*sentences)
     fits = ev.tables["simple_regressions"]
     with i18n.language(ev.language):
-        fig = plots.leave_one_out(fits, ev.tables["loo_sensitivity"], codebook=ev.codebook, alpha=ev.alpha)
+        fig = plots.leave_one_out(fits, ev.tables["loo_sensitivity"], codebook=ev.analysed_codebook,
+                                 alpha=ev.alpha)
     numbering.figure(fig, _(
         "The slope of each pair fitted again without each city in turn. Filled: p < {alpha} without that city "
         "(classic t test); open: p \u2265 {alpha}. Orange line: the slope with every city; dashed: zero."

@@ -23,6 +23,7 @@ from helpers.cleaning import read_processed
 from helpers.codebook import Codebook, load_codebook
 from helpers.errors import DataError, Problem
 from helpers.findings import ALPHA
+from helpers.specification import analysed_codebook
 
 #: Columns of the run's tables that hold words or codes, never numbers.
 TEXT_COLUMNS = frozenset({
@@ -96,6 +97,17 @@ class Evidence:
     def input_scale(self) -> str:
         """The scale of the inputs in this run (``count`` unless the run chose another)."""
         return str(self.parameters.get("input_scale", "count"))
+
+    @property
+    def analysed_codebook(self) -> Codebook:
+        """The codebook of the values the run fitted: the inputs' units say the run's scale and logs.
+
+        :attr:`codebook` describes the data as published (the doubted figures, the claims);
+        a figure of slopes takes this one, so a per-10,000-residents run says so on its axis.
+        """
+        predictors = list(dict.fromkeys(self.tables["simple_regressions"].predictor))
+        return analysed_codebook(self.codebook, predictors, input_scale=self.input_scale,
+                                 log_variables=list(self.parameters.get("log_variables") or []))
 
     @property
     def findings(self) -> pd.DataFrame:
