@@ -7,14 +7,30 @@ def test_params_lists_every_notebook_parameter(capsys):
     assert main(["params"]) == 0
     out = capsys.readouterr().out
     assert "01_data_cleaning.ipynb" in out and "03_regression.ipynb" in out and "report.ipynb" in out
-    assert "multiple_regression: bool = False" in out
+    assert "multiple_regression: bool = False  # also fit each outcome on all inputs together\n" in out
     assert (
         "outcomes: list = []  # outcomes; empty: the codebook's fields of role "
         '"outcome" (data/raw/datapackage.json)\n'
         "      empty means, from the codebook: ['employment_rate_increase_pct', "
         "'health_service_access_pct']\n"
+        "      declared in: 02_descriptive_statistics.ipynb, 03_regression.ipynb, 04_specification_curve.ipynb, "
+        "05_calibration.ipynb\n"
     ) in out
-    assert "languages: list = []" in out.split("report.ipynb")[1]
+    assert "languages: list = []" in out and "      declared in: report.ipynb\n" in out
+
+
+def test_params_shows_each_parameter_once_with_the_description_the_annex_shows(capsys):
+    from helpers.runner.params import notebook_parameters, parameter_help
+    from helpers.runner.steps import discover_steps, report_step
+
+    assert main(["params"]) == 0
+    out = capsys.readouterr().out
+    notebooks = [step.path for step in [*discover_steps(), report_step()]]
+    described = parameter_help({path.name: notebook_parameters(path) for path in notebooks})
+    for name, text in described.items():
+        assert out.count(f"\n  {name}: ") == 1, name  # once, not once per notebook
+        assert f"  # {text}\n" in out.split(f"\n  {name}: ")[1].split("\n")[0] + "\n", name
+    assert out.count("set by the runner for each run") == 2  # output_dir and processed_data_path
 
 
 def test_unknown_parameter_exit_code_and_message(capsys, tmp_path):

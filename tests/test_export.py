@@ -142,10 +142,12 @@ def test_the_annex_shows_the_manifest_and_keeps_its_text_as_text(monkeypatch):
     from helpers import report
     from helpers.brief import provenance
     from helpers.brief.evidence import Evidence
+    from helpers.codebook import load_codebook
 
     manifest = {
         "run_id": "20260101T000000Z-abc123",
         "parameters": {"raw_data_path": HOSTILE},
+        "parameter_help": {"raw_data_path": "the table <i>as published</i>"},
         "provenance": {
             "inputs": {"raw data": {"path": "data/raw/x.tsv", "sha256": "ab" * 32}},
             "git": {"commit": "0123456789abcdef", "dirty": True},
@@ -156,8 +158,7 @@ def test_the_annex_shows_the_manifest_and_keeps_its_text_as_text(monkeypatch):
     }
     shown = []
     monkeypatch.setattr(report, "display", lambda obj, metadata=None: shown.append(obj))
-    ev = Evidence.__new__(Evidence)
-    ev.manifest = manifest
+    ev = Evidence("en", load_codebook(), pd.DataFrame({"city": [HOSTILE]}), {}, manifest)
     provenance.show(ev, display.Numbering())
     html = "".join(obj._repr_html_() for obj in shown)
     texts = [
@@ -173,3 +174,4 @@ def test_the_annex_shows_the_manifest_and_keeps_its_text_as_text(monkeypatch):
     assert "ab" * 9 not in html and "cd" * 9 not in html
     assert "&lt;b&gt;x&lt;/b&gt;" in html and HOSTILE in texts  # text in the structured form
     assert "<b>x</b>" not in html
+    assert "the table &lt;i&gt;as published&lt;/i&gt;" in html and "<i>" not in html  # a description is text too

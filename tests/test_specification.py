@@ -204,10 +204,17 @@ def test_the_runner_checks_the_population_before_anything_runs(tmp_path):
                      "population_path": str(tmp_path / "population.tsv")}, log=lambda _: None)
 
 
-def test_the_annex_takes_the_primary_scale_the_library_declares_first():
-    from helpers.brief import provenance
+def test_the_primary_scale_is_the_notebooks_default_and_the_library_first():
+    """The notebooks' default scale, the one a document without a manifest assumes, is the library's first."""
+    import pandas as pd
 
-    assert provenance.PRIMARY_SCALE == sp.SCALES[0]
+    from helpers.brief.evidence import Evidence
+    from helpers.runner.params import collect_parameters
+    from helpers.runner.steps import discover_steps
+
+    declared = collect_parameters(step.path for step in discover_steps())
+    assert declared["input_scale"].default == sp.SCALES[0] == "count"
+    assert Evidence("en", load_codebook(), pd.DataFrame(), {}, {}).input_scale == sp.SCALES[0]
 
 
 def test_scaled_codebook_says_the_scale_on_axis_labels():

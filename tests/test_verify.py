@@ -212,15 +212,18 @@ def test_an_input_the_checkout_lacks_is_put_where_the_run_looks(tmp_path):
 
 
 def test_the_annex_prints_the_command_that_verifies_the_report(monkeypatch):
-    from types import SimpleNamespace
+    import pandas as pd
 
     from helpers import report
     from helpers.brief import display, provenance
+    from helpers.brief.evidence import Evidence
+    from helpers.codebook import load_codebook
 
     shown = []
     monkeypatch.setattr(report, "display", lambda obj, metadata=None: shown.append(repr(obj)))
     manifest = {"run_id": "20261205T100000Z-abcdef", "parameters": {}, "provenance": {}}
-    provenance.show(SimpleNamespace(manifest=manifest), display.Numbering())
+    ev = Evidence("en", load_codebook(), pd.DataFrame({"city": ["Roma"]}), {}, manifest)
+    provenance.show(ev, display.Numbering())
     assert any("inclusion-report verify 20261205T100000Z-abcdef" in text for text in shown)
 
 

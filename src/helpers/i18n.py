@@ -4,7 +4,8 @@ Every sentence a reviewer reads is written in English in the code, wrapped in
 :func:`_` (or :func:`ngettext` when it depends on a count), and translated by the
 gettext catalog ``locale/<language>/LC_MESSAGES/messages.po``. ``make`` compiles
 the catalogs (``pybabel compile``); ``pybabel extract`` (see ``babel.cfg``) lists
-the messages of the code and of the notebooks' Markdown cells.
+the messages of the code and the parameters' descriptions in the notebooks'
+parameters cells (the annex shows them).
 
 The active language is set with :func:`language` (a context manager) or
 :func:`each` (a loop over the report's languages, used by the notebooks so that

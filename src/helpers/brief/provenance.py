@@ -1,223 +1,160 @@
-"""Annex A.8: which data, code and software made the document, and how the run used each parameter.
+"""Annex A.8: the data, code and software that made the document, and what each parameter is and did.
 
-Read from the run's manifest alone (passed to the report notebook as data: the
-runner writes it before the document is built). The notes on each parameter
-follow the notebooks' own rules:
+Read from the run alone: its manifest (passed to the report notebook as data: the runner
+writes it before the document is built) and its tables. Each parameter has two sources and
+no third:
 
-* ``permutation_resamples`` sizes only the primary test (and its family
-  adjustment), and only when :func:`helpers.inference.permutation_method` does
-  not choose the exact test, which counts all n! orderings up to
-  :data:`helpers.inference.EXACT_PERMUTATION_LIMIT` cities;
-* ``permutation_seed`` draws whatever is random: the primary test when it is not
-  exact, the wild bootstrap above :data:`helpers.inference.WILD_EXACT_LIMIT`
-  cities, the specification curve's permutation p-values (up to
-  :data:`helpers.specification.CURVE_PERMUTATION_LIMIT` cities) and, always,
-  the curve's joint test;
-* ``population_path`` serves the curve's per-10,000-residents scale only when the
-  table has every city (``data.cities_without_population``);
-* ``output_dir`` and ``processed_data_path`` keep their notebook defaults in the
-  manifest, but the runner hands every notebook this run's own folder instead;
-* an empty ``log_variables`` and a switched-off ``multiple_regression`` say so.
+* what it is: its description, the comment after it in the notebooks' parameters cells,
+  which the runner records in the manifest (``parameter_help``) and the catalogs translate
+  (message context ``"parameter"``; ``babel.cfg`` extracts them from the notebooks);
+* what it did in this run: only where an output says so. The primary test's
+  ``permutation_method`` and ``n`` (``tables/simple_regressions.csv``) for
+  ``permutation_resamples``; the draws the tables record (the primary test's, the joint
+  test's ``shuffles``, the calibration's ``simulations``) for ``permutation_seed``; the
+  outcomes, activity figures and pairs of ``tables/findings.csv``; whether the
+  specification curve has the per-10,000-residents scale (``tables/specification_curve.csv``)
+  for ``population_path``; the claims checked and the figures doubted; the cities read;
+  the run's folder and the clean table's file as the manifest records them. A parameter
+  no output speaks of has nothing in that column: its value and its description say it all.
 
-Every note starts with what happened (``read``, ``written``, ``used``, ``not used``,
-``on``, ``off``, ``none logged``; ``unknown`` when the manifest lacks the number of
-cities), then, after a colon, why or how. A parameter without a rule here gets a note
-saying so; a test keeps every notebook parameter covered.
+Nothing here re-derives from the parameters what the notebooks would do with them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
 
 import pandas as pd
 
-from helpers import i18n, inference, paths, specification
+from helpers import i18n, paths
 from helpers.brief import display, outline
-from helpers.brief import words as w
 from helpers.brief.evidence import Evidence
 from helpers.contract import PER_RESIDENTS
 from helpers.i18n import _, ngettext, pgettext
 
-#: The primary analysis's scale of the activity figures.
-PRIMARY_SCALE = "count"
+#: The gettext context of a parameter's description (the runner's extractor writes it so).
+DESCRIPTION = "parameter"
 #: Hex digits of a SHA-256 the annex prints (64 bits: enough to tell files apart by eye);
 #: the whole digest is in the run's manifest.json.
 SHORT_HASH = 16
 
 
-def _either(items: Sequence[str]) -> str:
-    """'a', 'a or b' (at most two: the primary test and the wild bootstrap)."""
-    if len(items) == 1:
-        return items[0]
-    return pgettext("what does not need the seed", "{first} or {second}").format(first=items[0], second=items[1])
+def description(manifest: dict, name: str) -> str:
+    """What parameter ``name`` is, in the active language: its comment in the parameters cells ("" if none)."""
+    text = manifest.get("parameter_help", {}).get(name)
+    return pgettext(DESCRIPTION, text) if isinstance(text, str) and text else ""
 
 
-def _resampling(n: int, resamples: int, synthetic: bool) -> tuple[str, str, str]:
-    """The notes on the raw data, ``permutation_resamples`` and ``permutation_seed`` for ``n`` cities."""
-    cities = i18n.integer(n)
-    raw = (
-        ngettext(
-            "read: {n} made-up municipality (synthetic data)", "read: {n} made-up municipalities (synthetic data)", n
-        )
-        if synthetic
-        else ngettext("read: {n} city", "read: {n} cities", n)
-    ).format(n=cities)
-    method, orderings = inference.permutation_method(n, resamples)
-    if method == "exact":
-        resampling = ngettext(
-            "not used: with {n} city the test counts every one of the {orderings} orderings",
-            "not used: with {n} cities the test counts every one of the {orderings} orderings",
-            n,
-        ).format(n=cities, orderings=i18n.integer(orderings))
-    elif method == "monte carlo":
-        resampling = _("used: the primary test draws {orderings} random orderings").format(
-            orderings=i18n.integer(orderings)
-        )
-    else:
-        resampling = ngettext(
-            "used as a floor: with {n} city the test counts all {orderings} orderings of a subgroup chosen at "
-            "random, no fewer than this value",
-            "used as a floor: with {n} cities the test counts all {orderings} orderings of a subgroup chosen at "
-            "random, no fewer than this value",
-            n,
-        ).format(n=cities, orderings=i18n.integer(orderings))
-    drawn, counted = [], []
+def _first(ev: Evidence, table: str, column: str):
+    """The first value of a column of one of the run's tables, or None where the run has none."""
+    frame = ev.tables.get(table)
+    if frame is None or column not in frame.columns or frame.empty:
+        return None
+    return frame[column].iloc[0]
+
+
+def _most(ev: Evidence, table: str, column: str) -> int:
+    """The largest whole value of a column of one of the run's tables (0 where it has none)."""
+    frame = ev.tables.get(table)
+    if frame is None or column not in frame.columns or frame[column].dropna().empty:
+        return 0
+    return int(frame[column].max())
+
+
+def _resamples(ev: Evidence) -> str:
+    """What the primary test did with ``permutation_resamples``, as ``simple_regressions.csv`` records it."""
+    method, n = _first(ev, "simple_regressions", "permutation_method"), _first(ev, "simple_regressions", "n")
+    if method == "exact" and n is not None and n == n:
+        return _("not used: the primary test counted all {count} orderings of the cities").format(
+            count=i18n.integer(math.factorial(int(n))))
     if method == "monte carlo":
-        drawn.append(_("the primary test's {orderings} random orderings").format(orderings=i18n.integer(orderings)))
+        return _("used: the primary test drew {count} random orderings").format(
+            count=i18n.integer(ev.parameters.get("permutation_resamples", 0)))
+    if method == "random-subgroup":
+        return _("used as a floor: the primary test counted every ordering of a random subgroup of at least "
+                 "that many")
+    return ""
+
+
+def _draws(ev: Evidence) -> str:
+    """The random draws the run's tables record: what ``permutation_seed`` seeded, as far as they say."""
+    draws = []
+    method = _first(ev, "simple_regressions", "permutation_method")
+    if method == "monte carlo":
+        draws.append(_("the primary test's {orderings} random orderings").format(
+            orderings=i18n.integer(ev.parameters.get("permutation_resamples", 0))))
     elif method == "random-subgroup":
-        drawn.append(_("the choice of the primary test's random subgroup"))
-    else:
-        counted.append(_("the primary test"))
-    if n > inference.WILD_EXACT_LIMIT:
-        drawn.append(_("the wild bootstrap's {draws} sign vectors").format(
-            draws=i18n.integer(inference.WILD_BOOTSTRAP_DRAWS)))
-    else:
-        counted.append(_("the wild bootstrap"))
-    if n <= specification.CURVE_PERMUTATION_LIMIT:
-        drawn.append(_("the {orderings} random orderings behind each p-value of the specification curve").format(
-            orderings=i18n.integer(specification.CURVE_PERMUTATIONS)))
-    drawn.append(_("the {shuffles} shuffles of the curve's joint test").format(
-        shuffles=i18n.integer(specification.JOINT_SHUFFLES)))
-    if counted:
-        seed = ngettext(
-            "used: draws {drawn}; not needed by {counted}, which counts every case",
-            "used: draws {drawn}; not needed by {counted}, which count every case",
-            len(counted),
-        ).format(drawn=i18n.listed(drawn), counted=_either(counted))
-    else:
-        seed = _("used: draws {drawn}").format(drawn=i18n.listed(drawn))
-    return raw, resampling, seed
+        draws.append(_("the choice of the primary test's random subgroup"))
+    shuffles = _most(ev, "specification_joint_test", "shuffles")
+    if shuffles:
+        draws.append(_("the {shuffles} shuffles of the curve's joint test").format(shuffles=i18n.integer(shuffles)))
+    simulations = _most(ev, "verdict_calibration", "simulations")
+    if simulations:
+        draws.append(_("the calibration's {runs} simulated sets of cities per pair and scenario").format(
+            runs=i18n.integer(simulations)))
+    return _("recorded draws: {draws}").format(draws=i18n.listed(draws)) if draws else ""
 
 
-def _languages(values: dict) -> tuple[str, str]:
-    """The notes on ``language`` and ``languages``."""
-    try:
-        presented = i18n.report_languages(values.get("language", i18n.SOURCE_LANGUAGE), values.get("languages") or [])
-    except i18n.UnknownLanguage:
-        presented = []
-    names = [i18n.language_name(code) for code in presented]
-    first = "".join(names[:1]) or str(values.get("language", ""))
-    if len(names) > 1:
-        further = _("used: a document in each of {languages}").format(languages=i18n.listed(names))
-    else:
-        further = _("used: no further language, only the document in {language}").format(language=first)
-    return _("used: the first document is in {language}").format(language=first), further
+def _population(ev: Evidence) -> str:
+    """Whether the specification curve has the per-residents scale, and, if not, the cities the table lacks."""
+    curve = ev.tables.get("specification_curve")
+    if curve is None or "scale" not in curve.columns:
+        return ""
+    number = i18n.integer(PER_RESIDENTS)
+    if (curve.scale == "per_10k_residents").any():
+        return _("the specification curve has its per-{number}-residents scale").format(number=number)
+    lacking = ev.manifest.get("data", {}).get("cities_without_population")
+    if not lacking:
+        return _("the specification curve has no per-{number}-residents scale").format(number=number)
+    why = ngettext(
+        "{lacking} of the {n} cities is not in the population table",
+        "{lacking} of the {n} cities are not in the population table", lacking,
+    ).format(lacking=i18n.integer(lacking), n=i18n.integer(ev.n))
+    return _("the specification curve has no per-{number}-residents scale: {why}").format(number=number, why=why)
 
 
-def parameter_use(manifest: dict) -> dict[str, str]:
-    """Whether and how a run used each of its parameters, in a few words (see the module's notes)."""
-    values = manifest.get("parameters", {})
-    data = manifest.get("data", {})
-    n = data.get("rows")
-    outcomes = values.get("outcomes") or []
-    predictors = values.get("predictors") or []
-    scale = values.get("input_scale", PRIMARY_SCALE)
-    resamples = values.get("permutation_resamples", inference.MONTE_CARLO_PERMUTATIONS)
-    run_folder = f"runs/{manifest['run_id']}" if manifest.get("run_id") else _("this run's folder")
-    per_residents = i18n.integer(PER_RESIDENTS)
+def _written(ev: Evidence, folder: str) -> list[str]:
+    """The files under ``folder/`` of the run folder that the manifest records a step writing."""
+    return sorted({path for step in ev.manifest.get("steps", []) for path in step.get("outputs", {})
+                   if isinstance(path, str) and path.startswith(folder + "/")})
 
-    if n is None:
-        raw = pgettext("parameter use", "read")
-        resampling = _("unknown: it depends on the number of cities, which this manifest lacks")
-        seed = _(
-            "used: draws the {shuffles} shuffles of the specification curve's joint test; its other uses depend "
-            "on the number of cities, not recorded here"
-        ).format(shuffles=i18n.integer(specification.JOINT_SHUFFLES))
-    else:
-        raw, resampling, seed = _resampling(n, resamples, bool(data.get("synthetic")))
 
-    if scale == PRIMARY_SCALE:
-        scale_note = _("used: {scale}, the primary analysis").format(scale=w.scale(scale))
-    else:
-        scale_note = _("used: {scale}, a sensitivity run (the primary analysis uses the {primary})").format(
-            scale=w.scale(scale) if scale in specification.SCALES else scale, primary=w.scale(PRIMARY_SCALE))
-    population = _("read: only for the specification curve's per-{number}-residents scale").format(
-        number=per_residents)
-    lacking = data.get("cities_without_population")
-    if lacking and n:
-        population = ngettext(
-            "read, but not used: {lacking} of the {n} cities are not in it, so the specification curve has no "
-            "per-{number}-residents scale",
-            "read, but not used: {lacking} of the {n} cities are not in it, so the specification curve has no "
-            "per-{number}-residents scale",
-            lacking,
-        ).format(lacking=i18n.integer(lacking), n=i18n.integer(n), number=per_residents)
-    elif scale == "per_10k_residents":
-        population = _(
-            "read: divides this run's activity figures, and gives the specification curve its "
-            "per-{number}-residents scale"
-        ).format(number=per_residents)
-    language, languages = _languages(values)
-    logged = values.get("log_variables") or []
-    k, pairs = len(predictors), len(outcomes) * len(predictors)
-    notes = {
-        "raw_data_path": raw,
-        "processed_data_path": _(
-            "written, but not from this value: the runner writes the clean table into {run_folder}/data and, once "
-            "the run succeeds, copies it into the processed-data folder ({processed} unless the command line names "
-            "another)"
-        ).format(run_folder=run_folder, processed=paths.display_path(paths.PROCESSED_DATA_DIR)),
-        "output_dir": _(
-            "written, but not to this folder: the runner gives each run its own; these tables are in "
-            "{run_folder}/tables"
-        ).format(run_folder=run_folder),
-        "outcomes": ngettext(
-            "used: {n} outcome, each fitted on every activity figure",
-            "used: {n} outcomes, each fitted on every activity figure",
-            len(outcomes),
-        ).format(n=i18n.integer(len(outcomes))),
-        "predictors": _("used: {inputs}, {pairs}").format(
-            inputs=ngettext("{n} activity figure", "{n} activity figures", k).format(n=i18n.integer(k)),
-            pairs=ngettext("{n} pair", "{n} pairs", pairs).format(n=i18n.integer(pairs)),
-        ),
-        "claims_path": _(
-            "read: the article's claims, checked against its table; the figures they put in doubt make one "
-            "sample of the specification curve"
-        ),
-        "multiple_regression": (
-            _("on: each outcome also fitted on all {n} activity figures together").format(n=i18n.integer(k))
-            if values.get("multiple_regression")
-            else _("off: no multiple regression")
-        ),
-        "input_scale": scale_note,
-        "population_path": population,
-        "log_variables": (
-            _(
-                "used: natural log of {variables} in the regressions (not in the specification curve, which has a "
-                "log scale of its own)"
-            ).format(variables=i18n.listed(logged))
-            if logged
-            else _("none logged: every variable on its own scale")
-        ),
-        "permutation_seed": seed,
-        "permutation_resamples": resampling,
-        "language": language,
-        "languages": languages,
-    }
-    return {
-        name: notes.get(name, _("no note: see the parameters cell of the notebooks that declare it"))
-        for name in values
-    }
+def parameter_facts(ev: Evidence) -> dict[str, str]:
+    """What each parameter did in this run, where one of the run's outputs says it: name → words."""
+    facts = {}
+    n = ev.n
+    read = (
+        ngettext("{n} made-up municipality read (synthetic data)", "{n} made-up municipalities read (synthetic data)",
+                 n)
+        if ev.synthetic
+        else ngettext("{n} city read", "{n} cities read", n)
+    )
+    facts["raw_data_path"] = read.format(n=i18n.integer(n))
+    run = ev.manifest.get("run_id")
+    if run:
+        facts["output_dir"] = _("this run's own folder: runs/{run}").format(run=run)
+        clean = _written(ev, "data")
+        if clean:
+            facts["processed_data_path"] = _("written to runs/{run}/{file}").format(run=run, file=clean[0])
+    found = ev.tables.get("findings")
+    if found is not None:
+        outcomes, inputs = found.outcome.nunique(), found.predictor.nunique()
+        facts["outcomes"] = ngettext("{n} outcome", "{n} outcomes", outcomes).format(n=i18n.integer(outcomes))
+        facts["predictors"] = _("{inputs} in {pairs}").format(
+            inputs=ngettext("{n} activity figure", "{n} activity figures", inputs).format(n=i18n.integer(inputs)),
+            pairs=ngettext("{n} pair", "{n} pairs", len(found)).format(n=i18n.integer(len(found))))
+    claims = ev.tables.get("claims_check")
+    if claims is not None:
+        doubted = len(ev.doubted)
+        facts["claims_path"] = "; ".join([
+            ngettext("{n} claim checked", "{n} claims checked", len(claims)).format(n=i18n.integer(len(claims))),
+            ngettext("{n} figure put in doubt", "{n} figures put in doubt", doubted).format(n=i18n.integer(doubted)),
+        ])
+    facts["population_path"] = _population(ev)
+    facts["permutation_resamples"] = _resamples(ev)
+    facts["permutation_seed"] = _draws(ev)
+    facts["language"] = _("this document: {language}").format(language=i18n.language_name(ev.language))
+    return {name: text for name, text in facts.items() if text}
 
 
 def parameter_value(value) -> str:
@@ -229,14 +166,15 @@ def parameter_value(value) -> str:
     return str(value)
 
 
-def parameter_table(manifest: dict) -> pd.DataFrame:
-    """The run's parameters: name, value as a reader writes it, and whether and how the run used it."""
-    parameters = manifest.get("parameters", {})
-    use = parameter_use(manifest)
+def parameter_table(ev: Evidence) -> pd.DataFrame:
+    """The run's parameters: name, value as a reader writes it, what it is, and what the run's outputs say it did."""
+    parameters = ev.parameters
+    facts = parameter_facts(ev)
     return pd.DataFrame({
         pgettext("annex column", "Parameter"): list(parameters),
         pgettext("annex column", "Value"): [parameter_value(v) for v in parameters.values()],
-        pgettext("annex column", "In this run"): [use[name] for name in parameters],
+        pgettext("annex column", "Description"): [description(ev.manifest, name) for name in parameters],
+        pgettext("annex column", "In this run"): [facts.get(name, "") for name in parameters],
     })
 
 
@@ -272,7 +210,7 @@ def _population_source(manifest: dict) -> str:
 
 
 def show(ev: Evidence, numbering: display.Numbering) -> None:
-    """A.8: the run, its parameters and how it used each, its input files and its packages."""
+    """A.8: the run, its parameters (what each is, what it did), its input files and its packages."""
     title = _("Provenance of this run")
     display.heading(f"{outline.annex('provenance')} {title}", level=2)
     manifest = ev.manifest
@@ -302,8 +240,9 @@ def show(ev: Evidence, numbering: display.Numbering) -> None:
         value: [str(manifest.get("run_id", "")), str(manifest.get("started", "")), commit,
                 str(origin.get("python", "")), short_hash(origin.get("lock_sha256"))],
     }), _("The run."))
-    numbering.table(parameter_table(manifest), _(
-        "The run's parameters, after the config file and the command line, and whether and how the run used each."))
+    numbering.table(parameter_table(ev), _(
+        "The run's parameters, after the config file and the command line: what each is, as the notebooks describe "
+        "it, and what the run's own tables and record say it did."))
     inputs = origin.get("inputs", {})
     numbering.table(pd.DataFrame({
         pgettext("annex column", "Input"): [input_name(k) for k in inputs],

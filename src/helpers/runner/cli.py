@@ -175,7 +175,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     history.add_argument("--reports-dir", default=str(paths.REPORTS_DIR))
     history.add_argument("--limit", type=int, default=10)
-    commands.add_parser("params", help="list each notebook's parameters with type and default")
+    commands.add_parser(
+        "params", help="list every parameter once: type, default, description and the notebooks that declare it"
+    )
     commands.add_parser("kernel", help="install the project's Jupyter kernel in this environment")
     commands.add_parser(
         "synth",
@@ -280,19 +282,29 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
         elif args.command == "params":
             from helpers.runner import study
-            from helpers.runner.params import notebook_parameters
+            from helpers.runner.params import (
+                RUNNER_PARAMETERS,
+                collect_parameters,
+                notebook_parameters,
+                parameter_help,
+            )
             from helpers.runner.steps import discover_steps, report_step
 
             defaults = study.role_defaults()
-            for step in [*discover_steps(), report_step()]:
-                print(step.path.name)
-                for p in notebook_parameters(step.path).values():
-                    print(
-                        f"  {p.name}: {p.type} = {p.default!r}"
-                        + (f"  # {p.help}" if p.help else "")
-                    )
-                    if p.name in defaults and not p.default:
-                        print(f"      empty means, from the codebook: {defaults[p.name]!r}")
+            notebooks = [step.path for step in [*discover_steps(), report_step()]]
+            # the descriptions the manifest records and the annex shows, one per parameter
+            described = parameter_help({path.name: notebook_parameters(path) for path in notebooks})
+            print("Parameters (set them in config/report.toml or with -p NAME VALUE):")
+            for p in collect_parameters(notebooks).values():
+                print(
+                    f"  {p.name}: {p.type} = {p.default!r}"
+                    + (f"  # {described[p.name]}" if p.name in described else "")
+                )
+                if p.name in defaults and not p.default:
+                    print(f"      empty means, from the codebook: {defaults[p.name]!r}")
+                if p.name in RUNNER_PARAMETERS:
+                    print("      set by the runner for each run (choose the folders with --reports-dir)")
+                print(f"      declared in: {', '.join(p.notebooks)}")
         elif args.command == "kernel":
             from helpers.runner.kernels import ensure_kernel
 

@@ -6,6 +6,13 @@ declarations (with papermill), derives each parameter's type from its default,
 and checks every value given in ``config/report.toml`` or with ``-p NAME VALUE``
 against it *before* any kernel starts. Precedence: notebook default < config
 file < command line.
+
+The comment after each assignment is the parameter's one description: a parameter
+declared in several notebooks carries the same comment in each. The runner records
+the descriptions in the run's manifest (:func:`parameter_help`), the annex and
+``inclusion-report params`` show them, and Babel extracts them for the catalogs
+(:func:`extract_descriptions`, registered in ``babel.cfg``; message context
+:data:`DESCRIPTION_CONTEXT`).
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from helpers.errors import ParameterError
 RUNNER_PARAMETERS = ("output_dir", "processed_data_path")
 
 _TYPES = {bool: "bool", int: "int", float: "float", str: "str", list: "list"}
+#: The gettext context of a parameter's description (``pgettext(DESCRIPTION_CONTEXT, help)``).
+DESCRIPTION_CONTEXT = "parameter"
 
 
 @dataclass
@@ -47,6 +56,11 @@ def _parameters_cell(notebook: Path) -> tuple[str, list[str]]:
         raise ParameterError(
             f"{paths.display_path(notebook)} is not a readable notebook: {exc}"
         ) from None
+    return _cell_of(document, notebook)
+
+
+def _cell_of(document: dict, notebook: Path) -> tuple[str, list[str]]:
+    """Source of the cell tagged ``parameters`` of a notebook read as JSON, and its lines."""
     cells = [
         c
         for c in document.get("cells", [])
@@ -71,7 +85,11 @@ def notebook_parameters(notebook: str | os.PathLike[str]) -> dict[str, Parameter
     date" in well under two.
     """
     path = Path(notebook)
-    source, lines = _parameters_cell(path)
+    return _parse(*_parameters_cell(path), path)
+
+
+def _parse(source: str, lines: list[str], path: Path) -> dict[str, Parameter]:
+    """The parameters of one notebook's parameters cell (see :func:`notebook_parameters`)."""
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
@@ -124,6 +142,38 @@ def collect_parameters(notebooks: Iterable[str | os.PathLike[str]]) -> dict[str,
             else:
                 merged[name] = parameter
     return merged
+
+
+def parameter_help(per_notebook: Mapping[str, Mapping[str, Parameter]]) -> dict[str, str]:
+    """Each parameter's description, from the notebooks' parameters cells: name → text.
+
+    In the notebooks' order, a parameter's first non-empty comment (all its notebooks give
+    the same one: a test keeps them equal). What the manifest records for the annex.
+    """
+    found: dict[str, str] = {}
+    for declared in per_notebook.values():
+        for name, parameter in declared.items():
+            if parameter.help and name not in found:
+                found[name] = parameter.help
+    return found
+
+
+def extract_descriptions(fileobj, keywords, comment_tags, options):
+    """Babel extractor: the description of each parameter of a notebook's parameters cell.
+
+    Registered in ``babel.cfg`` for ``notebooks/*.ipynb``: each comment becomes the
+    message ``pgettext("parameter", comment)``, with the parameter's name as a note to
+    the translator, so the catalogs translate the descriptions where they are written.
+    A notebook without one parameters cell holds none (the runner refuses it anyway).
+    """
+    try:
+        source, lines = _cell_of(json.load(fileobj), Path(getattr(fileobj, "name", "notebook")))
+        declared = _parse(source, lines, Path(getattr(fileobj, "name", "notebook")))
+    except (ParameterError, json.JSONDecodeError, UnicodeDecodeError):
+        return
+    for number, parameter in enumerate(declared.values(), start=1):
+        if parameter.help:
+            yield number, "pgettext", (DESCRIPTION_CONTEXT, parameter.help), [f"parameter {parameter.name}"]
 
 
 def _bad(name: str, expected: str, value: object, origin: str) -> ParameterError:

@@ -231,6 +231,7 @@ MANIFEST_SCHEMA = {
             },
         },
         "parameters": {"type": "object"},
+        "parameter_help": {"type": "object", "additionalProperties": {"type": "string"}},
         "steps": {
             "type": "array",
             "items": {

@@ -33,11 +33,13 @@ from helpers.runner.execute import Context, KernelGuard, execute
 from helpers.runner.lock import RunLock
 from helpers.runner.log import CallbackLog, RunLog
 from helpers.runner.params import (
+    DESCRIPTION_CONTEXT,
     RUNNER_PARAMETERS,
     Parameter,
     collect_parameters,
     for_notebook,
     notebook_parameters,
+    parameter_help,
     read_config,
     resolve_parameters,
 )
@@ -102,7 +104,32 @@ def check_parameters(
                 i18n.translations(code)  # compiled and current, before any step runs
     except (i18n.UnknownLanguage, i18n.MissingTranslation) as exc:
         raise ParameterError(f"parameters 'language' and 'languages': {exc}") from None
+    check_descriptions(parameter_help(per_notebook), report_languages(values))
     return values, per_notebook
+
+
+def check_descriptions(descriptions: dict[str, str], languages: Sequence[str]) -> None:
+    """Refuse, before any step runs, a parameter's description that a report language lacks.
+
+    The annex shows each description (the comment in the parameters cell) in the document's
+    language; a comment edited in a notebook but not yet translated would otherwise stop the
+    report after every step had run.
+    """
+    for code in languages:
+        if code == i18n.SOURCE_LANGUAGE:
+            continue
+        language = i18n.language_name(code)
+        with i18n.language(code):
+            for name, text in descriptions.items():
+                try:
+                    i18n.pgettext(DESCRIPTION_CONTEXT, text)
+                except i18n.MissingTranslation:
+                    catalog = paths.display_path(i18n.catalog_path(code, ".po"))
+                    raise ParameterError(
+                        f"parameter {name!r}: its description (the comment in the notebooks' parameters cell) "
+                        f"has no {language} translation in {catalog}; "
+                        "run `make locale` and translate it there"
+                    ) from None
 
 
 def check_input_files(values: dict) -> None:
@@ -290,6 +317,8 @@ class Run:
             "status": "running",
             "process": records.this_process(),
             "parameters": values,
+            # what each parameter is, from the parameters cells: the annex shows it beside the value
+            "parameter_help": parameter_help(self.per_notebook),
             "provenance": provenance,
             "code_sha256": self.code,
             "data": data_facts,

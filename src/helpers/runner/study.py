@@ -158,7 +158,8 @@ def check_data(raw_path: str, values: dict, log) -> dict:
     """Load and validate the raw table before anything is written (DataError on any problem).
 
     Returns what the manifest records about the data: rows, whether they are synthetic,
-    and how many of the cities the population table lacks (see :func:`parameter_use`).
+    and how many of the cities the population table lacks (the annex's A.8 says so when the
+    specification curve has no per-residents scale).
     """
     from helpers.cleaning import load_clean_data
     from helpers.synthetic import is_synthetic
