@@ -76,7 +76,7 @@ def pages(latest: Path) -> list[Path]:
     return [latest / "report.html", latest / "report.it.html", *sorted((latest / "html").glob("*.html"))]
 
 
-def test_every_text_a_reader_sees_carried_a_payload(hostile_built):
+def test_every_text_a_reader_sees_carried_a_payload(hostile_built):  # rule H03
     assert hostile_built["result"].returncode == 0, hostile_built["result"].stderr[-3000:]
     planted = hostile_built["planted"]
     where = {w.split(" (")[0].split()[-1] for w, _ in planted}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import helpers
 from helpers import paths
 from helpers.runner import cache as incremental
 
@@ -77,7 +79,9 @@ def _loaded_helpers(statement: str) -> set[Path]:
         "print(json.dumps(sorted(m.__file__ for n, m in list(sys.modules.items())"
         " if n.split('.')[0] == 'helpers' and getattr(m, '__file__', None))))"
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    # the child imports the very copy of helpers this test reads (under mutmut, the mutants' copy)
+    env = {**os.environ, "PYTHONPATH": str(Path(helpers.__file__).resolve().parents[1])}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env)
     return {Path(f).resolve() for f in json.loads(out.stdout.splitlines()[-1])}
 
 
