@@ -230,6 +230,27 @@ def test_the_verdict_of_each_replicate_follows_the_rules():
     assert list(fewer) == ["inconclusive", "consistent", "consistent", "tentative", "consistent"]
 
 
+def test_a_check_confirms_below_alpha_only_and_the_rank_check_in_the_same_direction_only():
+    """p = alpha does not confirm (the rule is p < alpha); a small rank p of the other sign does not either."""
+    at = np.array([0.049, 0.05, 0.051])
+    sim = {"classic": at, "hc2": at, "wild": at, "rank": np.array([0.01, 0.01, 0.3, 0.05]),
+           "rho": np.array([0.4, -0.4, 0.4, 0.4]), "r": np.full(4, 0.6)}
+    found = calibration.confirms(sim, alpha=0.05)
+    for name in ("classic", "hc2", "wild"):
+        assert found[name].tolist() == [True, False, False], name
+    assert found["rank"].tolist() == [True, False, False, False]
+
+
+def test_the_one_city_rule_alone_weakens_a_replicate_when_it_may():
+    """Every check confirms, the family's p is below alpha, and one city decides the fit."""
+    confirmed = np.array([0.01, 0.01])
+    sim = {"p_primary": confirmed, "p_adjusted": np.array([0.03, 0.03]), "classic": confirmed,
+           "hc2": confirmed, "wild": confirmed, "rank": confirmed, "rho": np.array([0.5, 0.5]),
+           "r": np.array([0.6, 0.6]), "city": np.array([True, False])}
+    assert list(calibration.verdicts(sim, findings.RULES)) == ["tentative", "consistent"]
+    assert list(calibration.verdicts(sim, findings.CHECKS)) == ["consistent", "consistent"]
+
+
 def test_the_article_design(article_calibration):
     """Community events and employment: the primary test detects it about 85% of the time; the rule
     lets only the checks with the power to weaken do so."""

@@ -1199,3 +1199,27 @@ def test_random_subgroup_gives_no_minp_and_no_threshold(monkeypatch, rng):
     found = inference.permutation_test(x, y, minp=True, n_resamples=100)
     assert found.method == "random-subgroup"
     assert np.isnan(found.p_minp).all() and math.isnan(found.critical_maxt)
+
+
+def test_influence_flags_are_recomputed_from_a_table_read_back(data, fits):
+    """Leverage above 4/n, Cook's distance above 4/n, |DFBETAS| above 2/sqrt(n), n counted per fit."""
+    sizes = {"y": 4, "z": 9}
+    table = pd.DataFrame({
+        "outcome": ["y", "z", "y", "z", "y", "z", "y"] + ["z"] * 6,
+        "predictor": "x",
+        "city": [f"c{i}" for i in range(13)],
+        "leverage": [0.99, 0.44, 1.0, 0.45, 1.01, 0.2, 0.5] + [0.1] * 6,
+        "cooks_distance": [1.0, 0.45, 1.01, 0.44, 0.2, 0.1, 0.99] + [0.1] * 6,
+        "dfbetas": [-1.01, -0.67, 1.0, 0.66, 0.3, 0.7, -0.99] + [0.0] * 6,
+    })
+    flagged = inference.influence_flags(table)
+    for row in flagged.itertuples():
+        n = sizes[row.outcome]
+        assert row.high_leverage == (row.leverage > 2 * 2 / n), row
+        assert row.influential == (row.cooks_distance > 4 / n), row
+        assert row.large_dfbetas == (abs(row.dfbetas) > 2 / math.sqrt(n)), row
+    assert flagged[["high_leverage", "influential", "large_dfbetas"]].sum().tolist() == [2, 2, 3]
+    # the same flags as the influence table written by the run, from its numbers alone
+    computed = inference.influence(data, fits)
+    again = inference.influence_flags(computed[inference.INFLUENCE_COLUMNS])
+    pd.testing.assert_frame_equal(again, computed)
