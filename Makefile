@@ -135,11 +135,18 @@ setup: $(ENV_STAMP) git-filter $(MO_FILES) ## Install everything the report need
 report: setup ## Run the pipeline: notebooks -> reports/latest/{report.pdf,report.html,tables/}
 	$(VENV)/bin/inclusion-report run
 
-test: setup test-deps ## Run all tests (unit, end-to-end, PDF and headless browser)
-	$(PY) -m pytest
+# The fast tests run on every core (pytest-xdist); the end-to-end ones one after another, since
+# each of their runs already keeps both cores busy. `make test TEST_WORKERS=0` runs all in one process.
+TEST_WORKERS ?= auto
 
-test-fast: setup ## Run the fast unit tests only
-	$(PY) -m pytest -m "not slow"
+test: setup test-deps ## Run all tests (unit, end-to-end, PDF and headless browser)
+	@status=0; \
+	$(PY) -m pytest -m "not slow" -n $(TEST_WORKERS) || status=$$?; \
+	$(PY) -m pytest -m slow --durations=20 || status=$$?; \
+	exit $$status
+
+test-fast: setup ## Run the fast unit tests only, on every core
+	$(PY) -m pytest -m "not slow" -n $(TEST_WORKERS)
 
 lint: setup ## Check style and docstrings (ruff), the import contracts (import-linter) and the CI workflows (their schema)
 	$(VENV)/bin/ruff check src tests
