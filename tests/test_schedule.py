@@ -38,7 +38,7 @@ def _notebook(folder: Path, name: str, reads=None, writes=None) -> Step:
     return Step(int(name[:2]), path)
 
 
-def test_the_project_graph_runs_02_03_and_04_side_by_side():
+def test_the_project_graph_runs_02_to_05_side_by_side():
     nodes = {n.step.name: n for n in graph(discover_steps())}
     assert nodes["01_data_cleaning"].after == set()
     assert nodes["02_descriptive_statistics"].after == {"01_data_cleaning"}
@@ -93,11 +93,11 @@ def test_select_takes_a_step_and_what_it_reads_from():
         select(nodes, ["09"])
 
 
-def test_the_curve_takes_the_core_02_leaves_while_03_still_runs(tmp_path, monkeypatch):
-    """Two workers: 02 and 03 start together, 04 as soon as 02 is done, 05 after 04, 06 after all.
+def _scheduled(tmp_path, monkeypatch, previous: dict):
+    """The project's graph on two workers, each step a stand-in that waits for the test's signal.
 
-    Steps are stand-ins that wait for the test's signal, so the order is decided by
-    events, not by how long anything takes.
+    The order is decided by events, not by how long anything takes. Returns the events,
+    the started thread and the entries it will hold.
     """
     import threading
     from types import SimpleNamespace
@@ -125,35 +125,91 @@ def test_the_curve_takes_the_core_02_leaves_while_03_still_runs(tmp_path, monkey
         code="code",
         environment="env",
         previous_dir=None,
-        previous={},
+        previous=previous,
         log=lambda line: None,
         kernels=SimpleNamespace(stop_all=lambda: None),
         workers=2,
     )
-    entries = []
+    entries: list[dict] = []
     thread = threading.Thread(target=lambda: entries.extend(executor.execute(ctx, nodes)))
     thread.start()
+    return started, release, finished, thread, entries
+
+
+def _busy(started, *numbers: str) -> bool:
+    return all(started[k].wait(60) for k in numbers)
+
+
+def test_the_steps_the_findings_wait_for_take_the_cores_first(tmp_path, monkeypatch):
+    """Two workers, no earlier run: 03 and 04 start when 01 is done, 05 on the first core free, then 02.
+
+    02 (the descriptive statistics) is read by no later step, so it waits for a free core
+    instead of delaying the calibration, which the findings need.
+    """
+    started, release, finished, thread, entries = _scheduled(tmp_path, monkeypatch, {})
     try:
-        assert started["01"].wait(60)
+        assert _busy(started, "01")
         release["01"].set()
-        assert started["02"].wait(60) and started["03"].wait(60)
-        assert not started["04"].is_set()  # both workers busy
-        release["02"].set()
-        assert started["04"].wait(60)
-        assert "03" not in finished  # 04 runs beside 03, on the core 02 left
-        assert not started["05"].is_set()
+        assert _busy(started, "03", "04")
+        assert not started["02"].is_set() and not started["05"].is_set()  # both workers busy
         release["04"].set()
-        assert started["05"].wait(60)  # the calibration needs only the clean table too
-        assert not started["06"].is_set()
+        assert _busy(started, "05")
+        assert not started["02"].is_set()
         release["05"].set()
-        assert not started["06"].is_set()  # the findings wait for 03
+        assert _busy(started, "02")  # the core 05 left; 06 still waits for 03
+        assert not started["06"].is_set()
         release["03"].set()
-        assert started["06"].wait(60)
+        assert _busy(started, "06")  # beside 02
+        assert "02" not in finished
     finally:
         for event in release.values():
             event.set()
         thread.join(60)
-    assert [e["step"][:2] for e in entries] == numbers == ["01", "02", "03", "04", "05", "06"]
+    assert [e["step"][:2] for e in entries] == ["01", "02", "03", "04", "05", "06"]
+
+
+def test_the_previous_runs_times_order_steps_of_equal_rank(tmp_path, monkeypatch):
+    """With the last run's times, the longer of 04 and 05 (here the calibration) starts beside 03."""
+    previous = {"steps": [
+        {"step": "03_regression", "status": "ran", "seconds": 20.0},
+        {"step": "04_specification_curve", "status": "ran", "seconds": 5.0},
+        {"step": "05_calibration", "status": "ran", "seconds": 12.0},
+        {"step": "02_descriptive_statistics", "status": "ran", "seconds": 99.0},  # no step waits for it
+    ]}
+    started, release, finished, thread, entries = _scheduled(tmp_path, monkeypatch, previous)
+    try:
+        assert _busy(started, "01")
+        release["01"].set()
+        assert _busy(started, "03", "05")
+        assert not started["04"].is_set() and not started["02"].is_set()
+        release["05"].set()
+        assert _busy(started, "04")
+        assert not started["02"].is_set()
+    finally:
+        for event in release.values():
+            event.set()
+        thread.join(60)
+    assert len(entries) == 6
+
+
+def test_a_step_others_wait_for_goes_first_then_the_longest_last_time(tmp_path):
+    """The priority of a ready step: how many steps wait for it (at any distance), then its last time."""
+    from helpers.runner.execute import _priority
+
+    steps = [
+        _notebook(tmp_path, "01_a", [], ["processed"]),
+        _notebook(tmp_path, "02_b", ["processed"], ["tables/b.csv"]),
+        _notebook(tmp_path, "03_c", ["processed"], ["tables/c.csv"]),
+        _notebook(tmp_path, "04_d", ["tables/c.csv"], ["tables/d.csv"]),
+        _notebook(tmp_path, "05_e", ["tables/d.csv"], []),
+    ]
+    nodes = graph(steps)
+    order = _priority(nodes, {"steps": [{"step": "02_b", "status": "ran", "seconds": 50.0},
+                                        {"step": "04_d", "status": "reused", "seconds": 80.0}]})
+    ranked = [n.step.name for n in sorted(nodes, key=order)]
+    # 01 has four steps after it, 03 two (04 and 05, through 04), 04 one; 02 and 05 none
+    assert ranked == ["01_a", "03_c", "04_d", "02_b", "05_e"]
+    assert order(nodes[1]) < order(nodes[4])  # 02's recorded 50 s put it before 05, both waited for by none
 
 
 # ----------------------------------------------------------------------------- end to end

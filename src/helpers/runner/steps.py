@@ -2,10 +2,9 @@
 
 Each notebook declares the files it reads from earlier steps and the files it
 writes (metadata ``inclusion_report.reads`` / ``.writes``). From those lists
-the runner knows that ``02`` and ``03`` both need only ``01``'s clean table, so
-they run at the same time (and ``04``, which needs only that table too, takes
-the core ``02`` leaves); ``05`` (the calibration) needs only ``01`` as well, and ``06``
-(the findings) waits for ``01``, ``03``, ``04`` and ``05``.
+the runner knows that ``02`` to ``05`` need only ``01``'s clean table, so they run
+side by side, and that ``06`` (the findings) waits for ``01``, ``03``, ``04`` and ``05``;
+which ready step takes a free core first is :mod:`helpers.runner.execute`'s choice.
 """
 
 from __future__ import annotations
