@@ -37,7 +37,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.ticker import FuncFormatter, LogFormatter, MaxNLocator, ScalarFormatter
+from matplotlib.ticker import Formatter, FuncFormatter, LogFormatter, MaxNLocator, ScalarFormatter
 
 from helpers import i18n
 from helpers.codebook import Codebook
@@ -139,12 +139,10 @@ def literal(text: str) -> str:
     return _DOLLAR.sub(r"\\$", text)
 
 
-class LiteralTicks(FuncFormatter):
-    """Tick labels given as words (a city, a field), passed through :func:`literal`."""
+class _WrappedTicks(FuncFormatter):
+    """A formatter that rewrites the labels of another (``inner``), which still chooses them."""
 
-    def __init__(self, formatter):
-        self.inner = formatter
-        super().__init__(lambda x, pos=None: literal(str(self.inner(x, pos))))
+    inner: Formatter
 
     def set_axis(self, axis) -> None:
         """Attach both formatters to ``axis``."""
@@ -152,9 +150,17 @@ class LiteralTicks(FuncFormatter):
         self.inner.set_axis(axis)
 
     def set_locs(self, locs) -> None:
-        """Pass the tick locations on to the wrapped formatter."""
+        """Let the wrapped formatter choose its format for the ticks at ``locs``."""
         super().set_locs(locs)
         self.inner.set_locs(locs)
+
+
+class LiteralTicks(_WrappedTicks):
+    """Tick labels given as words (a city, a field), passed through :func:`literal`."""
+
+    def __init__(self, formatter):
+        self.inner = formatter
+        super().__init__(lambda x, pos=None: literal(str(self.inner(x, pos))))
 
 
 def literal_text(fig: plt.Figure) -> plt.Figure:
@@ -226,7 +232,7 @@ def localized_tick(text: str) -> str:
     return i18n.localize(text)
 
 
-class LocalizedTicks(FuncFormatter):
+class LocalizedTicks(_WrappedTicks):
     """Matplotlib's own tick labels of a numeric axis, rewritten in one language's notation.
 
     The wrapped formatter (a ScalarFormatter or a LogFormatter) still chooses the
@@ -242,16 +248,6 @@ class LocalizedTicks(FuncFormatter):
     def _format(self, x, pos=None) -> str:
         with i18n.language(self.lang):
             return localized_tick(self.inner(x, pos))
-
-    def set_axis(self, axis) -> None:
-        """Attach both formatters to ``axis``."""
-        super().set_axis(axis)
-        self.inner.set_axis(axis)
-
-    def set_locs(self, locs) -> None:
-        """Let the wrapped formatter choose its format for the ticks at ``locs``."""
-        super().set_locs(locs)
-        self.inner.set_locs(locs)
 
     def get_offset(self) -> str:
         """The axis offset (e.g. ``1e6``) in the language's notation."""
