@@ -1,8 +1,11 @@
+import json
+
 import pandas as pd
 import pytest
 
-from helpers import audit
+from helpers import audit, paths
 from helpers.cleaning import load_clean_data
+from helpers.codebook import load_codebook
 from helpers.errors import DataError
 
 from .conftest import shared_scope
@@ -302,3 +305,17 @@ def test_every_claim_quotes_the_article_short_and_as_printed():
     text = re.sub(r"\s+", " ", article.read_text(encoding="utf-8")).replace("**", "")
     for row in claims.itertuples(index=False):
         assert re.sub(r"\s+", " ", row.quote_it) in text, row.claim_id
+
+
+def test_the_claims_are_checked_with_the_codebook_given(tmp_path):
+    """A codebook whose city column has another name: the check reads that column, not the default's."""
+    package = json.loads(paths.DATAPACKAGE.read_text(encoding="utf-8"))
+    fields = package["resources"][0]["schema"]["fields"]
+    assert fields[0]["role"] == "id"
+    fields[0]["canonical_name"] = "comune"
+    (tmp_path / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False), encoding="utf-8")
+    codebook = load_codebook(tmp_path / "datapackage.json")
+    renamed = load_clean_data().rename(columns={"city": "comune"})
+    expected = audit.check_claims(audit.read_claims(), load_clean_data())
+    got = audit.check_claims(audit.read_claims(), renamed, codebook)
+    pd.testing.assert_frame_equal(got, expected)

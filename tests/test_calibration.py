@@ -251,6 +251,53 @@ def test_the_one_city_rule_alone_weakens_a_replicate_when_it_may():
     assert list(calibration.verdicts(sim, findings.CHECKS)) == ["consistent", "consistent"]
 
 
+def test_calibrate_passes_its_settings_on_and_counts_power_below_alpha_only(monkeypatch):
+    """Each simulation gets the run's alpha, seed and permutations (the seed defaulting to the run's);
+    a share of p-values below alpha is a power, so a p of exactly alpha does not count."""
+    calls = []
+
+    def stand_in(data, outcomes, predictors, outcome, predictor, scenario, **settings):
+        calls.append(settings)
+        at = np.full(4, 0.02)  # every replicate exactly at alpha below
+        sim = {key: at for key in ("p_primary", "p_adjusted", "classic", "hc2", "rank", "wild", "p_hc3")}
+        return sim | {"rho": np.full(4, 0.5), "r": np.full(4, 0.6), "city": np.zeros(4, dtype=bool)}
+
+    monkeypatch.setattr(calibration, "simulate_pair", stand_in)
+    table = calibration.calibrate(small_design(), ["y1"], ["x1"], alpha=0.02, replicates=4, permutations=19)
+    assert [c["alpha"] for c in calls] == [0.02, 0.02]
+    assert {c["seed"] for c in calls} == {20240529} and {c["permutations"] for c in calls} == {19}
+    assert {c["replicates"] for c in calls} == {4}
+    for column in ("power_primary", "power_adjusted", "power_hc3", *(f"power_{k}" for k in findings.CHECKS)):
+        assert (table[column] == 0).all(), column
+    assert (table.p_inconclusive == 1).all() and (table.permutations == 19).all()
+    calibration.calibrate(small_design(), ["y1"], ["x1"], seed=11, replicates=4)
+    assert {c["seed"] for c in calls[2:]} == {11}
+
+
+def test_a_skipped_calibration_still_has_a_row_per_pair_and_scenario(monkeypatch):
+    monkeypatch.setattr(calibration, "CITY_LIMIT", 5)
+    table = calibration.calibrate(small_design(), ["y1", "y2"], ["x1", "x2"], replicates=40)
+    assert list(table.columns) == contract.CALIBRATION_COLUMNS
+    expected = [(y, x, s) for y in ("y1", "y2") for x in ("x1", "x2") for s in calibration.SCENARIOS]
+    assert list(zip(table.outcome, table.predictor, table.scenario, strict=True)) == expected
+    assert (table.simulations == 0).all() and (table.permutations == 0).all()
+
+
+def test_replicates_all_up_to_the_full_limit_whatever_their_number():
+    limit = calibration.FULL_LIMIT
+    assert calibration.replicates_for(limit, 40) == 40  # fewer than the minimum above the limit
+    assert calibration.replicates_for(limit + 1, 40) == calibration.MIN_REPLICATES
+    assert calibration.replicates_for(2 * limit, 1000) == 500
+
+
+def test_verdicts_follow_the_alpha_given():
+    sim = {"p_primary": np.array([0.03]), "p_adjusted": np.array([0.03]), "classic": np.array([0.01]),
+           "hc2": np.array([0.01]), "wild": np.array([0.01]), "rank": np.array([0.01]),
+           "rho": np.array([0.5]), "r": np.array([0.6]), "city": np.array([False])}
+    assert list(calibration.verdicts(sim, findings.RULES)) == ["consistent"]
+    assert list(calibration.verdicts(sim, findings.RULES, alpha=0.02)) == ["inconclusive"]
+
+
 def test_the_article_design(article_calibration):
     """Community events and employment: the primary test detects it about 85% of the time; the rule
     lets only the checks with the power to weaken do so."""

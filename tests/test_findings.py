@@ -647,3 +647,14 @@ def test_the_findings_table_carries_issue_31s_columns(classified):
         else:
             assert (row.slope_without_flagged, row.slope_ci_low_without_flagged,
                     row.slope_ci_high_without_flagged) == (fit["slope"], fit["slope_ci_low"], fit["slope_ci_high"])
+
+
+def test_without_an_audit_the_columns_without_the_doubted_cities_are_empty_numbers():
+    """No pair has a doubted city: n is missing, r, p and the slopes are NaN floats (not None)."""
+    checked, influence, loo = checked_rows()
+    classified = findings.classify(checked, influence, loo)
+    written = findings.table(classified, ["s"] * len(classified))
+    assert written.n_without_flagged.isna().all()
+    for column in ("r_without_flagged", "p_without_flagged", "slope_without_flagged",
+                   "slope_ci_low_without_flagged", "slope_ci_high_without_flagged"):
+        assert written[column].dtype == float and written[column].isna().all(), column

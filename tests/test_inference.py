@@ -837,6 +837,7 @@ def test_power_table_for_ten_cities(rng):
     assert single.power_rho_0_5 == pytest.approx(0.33, abs=0.01)  # "about a third"
     assert family.detectable_abs_rho > single.detectable_abs_rho > single.critical_abs_r
     assert list(inference.power_table(10, 8).columns) == contract.POWER_COLUMNS
+    assert inference.power_table(13, 8).n.tolist() == [13, 13]  # each row says the cities it is for
 
 
 def test_power_table_rows_carry_their_own_level_target_and_method(rng):

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from helpers import stats
+from helpers import contract, stats
 from helpers.cleaning import load_clean_data
 from helpers.errors import ParameterError
 
@@ -132,6 +132,8 @@ def test_correlations_match_closed_forms(data):
             assert s.loc[a, b] == pytest.approx(ranks, abs=1e-12)
     long = stats.correlations_long(data, variables)
     assert len(long) == 15  # 6 choose 2
+    assert list(long.columns) == contract.CORRELATION_COLUMNS
+    assert list(stats.correlations_long(data, variables[:1]).columns) == contract.CORRELATION_COLUMNS  # no pair
     row = long[
         (long.variable_a == OUTCOMES[0]) & (long.variable_b == "community_event_participants")
     ].iloc[0]

@@ -370,7 +370,7 @@ def classify(
 def _without_columns(classified: pd.DataFrame) -> dict[str, list]:
     """findings.csv's numbers of each pair without the cities the audit doubts (NaN: none doubted)."""
     fits = classified.without_doubted if "without_doubted" in classified else [None] * len(classified)
-    empty = dict.fromkeys(["n", "r", "p", "slope", "slope_ci_low", "slope_ci_high"], math.nan)
+    empty = dict.fromkeys(["n", "r", "p"], math.nan)
     fits = [fit or empty for fit in fits]
     return {
         # whole numbers with gaps: pandas infers its nullable Int64, so the CSV writes 8, not 8.0
