@@ -1224,3 +1224,19 @@ def test_influence_flags_are_recomputed_from_a_table_read_back(data, fits):
     computed = inference.influence(data, fits)
     again = inference.influence_flags(computed[inference.INFLUENCE_COLUMNS])
     pd.testing.assert_frame_equal(again, computed)
+
+
+def test_a_refit_left_with_every_x_equal_has_no_slope_at_any_scale(rng):
+    """Six cities with the same large figure and one with none: without that one, x has no spread.
+
+    Rounding leaves the closed form's Sxx without it at 1e-7 instead of 0; the flatness
+    bound is relative to the whole Sxx, so the refit is still said to have no slope.
+    """
+    x = np.array([30_000.0] * 6 + [0.0])
+    y = rng.normal(size=7)
+    slopes, p = inference.leave_one_out_closed_form(x, y)
+    assert math.isnan(slopes[-1]) and math.isnan(p[-1])
+    for i in range(6):  # the other refits keep a spread, and their slope is the two-group difference
+        keep = np.arange(7) != i
+        expected = (y[keep][-1] - y[keep][:-1].mean()) / (0.0 - 30_000.0)
+        assert slopes[i] == pytest.approx(expected, rel=1e-9)
