@@ -298,6 +298,50 @@ def test_verdicts_follow_the_alpha_given():
     assert list(calibration.verdicts(sim, findings.RULES, alpha=0.02)) == ["inconclusive"]
 
 
+def test_the_simulated_outcomes_are_the_fit_plus_the_recorded_noise_as_published():
+    """Each replicate: the fitted line (flat under the null) plus normal noise of the residual SD, drawn
+    from the pair's own stream of the seed (run's seed by default), rounded to the published decimals."""
+    data = small_design(decimals=2)
+    x, y = data.x1.to_numpy(), data.y1.to_numpy()
+    n = len(x)
+    slope = ((x - x.mean()) * (y - y.mean())).sum() / ((x - x.mean()) ** 2).sum()
+    residuals = y - y.mean() - slope * (x - x.mean())
+    sigma = math.sqrt((residuals**2).sum() / (n - 2))
+    for scenario, line in (("observed", slope), ("null", 0.0)):
+        sim = calibration.simulate_pair(data, ["y1", "y2"], ["x1", "x2"], "y1", "x1", scenario, replicates=30,
+                                        permutations=19)
+        # the pair's streams: seed, then the outcome's, the input's and the scenario's positions
+        stream = np.random.SeedSequence([20240529, 0, 0, calibration.SCENARIOS.index(scenario)]).spawn(3)[0]
+        noise = np.random.default_rng(stream).normal(0.0, sigma, (30, n))
+        expected = np.round(y.mean() + line * (x - x.mean()) + noise, 2)
+        np.testing.assert_allclose(sim["outcomes"], expected, rtol=0, atol=1e-12)
+        assert np.all(np.abs(sim["outcomes"] * 100 - np.round(sim["outcomes"] * 100)) < 1e-6)
+    other = calibration.simulate_pair(data, ["y1", "y2"], ["x1", "x2"], "y1", "x1", "observed", replicates=30,
+                                      permutations=19, seed=7)
+    assert not np.allclose(other["outcomes"], sim["outcomes"])
+
+
+def test_an_unknown_scenario_is_named_with_the_known_ones():
+    with pytest.raises(ValueError, match=r"^scenario must be one of observed, null, not 'both'$"):
+        calibration.simulate_pair(small_design(), ["y1"], ["x1"], "y1", "x1", "both", replicates=2)
+
+
+def test_r_of_figures_below_one_and_a_tie_with_the_observed_score():
+    """Figures whose spread is below one are still scaled, flat ones give r = 0; a tie with the observed counts."""
+    x = np.array([0.1, 0.2, 0.4, 0.3])
+    xs = calibration._standardise(x[:, None])
+    ys = np.array([[0.01, 0.03, 0.02, 0.05]])
+    expected = abs(np.corrcoef(x, ys[0])[0, 1])
+    assert calibration._abs_r(ys, xs)[0, 0] == pytest.approx(expected, abs=1e-12)
+    assert calibration._standardise(x[:, None])[:, 0] @ calibration._standardise(x[:, None])[:, 0] \
+        == pytest.approx(1.0)
+    scores = np.array([[0.5, 0.7, 0.2]])
+    assert calibration._mc_p(scores, np.array([0.7]))[0] == pytest.approx((1 + 1) / (1 + 3))
+    # a flat input or outcome has r = 0, not NaN
+    assert calibration._standardise(np.full((4, 1), 2.5)).tolist() == [[0.0]] * 4
+    assert calibration._abs_r(np.full((1, 4), 0.3), xs).tolist() == [[0.0]]
+
+
 def test_the_article_design(article_calibration):
     """Community events and employment: the primary test detects it about 85% of the time; the rule
     lets only the checks with the power to weaken do so."""
