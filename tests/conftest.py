@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -225,6 +226,17 @@ def plant_cell(notebook: Path, source: str, cell_id: str, at: int = 4) -> None:
     cell = {"cell_type": "code", "id": cell_id, "metadata": {}, "execution_count": None}
     nb["cells"].insert(at, cell | {"outputs": [], "source": source})
     notebook.write_text(json.dumps(nb))
+
+
+def as_if_in_the_foreground() -> None:
+    """In a child before it runs: SIGINT as a program started at a terminal has it.
+
+    A test run started in the background (``make test &``, or by a script without job
+    control) inherits SIGINT ignored, and Python keeps ignoring what it inherits, as a
+    background job should; the tests of Ctrl-C give the program the disposition it has
+    at a terminal. Pass as ``preexec_fn`` (POSIX).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_cli(*args, env=None, cwd=None):

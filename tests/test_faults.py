@@ -15,7 +15,14 @@ import pytest
 from helpers import paths
 from helpers.runner.lock import RunLock
 
-from .conftest import copy_project, plant_cell, required, run_cli, wait_until
+from .conftest import (
+    as_if_in_the_foreground,
+    copy_project,
+    plant_cell,
+    required,
+    run_cli,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -75,6 +82,7 @@ def test_signal_mid_run_leaves_latest_byte_for_byte(copy_of_built, tmp_path, sig
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "INCLUSION_REPORT_ROOT": str(root)},
+        preexec_fn=as_if_in_the_foreground,
     )
     wait_until(marker.exists, timeout=300, what="step 02 to start its work")
     process.send_signal(signum)

@@ -25,7 +25,7 @@ from helpers.runner.grid import GRID_ID_VARIABLE, Grid, Variant, cli_text, load_
 from helpers.runner.lock import RunLock
 from helpers.runner.params import coerce, collect_parameters
 from helpers.runner.steps import discover_steps
-from tests.conftest import copy_project, plant_cell, wait_until
+from tests.conftest import as_if_in_the_foreground, copy_project, plant_cell, wait_until
 from tests.test_stats import pearson
 
 #: The project's codebook: a figure is always given the codebook that describes its values.
@@ -477,7 +477,7 @@ def test_an_interrupted_grid_keeps_finished_variants_and_leaves_no_process(tmp_p
         driver = subprocess.Popen(
             [sys.executable, "-m", "helpers.runner.cli", "grid", str(path), "--workers", "2",
              "--reports-dir", str(reports), "--no-pdf"],
-            stderr=stderr, text=True, start_new_session=True,
+            stderr=stderr, text=True, start_new_session=True, preexec_fn=as_if_in_the_foreground,
             env={**os.environ, "INCLUSION_REPORT_ROOT": str(root)},
         )  # fmt: skip
     wait_until(marker.exists, timeout=600, what="the log variant to reach step 03")
