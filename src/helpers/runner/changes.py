@@ -28,12 +28,37 @@ def _read(path: Path):
     return pd.read_csv(path, keep_default_na=False, na_values={"": []})
 
 
-def _key_columns(frame) -> list[str]:
-    import pandas as pd
+def _as_number(value) -> float | None:
+    """A cell as a number: NaN for an empty or missing cell, None for text.
 
+    Tables are read with no NA strings (a city called "NA" stays a name), so a
+    column with an empty cell comes back as text; its cells are numbers all the same.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        if not value.strip():
+            return math.nan
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _numeric(values) -> bool:
+    """Whether a column holds numbers (empty cells allowed, at least one number)."""
+    numbers = [_as_number(v) for v in values]
+    return all(n is not None for n in numbers) and any(not math.isnan(n) for n in numbers)
+
+
+def _key_columns(frame) -> list[str]:
+    """The leading columns that name a row: those before the first column of numbers."""
     keys = []
     for column in frame.columns:
-        if pd.api.types.is_numeric_dtype(frame[column]) and keys:
+        if keys and _numeric(frame[column]):
             break
         keys.append(column)
     return keys
@@ -41,8 +66,6 @@ def _key_columns(frame) -> list[str]:
 
 def compare_tables(old_dir: Path | None, new_dir: Path) -> dict:
     """Compare every CSV of ``new_dir`` with the same file in ``old_dir``."""
-    import pandas as pd
-
     result: dict = {"tables": {}}
     names = sorted(
         {p.name for p in new_dir.glob("*.csv")}
@@ -82,24 +105,45 @@ def compare_tables(old_dir: Path | None, new_dir: Path) -> dict:
                 if column in keys:
                     continue
                 old_value, new_value = record[f"{column}_old"], record[f"{column}_new"]
-                if isinstance(old_value, float) or isinstance(new_value, float):
-                    if pd.isna(old_value) and pd.isna(new_value):
-                        continue
-                    if math.isclose(float(old_value), float(new_value), rel_tol=1e-12, abs_tol=0.0):
-                        continue
+                old_number, new_number = _as_number(old_value), _as_number(new_value)
+                if old_number is None or new_number is None:  # text on either side
+                    if old_value != new_value:
+                        cells.append(
+                            {"key": key, "column": column, "old": old_value, "new": new_value}
+                        )
+                    continue
+                if math.isnan(old_number) and math.isnan(new_number):
+                    continue
+                if math.isnan(old_number) or math.isnan(new_number):  # a number appeared or went
                     cells.append(
                         {
                             "key": key,
                             "column": column,
-                            "old": float(old_value),
-                            "new": float(new_value),
-                            "delta": float(new_value) - float(old_value),
+                            "old": None if math.isnan(old_number) else old_number,
+                            "new": None if math.isnan(new_number) else new_number,
                         }
                     )
-                elif old_value != new_value:
-                    cells.append({"key": key, "column": column, "old": old_value, "new": new_value})
+                    continue
+                if math.isclose(old_number, new_number, rel_tol=1e-12, abs_tol=0.0):
+                    continue
+                cells.append(
+                    {
+                        "key": key,
+                        "column": column,
+                        "old": old_number,
+                        "new": new_number,
+                        "delta": new_number - old_number,
+                    }
+                )
         result["tables"][name] = {"status": "changed" if cells else "unchanged", "changes": cells}
     return result
+
+
+def _shown(value) -> str:
+    """A changed cell in the summary: an empty cell says so, text is quoted."""
+    if value is None or value == "":
+        return "(empty)"
+    return f"{value:.6g}" if isinstance(value, float) else repr(value)
 
 
 def summary_lines(changes: dict) -> list[str]:
@@ -110,10 +154,10 @@ def summary_lines(changes: dict) -> list[str]:
             lines.append(f"{name}: {table['status']}")
         elif table["status"] == "changed":
             cells = table.get("changes", [])
-            lines.append(
-                f"{name}: {len(cells)} value(s) changed"
-                + (f" ({table['note']})" if "note" in table else "")
-            )
+            if "note" in table:  # no cell by cell comparison: say why
+                lines.append(f"{name}: changed, {table['note']}")
+            else:
+                lines.append(f"{name}: {len(cells)} value(s) changed")
             for cell in cells[:MAX_LINES]:
                 where = ", ".join(str(v) for v in cell["key"].values())
                 if "change" in cell:
@@ -123,7 +167,9 @@ def summary_lines(changes: dict) -> list[str]:
                         f"  {where}: {cell['column']} {cell['old']:.6g} -> {cell['new']:.6g} ({cell['delta']:+.3g})"
                     )
                 else:
-                    lines.append(f"  {where}: {cell['column']} {cell['old']!r} -> {cell['new']!r}")
+                    lines.append(
+                        f"  {where}: {cell['column']} {_shown(cell['old'])} -> {_shown(cell['new'])}"
+                    )
             if len(cells) > MAX_LINES:
                 lines.append(f"  ... and {len(cells) - MAX_LINES} more in changes.json")
     return lines or ["no change"]
