@@ -46,7 +46,7 @@ from helpers.runner.params import (
 from helpers.runner.steps import Step, discover_steps
 
 KEEP_RUNS = 20
-#: Steps run side by side at most (the graph allows two: 02 and 03).
+#: Steps run side by side at most: one per core of a 2-core machine (02 to 05 are all ready once 01 ends).
 WORKERS = 2
 
 
