@@ -46,6 +46,7 @@ from pathlib import Path
 import psutil
 
 from helpers import paths
+from helpers.runner import records
 
 #: The targets of issue 36: the default run (both languages) at most a quarter of the plain loop,
 #: an unchanged re-run within half a second, 8,000 municipalities within 1.5 times the ten, a grid
@@ -305,6 +306,7 @@ def benchmark(
         checks["peak RSS GB"] = (largest, largest < TARGETS["peak RSS GB"])
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "code": records.git_state(),
         "machine": machine(),
         "repeat": repeat,
         "municipalities": municipalities,
@@ -327,11 +329,19 @@ def _variants(text: str) -> int:
     return count
 
 
+def code_of(results: dict) -> str:
+    """The commit the results were measured on, as printed ("unknown" outside a checkout)."""
+    code = results.get("code") or {}
+    commit = code.get("commit") or "unknown"
+    return f"{commit[:10]} (uncommitted changes)" if code.get("dirty") else commit[:10]
+
+
 def report(results: dict) -> str:
     """The results as the text ``make bench`` prints."""
     m = results["machine"]
     lines = [
-        f"benchmark of {results['date']} on {m['cores']} cores, {m['memory_gb']} GB ({m['cpu']})",
+        f"benchmark of {results['date']} on {m['cores']} cores, {m['memory_gb']} GB ({m['cpu']}), "
+        f"code {code_of(results)}",
         f"{'scenario':<58} {'median':>8} {'min':>8} {'max':>8}",
     ]
     names = {

@@ -40,6 +40,7 @@ def test_benchmark_smoke_run_reports_every_scenario(tmp_path):
     # 0 when every target holds, 1 when one does not: a smoke run on a busy machine may miss one.
     assert done.returncode in (0, 1), done.stdout + done.stderr
     results = json.loads(target.read_text())
+    assert len(results["code"]["commit"]) == 40 and "code " + results["code"]["commit"][:10] in done.stdout
     seconds = results["seconds"]
     assert set(seconds) == {"A", "C", "D", "E grid", "E runs"} | ({"B"} if plain else set())
     if not plain:
