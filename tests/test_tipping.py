@@ -55,6 +55,32 @@ def test_p_as_a_function_of_an_outcome_figure_by_brute_force(row):
         assert curve.at(v) == pytest.approx(brute_p(X, with_value(Y, row, v)), abs=1e-12), v
 
 
+@pytest.mark.parametrize("width", [50, 10**7])
+def test_the_sweep_tallies_its_events_by_counting_or_by_sorting_alike(width):
+    """A narrow range is tallied by counting, a wide one by sorting: both as a plain dictionary tallies."""
+    rng = np.random.default_rng(width)
+    low = -7
+    positions = rng.integers(low + 1, low + width + 1, 400)
+    deltas = rng.choice([-1, 1], 400)
+    expected: dict[int, int] = {}
+    for at, delta in zip(positions.tolist(), deltas.tolist(), strict=True):
+        expected[at] = expected.get(at, 0) + delta
+    where, steps = tipping._net_steps(positions, deltas, low, low + width)
+    assert where.tolist() == sorted(expected) and steps.tolist() == [expected[k] for k in sorted(expected)]
+    assert steps.dtype == np.int64
+    empty = tipping._net_steps(np.zeros(0, np.int64), np.zeros(0, np.int64), low, low + width)
+    assert [a.size for a in empty] == [0, 0]
+
+
+def test_a_wide_sweep_agrees_with_brute_force_at_every_step():
+    """A range far wider than the events (tallied by sorting): p by brute force where it steps and just before."""
+    x, y = np.array(X, float), np.array(Y, float)
+    curve = tipping.p_function(x, y, 3, "predictor", 0, 10**6)
+    checked = sorted({int(s) for s in curve.starts} | {int(s) - 1 for s in curve.starts[1:]} | {10**6})
+    for v in checked:
+        assert curve.at(v) == pytest.approx(brute_p(with_value(X, 3, v), Y), abs=1e-12), v
+
+
 def test_the_first_crossing_up_and_down_by_scanning_every_value():
     x, y = np.array(X, float), np.array(Y, float)
     for row in range(6):

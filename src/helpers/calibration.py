@@ -118,10 +118,22 @@ def _ranks(values: np.ndarray) -> np.ndarray:
 
 def _abs_r(permuted: np.ndarray, xc: np.ndarray) -> np.ndarray:
     """|r| of centred-and-scaled ``xc`` (n, p) with each row of ``permuted`` (..., n), centred and scaled here."""
-    yc = permuted - permuted.mean(axis=-1, keepdims=True)
-    norm = np.sqrt((yc**2).sum(axis=-1, keepdims=True))
-    yc = yc / np.where(norm > 0, norm, 1.0)
-    return np.abs(yc @ xc)
+    return np.abs(_abs_r_scaled(permuted) @ xc)
+
+
+def _abs_r_permuted(values: np.ndarray, perms: np.ndarray, xc: np.ndarray) -> np.ndarray:
+    """``_abs_r(values[..., perms], xc)``, without centring and scaling every permuted copy.
+
+    An ordering leaves a row's mean and norm as they are, so each row of ``values``
+    (..., n) is centred and scaled once and then permuted: (..., M, p) for ``perms`` (M, n).
+    """
+    return np.abs(_abs_r_scaled(values)[..., perms] @ xc)
+
+
+def _abs_r_scaled(values: np.ndarray) -> np.ndarray:
+    centred = values - values.mean(axis=-1, keepdims=True)
+    norm = np.sqrt((centred**2).sum(axis=-1, keepdims=True))
+    return centred / np.where(norm > 0, norm, 1.0)
 
 
 def _standardise(x: np.ndarray) -> np.ndarray:
@@ -220,7 +232,7 @@ def simulate_pair(
     xs = _standardise(table[list(predictors)].to_numpy())
     others = [o for o in outcomes if o != outcome]
     other_obs = [_abs_r(table[o].to_numpy(), xs) for o in others]  # each (p,)
-    other_scores = [_abs_r(table[o].to_numpy()[perms], xs) for o in others]  # each (M, p)
+    other_scores = [_abs_r_permuted(table[o].to_numpy(), perms, xs) for o in others]  # each (M, p)
     other_max = np.max([s.max(axis=1) for s in other_scores], axis=0) if others else np.zeros(permutations)
     other_p = np.concatenate([(1 + (s >= o - TIE_TOLERANCE).sum(axis=0)) / (permutations + 1)
                               for s, o in zip(other_scores, other_obs, strict=True)]) if others else np.zeros(0)
@@ -231,7 +243,7 @@ def simulate_pair(
     for start in range(0, replicates, CHUNK):
         ys = simulated[start : start + CHUNK]
         observed = _abs_r(ys, xs)  # (R, p): every pair of the simulated outcome
-        scores = _abs_r(ys[:, perms], xs)  # (R, M, p)
+        scores = _abs_r_permuted(ys, perms, xs)  # (R, M, p)
         p_all = np.stack([_mc_p(scores[:, :, k], observed[:, k]) for k in range(xs.shape[1])], axis=1)
         out["p_primary"].append(p_all[:, j])
         if adjustment == "westfall-young":
@@ -245,7 +257,7 @@ def simulate_pair(
         rc = ranked - ranked.mean(axis=1, keepdims=True)
         out["rho"].append(np.sign(rc @ xr[:, 0]) * rho_obs)
         if n <= EXACT_PERMUTATION_LIMIT:
-            out["rank"].append(_mc_p(_abs_r(ranked[:, perms], xr)[:, :, 0], rho_obs))
+            out["rank"].append(_mc_p(_abs_r_permuted(ranked, perms, xr)[:, :, 0], rho_obs))
         else:
             rho = np.clip(rho_obs, 0, 1 - 1e-15)
             out["rank"].append(2 * sps.t.sf(rho * np.sqrt((n - 2) / (1 - rho**2)), n - 2))
