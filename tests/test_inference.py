@@ -1145,6 +1145,19 @@ def test_minp_exact_by_brute_force(rng):
     assert (found.p_minp >= found.p - 1e-12).all()
 
 
+@pytest.mark.parametrize("budget", [10**9, 1_000])
+def test_minp_in_blocks_of_orderings_as_by_its_definition(rng, monkeypatch, budget):
+    """minP counted a block of orderings at a time (a few rows when memory is short) as from its definition."""
+    monkeypatch.setattr(inference, "PERMUTATION_BYTES", budget)
+    scores = np.round(rng.random((521, 3)), 2)  # coarse values: ties; 521 = 40 blocks of 13 rows and one
+    counts = np.array([np.sum(scores[:, k] >= scores[7, k] - 1e-9) for k in range(3)])
+    expected = _minp_by_brute_force(scores, scores[7])
+    assert inference.minp_adjusted(scores, counts) == pytest.approx(expected, abs=1e-12)
+    # a statistic that every ordering reaches has an adjusted p of 1, beside ones that stay below
+    found = inference.minp_adjusted(scores, np.array([521, 3, 40]))
+    assert found[0] == 1.0 and found[1] < found[2] < 1.0
+
+
 def test_minp_monte_carlo_counts_the_observed_ordering_among_the_draws(rng):
     x = rng.normal(size=(14, 2))
     y = rng.normal(size=(14, 2)) + 0.8 * x[:, [0]]

@@ -410,15 +410,24 @@ def minp_adjusted(scores: np.ndarray, counts: np.ndarray) -> np.ndarray:
     total, family = scores.shape
     counts = np.asarray(counts, dtype=np.int64).ravel()
     ranks = np.unique(np.clip(counts, 0, total - 1))  # the (c + 1)-th largest, 0-based from the top
-    top = np.empty((total, family))  # only the rows at ``ranks`` are filled
-    for k in range(family):  # a partial sort of each statistic, at the ranks asked for
-        top[ranks, k] = -np.partition(-scores[:, k], ranks)[ranks]
-    adjusted = np.empty(len(counts))
-    for j, c in enumerate(counts):
-        if c >= total:
-            adjusted[j] = 1.0
-            continue
-        adjusted[j] = np.count_nonzero((scores > top[c] + TIE_TOLERANCE).any(axis=1)) / total
+    ascending = total - 1 - ranks  # the same values, counted from the bottom
+    top = np.empty((len(ranks), family))  # row i: the (ranks[i] + 1)-th largest of each statistic
+    column = np.empty(total)  # one buffer for every statistic's partial sort: fresh memory is slow to touch
+    for k in range(family):
+        column[:] = scores[:, k]
+        column.partition(ascending)
+        top[:, k] = column[ascending]
+    asked = counts < total
+    thresholds = top[np.searchsorted(ranks, counts[asked])] + TIE_TOLERANCE  # (asked, K)
+    found = np.zeros(len(thresholds), dtype=np.int64)
+    rows = max(1, PERMUTATION_BYTES // (8 * max(1, thresholds.size)))
+    above = np.empty((min(rows, total), *thresholds.shape), dtype=bool)
+    for start in range(0, total, rows):  # a block of orderings against every threshold at once
+        block = scores[start : start + rows]
+        np.greater(block[:, None, :], thresholds[None, :, :], out=above[: len(block)])
+        found += above[: len(block)].any(axis=2).sum(axis=0)
+    adjusted = np.ones(len(counts))
+    adjusted[asked] = found / total
     return adjusted
 
 
