@@ -16,7 +16,10 @@ D  the pipeline from a clean state on a synthetic table of 8,000 municipalities
 E  a grid of 8 variants (2 outcomes x 2 input scales x with and without the multiple
    regression) with ``inclusion-report grid`` on its local Dask cluster, against the
    same 8 variants run one after another with ``inclusion-report run``; E is the ratio
-   of the two (2 variants in a smoke run).
+   of the two.
+
+A smoke run (``--smoke``) is for tests: one repetition, 60 municipalities in D, 2 variants
+in E, and B converting only the first notebook (every notebook still runs).
 
 Each is timed as a whole command (process start included). Peak memory is the
 largest sum, over the command's whole process tree, of resident memory (RSS),
@@ -164,8 +167,14 @@ def grid_against_runs(scratch: Path, env: dict, text: str, i: int) -> tuple[floa
     return together, one_by_one
 
 
-def plain_way(scratch: Path, env: dict) -> float:
-    """B: papermill, then nbconvert to HTML and to PDF, as separate commands per notebook."""
+def plain_way(scratch: Path, env: dict, *, convert: int | None = None) -> float:
+    """B: papermill, then nbconvert to HTML and to PDF, as separate commands per notebook.
+
+    ``convert``: how many notebooks, from the first, get the two nbconvert commands (all
+    when None). A smoke run converts one: every notebook still runs with its own
+    parameters, and each command of the loop runs at least once, without eleven more
+    LaTeX builds that only a timing needs.
+    """
     from helpers.runner.params import for_notebook
     from helpers.runner.run import RunOptions, check_parameters
     from helpers.runner.steps import discover_steps
@@ -178,18 +187,19 @@ def plain_way(scratch: Path, env: dict) -> float:
     (out / "data").mkdir()
     runner = {"output_dir": str(out), "processed_data_path": str(out / "data" / "clean.csv")}
     total = 0.0
-    for step in steps:
+    for number, step in enumerate(steps):
         parameters = out / f"{step.name}.parameters.json"  # JSON is YAML: papermill -f reads it
         parameters.write_text(
             json.dumps(for_notebook({**values, **runner}, per_notebook[step.name]))
         )
         executed = out / step.path.name
-        for command in (
+        commands = [
             [str(BIN / "papermill"), str(step.path), str(executed), "-k", paths.KERNEL_NAME,
              "-f", str(parameters), "--cwd", str(paths.NOTEBOOKS_DIR)],
             [str(BIN / "jupyter"), "nbconvert", "--to", "html", str(executed)],
             [str(BIN / "jupyter"), "nbconvert", "--to", "pdf", str(executed)],
-        ):  # fmt: skip
+        ]  # fmt: skip
+        for command in commands if convert is None or number < convert else commands[:1]:
             total += timed(command, env=env)["seconds"]
     return total
 
@@ -232,10 +242,12 @@ def benchmark(
     plain: bool = True,
     scenarios: str = "ABCDE",
     grid: str = GRID,
+    convert: int | None = None,
 ) -> dict:
     """Run the scenarios ``repeat`` times; the results as a dict (see module docstring).
 
-    ``scenarios`` picks some of them ("E" alone, "ABCD"); C needs A.
+    ``scenarios`` picks some of them ("E" alone, "ABCD"); C needs A. ``convert``: how many
+    notebooks B converts with nbconvert (all when None; see :func:`plain_way`).
     """
     from helpers import synthetic
     from helpers.runner.kernels import ensure_kernel
@@ -259,7 +271,7 @@ def benchmark(
                 raise SystemExit(f"scenario C expected 'up to date', got:\n{c['output']}")
             times["C"].append(c["seconds"])
         if plain and "B" in scenarios:
-            times["B"].append(plain_way(scratch, env))
+            times["B"].append(plain_way(scratch, env, convert=convert))
         if "D" in scenarios:
             d = timed(
                 _pipeline(scratch / f"D{i}", "-p", "raw_data_path", str(synthetic_table)),
@@ -311,6 +323,7 @@ def benchmark(
         "repeat": repeat,
         "municipalities": municipalities,
         "variants": _variants(grid),
+        "plain_converts": "every notebook" if convert is None else convert,
         "seconds": summary,
         "ratios": ratios,
         "peak_memory": peaks,
@@ -346,7 +359,9 @@ def report(results: dict) -> str:
     ]
     names = {
         "A": "A  pipeline, clean state, HTML + PDF",
-        "B": "B  plain papermill + nbconvert command lines",
+        "B": "B  plain papermill + nbconvert command lines"
+        + ("" if results.get("plain_converts", "every notebook") == "every notebook"
+           else f" (smoke: nbconvert on {results['plain_converts']} of the notebooks)"),
         "C": "C  pipeline again, nothing changed",
         "D": f"D  pipeline, {results['municipalities']:,} synthetic municipalities",
         "E grid": f"E  grid of {results.get('variants', 8)} variants on a local Dask cluster",
@@ -404,7 +419,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="which scenarios to run, e.g. E or ABCD (default ABCDE; C needs A)",
     )
     parser.add_argument(
-        "--smoke", action="store_true", help="one quick repetition on a small D (for tests)"
+        "--smoke",
+        action="store_true",
+        help="one quick repetition on a small D, a grid of 2 and B converting one notebook (for tests)",
     )
     args = parser.parse_args(argv)
     missing = missing_tex() if not args.no_plain and "B" in args.scenarios.upper() else []
@@ -428,6 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             plain=not args.no_plain,
             scenarios=args.scenarios.upper(),
             grid=SMOKE_GRID if args.smoke else GRID,
+            convert=1 if args.smoke else None,
         )
     target = paths.write_atomic(args.json, json.dumps(results, indent=2) + "\n")
     print(report(results))

@@ -56,6 +56,7 @@ def test_benchmark_smoke_run_reports_every_scenario(tmp_path):
         memory = results["peak_memory"][scenario]
         assert 0 < memory["pss_gb"] <= memory["rss_gb"] * 1.01
     assert results["municipalities"] == 60 and results["machine"]["cores"] >= 1
+    assert results["plain_converts"] == 1 and "(smoke: nbconvert on 1 of the notebooks)" in done.stdout
     for word in ("A/B =", "C/A =", "D/A =", "E =", "peak memory", "target A/B", "target E"):
         assert word in done.stdout
     assert (results["targets"]["A/B"]["met"]) == (ratios["A/B"] <= 0.25)  # issue 36's target
