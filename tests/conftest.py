@@ -157,10 +157,11 @@ def checks_of(data, fits):
     of a module other than ``helpers.inference`` and ``helpers.stats`` (the only code
     the checks run), the checks of the same data and fits are the original code's, so
     they are read from a cache keyed by the data, the fits and the source of those two
-    modules. Under a mutant of those modules they are the mutant's, computed once per
-    pytest process for each data and fits (the three test files that need them share
-    them). Otherwise (outside mutmut, its clean run and its statistics) they are computed
-    each time.
+    modules. Under a mutant of those modules, and in a plain test run (no mutant), they are
+    the code's own, computed once per pytest process for each data and fits (the three test
+    files that need them share them; each caller gets a copy). In mutmut's clean run and its
+    statistics they are computed each time, so that every test that reads them is seen to
+    call the two modules.
     """
     import hashlib
     import pickle
@@ -172,9 +173,9 @@ def checks_of(data, fits):
     key = hashlib.sha256()
     for part in (data.to_csv(), fits.to_csv()):
         key.update(part.encode())
-    if mutant in ("", "stats", "fail"):
+    if mutant in ("stats", "fail"):
         return inference.checks(data, fits)
-    if mutant.startswith(("helpers.inference.", "helpers.stats.")):
+    if not mutant or mutant.startswith(("helpers.inference.", "helpers.stats.")):
         # the mutant's own checks, computed once per process and mutant, not once per test file
         memo = (mutant, key.hexdigest())
         if memo not in _CHECKS_OF_MUTANT:
