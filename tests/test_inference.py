@@ -388,6 +388,11 @@ def test_wild_bootstrap_monte_carlo_is_seeded(rng):
     z = rng.normal(size=n)
     both, _, _ = inference.wild_bootstrap_pvalues([(x, y), (z, y)], seed=3, draws=500)
     assert both[0] == p and both[1] == inference.wild_bootstrap_p(z, y, seed=3, draws=500)[0]
+    # pairs that share their x (as a calibration's replicates do) share its design, and nothing else
+    w = 0.3 * z + rng.normal(size=n)
+    three, _, _ = inference.wild_bootstrap_pvalues([(x, y), (z, y), (x.copy(), w), (z, w)], seed=3, draws=500)
+    alone = [inference.wild_bootstrap_p(a, b, seed=3, draws=500)[0] for a, b in ((x, y), (z, y), (x, w), (z, w))]
+    assert list(three) == alone and len(set(alone)) > 2
 
 
 def test_wild_bootstrap_monte_carlo_in_many_blocks(rng, monkeypatch):
@@ -1145,16 +1150,18 @@ def test_minp_exact_by_brute_force(rng):
     assert (found.p_minp >= found.p - 1e-12).all()
 
 
-@pytest.mark.parametrize("budget", [10**9, 1_000])
-def test_minp_in_blocks_of_orderings_as_by_its_definition(rng, monkeypatch, budget):
-    """minP counted a block of orderings at a time (a few rows when memory is short) as from its definition."""
+@pytest.mark.parametrize(("budget", "family"), [(10**9, 3), (1_000, 3), (10**9, 8), (4_000, 11)])
+def test_minp_in_blocks_of_orderings_as_by_its_definition(rng, monkeypatch, budget, family):
+    """minP counted a block of orderings at a time (a few rows when memory is short) as from its definition,
+    for families that fill part of a word of eight statistics, one word, or more than one."""
     monkeypatch.setattr(inference, "PERMUTATION_BYTES", budget)
-    scores = np.round(rng.random((521, 3)), 2)  # coarse values: ties; 521 = 40 blocks of 13 rows and one
-    counts = np.array([np.sum(scores[:, k] >= scores[7, k] - 1e-9) for k in range(3)])
+    # coarse values: ties; 521 = 40 blocks of 13 rows and one, with a budget of 1,000 bytes and 3 statistics
+    scores = np.round(rng.random((521, family)), 2)
+    counts = np.array([np.sum(scores[:, k] >= scores[7, k] - 1e-9) for k in range(family)])
     expected = _minp_by_brute_force(scores, scores[7])
     assert inference.minp_adjusted(scores, counts) == pytest.approx(expected, abs=1e-12)
     # a statistic that every ordering reaches has an adjusted p of 1, beside ones that stay below
-    found = inference.minp_adjusted(scores, np.array([521, 3, 40]))
+    found = inference.minp_adjusted(scores, np.array([521, 3, 40, *counts[3:]]))
     assert found[0] == 1.0 and found[1] < found[2] < 1.0
 
 
@@ -1253,3 +1260,16 @@ def test_a_refit_left_with_every_x_equal_has_no_slope_at_any_scale(rng):
         keep = np.arange(7) != i
         expected = (y[keep][-1] - y[keep][:-1].mean()) / (0.0 - 30_000.0)
         assert slopes[i] == pytest.approx(expected, rel=1e-9)
+
+
+def test_without_the_family_each_statistic_keeps_its_own_p_and_nothing_else(rng):
+    """family=False (the rank test, the tipping points' screen): the same p, no maxT, and no minP asked of it."""
+    x = rng.normal(size=(7, 3))
+    y = rng.normal(size=(7, 2)) + 0.9 * x[:, [1]]
+    whole = inference.permutation_test(x, y)
+    alone = inference.permutation_test(x, y, family=False)
+    np.testing.assert_array_equal(alone.p, whole.p)
+    assert np.isnan(alone.p_maxt).all() and math.isnan(alone.critical_maxt) and alone.p_minp is None
+    assert not np.isnan(whole.p_maxt).any() and whole.critical_maxt > 0
+    with pytest.raises(ValueError, match="minP adjusts for the family"):
+        inference.permutation_test(x, y, family=False, minp=True)

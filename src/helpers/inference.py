@@ -159,13 +159,18 @@ def wild_bootstrap_pvalues(
     """
     n = len(pairs[0][0])
     columns, constants = [], []
+    designs: dict[bytes, tuple] = {}  # pairs that share their x (a calibration's replicates) share its design
     for x, y in pairs:
         x = np.asarray(x, dtype=float)
         u = np.asarray(y, dtype=float) - np.mean(y)
-        dx, _, h, w = _design(x)
-        c = w**2 / (1 - h)
+        found = designs.get(x.tobytes())
+        if found is None:
+            dx, _, h, w = _design(x)
+            c = w**2 / (1 - h)
+            found = designs[x.tobytes()] = (dx, w, c, c.sum(), c @ dx, c @ dx**2)
+        dx, w, c, c_sum, c_dx, c_dx2 = found
         columns += [u / n, u * w, u * c, u * c * dx]
-        constants.append((c @ u**2, c.sum(), c @ dx, c @ dx**2))
+        constants.append((c @ u**2, c_sum, c_dx, c_dx2))
     vectors = np.column_stack(columns)  # (n, 4 * pairs)
     q, c0, c1, c2 = (np.array(k)[:, None] for k in zip(*constants, strict=True))
 
@@ -420,12 +425,14 @@ def minp_adjusted(scores: np.ndarray, counts: np.ndarray) -> np.ndarray:
     asked = counts < total
     thresholds = top[np.searchsorted(ranks, counts[asked])] + TIE_TOLERANCE  # (asked, K)
     found = np.zeros(len(thresholds), dtype=np.int64)
-    rows = max(1, PERMUTATION_BYTES // (8 * max(1, thresholds.size)))
-    above = np.empty((min(rows, total), *thresholds.shape), dtype=bool)
+    width = -(-family // 8) * 8  # the statistics padded to whole words of 8 bytes, the padding False
+    rows = max(1, PERMUTATION_BYTES // (8 * max(1, len(thresholds) * width)))
+    above = np.zeros((min(rows, total), len(thresholds), width), dtype=bool)
     for start in range(0, total, rows):  # a block of orderings against every threshold at once
         block = scores[start : start + rows]
-        np.greater(block[:, None, :], thresholds[None, :, :], out=above[: len(block)])
-        found += above[: len(block)].any(axis=2).sum(axis=0)
+        np.greater(block[:, None, :], thresholds[None, :, :], out=above[: len(block), :, :family])
+        # "any statistic above" is "a word not zero": one test per 8 statistics instead of 8
+        found += np.count_nonzero((above[: len(block)].view(np.uint64) != 0).any(axis=2), axis=0)
     adjusted = np.ones(len(counts))
     adjusted[asked] = found / total
     return adjusted
@@ -444,6 +451,7 @@ def permutation_test(
     exact_limit: int = EXACT_PERMUTATION_LIMIT,
     minp: bool = False,
     alpha: float = ALPHA,
+    family: bool = True,
 ) -> PermutationResult:
     """Two-sided permutation tests of Pearson's r, one per predictor column and outcome column.
 
@@ -468,11 +476,16 @@ def permutation_test(
     count it); this keeps every ordering's scores, 8 bytes per statistic and
     ordering. Not available for the random-subgroup test (``p_minp`` NaN).
 
+    ``family=False``: each statistic's own p only (``p_maxt`` NaN, ``critical_maxt`` NaN),
+    without the maxima over the family that maxT needs; for a caller that reads ``p`` alone.
+
     ``critical_maxt``: the largest |r| over the family that still gives a maxT
     adjusted p of ``alpha`` or more, i.e. the |r| a statistic must exceed to be
     below ``alpha`` after adjustment (the k-th largest maximum over the orderings,
     k the most hits that keep p below ``alpha``, plus one).
     """
+    if minp and not family:
+        raise ValueError("minP adjusts for the family: it needs family=True")
     x = np.asarray(predictors, dtype=float)
     x = x[:, None] if x.ndim == 1 else x
     y = np.asarray(outcome, dtype=float)
@@ -502,6 +515,8 @@ def permutation_test(
         nonlocal filled
         scores = np.stack([np.abs(yc[block] @ xc) for yc in ycs], axis=1)  # (rows, k, p)
         hits[:] += (scores >= threshold).sum(axis=0)
+        if not family:
+            return
         nonlocal largest
         maxima = np.sort(scores.reshape(len(block), -1).max(axis=1))
         hits_max[:] += maxima.size - np.searchsorted(maxima, threshold, side="left")
@@ -541,6 +556,8 @@ def permutation_test(
         counts = (hits + 1 if method == "monte carlo" else hits).ravel()
         p_minp = shaped(minp_adjusted(stored[0], counts).reshape(threshold.shape))
     critical = float(np.min(largest)) if largest.size == keep else 0.0
+    if not family:
+        p_max, critical = np.full(p.shape, np.nan), math.nan
     return PermutationResult(shaped(p), shaped(p_max), method, total, p_minp, critical)
 
 
@@ -632,7 +649,7 @@ def checks(
         y = data[outcomes].astype(float).to_numpy()
         found = permutation_test(x, y, seed=seed, n_resamples=n_resamples, minp=joint)
         ranked = (
-            permutation_test(_ranks(x), _ranks(y))
+            permutation_test(_ranks(x), _ranks(y), family=False)
             if len(kept) <= EXACT_PERMUTATION_LIMIT
             else None
         )

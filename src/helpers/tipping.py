@@ -282,7 +282,8 @@ def tipping_points(
                 rows.append(row)
                 continue
             if math.isnan(primary_p):
-                primary_p = float(np.ravel(permutation_test(x, y, seed=seed, n_resamples=n_resamples).p)[0])
+                screen = permutation_test(x, y, seed=seed, n_resamples=n_resamples, family=False)
+                primary_p = float(np.ravel(screen.p)[0])
             if not primary_p < alpha:
                 continue  # only pairs whose primary p is below alpha: their figures need no sweep
             low, high = search_range(printed, direction or "up")
