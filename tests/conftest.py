@@ -157,11 +157,11 @@ def checks_of(data, fits):
     of a module other than ``helpers.inference`` and ``helpers.stats`` (the only code
     the checks run), the checks of the same data and fits are the original code's, so
     they are read from a cache keyed by the data, the fits and the source of those two
-    modules. Under a mutant of those modules, and in a plain test run (no mutant), they are
-    the code's own, computed once per pytest process for each data and fits (the three test
-    files that need them share them; each caller gets a copy). In mutmut's clean run and its
-    statistics they are computed each time, so that every test that reads them is seen to
-    call the two modules.
+    modules. Under a mutant of those modules, and in a plain test run or mutmut's clean run
+    (no mutant), they are computed once per pytest process for each data and fits (the three
+    test files that need them share them; each caller gets a copy). While mutmut collects
+    its statistics, and in its forced-failure run, they are computed each time, so that every
+    test that reads them is seen to call the two modules.
     """
     import hashlib
     import pickle

@@ -1155,7 +1155,7 @@ def test_minp_in_blocks_of_orderings_as_by_its_definition(rng, monkeypatch, budg
     """minP counted a block of orderings at a time (a few rows when memory is short) as from its definition,
     for families that fill part of a word of eight statistics, one word, or more than one."""
     monkeypatch.setattr(inference, "PERMUTATION_BYTES", budget)
-    # coarse values: ties; 521 = 40 blocks of 13 rows and one, with a budget of 1,000 bytes and 3 statistics
+    # coarse values: ties; 521 rows leave a short last block (104 blocks of 5 with 1,000 bytes and 3 statistics)
     scores = np.round(rng.random((521, family)), 2)
     counts = np.array([np.sum(scores[:, k] >= scores[7, k] - 1e-9) for k in range(family)])
     expected = _minp_by_brute_force(scores, scores[7])
@@ -1273,3 +1273,20 @@ def test_without_the_family_each_statistic_keeps_its_own_p_and_nothing_else(rng)
     assert not np.isnan(whole.p_maxt).any() and whole.critical_maxt > 0
     with pytest.raises(ValueError, match="minP adjusts for the family"):
         inference.permutation_test(x, y, family=False, minp=True)
+    with pytest.raises(ValueError, match="needs family=False"):
+        inference.permutation_test(x, y, ties=False)
+
+
+def test_without_ties_the_p_is_a_lower_bound_that_leaves_out_only_the_ties():
+    """ties=False counts the orderings whose |r| beats the observed one, not those that equal it."""
+    import itertools
+
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    y = np.array([1.0, 3.0, 2.0, 5.0, 4.0, 6.0])
+    scores = [abs(np.corrcoef(x, y[list(o)])[0, 1]) for o in itertools.permutations(range(6))]
+    observed = abs(np.corrcoef(x, y)[0, 1])
+    beat = sum(s > observed + 1e-9 for s in scores) / 720
+    reach = sum(s >= observed - 1e-9 for s in scores) / 720
+    assert beat < reach  # this pair has orderings that tie with it
+    assert inference.permutation_test(x, y, family=False, ties=False).p[0] == pytest.approx(beat, abs=1e-15)
+    assert inference.permutation_test(x, y, family=False).p[0] == pytest.approx(reach, abs=1e-15)

@@ -203,6 +203,21 @@ def test_doubts_without_a_direction_and_tests_without_orderings(monkeypatch):
     assert set(skipped.status) == {"not computed"} and skipped.p_printed.isna().all()
 
 
+def test_the_screen_never_drops_a_figure_the_exact_count_keeps():
+    """Near-ties: |r| within 1e-9 of the observed one. The exact sweep does not count them, so its p can be
+    below alpha where the primary test's (which counts them) is not; the row must still be printed."""
+    x = [1e9, 1e9 + 1, 2e9, 2e9 + 1, 3e9, 3e9 + 1, 5e9]
+    y = [0.0, 15.0, 20.0, 23.0, 23.0, 25.0, 29.0]
+    data = pd.DataFrame({"city": list("ABCDEFG"), "y": y, "x": x})
+    flagged = pd.DataFrame([{"city": "B", "field": "y", "value": 15.0, "claim_id": "k1", "claim": "y",
+                             "qualifier": "", "reason": "part"}])  # fmt: skip
+    curve = tipping.p_function(np.array(x), np.array(y), 1, "outcome", 15, 15)
+    primary = inference.permutation_test(np.array(x), np.array(y), family=False).p[0]
+    assert curve.at(15) < 0.05 <= primary  # the two counts part here
+    found = tipping.tipping_points(data, [("y", "x")], flagged)
+    assert list(found.claim_id) == ["k1"] and found.p_printed[0] == pytest.approx(curve.at(15))
+
+
 def test_the_search_range():
     assert tipping.search_range(300, "up") == (300, 30_000)
     assert tipping.search_range(10_000, "down") == (0, 10_000)

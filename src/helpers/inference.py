@@ -409,7 +409,7 @@ def minp_adjusted(scores: np.ndarray, counts: np.ndarray) -> np.ndarray:
     Computed without ranking every ordering: an ordering's p-value for statistic k
     is at most c/N exactly when its |r| exceeds the (c + 1)-th largest |r| of k
     (by more than the rounding tolerance), so each adjusted p is one count of
-    orderings over K thresholds.
+    orderings over K thresholds. The scores must be finite (|r| always is).
     """
     scores = np.asarray(scores, dtype=float)
     total, family = scores.shape
@@ -452,6 +452,7 @@ def permutation_test(
     minp: bool = False,
     alpha: float = ALPHA,
     family: bool = True,
+    ties: bool = True,
 ) -> PermutationResult:
     """Two-sided permutation tests of Pearson's r, one per predictor column and outcome column.
 
@@ -478,6 +479,9 @@ def permutation_test(
 
     ``family=False``: each statistic's own p only (``p_maxt`` NaN, ``critical_maxt`` NaN),
     without the maxima over the family that maxT needs; for a caller that reads ``p`` alone.
+    ``ties=False``: an ordering counts only if its |r| exceeds the observed one by more than
+    the rounding tolerance, so ``p`` is a lower bound of the p that counts ties (for a
+    screen that must never drop what an exact count would keep).
 
     ``critical_maxt``: the largest |r| over the family that still gives a maxT
     adjusted p of ``alpha`` or more, i.e. the |r| a statistic must exceed to be
@@ -486,6 +490,8 @@ def permutation_test(
     """
     if minp and not family:
         raise ValueError("minP adjusts for the family: it needs family=True")
+    if not ties and family:
+        raise ValueError("ties=False gives a lower bound of each p alone: it needs family=False")
     x = np.asarray(predictors, dtype=float)
     x = x[:, None] if x.ndim == 1 else x
     y = np.asarray(outcome, dtype=float)
@@ -503,7 +509,7 @@ def permutation_test(
     ycs = ycs / np.where(yn > 0, yn, 1.0)[:, None]
     # Orderings whose |r| equals the observed one up to rounding count as "as extreme".
     observed = np.abs(ycs @ xc)  # (k, p)
-    threshold = observed - TIE_TOLERANCE
+    threshold = observed - TIE_TOLERANCE if ties else observed + TIE_TOLERANCE
     hits = np.zeros(threshold.shape, dtype=np.int64)
     hits_max = np.zeros(threshold.shape, dtype=np.int64)
     stored: list[np.ndarray] = []  # every ordering's scores, for minP
@@ -534,8 +540,9 @@ def permutation_test(
     if method == "random-subgroup":
         found, found_max, total = subgroup_permutation_hits(xc, ycs, threshold, seed=seed)
         nan = np.full(threshold.shape, np.nan) if minp else None
+        p_max = found_max / total if family else np.full(threshold.shape, np.nan)
         return PermutationResult(
-            shaped(found / total), shaped(found_max / total), method, total, None if nan is None else shaped(nan)
+            shaped(found / total), shaped(p_max), method, total, None if nan is None else shaped(nan)
         )
     method, total, blocks = orderings(
         n, seed=seed, n_resamples=n_resamples, exact_limit=exact_limit, width=len(ycs)

@@ -134,9 +134,12 @@ def _net_steps(positions: np.ndarray, deltas: np.ndarray, low: int, high: int) -
     (linear time, and most of the sweep's cost for ten cities: 6 x 10! events); a
     wider one by sorting. Both give the same exact integers.
     """
-    if positions.size and high - low <= 4 * positions.size:
-        tally = np.bincount(positions - (low + 1), weights=deltas, minlength=high - low)
-        where = np.flatnonzero(np.bincount(positions - (low + 1), minlength=high - low))
+    if positions.size and high - low <= positions.size:  # memory: no more than sorting would take
+        index = positions - (low + 1)
+        tally = np.bincount(index, weights=deltas, minlength=high - low)
+        seen = np.zeros(high - low, dtype=bool)
+        seen[index] = True
+        where = np.flatnonzero(seen)
         return where + (low + 1), np.rint(tally[where]).astype(np.int64)
     where, inverse = np.unique(positions, return_inverse=True)
     return where, np.bincount(inverse, weights=deltas, minlength=where.size).astype(np.int64)
@@ -253,7 +256,8 @@ def tipping_points(
     alpha at ``tipping_value``), ``holds`` (not within the searched range, up to
     ``searched_to``; ``p_max_searched`` is the largest p met), ``no direction``, or
     ``not computed`` (the test of thousands of cities scores a random subgroup of
-    orderings, which has no list to sweep). ``p_printed`` is the pair's primary p.
+    orderings, which has no list to sweep). ``p_printed`` is the pair's primary p, counted exactly at
+    the printed figures.
     """
     rows = []
     for outcome, predictor in pairs:
@@ -264,7 +268,7 @@ def tipping_points(
         x, y = fitted[predictor].to_numpy(float), fitted[outcome].to_numpy(float)
         n = len(fitted)
         method, _count = permutation_method(n, n_resamples)
-        primary_p = math.nan  # the pair's primary p, computed once, before its first sweep
+        screen_p = math.nan  # a lower bound of the pair's primary p (ties not counted), before its first sweep
         for cell in cells.itertuples(index=False):
             at = np.flatnonzero(fitted[city].to_numpy() == cell.city)
             if len(at) != 1:
@@ -281,11 +285,11 @@ def tipping_points(
             if method == "random-subgroup" or printed != round(printed):
                 rows.append(row)
                 continue
-            if math.isnan(primary_p):
-                screen = permutation_test(x, y, seed=seed, n_resamples=n_resamples, family=False)
-                primary_p = float(np.ravel(screen.p)[0])
-            if not primary_p < alpha:
-                continue  # only pairs whose primary p is below alpha: their figures need no sweep
+            if math.isnan(screen_p):
+                screen = permutation_test(x, y, seed=seed, n_resamples=n_resamples, family=False, ties=False)
+                screen_p = float(np.ravel(screen.p)[0])
+            if not screen_p < alpha:
+                continue  # a lower bound of the pair's p at or above alpha: no figure of it can count, no sweep
             low, high = search_range(printed, direction or "up")
             curve = p_function(x, y, int(at[0]), column, low, high if direction else low,
                                seed=seed, n_resamples=n_resamples)
