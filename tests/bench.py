@@ -172,8 +172,8 @@ def plain_way(scratch: Path, env: dict, *, convert: int | None = None) -> float:
 
     ``convert``: how many notebooks, from the first, get the two nbconvert commands (all
     when None). A smoke run converts one: every notebook still runs with its own
-    parameters, and each command of the loop runs at least once, without eleven more
-    LaTeX builds that only a timing needs.
+    parameters, and each command of the loop runs at least once, without the ten further
+    conversions (five of them LaTeX builds) that only a timing needs.
     """
     from helpers.runner.params import for_notebook
     from helpers.runner.run import RunOptions, check_parameters

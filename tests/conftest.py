@@ -176,7 +176,7 @@ def checks_of(data, fits):
     if mutant in ("stats", "fail"):
         return inference.checks(data, fits)
     if not mutant or mutant.startswith(("helpers.inference.", "helpers.stats.")):
-        # the mutant's own checks, computed once per process and mutant, not once per test file
+        # the code's own checks (a mutant's, or the plain code's), once per process, not once per test file
         memo = (mutant, key.hexdigest())
         if memo not in _CHECKS_OF_MUTANT:
             _CHECKS_OF_MUTANT[memo] = inference.checks(data, fits)

@@ -118,7 +118,7 @@ def _ranks(values: np.ndarray) -> np.ndarray:
 
 def _abs_r(permuted: np.ndarray, xc: np.ndarray) -> np.ndarray:
     """|r| of centred-and-scaled ``xc`` (n, p) with each row of ``permuted`` (..., n), centred and scaled here."""
-    return np.abs(_abs_r_scaled(permuted) @ xc)
+    return np.abs(_standardise(permuted, axis=-1) @ xc)
 
 
 def _abs_r_permuted(values: np.ndarray, perms: np.ndarray, xc: np.ndarray) -> np.ndarray:
@@ -127,18 +127,13 @@ def _abs_r_permuted(values: np.ndarray, perms: np.ndarray, xc: np.ndarray) -> np
     An ordering leaves a row's mean and norm as they are, so each row of ``values``
     (..., n) is centred and scaled once and then permuted: (..., M, p) for ``perms`` (M, n).
     """
-    return np.abs(_abs_r_scaled(values)[..., perms] @ xc)
+    return np.abs(_standardise(values, axis=-1)[..., perms] @ xc)
 
 
-def _abs_r_scaled(values: np.ndarray) -> np.ndarray:
-    centred = values - values.mean(axis=-1, keepdims=True)
-    norm = np.sqrt((centred**2).sum(axis=-1, keepdims=True))
-    return centred / np.where(norm > 0, norm, 1.0)
-
-
-def _standardise(x: np.ndarray) -> np.ndarray:
-    xc = x - x.mean(axis=0)
-    norm = np.sqrt((xc**2).sum(axis=0))
+def _standardise(x: np.ndarray, axis: int = 0) -> np.ndarray:
+    """``x`` centred and scaled to unit norm along ``axis`` (a constant stays all zeros)."""
+    xc = x - x.mean(axis=axis, keepdims=True)
+    norm = np.sqrt((xc**2).sum(axis=axis, keepdims=True))
     return xc / np.where(norm > 0, norm, 1.0)
 
 

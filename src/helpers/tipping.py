@@ -130,9 +130,9 @@ def _half_line(d: np.ndarray, e: np.ndarray, low: int, high: int, exact: bool) -
 def _net_steps(positions: np.ndarray, deltas: np.ndarray, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
     """The distinct positions of ``positions`` (all in ``[low + 1, high]``) and the sum of ``deltas`` at each.
 
-    A range no wider than a few times the number of events is tallied by counting
-    (linear time, and most of the sweep's cost for ten cities: 6 x 10! events); a
-    wider one by sorting. Both give the same exact integers.
+    A range no wider than the number of events is tallied by counting (linear time,
+    and most of the sweep's cost for ten cities: 6 x 10! events); a wider one by
+    sorting. Both give the same exact integers.
     """
     if positions.size and high - low <= positions.size:  # memory: no more than sorting would take
         index = positions - (low + 1)
