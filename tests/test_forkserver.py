@@ -29,6 +29,7 @@ def _alive(pid: int) -> bool:
 
 
 async def _run(manager_class, code: str, cwd: str) -> tuple[dict, object]:
+    """Start a kernel of ``manager_class``, run ``code``, return its ``_facts`` and the manager."""
     km = manager_class(kernel_name=paths.KERNEL_NAME)
     await km.start_kernel(cwd=cwd, env={**os.environ, "FORK_TEST_MARK": "seen"})
     kc = km.client()
@@ -225,6 +226,39 @@ def test_kernels_fork_only_where_it_is_safe(monkeypatch):
     assert not forkserver.supported()
 
 
+THREADS_PROBE = """
+import os
+_facts = {name: os.environ.get(name) for name in %r}
+"""
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "plain"])
+def test_each_kernel_of_a_run_gets_its_share_of_the_cores(monkeypatch, tmp_path, fork):
+    """Two kernels side by side on 8 cores: 4 threads each, set in the template and in the kernel."""
+    for name in kernel.THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(kernel, "cores", lambda: 8)
+    guard = kernel.KernelGuard(fork=fork, side_by_side=2)
+    try:
+        assert guard.forked is fork
+        if fork:  # numpy reads the counts when the template imports it, before any kernel forks
+            template = Path(f"/proc/{guard.server.pid}/environ").read_bytes().split(b"\0")
+            assert b"OPENBLAS_NUM_THREADS=4" in template and b"OMP_NUM_THREADS=4" in template
+        node = type("Node", (), {"after": set()})()
+        probe = THREADS_PROBE % (kernel.THREAD_VARIABLES,)
+
+        async def one():
+            facts, km = await _run(guard.manager_class(node), probe, str(tmp_path))
+            await km.shutdown_kernel()
+            return facts
+
+        facts = asyncio.run(one())
+    finally:
+        guard.close()
+    assert facts == dict.fromkeys(kernel.THREAD_VARIABLES, "4")
+    assert "OPENBLAS_NUM_THREADS" not in os.environ  # the runner's own environment is not changed
+
+
 def test_on_macos_the_guard_starts_kernels_plainly(monkeypatch):
     """What a Mac gets: no template process, the ordinary kernel manager for every step."""
     from helpers.runner import forkserver
@@ -236,7 +270,8 @@ def test_on_macos_the_guard_starts_kernels_plainly(monkeypatch):
         assert guard.forked is False and guard.server is None
         for after in (set(), {"01_data_cleaning"}):
             node = type("Node", (), {"after": after})()
-            assert guard.manager_class(node) is kernel.LocalKernelManager
+            manager = guard.manager_class(node)
+            assert issubclass(manager, kernel.LocalKernelManager) and manager.fork_server is None
             assert kernel.LocalKernelManager.fork_server is None
     finally:
         guard.close()

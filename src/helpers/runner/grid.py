@@ -513,9 +513,10 @@ def local_workers(variants: int) -> int:
     """Worker processes for a local cluster: one per core, per 2 GB of memory, per variant."""
     import psutil
 
+    from helpers.runner.kernels import cores
+
     by_memory = psutil.virtual_memory().total // VARIANT_MEMORY
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(variants, cores, by_memory))
+    return max(1, min(variants, cores(), by_memory))
 
 
 #: Protocols of a scheduler address ``--scheduler`` accepts (what this environment can speak).

@@ -266,7 +266,10 @@ class Run:
             # Inherited by the kernel template and every kernel: lets tests find strays.
             os.environ["INCLUSION_REPORT_RUN_ID"] = self.run_id
             # The kernel template starts importing now, while the data are checked.
-            self.kernels = KernelGuard(fork=not self.options.sequential)
+            self.kernels = KernelGuard(
+                fork=not self.options.sequential,
+                side_by_side=1 if self.options.sequential else WORKERS,
+            )
             try:
                 return self.build()
             finally:
