@@ -334,6 +334,26 @@ def plant_payloads(root: Path) -> list[tuple[str, str]]:
     return planted
 
 
+#: Cities in :func:`synthetic_built`: above every size at which the report switches to cut tables
+#: and binned figures, and above the exact limit of the permutation tests (10).
+SYNTHETIC_N = 500
+
+
+@pytest.fixture(scope="session")
+def synthetic_built(tmp_path_factory):
+    """The whole pipeline on :data:`SYNTHETIC_N` made-up municipalities, English only (slow: once).
+
+    Its ``latest`` folder, read by the synthetic report's tests and the appendix's.
+    """
+    from helpers import synthetic
+
+    base = tmp_path_factory.mktemp("synthetic")
+    table = synthetic.write(base / f"municipalities_{SYNTHETIC_N}.tsv", SYNTHETIC_N, seed=11)
+    result = _build(base, "-p", "raw_data_path", str(table), "-p", "languages", '["en"]')["result"]
+    assert result.returncode == 0, result.stderr
+    return base / "reports" / "latest"
+
+
 @pytest.fixture(scope="session")
 def hostile_built(tmp_path_factory):
     """The whole pipeline with Milano renamed to :data:`HOSTILE_CITY`, in a copy of the project

@@ -27,7 +27,7 @@ from helpers.runner.params import (
 from helpers.runner.run import check_descriptions
 from helpers.runner.steps import discover_steps, report_step
 
-from .conftest import run_cli
+from .conftest import SYNTHETIC_N
 
 #: The parameters of the article's run, as its manifest records them.
 ARTICLE = {
@@ -246,24 +246,19 @@ def test_the_data_check_counts_the_cities_without_a_population(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_synthetic_run_above_the_exact_limit_says_the_resamples_were_used(tmp_path):
-    """The whole pipeline on 30 made-up municipalities: its manifest's descriptions and its PDF's table."""
-    table = synthetic.write(tmp_path / "municipalities_30.tsv", 30, seed=5)
-    result = run_cli(
-        "-p", "raw_data_path", str(table), "-p", "languages", '["en"]',
-        "--reports-dir", str(tmp_path / "reports"), "--processed-dir", str(tmp_path / "processed"),
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    latest = tmp_path / "reports" / "latest"
+def test_a_synthetic_run_above_the_exact_limit_says_the_resamples_were_used(synthetic_built):
+    """The whole pipeline on made-up municipalities: its manifest's descriptions and its PDF's table."""
+    latest = synthetic_built
     assert json.loads((latest / "manifest.json").read_text())["parameter_help"] == HELP
     text = subprocess.run(
         ["pdftotext", "-raw", str(latest / "report.pdf"), "-"], capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     shown = " ".join(text[text.index("The run's parameters") : text.index("Input files and")].split())
-    assert "30 made-up municipalities read (synthetic data)" in shown
+    n = SYNTHETIC_N
+    assert f"{n:,} made-up municipalities read (synthetic data)" in shown
     assert "used: the primary test drew 100,000 random orderings" in shown
     assert "the primary test's 100,000 random orderings" in shown
     assert "not used:" not in shown
-    assert ("the specification curve has no per-10,000-residents scale: 30 of the 30 cities are not in the "
-            "population table") in shown
+    assert ("the specification curve has no per-10,000-residents scale: "
+            f"{n:,} of the {n:,} cities are not in the population table") in shown
     assert "Monte-Carlo permutations of the primary test" in shown  # the description, from the parameters cell

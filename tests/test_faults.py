@@ -114,8 +114,8 @@ def test_failed_export_exits_5_and_keeps_latest(copy_of_built, tmp_path):
         "--processed-dir",
         str(tmp_path / "p"),
         "-p",
-        "multiple_regression",
-        "true",
+        "languages",
+        '["en"]',  # a new document, so the export runs; no step reads the languages
         env=env,
     )
     assert result.returncode == 5, result.stderr

@@ -1,4 +1,8 @@
-"""Incremental rebuilds, with real runs: nothing changed, a parameter of 03, a raw-data edit."""
+"""Incremental rebuilds, with real runs: nothing changed, a parameter of 03, a raw-data edit.
+
+The tests are a sequence over one workspace (a copy of the project), in file order: each
+starts from the state the one before left.
+"""
 
 import json
 import os
@@ -8,7 +12,7 @@ import pytest
 
 from helpers import paths
 
-from .conftest import run_cli
+from .conftest import copy_project, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -21,6 +25,8 @@ def steps_of(latest):
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     base = tmp_path_factory.mktemp("incremental")
+    root = copy_project(base / "project")  # its codebook is edited by the last test
+    env = {**os.environ, "INCLUSION_REPORT_ROOT": str(root)}
     raw = base / "table.tsv"
     shutil.copyfile(paths.RAW_TABLE, raw)
     args = [
@@ -33,9 +39,21 @@ def workspace(tmp_path_factory):
         "raw_data_path",
         str(raw),
     ]
-    first = run_cli(*args)
+    first = run_cli(*args, env=env)
     assert first.returncode == 0, first.stderr
-    return {"base": base, "raw": raw, "args": args, "latest": base / "reports" / "latest"}
+    return {
+        "base": base,
+        "root": root,
+        "env": env,
+        "raw": raw,
+        "args": args,
+        "latest": base / "reports" / "latest",
+    }
+
+
+def run_in(workspace, *extra):
+    """``inclusion-report run`` in the workspace's project, with its arguments and ``extra``."""
+    return run_cli(*workspace["args"], *extra, env=workspace["env"])
 
 
 def runs(workspace):
@@ -44,7 +62,7 @@ def runs(workspace):
 
 def test_nothing_changed_is_up_to_date(workspace):
     before = runs(workspace)
-    result = run_cli(*workspace["args"])
+    result = run_in(workspace)
     assert result.returncode == 0
     assert "up to date" in result.stderr
     assert runs(workspace) == before  # no new folder
@@ -58,7 +76,7 @@ def test_a_report_deleted_or_edited_by_hand_is_made_again(workspace, how):
         report.unlink()
     else:
         report.write_text(report.read_text(encoding="utf-8") + "<!-- edited -->", encoding="utf-8")
-    result = run_cli(*workspace["args"])
+    result = run_in(workspace)
     assert result.returncode == 0, result.stderr
     assert "up to date" not in result.stderr
     assert set(steps_of(workspace["latest"]).values()) == {"reused"}  # the steps' files are intact
@@ -68,13 +86,13 @@ def test_a_report_deleted_or_edited_by_hand_is_made_again(workspace, how):
 def test_a_step_output_edited_by_hand_reruns_that_step(workspace):
     table = workspace["latest"] / "tables" / "power.csv"
     table.write_text(table.read_text() + "\n", encoding="utf-8")
-    result = run_cli(*workspace["args"])
+    result = run_in(workspace)
     assert result.returncode == 0, result.stderr
     assert steps_of(workspace["latest"])["03"] == "ran"
 
 
 def test_a_parameter_of_03_reruns_only_03_and_the_exports(workspace):
-    result = run_cli(*workspace["args"], "-p", "multiple_regression", "true")
+    result = run_in(workspace, "-p", "multiple_regression", "true")
     assert result.returncode == 0, result.stderr
     assert steps_of(workspace["latest"]) == {
         "01": "reused",
@@ -95,7 +113,7 @@ def test_a_parameter_of_03_reruns_only_03_and_the_exports(workspace):
 def test_a_raw_data_edit_reruns_every_step(workspace):
     text = workspace["raw"].read_text()
     workspace["raw"].write_text(text.replace("Bari\t60\t", "Bari\t62\t"))
-    result = run_cli(*workspace["args"], "-p", "multiple_regression", "true")
+    result = run_in(workspace, "-p", "multiple_regression", "true")
     assert result.returncode == 0, result.stderr
     assert set(steps_of(workspace["latest"]).values()) == {"ran"}
     changes = json.loads((workspace["latest"] / "changes.json").read_text())
@@ -109,7 +127,7 @@ def test_a_raw_data_edit_reruns_every_step(workspace):
 
 
 def test_force_reruns_everything_and_history_lists_the_runs(workspace, capsys):
-    result = run_cli(*workspace["args"], "-p", "multiple_regression", "true", "--force")
+    result = run_in(workspace, "-p", "multiple_regression", "true", "--force")
     assert result.returncode == 0, result.stderr
     assert set(steps_of(workspace["latest"]).values()) == {"ran"}
     assert "changes since the previous run: no change" in result.stderr
@@ -122,24 +140,17 @@ def test_force_reruns_everything_and_history_lists_the_runs(workspace, capsys):
     assert "no change" in out[0] and "ran: 01,02,03,04,05,06 " in out[1] and "ran: 03 " in out[2]
 
 
-def test_a_codebook_edit_reruns_every_step_and_reaches_the_report(tmp_path):
-    from .conftest import copy_project
-
-    root = copy_project(tmp_path / "project")
-    env = {**os.environ, "INCLUSION_REPORT_ROOT": str(root)}
-    args = ["--no-pdf"]
-    first = run_cli(*args, env=env)
-    assert first.returncode == 0, first.stderr
-    again = run_cli(*args, env=env)
+def test_a_codebook_edit_reruns_every_step_and_reaches_the_report(workspace):
+    """The codebook alone changed (after the force run above, everything is up to date)."""
+    again = run_in(workspace, "-p", "multiple_regression", "true")
     assert "up to date" in again.stderr  # nothing changed yet
-    codebook = root / "data" / "raw" / "datapackage.json"
+    codebook = workspace["root"] / "data" / "raw" / "datapackage.json"
     codebook.write_text(
         codebook.read_text().replace(
             '"title": "Training-course participants"', '"title": "People in vocational courses"'
         )
     )
-    result = run_cli(*args, env=env)
+    result = run_in(workspace, "-p", "multiple_regression", "true")
     assert result.returncode == 0, result.stderr
-    latest = root / "reports" / "latest"
-    assert set(steps_of(latest).values()) == {"ran"}
-    assert "People in vocational courses" in (latest / "report.html").read_text()
+    assert set(steps_of(workspace["latest"]).values()) == {"ran"}
+    assert "People in vocational courses" in (workspace["latest"] / "report.html").read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -84,14 +85,16 @@ sys.exit(main(sys.argv[1:]))
 
 
 @pytest.mark.slow
-def test_a_run_that_fails_at_its_last_step_changes_neither(tmp_path):
+def test_a_run_that_fails_at_its_last_step_changes_neither(built, tmp_path):
     root = copy_project(tmp_path / "project")
+    shutil.copy2(paths.PROJECT_ROOT / "uv.lock", root / "uv.lock")  # same environment: steps reusable
     env = {**os.environ, "INCLUSION_REPORT_ROOT": str(root)}
     processed = root / "data" / "processed" / paths.PROCESSED_TABLE_NAME
     processed.parent.mkdir(parents=True, exist_ok=True)
     processed.write_text("the table of an earlier run\n")
     reports = root / "reports"
-    (reports / "runs" / "old").mkdir(parents=True)
+    # the earlier run is the session's full run: its steps are reused, the export and publish are not
+    shutil.copytree(built["latest"].resolve(), reports / "runs" / "old", symlinks=True)
     os.symlink("runs/old", reports / "latest")
     result = subprocess.run(
         [sys.executable, "-c", FAILING_AT_THE_END, "run", "--no-pdf"],

@@ -241,9 +241,10 @@ def test_parallel_forked_run_equals_a_plain_sequential_run(built, tmp_path):
     assert started["02_descriptive_statistics"] > first_done  # it waited for a free core
     assert started["05_calibration"] > first_done
     reports = tmp_path / "reports"
-    result = run_cli(
-        "--sequential", "--reports-dir", str(reports), "--processed-dir", str(tmp_path / "p")
-    )
+    result = run_cli(  # no step reads the languages, nor the formats: one document, no PDF
+        "--sequential", "--no-pdf", "-p", "languages", '["en"]',
+        "--reports-dir", str(reports), "--processed-dir", str(tmp_path / "p"),
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     plain = (reports / "latest").resolve()
     assert json.loads((plain / "manifest.json").read_text())["execution"] == "sequential"
@@ -288,8 +289,9 @@ def test_the_path_other_systems_take_gives_the_same_tables(built, tmp_path):
     reports = tmp_path / "reports"
     env = {**os.environ, "INCLUSION_REPORT_KERNELS": "plain"}
     result = run_cli(
-        "--no-pdf", "--reports-dir", str(reports), "--processed-dir", str(tmp_path / "p"), env=env
-    )
+        "--no-pdf", "-p", "languages", '["en"]',
+        "--reports-dir", str(reports), "--processed-dir", str(tmp_path / "p"), env=env,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     plain = (reports / "latest").resolve()
     manifest = json.loads((plain / "manifest.json").read_text())

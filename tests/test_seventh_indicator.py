@@ -69,6 +69,9 @@ def seventh(tmp_path_factory):
         "--processed-dir",
         str(processed),
         "--no-pdf",
+        "-p",
+        "languages",
+        '["en"]',  # the tests read the English report only
         env={**os.environ, "INCLUSION_REPORT_ROOT": str(root)},
         cwd=str(base),
     )

@@ -8,29 +8,13 @@ import subprocess
 import pandas as pd
 import pytest
 
-from helpers import synthetic
-
-from .conftest import run_cli
+from .conftest import SYNTHETIC_N as N
 
 pytestmark = pytest.mark.slow
 
-N = 500  # above every size at which the report switches to cut tables and binned figures
 
-
-@pytest.fixture(scope="module")
-def synthetic_run(tmp_path_factory):
-    base = tmp_path_factory.mktemp("synthetic")
-    table = synthetic.write(base / f"municipalities_{N}.tsv", N, seed=11)
-    result = run_cli(
-        "-p", "raw_data_path", str(table),
-        "--reports-dir", str(base / "reports"), "--processed-dir", str(base / "processed"),
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return base / "reports" / "latest"
-
-
-def test_report_says_synthetic_and_stays_short(synthetic_run):
-    pdf = synthetic_run / "report.pdf"
+def test_report_says_synthetic_and_stays_short(synthetic_built):
+    pdf = synthetic_built / "report.pdf"
     pages = int(
         re.search(
             r"Pages:\s+(\d+)",
@@ -51,20 +35,20 @@ def test_report_says_synthetic_and_stays_short(synthetic_run):
     assert 0 < len(named) < N // 4  # ends of tables and lists, not every municipality
 
 
-def test_csv_tables_keep_every_row(synthetic_run):
-    clean = pd.read_csv(synthetic_run / "data" / "inclusione_attiva_clean.csv")
+def test_csv_tables_keep_every_row(synthetic_built):
+    clean = pd.read_csv(synthetic_built / "data" / "inclusione_attiva_clean.csv")
     assert len(clean) == N and clean.city.is_unique
-    influence = pd.read_csv(synthetic_run / "tables" / "influence.csv")
-    fits = pd.read_csv(synthetic_run / "tables" / "simple_regressions.csv")
+    influence = pd.read_csv(synthetic_built / "tables" / "influence.csv")
+    fits = pd.read_csv(synthetic_built / "tables" / "simple_regressions.csv")
     assert len(influence) == N * len(fits)
-    loo = pd.read_csv(synthetic_run / "tables" / "loo_sensitivity.csv")
+    loo = pd.read_csv(synthetic_built / "tables" / "loo_sensitivity.csv")
     assert len(loo) == N * len(fits)
     assert (fits.n == N).all()
 
 
-def test_html_report_stays_small(synthetic_run):
+def test_html_report_stays_small(synthetic_built):
     """Binned figures: the self-contained HTML does not carry one SVG marker per city."""
-    size = (synthetic_run / "report.html").stat().st_size
+    size = (synthetic_built / "report.html").stat().st_size
     assert size < 8 * 2**20, (
         f"report.html is {size / 2**20:.1f} MB for {N} cities"
     )  # 10 cities: ~1.5 MB
