@@ -389,6 +389,30 @@ def test_four_variants_on_two_local_workers_one_failing(grid_built):
 
 
 @slow
+def test_variants_run_the_steps_they_have_in_common_once(grid_built):
+    """01 and 02 read no input scale: one variant runs them, the others take its files."""
+    grid_dir = grid_built["grid_dir"]
+    variants = ("input_scale-count", "input_scale-per_10k_residents", "input_scale-log")
+    steps = {}
+    for slug in variants:
+        manifest = json.loads((grid_dir / slug / "latest" / "manifest.json").read_text())
+        steps[slug] = {s["step"][:2]: s for s in manifest["steps"]}
+    for shared in ("01", "02"):
+        made = [slug for slug in variants if steps[slug][shared]["status"] == "ran"]
+        assert len(made) == 1, {slug: steps[slug][shared]["status"] for slug in variants}
+        maker = f"{made[0]}/{os.readlink(grid_dir / made[0] / 'latest').split('/')[-1]}"
+        for slug in set(variants) - set(made):
+            entry = steps[slug][shared]
+            assert entry["status"] == "reused" and entry["reused_from"] == maker
+            assert entry["outputs"] == steps[made[0]][shared]["outputs"]  # the same files, by SHA-256
+    for slug in variants:  # 03 to 06 read the scale: each variant runs its own
+        assert {steps[slug][n]["status"] for n in ("03", "04", "05", "06")} == {"ran"}
+    table = "tables/descriptive_statistics.csv"
+    assert len({(grid_dir / slug / "latest" / table).read_bytes() for slug in variants}) == 1
+    assert list((grid_dir / ".steps").iterdir()) == []  # what the variants shared lives as long as the grid
+
+
+@slow
 def test_a_finished_grid_reruns_in_seconds_as_up_to_date(grid_built):
     grid_dir = grid_built["grid_dir"]
     before = {slug: os.readlink(grid_dir / slug / "latest") for slug in ("input_scale-count", "input_scale-log")}

@@ -97,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-pdf", action="store_true", help="skip the PDF")
     # verify's re-run of a recorded run: the same id and start, so the same PDF bytes
     run.add_argument("--as-run", nargs=2, metavar=("RUN_ID", "STARTED"), help=argparse.SUPPRESS)
+    # a grid's variants: steps they have in common are run once (helpers.runner.shared)
+    run.add_argument("--shared-steps", metavar="FOLDER", help=argparse.SUPPRESS)
     run.add_argument(
         "--force", action="store_true", help="re-run every step even if nothing changed"
     )
@@ -236,6 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     only=args.only,
                     run_id=args.as_run[0] if args.as_run else None,
                     started=_recorded_start(args.as_run[1]) if args.as_run else None,
+                    shared_steps=args.shared_steps,
                 )
             )
         elif args.command == "grid":

@@ -1,7 +1,9 @@
 """Notebook execution: the steps of the graph run with papermill, side by side, critical path first.
 
 A step whose key (see :mod:`helpers.runner.cache`) matches the latest successful
-run is not executed: its outputs are linked in. A step that runs gets a fresh
+run is not executed: its outputs are linked in; so is one that a run started
+together with this one (another variant of the same grid) made already
+(:mod:`helpers.runner.shared`). A step that runs gets a fresh
 kernel (forked from the run's warm template on Linux, see
 :mod:`helpers.runner.forkserver`, or started plainly), and its researcher HTML is exported as
 soon as it finishes, while other steps are still running. Its outputs are its
@@ -10,17 +12,19 @@ executed notebook, that HTML, and the files it declares.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers import paths
 from helpers.errors import NotebookError, ReportError
 from helpers.runner import cache, records
 from helpers.runner.kernels import KernelGuard
+from helpers.runner.shared import SharedSteps
 from helpers.runner.steps import Node, Step
 
 __all__ = ["Context", "KernelGuard", "execute", "execute_notebook"]
@@ -44,6 +48,10 @@ class Context:
     heartbeat: Callable[[str], object] | None = None
     progress: bool = False
     record: Callable[[dict], None] = lambda entry: None
+    #: Steps shared with runs started together (a grid's variants); None: none.
+    shared: SharedSteps | None = None
+    #: Set when the run is being stopped: a step waiting for a shared one gives up.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
 
 def _key(ctx: Context, node: Node, outputs: dict[str, str]) -> str:
@@ -100,6 +108,46 @@ def execute_notebook(
             f"notebook (execution count {exc.exec_count}): {exc.ename}: {exc.evalue}\n"
             f"  the executed notebook shows the error: {paths.display_path(output)}"
         ) from None
+
+
+def _from_shared(ctx: Context, node: Node, key: str) -> dict | None:
+    """The entry of a step another run started together made with this key, its files linked in; or None."""
+    if ctx.shared is None or _forced(ctx, node):
+        return None
+    found = ctx.shared.find(key)
+    if found is None:
+        return None
+    where, entry = found
+    cache.link_outputs(where, ctx.run_dir, entry["outputs"])
+    ctx.log(f"step {node.step.name}: the same as in run {entry['made_by']}, its outputs shared")
+    return {
+        "step": node.step.name,
+        "key": key,
+        "status": "reused",
+        "reused_from": entry["made_by"],
+        "outputs": entry["outputs"],
+        "seconds": 0.0,
+    }
+
+
+def _made_by(ctx: Context) -> str:
+    """How runs started together name this one: its reports folder's name and its id."""
+    return f"{ctx.run_dir.parent.parent.name}/{ctx.run_dir.name}"
+
+
+def _run_shared(ctx: Context, node: Node, key: str, slot: int) -> dict:
+    """Run a step, or take it from a run started together that holds or held its key's lock."""
+    if ctx.shared is None or _forced(ctx, node):
+        return _run_one(ctx, node, key, slot)
+    with ctx.shared.claim(key, ctx.stopping):  # a variant computing this very step: wait for it
+        shared = _from_shared(ctx, node, key)
+        if shared is not None:
+            return shared
+        if ctx.stopping.is_set():
+            raise ReportError("the run was stopped")
+        entry = _run_one(ctx, node, key, slot)
+        ctx.shared.keep(key, ctx.run_dir, entry | {"made_by": _made_by(ctx)})
+        return entry
 
 
 def _run_one(ctx: Context, node: Node, key: str, slot: int) -> dict:
@@ -175,10 +223,15 @@ def execute(ctx: Context, nodes: Sequence[Node]) -> list[dict]:
                     }
                 )
                 return True
+            shared = _from_shared(ctx, node, key)
+            if shared is not None:
+                pending.remove(node)
+                done(shared)
+                return True
             if len(running) < ctx.workers:
                 pending.remove(node)
                 ctx.log(f"step {node.step.name}: running")
-                running[pool.submit(_run_one, ctx, node, key, len(running))] = node
+                running[pool.submit(_run_shared, ctx, node, key, len(running))] = node
                 return True
         return False
 
@@ -195,6 +248,7 @@ def execute(ctx: Context, nodes: Sequence[Node]) -> list[dict]:
                 running.pop(future)
                 done(future.result())
     except BaseException:
+        ctx.stopping.set()
         ctx.kernels.stop_all()
         wait(running)
         raise

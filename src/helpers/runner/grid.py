@@ -59,6 +59,8 @@ from helpers.errors import InputError, ParameterError, ReportError
 from helpers.runner.lock import RunLock
 from helpers.runner.log import RunLog
 from helpers.runner.records import Unreadable, read_manifest
+from helpers.runner.shared import FOLDER as SHARED_FOLDER
+from helpers.runner.shared import SharedSteps
 
 #: Exit code of a grid in which at least one variant failed while the others published.
 EXIT_PARTIAL = 7
@@ -373,6 +375,8 @@ def run_variant(task: dict) -> dict:
         command.append("--no-pdf")
     if task.get("force"):
         command.append("--force")
+    if task.get("shared_steps"):
+        command += ["--shared-steps", task["shared_steps"]]
     for name, text in task["parameters"]:
         command += ["-p", name, text]
     environment = os.environ | task.get("environment", {}) | {"INCLUSION_REPORT_ROOT": str(root)}
@@ -724,6 +728,16 @@ def _environment(name: str, value: str) -> Iterator[None]:
 def _run(options: GridOptions, grid: Grid, resolved: dict, grid_dir: Path, grid_id: str, log) -> GridResult:
     """The grid's work once its lock is held: submit, gather, index."""
     started = datetime.now(UTC)
+    shared = SharedSteps(grid_dir / SHARED_FOLDER).ready()  # steps the variants have in common
+    shared.clear()  # what a stopped grid left: this grid's variants make their own
+    try:
+        return _submit(options, grid, resolved, grid_dir, grid_id, log, started, shared)
+    finally:
+        shared.clear()
+
+
+def _submit(options, grid, resolved, grid_dir, grid_id, log, started, shared) -> GridResult:
+    """Submit the variants, gather their results, write the index."""
     environment = {GRID_ID_VARIABLE: grid_id}
     if paths.MAX_INPUT_VARIABLE in os.environ:  # --max-input-mb reaches workers elsewhere too
         environment[paths.MAX_INPUT_VARIABLE] = os.environ[paths.MAX_INPUT_VARIABLE]
@@ -738,6 +752,7 @@ def _run(options: GridOptions, grid: Grid, resolved: dict, grid_dir: Path, grid_
             "force": options.force,
             "keep": options.keep,
             "environment": environment,
+            "shared_steps": str(shared.folder),
         }
         for variant in grid.variants
     ]

@@ -43,6 +43,7 @@ from helpers.runner.params import (
     read_config,
     resolve_parameters,
 )
+from helpers.runner.shared import SharedSteps
 from helpers.runner.steps import Step, discover_steps
 
 KEEP_RUNS = 20
@@ -72,6 +73,9 @@ class RunOptions:
     #: names the same run and carries the same creation time, so its PDFs compare byte for byte.
     run_id: str | None = None
     started: datetime | None = None
+    #: A folder of steps shared with runs started together (a grid gives its variants one,
+    #: see :mod:`helpers.runner.shared`); None: this run shares nothing.
+    shared_steps: str | os.PathLike[str] | None = None
 
 
 @dataclass
@@ -365,6 +369,7 @@ class Run:
             heartbeat=self.log.heartbeat,
             progress=self.log.interactive,
             record=self.record,
+            shared=SharedSteps(self.options.shared_steps).ready() if self.options.shared_steps else None,
         )
 
     def report_parameters(self, language: str) -> dict:
