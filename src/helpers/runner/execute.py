@@ -114,11 +114,17 @@ def _from_shared(ctx: Context, node: Node, key: str) -> dict | None:
     """The entry of a step another run started together made with this key, its files linked in; or None."""
     if ctx.shared is None or _forced(ctx, node):
         return None
-    found = ctx.shared.find(key)
-    if found is None:
+    html = f"html/{node.step.name}.html"
+    found = ctx.shared.find(key, node.step.name, {f"notebooks/{node.step.path.name}", html, *node.writes})
+    if found is None or html not in found[1]["outputs"]:
         return None
     where, entry = found
-    cache.link_outputs(where, ctx.run_dir, entry["outputs"])
+    try:
+        cache.link_outputs(where, ctx.run_dir, entry["outputs"])
+    except OSError:  # gone meanwhile, say: the step runs here instead, from a clean slate
+        for name in entry["outputs"]:
+            (ctx.run_dir / name).unlink(missing_ok=True)
+        return None
     ctx.log(f"step {node.step.name}: the same as in run {entry['made_by']}, its outputs shared")
     return {
         "step": node.step.name,
@@ -135,18 +141,27 @@ def _made_by(ctx: Context) -> str:
     return f"{ctx.run_dir.parent.parent.name}/{ctx.run_dir.name}"
 
 
-def _run_shared(ctx: Context, node: Node, key: str, slot: int) -> dict:
-    """Run a step, or take it from a run started together that holds or held its key's lock."""
+def _run_shared(ctx: Context, node: Node, key: str, slot: int, declared: frozenset[str]) -> dict:
+    """Run a step, or take it from a run started together that holds or held its key's lock.
+
+    What is shared has passed the check a whole run makes at its end: no file in
+    ``tables/`` or ``data/`` that no notebook declares (``declared``).
+    """
     if ctx.shared is None or _forced(ctx, node):
         return _run_one(ctx, node, key, slot)
-    with ctx.shared.claim(key, ctx.stopping):  # a variant computing this very step: wait for it
+
+    def waiting() -> None:
+        ctx.log(f"step {node.step.name}: waiting for a run started together, which is making it")
+
+    with ctx.shared.claim(key, ctx.stopping, waiting):
         shared = _from_shared(ctx, node, key)
         if shared is not None:
             return shared
         if ctx.stopping.is_set():
             raise ReportError("the run was stopped")
         entry = _run_one(ctx, node, key, slot)
-        ctx.shared.keep(key, ctx.run_dir, entry | {"made_by": _made_by(ctx)})
+        _refuse_undeclared(ctx.run_dir, declared)
+        ctx.shared.keep(key, ctx.run_dir, entry, _made_by(ctx))
         return entry
 
 
@@ -202,6 +217,7 @@ def execute(ctx: Context, nodes: Sequence[Node]) -> list[dict]:
         ctx.record(entry)
 
     order = _priority(nodes, ctx.previous)
+    declared = frozenset(w for n in nodes for w in n.writes)
 
     def start_one(ready: list[Node]) -> bool:
         """Reuse or start the first ready node that can be; False when none can."""
@@ -231,7 +247,7 @@ def execute(ctx: Context, nodes: Sequence[Node]) -> list[dict]:
             if len(running) < ctx.workers:
                 pending.remove(node)
                 ctx.log(f"step {node.step.name}: running")
-                running[pool.submit(_run_shared, ctx, node, key, len(running))] = node
+                running[pool.submit(_run_shared, ctx, node, key, len(running), declared)] = node
                 return True
         return False
 
@@ -291,7 +307,10 @@ def _priority(nodes: Sequence[Node], previous: dict) -> Callable[[Node], tuple]:
 
 def _check_declared(run_dir: Path, nodes: Sequence[Node]) -> None:
     """Refuse files in ``tables/`` or ``data/`` that no notebook declares it writes."""
-    declared = {w for n in nodes for w in n.writes}
+    _refuse_undeclared(run_dir, frozenset(w for n in nodes for w in n.writes))
+
+
+def _refuse_undeclared(run_dir: Path, declared: frozenset[str]) -> None:
     for folder in ("tables", "data"):
         for path in sorted((run_dir / folder).rglob("*")):
             name = path.relative_to(run_dir).as_posix()

@@ -134,8 +134,9 @@ class LocalKernelManager(AsyncKernelManager):
 
     async def _async_pre_start_kernel(self, **kw):
         LocalKernelManager.running.add(self)
-        if self.kernel_environment:
-            kw["env"] = {**kw.get("env", os.environ), **self.kernel_environment}
+        env = kw.get("env", os.environ)
+        if self.kernel_environment and not any(name in env for name in THREAD_VARIABLES):
+            kw["env"] = {**env, **self.kernel_environment}  # a caller's own thread counts win
         if self.fork_server is not None and self.provisioner is None:
             from helpers.runner.forkserver import ForkProvisioner
 

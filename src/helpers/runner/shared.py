@@ -25,21 +25,24 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 
 from helpers import paths
 from helpers.errors import ReportError
-from helpers.runner import cache
+from helpers.runner import cache, records
 
 #: The shared folder's name inside a grid's folder.
 FOLDER = ".steps"
 #: The record of an entry, beside its files.
 ENTRY = "entry.json"
+#: Who made an entry: a variant's folder name and a run id (what the log and manifest print).
+_MADE_BY = re.compile(r"[A-Za-z0-9._+-]{1,200}/[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}")
 
 
 def _name(key: str) -> str:
@@ -59,44 +62,70 @@ class SharedSteps:
         paths.real_folder(self.folder, self.folder.parent)
         return self
 
-    def find(self, key: str) -> tuple[Path, dict] | None:
-        """The folder and record of the entry for ``key``, if there is one and its files are intact."""
+    def find(self, key: str, step: str, allowed: Collection[str]) -> tuple[Path, dict] | None:
+        """The folder and record of ``step``'s entry for ``key``, if it is whole and its files intact.
+
+        ``allowed``: the files the step may record (its executed notebook, its HTML, the
+        files it declares); an entry made by another step, or naming any other file, is
+        not used. Any failure to read it counts as no entry: sharing only saves time.
+        """
         where = self.folder / _name(key)
-        if where.is_symlink() or not where.is_dir():
-            return None
         try:
-            entry = json.loads((where / ENTRY).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not isinstance(entry, dict) or not cache.reusable(where, entry, key):
+            if where.is_symlink() or not where.is_dir() or (where / ENTRY).is_symlink():
+                return None
+            entry = json.loads(records.read_record(where / ENTRY, "run record"))
+            if (
+                not isinstance(entry, dict)
+                or entry.get("step") != step
+                or not isinstance(entry.get("outputs"), dict)
+                or not set(entry["outputs"]) <= set(allowed)
+                or not _MADE_BY.fullmatch(str(entry.get("made_by", "")))
+                or not cache.reusable(where, entry, key)
+            ):
+                return None
+        except (OSError, ValueError, records.Unreadable):
             return None
         return where, entry
 
     @contextlib.contextmanager
-    def claim(self, key: str, stop: threading.Event | None = None, poll: float = 0.05) -> Iterator[None]:
+    def claim(
+        self,
+        key: str,
+        stop: threading.Event | None = None,
+        waiting: Callable[[], object] | None = None,
+        poll: float = 0.05,
+    ) -> Iterator[None]:
         """Hold ``key``'s lock: the one run that computes the step while the others wait for it.
 
-        Waits for as long as the holder computes, unless ``stop`` is set (the run is
-        being stopped), which raises :class:`~helpers.errors.ReportError`.
+        Waits for as long as the holder computes (``waiting`` is called once when it
+        starts to), unless ``stop`` is set (the run is being stopped), which raises
+        :class:`~helpers.errors.ReportError`.
         """
         handle = paths.open_for_writing(self.folder / f"{_name(key)}.lock", "a+")
         try:
+            said = False
             while True:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
+                    if not said and waiting is not None:
+                        waiting()
+                        said = True
                     if stop is not None and stop.wait(poll):
-                        raise ReportError("stopped while another run computed the same step") from None
+                        raise ReportError(
+                            "stopped while another run computed the same step"
+                        ) from None
                     if stop is None:
                         time.sleep(poll)
             yield
         finally:
             handle.close()  # closing the file releases the lock
 
-    def keep(self, key: str, run_dir: Path, entry: Mapping) -> None:
+    def keep(self, key: str, run_dir: Path, entry: Mapping, made_by: str) -> None:
         """Copy a step's outputs from ``run_dir`` into the entry for ``key`` (hard links where possible).
 
+        ``entry``: the step's manifest entry; ``made_by``: ``<reports folder>/<run id>``.
         Never raises for want of space or permission: sharing is an optimisation, and
         the run that made the files has them already.
         """
@@ -107,18 +136,30 @@ class SharedSteps:
         try:
             fresh.mkdir()
             cache.link_outputs(run_dir, fresh, entry["outputs"])
-            record = {"key": key, "outputs": dict(entry["outputs"]), "made_by": entry.get("made_by", "")}
-            (fresh / ENTRY).write_text(json.dumps(record, indent=1), encoding="utf-8")
+            record = {
+                "step": entry["step"],
+                "key": key,
+                "outputs": dict(entry["outputs"]),
+                "made_by": made_by,
+            }
+            with paths.open_for_writing(fresh / ENTRY, "w") as handle:
+                handle.write(json.dumps(record, indent=1))
             os.rename(fresh, where)
         except (OSError, ReportError):
             shutil.rmtree(fresh, ignore_errors=True)
 
     def clear(self) -> None:
-        """Remove every entry and lock (the folder stays)."""
-        if self.folder.is_symlink() or not self.folder.is_dir():
-            return
-        for item in self.folder.iterdir():
-            if item.is_dir() and not item.is_symlink():
-                shutil.rmtree(item, ignore_errors=True)
-            else:
-                item.unlink(missing_ok=True)
+        """Remove every entry and lock (the folder stays); links are removed, never followed.
+
+        Never raises: an entry left behind is checked before any use, and a grid's own
+        outcome must not be replaced by a failure to tidy up.
+        """
+        with contextlib.suppress(OSError):
+            if self.folder.is_symlink() or not self.folder.is_dir():
+                return
+            for item in self.folder.iterdir():
+                with contextlib.suppress(OSError):
+                    if item.is_dir() and not item.is_symlink():
+                        shutil.rmtree(item, ignore_errors=True)
+                    else:
+                        item.unlink()
