@@ -22,6 +22,32 @@ from helpers import paths
 from helpers.errors import LinkRefused, LockHeld
 
 
+def acquire(
+    handle,
+    *,
+    give_up: Callable[[float], bool],
+    waiting: Callable[[], object] | None = None,
+    poll: float = 0.2,
+) -> bool:
+    """Take an exclusive ``flock`` on the open file ``handle``; whether it was taken.
+
+    Tries without blocking, so the caller stays in charge: while another process holds
+    the lock, ``waiting`` is called once, then ``give_up(poll)`` after each attempt (it
+    may wait up to ``poll`` seconds) and the lock is given up on when it says True.
+    """
+    said = False
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if not said and waiting is not None:
+                waiting()
+                said = True
+            if give_up(poll):
+                return False
+
+
 class RunLock:
     """Context manager holding ``<reports>/.lock``; waits up to ``timeout`` seconds for it.
 
@@ -62,22 +88,20 @@ class RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = paths.open_for_writing(self.path, "a+")  # held for the whole run
         deadline = time.monotonic() + self.timeout
-        said = False
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if not said and self.waiting is not None and self.timeout > 0:
-                    self.waiting(self.holder())
-                    said = True
-                if time.monotonic() >= deadline:
-                    handle.close()
-                    raise LockHeld(
-                        f"another run holds the lock on {self.path.parent} ({self.holder()}); "
-                        f"waited {self.timeout:g} s. Try again later, or pass --lock-timeout SECONDS to wait."
-                    ) from None
-                time.sleep(self.poll)
+
+        def past_deadline(poll: float) -> bool:
+            if time.monotonic() >= deadline:
+                return True
+            time.sleep(poll)
+            return False
+
+        announce = (lambda: self.waiting(self.holder())) if self.waiting is not None and self.timeout > 0 else None
+        if not acquire(handle, waiting=announce, give_up=past_deadline, poll=self.poll):
+            handle.close()
+            raise LockHeld(
+                f"another run holds the lock on {self.path.parent} ({self.holder()}); "
+                f"waited {self.timeout:g} s. Try again later, or pass --lock-timeout SECONDS to wait."
+            )
         try:
             handle.seek(0)
             handle.truncate()

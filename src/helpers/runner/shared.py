@@ -22,7 +22,6 @@ allows), as for any reused step.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
@@ -35,7 +34,7 @@ from pathlib import Path
 
 from helpers import paths
 from helpers.errors import ReportError
-from helpers.runner import cache, records
+from helpers.runner import cache, lock, records
 
 #: The shared folder's name inside a grid's folder.
 FOLDER = ".steps"
@@ -102,22 +101,16 @@ class SharedSteps:
         :class:`~helpers.errors.ReportError`.
         """
         handle = paths.open_for_writing(self.folder / f"{_name(key)}.lock", "a+")
+
+        def stopped(poll: float) -> bool:
+            if stop is None:
+                time.sleep(poll)
+                return False
+            return stop.wait(poll)
+
         try:
-            said = False
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if not said and waiting is not None:
-                        waiting()
-                        said = True
-                    if stop is not None and stop.wait(poll):
-                        raise ReportError(
-                            "stopped while another run computed the same step"
-                        ) from None
-                    if stop is None:
-                        time.sleep(poll)
+            if not lock.acquire(handle, give_up=stopped, waiting=waiting, poll=poll):
+                raise ReportError("stopped while another run computed the same step")
             yield
         finally:
             handle.close()  # closing the file releases the lock
