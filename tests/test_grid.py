@@ -409,7 +409,7 @@ def test_variants_run_the_steps_they_have_in_common_once(grid_built):
         assert {steps[slug][n]["status"] for n in ("03", "04", "05", "06")} == {"ran"}
     table = "tables/descriptive_statistics.csv"
     assert len({(grid_dir / slug / "latest" / table).read_bytes() for slug in variants}) == 1
-    assert list((grid_dir / ".steps").iterdir()) == []  # what the variants shared lives as long as the grid
+    assert not (grid_dir / ".steps").exists()  # what the variants shared lives as long as the grid
 
 
 @slow

@@ -278,3 +278,17 @@ def test_files_that_cannot_be_linked_leave_no_trace_and_the_step_runs(store, tmp
     monkeypatch.setattr(execute.cache, "link_outputs", half_then_fail)
     assert execute._from_shared(ctx, node, KEY) is None
     assert [p for p in other.rglob("*") if p.is_file()] == []
+
+
+def test_remove_takes_the_folder_but_never_a_link_in_its_place(tmp_path):
+    store = SharedSteps(tmp_path / "grid" / ".steps").ready()
+    run = tmp_path / "run"
+    store.keep(KEY, run, made_run(run, FILES), MAKER)
+    store.remove()
+    assert not store.folder.exists() and (run / f"html/{STEP}.html").is_file()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "kept").write_text("kept")
+    store.folder.symlink_to(elsewhere)
+    store.remove()
+    assert (elsewhere / "kept").read_text() == "kept"

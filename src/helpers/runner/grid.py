@@ -733,7 +733,7 @@ def _run(options: GridOptions, grid: Grid, resolved: dict, grid_dir: Path, grid_
     try:
         return _submit(options, grid, resolved, grid_dir, grid_id, log, started, shared)
     finally:
-        shared.clear()  # never raises: the grid's own outcome stands
+        shared.remove()  # never raises: the grid's own outcome stands
 
 
 def _submit(options, grid, resolved, grid_dir, grid_id, log, started, shared) -> GridResult:

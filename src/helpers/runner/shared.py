@@ -14,8 +14,8 @@ which each step's outputs are kept under its key once a variant has made them:
 * an entry is written into a fresh folder and renamed into place, so a reader sees
   all of it or nothing; a link planted in the folder is refused, never written through.
 
-The grid empties the folder before and after it runs: entries live as long as the
-grid. The variants' own folders hold their files (hard links where the file system
+The grid empties the folder before it runs and removes it when it ends: entries live
+as long as the grid. The variants' own folders hold their files (hard links where the file system
 allows), as for any reused step.
 """
 
@@ -140,6 +140,13 @@ class SharedSteps:
             os.rename(fresh, where)
         except (OSError, ReportError):
             shutil.rmtree(fresh, ignore_errors=True)
+
+    def remove(self) -> None:
+        """Remove the folder with everything in it (never following a link); never raises."""
+        self.clear()
+        with contextlib.suppress(OSError):
+            if not self.folder.is_symlink():
+                self.folder.rmdir()
 
     def clear(self) -> None:
         """Remove every entry and lock (the folder stays); links are removed, never followed.
