@@ -175,3 +175,22 @@ def test_the_annex_shows_the_manifest_and_keeps_its_text_as_text(monkeypatch):
     assert "&lt;b&gt;x&lt;/b&gt;" in html and HOSTILE in texts  # text in the structured form
     assert "<b>x</b>" not in html
     assert "the table &lt;i&gt;as published&lt;/i&gt;" in html and "<i>" not in html  # a description is text too
+
+
+def test_one_researcher_exporter_serves_every_notebook_and_thread_alike(notebook, tmp_path):
+    """The researchers' exporter is made once per process: nothing of one notebook reaches the next."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    other = tmp_path / "02_other.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("other_notebook_marker = 2")],
+                                metadata=nbformat.read(notebook, as_version=4).metadata), other)
+    first = export.researcher_html(notebook, tmp_path / "1.html").read_text()
+    second = export.researcher_html(other, tmp_path / "2.html").read_text()
+    assert "other_notebook_marker" in second and "secret_code_marker" not in second
+    assert "Section heading" not in second and "Cities &amp; values" in first
+    # two steps that finish together export side by side: each gets the bytes it gets alone
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(lambda k: export.researcher_html((notebook, other)[k % 2], tmp_path / f"t{k}.html"),
+                                 range(6)))
+    assert {p.read_text() for p in together[0::2]} == {first}
+    assert {p.read_text() for p in together[1::2]} == {second}

@@ -9,6 +9,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
 
@@ -296,3 +297,7 @@ def test_failing_notebook_exits_4_and_keeps_latest(tmp_path):
     failed = [p for p in (reports / "runs").iterdir() if p.name != "old"]
     assert len(failed) == 1
     assert json.loads((failed[0] / "manifest.json").read_text())["status"] == "failed"
+    # the executed notebook the message points to is written, with the error in its cell
+    executed = nbformat.read(failed[0] / "notebooks" / "01_data_cleaning.ipynb", as_version=4)
+    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert [(o.ename, o.evalue) for o in errors] == [("RuntimeError", "planted failure")]

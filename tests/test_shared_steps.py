@@ -292,3 +292,4 @@ def test_remove_takes_the_folder_but_never_a_link_in_its_place(tmp_path):
     store.folder.symlink_to(elsewhere)
     store.remove()
     assert (elsewhere / "kept").read_text() == "kept"
+

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from helpers import paths
@@ -77,6 +78,48 @@ def _reusable(ctx: Context, node: Node, key: str, old: dict | None) -> bool:
     return cache.reusable(ctx.previous_dir, old, key)
 
 
+#: Papermill writes the executed notebook, figures and all, when each cell starts and again
+#: when it ends. A run writes it when the notebook ends (whether it succeeded or failed) and,
+#: while it runs, at a cell's start or end only once this many seconds have passed since the
+#: last write (papermill's own autosave still covers a long cell).
+SAVE_EVERY = 10.0
+#: The name under which :func:`_engine` registers that engine with papermill.
+ENGINE = "inclusion-report"
+
+
+@lru_cache(maxsize=1)
+def _engine() -> str:
+    """Register papermill's nbclient engine, writing the notebook less often (:data:`SAVE_EVERY`)."""
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+
+    class FewerSaves(NotebookExecutionManager):
+        def save(self, **kwargs):
+            running = self.start_time is not None and self.end_time is None
+            if running and (self.now() - self.last_save_time).total_seconds() < SAVE_EVERY:
+                return  # written at the end, or at a later cell once it is due
+            super().save(**kwargs)
+
+    class Engine(NBClientEngine):
+        manager = FewerSaves
+
+        @classmethod
+        def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True, log_output=False,
+                             autosave_cell_every=30, **kwargs):
+            # papermill's own Engine.execute_notebook, with the manager above
+            manager = cls.manager(nb, output_path=output_path, progress_bar=progress_bar, log_output=log_output,
+                                 autosave_cell_every=autosave_cell_every)
+            manager.notebook_start()
+            try:
+                cls.execute_managed_notebook(manager, kernel_name, log_output=log_output, **kwargs)
+            finally:
+                manager.cleanup_pbar()
+                manager.notebook_complete()
+            return manager.nb
+
+    papermill_engines.register(ENGINE, Engine)
+    return ENGINE
+
+
 def execute_notebook(
     step: Step, output: Path, parameters: dict, *, progress: bool | dict, manager_class
 ) -> None:
@@ -91,6 +134,7 @@ def execute_notebook(
             str(output),
             parameters=parameters,
             kernel_name=paths.KERNEL_NAME,
+            engine_name=_engine(),
             cwd=str(paths.NOTEBOOKS_DIR),
             progress_bar=progress,
             log_output=False,

@@ -81,11 +81,22 @@ def _html_exporter(config: Config | None = None) -> HTMLExporter:
     return exporter
 
 
+@lru_cache(maxsize=1)
+def _researcher_exporter() -> tuple[HTMLExporter, threading.Lock]:
+    """The researchers' HTML exporter, made once per process: its templates compile once, not per notebook.
+
+    The lock keeps steps that finish side by side from using it at the same moment.
+    """
+    return _html_exporter(), threading.Lock()
+
+
 def researcher_html(notebook: str | os.PathLike[str], target: str | os.PathLike[str]) -> Path:
     """Export one executed notebook, code included, as self-contained HTML."""
     nb = nbformat.read(notebook, as_version=4)
+    exporter, lock = _researcher_exporter()
     try:
-        body, _ = _html_exporter().from_notebook_node(nb)
+        with lock:
+            body, _ = exporter.from_notebook_node(nb)  # nbconvert works on a copy
     except Exception as exc:  # nbconvert raises many types; name the file
         raise ExportError(f"HTML export of {paths.display_path(notebook)} failed: {exc}") from exc
     return paths.write_atomic(target, body)
@@ -158,13 +169,16 @@ def _reviewer_exporters() -> tuple[HTMLExporter, object, threading.Lock]:
 
 
 def warm_up() -> None:
-    """Make the reviewer exporters and compile their templates; have Typst load its fonts."""
+    """Make the exporters and compile their templates; have Typst load its fonts."""
     from helpers.runner import typesetting
 
     html_exporter, typst_exporter, lock = _reviewer_exporters()
     with lock:
         html_exporter.template  # noqa: B018 - compiled on first use
         typst_exporter.template  # noqa: B018
+    researcher, lock = _researcher_exporter()
+    with lock:  # rendering an empty notebook also compiles the templates it includes
+        researcher.from_notebook_node(nbformat.v4.new_notebook())
     typesetting.undisplayable("\u00e9\u03c1")
 
 
