@@ -72,22 +72,54 @@ def test_a_new_module_in_a_sub_package_is_in_the_key(package):
     assert incremental.code_fingerprint(package) != before
 
 
-def _loaded_helpers(statement: str) -> set[Path]:
-    """The files of the ``helpers`` modules a fresh interpreter has loaded after ``statement``."""
-    script = (
-        f"{statement}\nimport json, sys\n"
-        "print(json.dumps(sorted(m.__file__ for n, m in list(sys.modules.items())"
-        " if n.split('.')[0] == 'helpers' and getattr(m, '__file__', None))))"
-    )
+#: Printed by a child interpreter: the files of the ``helpers`` modules it has loaded.
+_PRINT_LOADED = (
+    "import json, sys\n"
+    "print(json.dumps(sorted(m.__file__ for n, m in list(sys.modules.items())"
+    " if n.split('.')[0] == 'helpers' and getattr(m, '__file__', None))))"
+)
+#: One interpreter, many fresh starts: it loads the libraries the notebooks use (never ``helpers``)
+#: once, then forks a child per statement, which runs it and prints what it loaded of ``helpers``.
+_FORK_EACH = """
+import json, os, sys
+import matplotlib.pyplot, numpy, pandas, scipy.stats, seaborn, statsmodels.api  # no helpers module
+assert not [n for n in sys.modules if n.split(".")[0] == "helpers"]
+for statement in json.loads(sys.argv[1]):
+    pid = os.fork()
+    if pid == 0:
+        exec(statement + "\\n" + PRINT, {})
+        sys.stdout.flush()
+        os._exit(0)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0, statement
+"""
+
+
+def _loaded_helpers(*statements: str) -> list[set[Path]]:
+    """For each statement, the files of the ``helpers`` modules a fresh interpreter has loaded after it.
+
+    Where the system can fork, one interpreter serves them all (:data:`_FORK_EACH`); elsewhere each
+    statement gets an interpreter of its own.
+    """
     # the child imports the very copy of helpers this test reads (under mutmut, the mutants' copy)
     env = {**os.environ, "PYTHONPATH": str(Path(helpers.__file__).resolve().parents[1])}
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env)
-    return {Path(f).resolve() for f in json.loads(out.stdout.splitlines()[-1])}
+    if hasattr(os, "fork"):
+        script = f"PRINT = {_PRINT_LOADED!r}\n{_FORK_EACH}"
+        commands = [[sys.executable, "-c", script, json.dumps(statements)]]
+    else:
+        commands = [[sys.executable, "-c", f"{statement}\n{_PRINT_LOADED}"] for statement in statements]
+    lines = [
+        line
+        for command in commands
+        for line in subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout.splitlines()
+        if line.startswith("[")
+    ]
+    assert len(lines) == len(statements), lines
+    return [{Path(f).resolve() for f in json.loads(line)} for line in lines]
 
 
-def test_everything_the_export_imports_is_in_a_key():
+def test_everything_the_export_imports_is_in_a_key(loaded_by_notebook):
     """Every helpers module the exporters load is in the export's key or the library's."""
-    loaded = _loaded_helpers("import helpers.runner.export, helpers.runner.typesetting")
+    loaded = loaded_by_notebook[EXPORT]
     keyed = set(incremental.export_modules()) | set(incremental.library_files())
     keyed |= {incremental.RUNNER / "__init__.py"}  # the package's docstring and version only
     assert loaded, "nothing loaded: the check would pass on anything"
@@ -110,18 +142,32 @@ def _notebook_imports(notebook: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("notebook", sorted(p.name for p in paths.NOTEBOOKS_DIR.glob("*.ipynb")))
-def test_everything_a_notebook_imports_is_in_the_library_key(notebook):
+NOTEBOOKS = sorted(p.name for p in paths.NOTEBOOKS_DIR.glob("*.ipynb"))
+#: The key of :func:`loaded_by_notebook` for what the exporters load.
+EXPORT = "the exporters"
+
+
+@pytest.fixture(scope="module")
+def loaded_by_notebook() -> dict[str, set[Path]]:
+    """What each notebook's imports of ``helpers``, and the exporters, load in a fresh interpreter, at any depth."""
+    statements = [
+        "import importlib\n"
+        f"for name in {sorted(_notebook_imports(paths.NOTEBOOKS_DIR / notebook))!r}:\n"
+        "    try:\n        importlib.import_module(name)\n"
+        "    except ImportError:\n        pass  # a name imported from a module, not a module\n"
+        for notebook in NOTEBOOKS
+    ]
+    statements.append("import helpers.runner.export, helpers.runner.typesetting")
+    return dict(zip([*NOTEBOOKS, EXPORT], _loaded_helpers(*statements), strict=True))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_everything_a_notebook_imports_is_in_the_library_key(notebook, loaded_by_notebook):
     """What a step imports, at any depth, is in the library's hash: nothing comes from the runner."""
     names = _notebook_imports(paths.NOTEBOOKS_DIR / notebook)
     assert names, f"{notebook} imports nothing of helpers: the check would pass on anything"
-    statement = (
-        "import importlib\n"
-        f"for name in {sorted(names)!r}:\n"
-        "    try:\n        importlib.import_module(name)\n"
-        "    except ImportError:\n        pass  # a name imported from a module, not a module\n"
-    )
-    loaded = _loaded_helpers(statement)
+    loaded = loaded_by_notebook[notebook]
+    assert {p.name for p in loaded} >= {"__init__.py", "paths.py"}, "nothing loaded: the check would pass on anything"
     library = {p.resolve() for p in incremental.library_files()}
     assert not {p for p in loaded if incremental.RUNNER.resolve() in p.parents}, "a notebook loads the runner"
     assert loaded <= library
